@@ -1,0 +1,281 @@
+import { z } from "zod";
+
+/**
+ * The yama.yaml format, as one zod schema. This is the single description of what a config
+ * may contain: the analyzer validates against it, and `yamac schema` exports it as JSON Schema
+ * for editors. Sections that later compiler modules own are accepted here with their own
+ * loose shape and validated by those modules.
+ */
+
+const httpMethod = z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]);
+
+/** `{required, roles, permissions}` or a boolean. Compiled by the auth module. */
+const authRule = z.union([z.boolean(), z.looseObject({ required: z.boolean().optional(), roles: z.array(z.string()).optional(), permissions: z.array(z.string()).optional() })]);
+
+export const FIELD_KEYS = [
+  "type", "primary", "primaryKey", "generated", "required", "nullable", "default", "unique", "index", "indexed",
+  "minLength", "maxLength", "length", "min", "max", "pattern", "enum", "values", "precision", "scale", "description",
+  "readonly", "writeOnly", "sensitive", "autoUpdate", "dbColumn", "dbType", "api", "format", "items", "array",
+  "currency", "minItems", "maxItems", "onDelete", "onUpdate", "$ref", "through", "foreignKey", "example",
+] as const;
+
+const referentialAction = z.enum(["cascade", "setNull", "set null", "restrict", "noAction", "no action", "setDefault", "set default"]);
+
+export const fieldObject = z.strictObject({
+  type: z.string().optional(),
+  primary: z.boolean().optional(),
+  primaryKey: z.boolean().optional(),
+  generated: z.boolean().optional(),
+  required: z.boolean().optional(),
+  nullable: z.boolean().optional(),
+  default: z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+  unique: z.boolean().optional(),
+  index: z.boolean().optional(),
+  indexed: z.boolean().optional(),
+  minLength: z.number().int().nonnegative().optional(),
+  maxLength: z.number().int().positive().optional(),
+  length: z.number().int().positive().optional(),
+  min: z.union([z.number(), z.string()]).optional(),
+  max: z.union([z.number(), z.string()]).optional(),
+  pattern: z.string().optional(),
+  enum: z.array(z.union([z.string(), z.number()])).optional(),
+  values: z.array(z.union([z.string(), z.number()])).optional(),
+  precision: z.number().int().positive().max(1000).optional(),
+  scale: z.number().int().nonnegative().max(1000).optional(),
+  description: z.string().optional(),
+  readonly: z.boolean().optional(),
+  writeOnly: z.boolean().optional(),
+  sensitive: z.boolean().optional(),
+  autoUpdate: z.boolean().optional(),
+  dbColumn: z.string().optional(),
+  dbType: z.string().optional(),
+  api: z.union([z.string(), z.literal(false)]).optional(),
+  format: z.string().optional(),
+  items: z.unknown().optional(),
+  array: z.boolean().optional(),
+  currency: z.string().optional(),
+  minItems: z.number().int().nonnegative().optional(),
+  maxItems: z.number().int().nonnegative().optional(),
+  onDelete: referentialAction.optional(),
+  onUpdate: referentialAction.optional(),
+  $ref: z.string().optional(),
+  through: z.string().optional(),
+  foreignKey: z.string().optional(),
+  example: z.unknown().optional(),
+});
+
+/** A field: the shorthand string (`string! unique`) or the long form. */
+export const fieldDefinition = z.union([z.string(), fieldObject]);
+
+export const RELATION_KEYS = ["type", "target", "entity", "through", "foreignKey", "references", "localKey", "joinColumns", "onDelete", "onUpdate", "nullable", "required", "indexed", "timestamps", "fields", "orderBy", "where", "inverse"] as const;
+
+const relationObject = z.strictObject({
+  type: z.enum(["belongsTo", "hasMany", "hasOne", "manyToMany"]),
+  target: z.string().optional(),
+  entity: z.string().optional(),
+  through: z.string().optional(),
+  foreignKey: z.string().optional(),
+  references: z.string().optional(),
+  localKey: z.string().optional(),
+  joinColumns: z.strictObject({ from: z.string(), to: z.string() }).optional(),
+  onDelete: referentialAction.optional(),
+  onUpdate: referentialAction.optional(),
+  nullable: z.boolean().optional(),
+  required: z.boolean().optional(),
+  indexed: z.boolean().optional(),
+  timestamps: z.boolean().optional(),
+  fields: z.record(z.string(), z.unknown()).optional(),
+  orderBy: z.string().optional(),
+  where: z.record(z.string(), z.unknown()).optional(),
+  inverse: z.string().optional(),
+});
+
+const indexDefinition = z.union([
+  z.string(),
+  z.array(z.string()).min(1),
+  z.strictObject({
+    fields: z.union([z.string(), z.array(z.string()).min(1)]),
+    unique: z.boolean().optional(),
+    name: z.string().optional(),
+    type: z.enum(["btree", "hash", "gin", "gist", "brin", "fulltext"]).optional(),
+    where: z.unknown().optional(),
+  }),
+]);
+
+const validationRule = z.strictObject({
+  field: z.string(),
+  rule: z.enum(["email", "url", "uuid", "minLength", "maxLength", "min", "max", "pattern", "required", "unique"]),
+  params: z.array(z.union([z.string(), z.number()])).optional(),
+  value: z.union([z.string(), z.number()]).optional(),
+  message: z.string().optional(),
+});
+
+const searchConfig = z.union([
+  z.boolean(),
+  z.array(z.string()),
+  z.strictObject({
+    fields: z.union([z.literal(true), z.array(z.string())]).optional(),
+    mode: z.enum(["contains", "starts", "ends", "exact"]).optional(),
+    fullText: z.boolean().optional(),
+  }),
+]);
+
+const paginationConfig = z.union([
+  z.boolean(),
+  z.strictObject({
+    type: z.enum(["offset", "page", "cursor"]).optional(),
+    limit: z.number().int().positive().optional(),
+    defaultLimit: z.number().int().positive().optional(),
+    maxLimit: z.number().int().positive().optional(),
+    offset: z.number().int().nonnegative().optional(),
+    page: z.number().int().optional(),
+    pageSize: z.number().int().positive().optional(),
+    cursor: z.unknown().optional(),
+    cursorField: z.string().optional(),
+    direction: z.enum(["asc", "desc"]).optional(),
+    metadata: z.array(z.string()).optional(),
+    count: z.boolean().optional(),
+  }),
+]);
+
+const methodOverride = z.looseObject({ auth: authRule.optional(), path: z.string().optional(), inputType: z.string().optional(), responseType: z.string().optional() });
+
+export const CRUD_KEYS = ["enabled", "path", "auth", "inputTypes", "responseTypes", "search", "pagination", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk", "filters", "sort"] as const;
+
+export const crudConfig = z.union([
+  z.boolean(),
+  z.strictObject({
+    enabled: z.union([z.boolean(), z.array(httpMethod), z.record(z.string(), z.unknown())]).optional(),
+    path: z.string().regex(/^\//, "must start with /").optional(),
+    auth: authRule.optional(),
+    inputTypes: z.record(z.string(), z.string()).optional(),
+    responseTypes: z.record(z.string(), z.string()).optional(),
+    search: searchConfig.optional(),
+    pagination: paginationConfig.optional(),
+    read: methodOverride.optional(),
+    write: methodOverride.optional(),
+    mutate: methodOverride.optional(),
+    create: methodOverride.optional(),
+    update: methodOverride.optional(),
+    delete: methodOverride.optional(),
+    GET: methodOverride.optional(),
+    POST: methodOverride.optional(),
+    PUT: methodOverride.optional(),
+    PATCH: methodOverride.optional(),
+    DELETE: methodOverride.optional(),
+    bulk: z.boolean().optional(),
+    filters: z.union([z.boolean(), z.array(z.string())]).optional(),
+    sort: z.union([z.boolean(), z.array(z.string())]).optional(),
+  }),
+]);
+
+export const ENTITY_KEYS = ["table", "database", "fields", "relations", "indexes", "softDelete", "timestamps", "computed", "validation", "validations", "variants", "hooks", "apiSchema", "crud", "source", "include", "exclude", "description"] as const;
+
+export const entityDefinition = z.strictObject({
+  table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier (letters, digits, _)").optional(),
+  database: z.union([
+    z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier (letters, digits, _)"),
+    z.boolean(),
+    z.strictObject({ table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier").optional(), indexes: z.array(indexDefinition).optional() }),
+  ]).optional(),
+  fields: z.record(z.string(), fieldDefinition.nullable()).optional(),
+  relations: z.record(z.string(), z.union([z.string(), relationObject])).optional(),
+  indexes: z.array(indexDefinition).optional(),
+  softDelete: z.boolean().optional(),
+  timestamps: z.boolean().optional(),
+  computed: z.record(z.string(), z.unknown()).optional(),
+  validation: z.record(z.string(), validationRule).optional(),
+  validations: z.record(z.string(), z.array(z.string())).optional(),
+  variants: z.record(z.string(), z.unknown()).optional(),
+  hooks: z.record(z.string(), z.string()).optional(),
+  apiSchema: z.string().optional(),
+  crud: crudConfig.optional(),
+  source: z.string().optional(),
+  include: z.array(z.string()).optional(),
+  exclude: z.array(z.string()).optional(),
+  description: z.string().optional(),
+});
+
+export const DATABASE_KEYS = ["dialect", "url", "pool", "ssl", "migrations", "dataDir", "options"] as const;
+
+const databaseConfig = z.strictObject({
+  dialect: z.enum(["postgresql", "postgres", "pglite"]).optional(),
+  url: z.string().optional(),
+  pool: z.strictObject({ min: z.number().int().nonnegative().optional(), max: z.union([z.number().int().positive(), z.string()]).optional() }).optional(),
+  ssl: z.union([z.boolean(), z.enum(["require", "prefer", "verify-full"])]).optional(),
+  migrations: z.strictObject({ autoRun: z.boolean().optional(), folder: z.string().optional() }).optional(),
+  dataDir: z.string().optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** Sections compiled by later modules; accepted with a loose shape so real configs load. */
+const later = z.unknown().optional();
+
+export const TOP_LEVEL_KEYS = [
+  "name", "version", "description", "project", "schemas", "entities", "endpoints", "apis", "operations", "policies",
+  "auth", "rateLimit", "rateLimits", "cache", "plugins", "middleware", "realtime", "monitoring", "database", "server",
+  "config", "enums", "types", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email",
+  "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking",
+] as const;
+
+export const configSchema = z.strictObject({
+  name: z.string().optional(),
+  version: z.union([z.string(), z.number()]).optional(),
+  description: z.string().optional(),
+  project: z.looseObject({ name: z.string().optional(), version: z.union([z.string(), z.number()]).optional() }).optional(),
+  schemas: z.record(z.string(), entityDefinition.nullable()).optional(),
+  entities: z.record(z.string(), entityDefinition.nullable()).optional(),
+  endpoints: later,
+  apis: later,
+  operations: later,
+  policies: later,
+  auth: later,
+  rateLimit: later,
+  rateLimits: later,
+  cache: later,
+  plugins: z.union([z.array(z.union([z.string(), z.record(z.string(), z.unknown())])), z.record(z.string(), z.unknown()), z.null()]).optional(),
+  middleware: later,
+  realtime: later,
+  monitoring: later,
+  database: databaseConfig.optional(),
+  server: z.looseObject({ port: z.union([z.number().int(), z.string()]).optional(), host: z.string().optional() }).optional(),
+  config: later,
+  enums: z.record(z.string(), z.union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), default: z.string().optional() })])).optional(),
+  types: z.record(z.string(), z.string()).optional(),
+  services: later,
+  deployment: later,
+  handlerTemplates: later,
+  crudOverrides: later,
+  storage: later,
+  email: later,
+  queues: later,
+  jobs: later,
+  security: later,
+  logging: later,
+  metrics: later,
+  tracing: later,
+  health: later,
+  errorTracking: later,
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type RawEntity = z.infer<typeof entityDefinition>;
+export type RawField = z.infer<typeof fieldObject>;
+export type RawCrud = z.infer<typeof crudConfig>;
+export type RawRelation = z.infer<typeof relationObject>;
+export type RawIndex = z.infer<typeof indexDefinition>;
+
+/** The sections compiled by modules that do not exist yet: a warning, not an error. */
+export const NOT_YET_COMPILED = ["endpoints", "apis", "operations", "policies", "auth", "rateLimit", "rateLimits", "cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+
+/** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
+export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
+  const p = path.map(String);
+  if (p.length === 0) return TOP_LEVEL_KEYS;
+  if ((p[0] === "entities" || p[0] === "schemas") && p.length === 2) return ENTITY_KEYS;
+  if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "fields" && p.length === 4) return FIELD_KEYS;
+  if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "relations" && p.length === 4) return RELATION_KEYS;
+  if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "crud" && p.length === 3) return CRUD_KEYS;
+  if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
+  return [];
+}

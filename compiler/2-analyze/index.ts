@@ -1,0 +1,203 @@
+/**
+ * Phase 2: checks the parsed config against the format (config-schema.ts) and builds the IR.
+ * Reports every problem it finds; returns an IR only when there are no errors.
+ */
+import type { core } from "zod";
+import { closest, type DiagnosticBag } from "../diagnostics.js";
+import type { CrudIR, DatabaseIR, EntityIR, ProjectIR } from "../ir.js";
+import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
+import { parseConfigString } from "./config-string.js";
+import { analyzeEntities, collectEntitySources } from "./entities.js";
+import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
+import { kebabCase, pluralWords } from "./types.js";
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Picks the union branch that matches the input's shape, so errors talk about what the user meant. */
+function flattenIssues(issues: readonly core.$ZodIssue[]): core.$ZodIssue[] {
+  const out: core.$ZodIssue[] = [];
+  for (const issue of issues) {
+    if (issue.code === "invalid_union" && issue.errors.length > 0) {
+      const branches = issue.errors.map((branch) => branch.map((i) => ({ ...i, path: [...issue.path, ...i.path] })));
+      const shaped = branches.filter((b) => !b.some((i) => i.code === "invalid_type" && i.path.length === issue.path.length));
+      if (shaped.length === 1) {
+        out.push(...flattenIssues(shaped[0]!));
+        continue;
+      }
+    }
+    out.push(issue);
+  }
+  return out;
+}
+
+function describeExpected(issue: core.$ZodIssue): string {
+  if (issue.code === "invalid_union") return "a value of another shape";
+  if (issue.code === "invalid_type") return `${issue.expected === "record" || issue.expected === "object" ? "a mapping (key: value)" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
+  return "";
+}
+
+function reportSchemaIssues(parsed: ParsedConfig, issues: readonly core.$ZodIssue[], diagnostics: DiagnosticBag): void {
+  for (const issue of flattenIssues(issues)) {
+    const path = issue.path as (string | number)[];
+    const where = path.length ? path.join(".") : "the top level";
+    switch (issue.code) {
+      case "unrecognized_keys": {
+        const known = knownKeysAt(path);
+        for (const key of issue.keys) {
+          const suggestion = closest(key, known);
+          diagnostics.error("unknown-key", `unknown key "${key}" in ${where}`, parsed.locate([...path, key], "key"), suggestion ? `did you mean "${suggestion}"?` : known.length ? `allowed here: ${known.join(", ")}` : undefined);
+        }
+        break;
+      }
+      case "invalid_value":
+        diagnostics.error("bad-value", `${where} must be one of: ${issue.values.map(String).join(", ")}`, parsed.locate(path), (() => {
+          const actual = path.reduce<unknown>((v, k) => (isRecord(v) || Array.isArray(v) ? (v as Record<string, unknown>)[k as string] : undefined), parsed.value);
+          const s = typeof actual === "string" ? closest(actual, issue.values.map(String)) : undefined;
+          return s ? `did you mean "${s}"?` : undefined;
+        })());
+        break;
+      case "invalid_type":
+      case "invalid_union":
+        diagnostics.error("bad-value", `${where} should be ${describeExpected(issue)}`, parsed.locate(path), issue.code === "invalid_union" ? "see docs/yama-yaml.md for the accepted forms" : undefined);
+        break;
+      default:
+        diagnostics.error("bad-value", `${where}: ${issue.message}`, parsed.locate(path));
+    }
+  }
+}
+
+/** Dialect C (OpenAPI-like, path-keyed endpoints) is not YAMA syntax: say how to write it. */
+function checkOpenApiStyle(value: Record<string, unknown>, parsed: ParsedConfig, diagnostics: DiagnosticBag): boolean {
+  const endpoints = value.endpoints;
+  if (isRecord(endpoints) && Object.keys(endpoints).some((k) => k.startsWith("/"))) {
+    const first = Object.keys(endpoints).find((k) => k.startsWith("/"))!;
+    const methods = isRecord(endpoints[first]) ? Object.keys(endpoints[first] as object) : [];
+    diagnostics.error(
+      "openapi-style-endpoints",
+      "endpoints keyed by path (OpenAPI style) are not YAMA syntax",
+      parsed.locate(["endpoints", first], "key"),
+      `write a list instead:\n      endpoints:\n        - path: ${first}\n          method: ${(methods[0] ?? "get").toUpperCase()}\n          handler: handlers/…`,
+    );
+    return true;
+  }
+  return false;
+}
+
+function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag): CrudIR | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  const obj = raw === true ? {} : raw;
+  if (obj.enabled === false) return undefined;
+  const loc = parsed.locate(path, "key");
+  const all = ["list", "get", "create", "replace", "update", "delete"] as const;
+  let methods: CrudIR["methods"] = all;
+  if (Array.isArray(obj.enabled)) {
+    const set = new Set(obj.enabled);
+    methods = all.filter((m) => set.has(({ list: "GET", get: "GET", create: "POST", replace: "PUT", update: "PATCH", delete: "DELETE" } as const)[m]));
+  }
+  const defaultLimit = typeof obj.pagination === "object" ? obj.pagination.limit ?? obj.pagination.defaultLimit ?? obj.pagination.pageSize ?? 20 : 20;
+  const maxLimit = typeof obj.pagination === "object" ? obj.pagination.maxLimit ?? Math.max(100, defaultLimit) : 100;
+  if (defaultLimit > maxLimit) diagnostics.error("bad-crud-option", `the default page size ${defaultLimit} is above maxLimit ${maxLimit}`, parsed.locate([...path, "pagination"]));
+  if (typeof obj.pagination === "object" && obj.pagination.type !== undefined && obj.pagination.type !== "offset") {
+    diagnostics.warn("not-yet-compiled", `pagination type "${obj.pagination.type}" is not compiled yet; offset pagination is used`, parsed.locate([...path, "pagination", "type"]));
+  }
+  const fieldNames = entity.fields.map((f) => f.name);
+  const scalar = entity.fields.filter((f) => !f.array && f.type !== "json" && f.type !== "binary" && !f.writeOnly && !f.sensitive && f.name !== entity.softDelete?.field);
+  const pick = (option: boolean | string[] | undefined, key: string): string[] => {
+    if (option === undefined || option === true) return scalar.map((f) => f.name);
+    if (option === false) return [];
+    return option.filter((name, i) => {
+      if (fieldNames.includes(name)) return true;
+      const s = closest(name, fieldNames);
+      diagnostics.error("unknown-field", `crud.${key} names unknown field ${entity.name}.${name}`, parsed.locate([...path, key, i]), s ? `did you mean "${s}"?` : undefined);
+      return false;
+    });
+  };
+  if (obj.search !== undefined && obj.search !== false) {
+    diagnostics.warn("not-yet-compiled", `crud.search is not compiled yet; ?search= is ignored`, parsed.locate([...path, "search"], "key"));
+  }
+  for (const key of ["auth", "inputTypes", "responseTypes", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk"] as const) {
+    if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
+  }
+  const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
+  if (!/^\/[A-Za-z0-9/_-]*$/.test(basePath) || basePath.includes("//")) {
+    diagnostics.error("bad-crud-option", `crud.path "${basePath}" is not a plain path`, parsed.locate([...path, "path"]), "use letters, digits, -, _ and /, e.g. /products");
+  }
+  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { defaultLimit, maxLimit }, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), loc };
+}
+
+function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: ParsedConfig): DatabaseIR {
+  const db = config.database ?? {};
+  const url = parseConfigString(db.url ?? "${DATABASE_URL}");
+  if (url.kind === "literal" && /:\/\/[^/]*:[^@/]+@/.test(url.value)) {
+    diagnostics.error("secret-in-config", "database.url contains a password", parsed.locate(["database", "url"]), "write `url: ${DATABASE_URL}` and put the URL in the environment");
+  }
+  const pool = db.pool?.max;
+  return {
+    url,
+    poolMax: typeof pool === "string" ? parseConfigString(pool) : pool ?? 10,
+    ssl: db.ssl === true ? "require" : db.ssl === false || db.ssl === undefined ? false : db.ssl,
+    dataDir: db.dataDir ?? ".yama/data",
+    migrations: { autoRun: db.migrations?.autoRun ?? true, folder: db.migrations?.folder ?? "drizzle" },
+  };
+}
+
+export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag): ProjectIR | undefined {
+  const value = parsed.value;
+  if (!isRecord(value)) {
+    diagnostics.error("bad-config", value == null ? "the config is empty" : "the config must be a mapping of sections", parsed.locate([]), "start with e.g. `entities:`");
+    return undefined;
+  }
+  if (checkOpenApiStyle(value, parsed, diagnostics)) return undefined;
+  const result = configSchema.safeParse(value);
+  if (!result.success) {
+    reportSchemaIssues(parsed, result.error.issues, diagnostics);
+    return undefined;
+  }
+  const config = result.data;
+
+  for (const key of NOT_YET_COMPILED) {
+    if (config[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}:\` is not compiled by this version of yamac; it is ignored`, parsed.locate([key], "key"));
+  }
+  const { entities, references } = analyzeEntities(config, parsed, diagnostics);
+  const known = new Set(collectEntitySources(config).entities.keys());
+  const refs = explicitRelations(config, parsed, diagnostics, known, references);
+  const junctions = linkRelations(entities, refs, diagnostics);
+  finalizeIndexes(entities, diagnostics);
+  const junctionTables = new Map(entities.map((e) => [e.table, e.name]));
+  for (const j of junctions) {
+    const clash = junctionTables.get(j.table);
+    if (clash) diagnostics.error("duplicate-table", `the many-to-many table "${j.table}" has the same name as entity ${clash}'s table`, entities.find((e) => e.name === clash)!.loc, "name the junction another way with through:<table>");
+  }
+
+  const sources = collectEntitySources(config).entities;
+  const paths = new Map<string, string>();
+  for (const entity of entities) {
+    const source = sources.get(entity.name)!;
+    entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics);
+    if (entity.crud) {
+      const other = paths.get(entity.crud.basePath);
+      if (other) diagnostics.error("duplicate-path", `entities ${other} and ${entity.name} both serve CRUD at ${entity.crud.basePath}`, entity.crud.loc, "set `crud.path` on one of them");
+      paths.set(entity.crud.basePath, entity.name);
+    }
+    if (source.raw.computed) diagnostics.warn("not-yet-compiled", `computed fields of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "computed"], "key"));
+    if (source.raw.hooks) diagnostics.warn("not-yet-compiled", `hooks of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "hooks"], "key"));
+    if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
+  }
+  const database = analyzeDatabase(config, diagnostics, parsed);
+  if (diagnostics.hasErrors) return undefined;
+
+  const port = config.server?.port;
+  return {
+    name: config.project?.name ?? config.name ?? "yama-app",
+    version: String(config.project?.version ?? config.version ?? "0.1.0"),
+    configFile: parsed.file,
+    entities,
+    junctions,
+    database,
+    server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
+    routes: [],
+  };
+}

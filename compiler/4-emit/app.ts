@@ -1,0 +1,45 @@
+/**
+ * Emits src/app.ts (the Hono app every target serves) and src/db/client.ts (the database
+ * the app talks to).
+ */
+import type { ProjectIR } from "../ir.js";
+import { envExpression, envNumber } from "./env.js";
+import type { OutputFile } from "./index.js";
+import { routerName } from "./routes.js";
+import { file, header, Imports, ts } from "./writer.js";
+
+export function emitApp(ir: ProjectIR): OutputFile {
+  const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound", "requestId").type("./lib/http.js", "AppEnv");
+  const mounts: string[] = [];
+  for (const entity of [...ir.entities].sort((a, b) => (a.crud?.basePath ?? "").localeCompare(b.crud?.basePath ?? ""))) {
+    if (!entity.crud || !ir.routes.some((r) => r.entity === entity.name)) continue;
+    imports.add(`./routes/${entity.fileName}.js`, routerName(entity));
+    mounts.push(`app.route(${ts(entity.crud.basePath)}, ${routerName(entity)});`);
+  }
+  const body = `/** The ${ir.name} API. Targets (src/server.ts, …) serve this app; it never reads the config. */
+export const app = new Hono<AppEnv>();
+
+app.use(requestId);
+app.onError(errorHandler());
+app.notFound(notFound);`;
+  return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, mounts.join("\n")) };
+}
+
+export function emitClient(ir: ProjectIR): OutputFile {
+  const imports = new Imports().add("./lib/db.js".replace("./", "../"), "createDatabase").namespace("./schema.js", "schema");
+  const url = envExpression(ir.database.url);
+  const body = `/**
+ * The database: PGlite (PostgreSQL in-process, files under ${ir.database.dataDir}) when DATABASE_URL
+ * is unset, PostgreSQL through postgres.js when it is set.
+ */
+export const database = createDatabase({
+  schema,
+  url: ${url} || undefined,
+  dataDir: process.env.YAMA_DATA_DIR ?? ${ts(ir.database.dataDir)},
+  poolMax: ${envNumber(ir.database.poolMax, 10)},
+  ssl: ${ir.database.ssl === false ? "false" : ts(ir.database.ssl)},
+});
+
+export const db = database.db;`;
+  return { path: "src/db/client.ts", content: header("database client", ir.configFile) + file(imports.toString(), body) };
+}

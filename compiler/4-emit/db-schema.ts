@@ -1,0 +1,187 @@
+/**
+ * Emits the Drizzle schema: one table module per entity (src/db/tables/<entity>.ts),
+ * one per junction table, src/db/relations.ts and the src/db/schema.ts barrel that
+ * drizzle-kit reads.
+ */
+import type { DefaultValue, EntityIR, FieldIR, JunctionIR, ProjectIR } from "../ir.js";
+import { columnCode } from "./column-types.js";
+import type { OutputFile } from "./index.js";
+import { file, header, Imports, key, literal, ts } from "./writer.js";
+
+const ACTION: Readonly<Record<string, string>> = {
+  cascade: "cascade", "set null": "set null", restrict: "restrict", "no action": "no action", "set default": "set default",
+};
+
+function defaultCall(field: FieldIR, value: DefaultValue, imports: Imports): string {
+  if (value.kind === "now") return field.type === "date" ? `.default(sql\`current_date\`)` : ".defaultNow()";
+  if (value.kind === "uuid") return ".defaultRandom()";
+  if (value.value === null) return "";
+  if (field.type === "json" || field.array) {
+    return `.default(${literal(value.value)})`;
+  }
+  if (field.type === "money") return `.default(${ts(String(value.value))})`;
+  if ((field.type === "timestamp" || field.type === "timestamplocal") && typeof value.value === "string") {
+    return `.default(new Date(${ts(value.value)}))`;
+  }
+  void imports;
+  return `.default(${literal(value.value)})`;
+}
+
+function columnLine(entity: EntityIR, field: FieldIR, byName: ReadonlyMap<string, EntityIR>, imports: Imports): string {
+  const { builder, call } = columnCode(field);
+  imports.add("drizzle-orm/pg-core", builder);
+  let line = call;
+  if (field.array) line += ".array()";
+  if (field.primary) line += ".primaryKey()";
+  else if (field.notNull) line += ".notNull()";
+  if (field.generated && field.default === undefined) {
+    if (field.type === "uuid") line += ".defaultRandom()";
+    else line += ".generatedByDefaultAsIdentity()";
+  }
+  if (field.default) line += defaultCall(field, field.default, imports);
+  if (field.references) {
+    const target = byName.get(field.references.entity)!;
+    const targetField = target.fields.find((f) => f.name === field.references!.field)!;
+    const options = [`onDelete: ${ts(ACTION[field.references.onDelete]!)}`];
+    if (field.references.onUpdate) options.push(`onUpdate: ${ts(ACTION[field.references.onUpdate]!)}`);
+    const type = target.name === entity.name ? ": AnyPgColumn" : "";
+    if (type) imports.type("drizzle-orm/pg-core", "AnyPgColumn");
+    line += `.references(()${type} => ${target.varName}.${targetField.name}, { ${options.join(", ")} })`;
+  }
+  if (field.type === "enum" && field.enumValues) {
+    // The CHECK constraint is added in the table's extra config.
+  }
+  return `${key(field.name)}: ${line},`;
+}
+
+function sqlString(value: string): string {
+  // A SQL string literal inside a JS template literal.
+  return `'${value.replace(/'/g, "''")}'`.replace(/\\/g, "\\\\").replace(/`/g, "\\`").replace(/\$\{/g, "\\${");
+}
+
+export function emitTable(entity: EntityIR, ir: ProjectIR): OutputFile {
+  const imports = new Imports();
+  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  imports.add("drizzle-orm/pg-core", "pgTable");
+  for (const target of new Set(entity.fields.flatMap((f) => (f.references ? [f.references.entity] : [])))) {
+    if (target !== entity.name) imports.add(`./${byName.get(target)!.fileName}.js`, byName.get(target)!.varName);
+  }
+  const columns = entity.fields.map((f) => `  ${columnLine(entity, f, byName, imports)}`);
+  const extras: string[] = [];
+  const fields = new Map(entity.fields.map((f) => [f.name, f]));
+  for (const index of entity.indexes) {
+    const fn = index.unique ? "uniqueIndex" : "index";
+    imports.add("drizzle-orm/pg-core", fn);
+    const using = index.method && index.method !== "btree" ? `.using(${ts(index.method)}, ${index.fields.map((f) => `t.${f}`).join(", ")})` : `.on(${index.fields.map((f) => `t.${f}`).join(", ")})`;
+    const why = index.origin === "foreign-key" ? " // foreign key" : "";
+    extras.push(`  ${fn}(${ts(index.name)})${using},${why}`);
+  }
+  for (const field of entity.fields) {
+    if (field.type !== "enum" || !field.enumValues) continue;
+    imports.add("drizzle-orm/pg-core", "check");
+    imports.add("drizzle-orm", "sql");
+    const list = field.enumValues.map(sqlString).join(", ");
+    extras.push(`  check(${ts(`${entity.table}_${field.column}_check`)}, sql\`\${t.${field.name}} in (${list})\`),`);
+  }
+  void fields;
+  const doc = `/** ${entity.description ?? entity.name} (${ir.configFile}:${entity.loc.line}). */`;
+  const table = extras.length
+    ? `export const ${entity.varName} = pgTable(${ts(entity.table)}, {\n${columns.join("\n")}\n}, (t) => [\n${extras.join("\n")}\n]);`
+    : `export const ${entity.varName} = pgTable(${ts(entity.table)}, {\n${columns.join("\n")}\n});`;
+  const types = `/** A ${entity.name} row as read from the database. */\nexport type ${entity.name}Row = typeof ${entity.varName}.$inferSelect;\n/** What inserting a ${entity.name} needs. */\nexport type New${entity.name}Row = typeof ${entity.varName}.$inferInsert;`;
+  return {
+    path: `src/db/tables/${entity.fileName}.ts`,
+    content: header(`table ${entity.table}`, entity.loc) + file(imports.toString(), `${doc}\n${table}`, types),
+  };
+}
+
+export function emitJunction(junction: JunctionIR, ir: ProjectIR): OutputFile {
+  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  const from = byName.get(junction.from.entity)!;
+  const to = byName.get(junction.to.entity)!;
+  const imports = new Imports().add("drizzle-orm/pg-core", "index", "pgTable", "primaryKey");
+  const col = (side: JunctionIR["from"], entity: EntityIR) => {
+    const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+    const { builder, call } = columnCode({ ...pk, column: side.column });
+    imports.add("drizzle-orm/pg-core", builder);
+    imports.add(`./${entity.fileName}.js`, entity.varName);
+    return `  ${side.field}: ${call}.notNull().references(() => ${entity.varName}.${pk.name}, { onDelete: "cascade" }),`;
+  };
+  const body = `/** Links ${from.name} and ${to.name} (many-to-many). */
+export const ${junction.varName} = pgTable(${ts(junction.table)}, {
+${col(junction.from, from)}
+${col(junction.to, to)}
+}, (t) => [
+  primaryKey({ columns: [t.${junction.from.field}, t.${junction.to.field}] }),
+  index(${ts(`${junction.table}_${junction.to.column}_idx`)}).on(t.${junction.to.field}), // foreign key
+]);`;
+  return { path: `src/db/tables/${junctionFile(junction)}.ts`, content: header(`junction table ${junction.table}`, ir.configFile) + file(imports.toString(), body) };
+}
+
+export const junctionFile = (j: JunctionIR) => j.table.replace(/_/g, "-");
+
+const relationName = (entity: string, fk: string) => `${entity}.${fk}`;
+
+export function emitRelations(ir: ProjectIR): OutputFile | undefined {
+  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  const imports = new Imports().add("drizzle-orm", "relations");
+  const blocks: string[] = [];
+  for (const entity of ir.entities) {
+    if (entity.relations.length === 0) continue;
+    imports.add(`./tables/${entity.fileName}.js`, entity.varName);
+    const helpers = new Set<string>();
+    const lines: string[] = [];
+    for (const rel of [...entity.relations].sort((a, b) => a.name.localeCompare(b.name))) {
+      const target = byName.get(rel.target)!;
+      imports.add(`./tables/${target.fileName}.js`, target.varName);
+      if (rel.kind === "belongsTo") {
+        helpers.add("one");
+        const fk = entity.fields.find((f) => f.name === rel.foreignKey)!;
+        // Drizzle pairs a hasOne with its belongsTo by table, so that pair carries no relationName.
+        const pairedWithHasOne = target.relations.some((r) => r.kind === "hasOne" && r.target === entity.name && r.inverse === rel.name);
+        const name = pairedWithHasOne ? "" : `, relationName: ${ts(relationName(entity.name, fk.name))}`;
+        lines.push(`  ${key(rel.name)}: one(${target.varName}, { fields: [${entity.varName}.${fk.name}], references: [${target.varName}.${fk.references!.field}]${name} }),`);
+      } else if (rel.kind === "hasOne") {
+        helpers.add("one");
+        lines.push(`  ${key(rel.name)}: one(${target.varName}),`);
+      } else if (rel.kind === "hasMany") {
+        helpers.add("many");
+        lines.push(`  ${key(rel.name)}: many(${target.varName}, { relationName: ${ts(relationName(target.name, rel.foreignKey!))} }),`);
+      } else {
+        helpers.add("many");
+        const j = rel.junction!;
+        imports.add(`./tables/${junctionFile(j)}.js`, j.varName);
+        const side = j.from.entity === entity.name ? j.from : j.to;
+        lines.push(`  ${key(rel.name)}: many(${j.varName}, { relationName: ${ts(`${j.table}.${side.field}`)} }),`);
+      }
+    }
+    blocks.push(`export const ${entity.varName}Relations = relations(${entity.varName}, ({ ${[...helpers].sort().join(", ")} }) => ({\n${lines.join("\n")}\n}));`);
+  }
+  for (const j of ir.junctions) {
+    const from = byName.get(j.from.entity)!;
+    const to = byName.get(j.to.entity)!;
+    imports.add(`./tables/${junctionFile(j)}.js`, j.varName);
+    imports.add(`./tables/${from.fileName}.js`, from.varName);
+    imports.add(`./tables/${to.fileName}.js`, to.varName);
+    const fromPk = from.primaryKey;
+    const toPk = to.primaryKey;
+    blocks.push(`export const ${j.varName}Relations = relations(${j.varName}, ({ one }) => ({
+  ${key(j.from.field.replace(/Id$/, ""))}: one(${from.varName}, { fields: [${j.varName}.${j.from.field}], references: [${from.varName}.${fromPk}], relationName: ${ts(`${j.table}.${j.from.field}`)} }),
+  ${key(j.to.field.replace(/Id$/, ""))}: one(${to.varName}, { fields: [${j.varName}.${j.to.field}], references: [${to.varName}.${toPk}], relationName: ${ts(`${j.table}.${j.to.field}`)} }),
+}));`);
+  }
+  if (blocks.length === 0) return undefined;
+  return { path: "src/db/relations.ts", content: header("relations between tables", ir.configFile) + file(imports.toString(), blocks.join("\n\n")) };
+}
+
+export function emitSchemaIndex(ir: ProjectIR, hasRelations: boolean): OutputFile {
+  const lines = [
+    ...ir.entities.map((e) => `export * from "./tables/${e.fileName}.js";`),
+    ...ir.junctions.map((j) => `export * from "./tables/${junctionFile(j)}.js";`),
+  ].sort();
+  if (hasRelations) lines.push(`export * from "./relations.js";`);
+  return {
+    path: "src/db/schema.ts",
+    content: header("database schema; drizzle-kit reads this file", ir.configFile) + file("/** Every table and relation of the app. drizzle-kit generates migrations from this module. */", lines.join("\n")),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * Phase 4: turns the lowered IR into files. Each emitter owns one kind of file; this module
+ * only decides which emitters run. Output order is sorted, so it is the same on every run.
+ */
+import type { ProjectIR } from "../ir.js";
+import { emitNodeTarget } from "../../targets/node/index.js";
+import { emitApp, emitClient } from "./app.js";
+import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
+import { emitProjectFiles } from "./project.js";
+import { emitRoutes } from "./routes.js";
+import { emitRuntimeLib } from "./runtime-lib.js";
+import { emitValidation } from "./validation.js";
+
+export interface OutputFile {
+  /** Relative to the project directory, with forward slashes. */
+  path: string;
+  content: string;
+  /** Written only when no file exists there (project files the user owns afterwards). */
+  ifMissing?: boolean;
+}
+
+export function emit(ir: ProjectIR): OutputFile[] {
+  const files: OutputFile[] = [];
+  for (const entity of ir.entities) {
+    files.push(emitTable(entity, ir));
+    const plans = ir.routes.filter((r) => r.entity === entity.name);
+    if (plans.length) {
+      files.push(emitValidation(entity, ir));
+      files.push(emitRoutes(entity, plans, ir));
+    }
+  }
+  for (const junction of ir.junctions) files.push(emitJunction(junction, ir));
+  const relations = emitRelations(ir);
+  if (relations) files.push(relations);
+  files.push(emitSchemaIndex(ir, relations !== undefined));
+  files.push(emitClient(ir));
+  files.push(emitApp(ir));
+  files.push(...emitNodeTarget(ir));
+  files.push(...emitRuntimeLib(files));
+  files.push(...emitProjectFiles(ir));
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,69 @@
+/**
+ * Project files written only when missing (package.json, tsconfig.json, drizzle.config.ts,
+ * .gitignore): after the first compile they belong to the user.
+ */
+import { readFileSync } from "node:fs";
+import type { ProjectIR } from "../ir.js";
+import type { OutputFile } from "./index.js";
+
+const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+
+function versionOf(name: string): string {
+  const v = own.dependencies[name] ?? own.devDependencies[name];
+  if (!v) throw new Error(`yamac's package.json does not pin ${name}`);
+  return v;
+}
+
+const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
+
+export function emitProjectFiles(ir: ProjectIR): OutputFile[] {
+  const pkg = {
+    name: ir.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app",
+    version: ir.version,
+    private: true,
+    type: "module",
+    scripts: {
+      start: "tsx src/server.ts",
+      dev: "tsx watch src/server.ts",
+      migrate: "tsx src/migrate.ts",
+      "db:generate": "drizzle-kit generate",
+      typecheck: "tsc --noEmit",
+    },
+    dependencies: pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]),
+    devDependencies: pick(["@types/node", "drizzle-kit", "typescript"]),
+  };
+  const tsconfig = {
+    compilerOptions: {
+      target: "ES2022",
+      module: "ESNext",
+      moduleResolution: "Bundler",
+      lib: ["ES2022"],
+      types: ["node"],
+      strict: true,
+      noEmit: true,
+      skipLibCheck: true,
+      isolatedModules: true,
+      forceConsistentCasingInFileNames: true,
+    },
+    include: ["src", "handlers", "drizzle.config.ts"],
+  };
+  const drizzleConfig = `import { defineConfig } from "drizzle-kit";
+
+// Migrations: \`npm run db:generate\` (or \`yamac migrate generate\`) writes SQL into ${ir.database.migrations.folder}/.
+export default defineConfig({
+  dialect: "postgresql",
+  schema: "./src/db/schema.ts",
+  out: "./${ir.database.migrations.folder}",
+  dbCredentials: { url: process.env.DATABASE_URL ?? "" },
+});
+`;
+  return [
+    { path: "package.json", content: JSON.stringify(pkg, null, 2) + "\n", ifMissing: true },
+    { path: "tsconfig.json", content: JSON.stringify(tsconfig, null, 2) + "\n", ifMissing: true },
+    { path: "drizzle.config.ts", content: drizzleConfig, ifMissing: true },
+    { path: ".gitignore", content: "node_modules/\n.yama/\n.env\n.env.local\n", ifMissing: true },
+  ];
+}

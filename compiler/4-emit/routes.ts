@@ -1,0 +1,180 @@
+/**
+ * Emits src/routes/<entities>.ts: one Hono router per entity with a handler per CRUD
+ * route plan. Point reads and deletes are prepared once at module load; lists build
+ * their WHERE from the filters the request actually sent.
+ */
+import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
+import type { OutputFile } from "./index.js";
+import { filterFields, hiddenFields, schemaNames } from "./validation.js";
+import { file, header, Imports, key, ts } from "./writer.js";
+
+export const routerName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Routes`;
+export const routesFile = (entity: EntityIR) => `src/routes/${entity.fileName}.ts`;
+
+function paramParser(pk: FieldIR, imports: Imports): string {
+  switch (pk.type) {
+    case "uuid":
+      imports.add("../lib/params.js", "uuidParam");
+      return `uuidParam(c.req.param("id"))`;
+    case "integer":
+    case "smallint":
+      imports.add("../lib/params.js", "intParam");
+      return `intParam(c.req.param("id"))`;
+    case "bigint":
+      imports.add("../lib/params.js", "bigintParam");
+      return `bigintParam(c.req.param("id"))`;
+    default:
+      imports.add("../lib/params.js", "stringParam");
+      return `stringParam(c.req.param("id"), "id", ${pk.maxLength ?? pk.length ?? 255})`;
+  }
+}
+
+export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir: ProjectIR): OutputFile {
+  const imports = new Imports()
+    .add("hono", "Hono")
+    .add("../db/client.js", "db")
+    .add(`../db/tables/${entity.fileName}.js`, entity.varName)
+    .type("../lib/http.js", "AppEnv");
+  const t = entity.varName;
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const names = schemaNames(entity);
+  const hidden = hiddenFields(entity);
+  const soft = entity.softDelete ? entity.fields.find((f) => f.name === entity.softDelete!.field)! : undefined;
+  const autoUpdate = entity.fields.filter((f) => f.autoUpdate);
+  const ops = new Set(plans.map((p) => p.operation));
+  const prefix = `${entity.table}`;
+  const top: string[] = [];
+  const handlers: string[] = [];
+  const routeDoc = (p: CrudRoutePlan, what: string) => `/** ${p.method} ${p.path}: ${what} */`;
+
+  // Projection: all columns, unless some must never leave the server.
+  const sel = hidden.length ? "columns" : "";
+  if (hidden.length) {
+    top.push(`/** Columns sent to clients: all but ${hidden.map((f) => f.name).join(", ")}. */\nconst columns = {\n${entity.fields.filter((f) => !hidden.includes(f)).map((f) => `  ${key(f.name)}: ${t}.${f.name},`).join("\n")}\n};`);
+  }
+  const live = soft ? `isNull(${t}.${soft.name})` : undefined;
+  if (live) imports.add("drizzle-orm", "isNull");
+  const byId = (idExpr: string) => {
+    imports.add("drizzle-orm", "eq");
+    const cond = `eq(${t}.${pk.name}, ${idExpr})`;
+    if (live) {
+      imports.add("drizzle-orm", "and");
+      return `and(${cond}, ${live})`;
+    }
+    return cond;
+  };
+  const notFound = () => {
+    imports.add("../lib/errors.js", "NotFoundError");
+    return `new NotFoundError(\`${entity.name} \${id} not found\`)`;
+  };
+  if (ops.has("get") || ops.has("update")) {
+    imports.add("drizzle-orm", "sql");
+    top.push(`const findById = db.select(${sel}).from(${t}).where(${byId(`sql.placeholder("id")`)}).prepare(${ts(`${prefix}_find_by_id`)});`);
+  }
+  if (ops.has("delete")) {
+    imports.add("drizzle-orm", "sql");
+    const stmt = soft
+      ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(${byId(`sql.placeholder("id")`)}).returning({ ${pk.name}: ${t}.${pk.name} })`
+      : `db.delete(${t}).where(${byId(`sql.placeholder("id")`)}).returning({ ${pk.name}: ${t}.${pk.name} })`;
+    top.push(`const deleteById = ${stmt}.prepare(${ts(`${prefix}_delete_by_id`)});`);
+  }
+
+  for (const plan of plans) {
+    const local = plan.path.slice(entity.crud!.basePath === "/" ? 0 : entity.crud!.basePath.length) || "/";
+    switch (plan.operation) {
+      case "list": {
+        imports.add("../lib/http.js", "validate").add("../lib/pagination.js", "offsetPage", "parseSort").add(`../validation/${entity.fileName}.js`, names.listQuery);
+        const sortable = entity.crud!.sortable;
+        top.push(`/** Fields a list may be sorted by (\`?sort=-${sortable[0] ?? pk.name}\`). */\nconst sortable = {\n${sortable.map((n) => `  ${key(n)}: ${t}.${n},`).join("\n")}\n};`);
+        const conditions = filterFields(entity).map((f) => {
+          imports.add("drizzle-orm", "eq");
+          return `    query.${f.name} === undefined ? undefined : eq(${t}.${f.name}, query.${f.name}),`;
+        });
+        if (live) conditions.unshift(`    ${live},`);
+        let where = "";
+        if (conditions.length) {
+          imports.add("drizzle-orm", "and");
+          where = `  const where = and(\n${conditions.join("\n")}\n  );\n`;
+        }
+        const whereCall = conditions.length ? ".where(where)" : "";
+        handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.`)}
+${routerName(entity)}.get(${ts(local)}, async (c) => {
+  const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+${where}  const rows = await db
+    .select(${sel})
+    .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
+    .orderBy(...parseSort(query.sort ?? query.orderBy, sortable, ${t}.${pk.name}))
+    .limit(query.limit + 1)
+    .offset(query.offset);
+  const total = query.count ? await db.$count(${t}${conditions.length ? ", where" : ""}) : undefined;
+  return c.json(offsetPage(rows, query.limit, query.offset, total));
+});`);
+        break;
+      }
+      case "get": {
+        handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404.`)}
+${routerName(entity)}.get(${ts(local)}, async (c) => {
+  const id = ${paramParser(pk, imports)};
+  const [row] = await findById.execute({ id });
+  if (!row) throw ${notFound()};
+  return c.json(row);
+});`);
+        break;
+      }
+      case "create": {
+        imports.add("../lib/http.js", "readJson", "validate").add(`../validation/${entity.fileName}.js`, names.create);
+        handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
+${routerName(entity)}.post(${ts(local)}, async (c) => {
+  const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const [row] = await db.insert(${t}).values(input).returning(${sel});
+  return c.json(row, 201);
+});`);
+        break;
+      }
+      case "replace":
+      case "update": {
+        const isPut = plan.operation === "replace";
+        const schema = isPut ? names.replace : names.update;
+        imports.add("../lib/http.js", "readJson", "validate").add(`../validation/${entity.fileName}.js`, schema);
+        const bump = autoUpdate.map((f) => `, ${f.name}: sql\`now()\``).join("");
+        if (bump) imports.add("drizzle-orm", "sql");
+        const emptyGuard = !isPut && !bump
+          ? `  if (Object.keys(input).length === 0) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw ${notFound()};
+    return c.json(current);
+  }
+`
+          : "";
+        handlers.push(`${routeDoc(plan, isPut ? `replaces a ${entity.name}; omitted fields return to their defaults.` : `changes the given fields of a ${entity.name}.`)}
+${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, async (c) => {
+  const id = ${paramParser(pk, imports)};
+  const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+${emptyGuard}  const [row] = await db
+    .update(${t})
+    .set({ ...input${bump} })
+    .where(${byId("id")})
+    .returning(${sel});
+  if (!row) throw ${notFound()};
+  return c.json(row);
+});`);
+        break;
+      }
+      case "delete": {
+        handlers.push(`${routeDoc(plan, soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`)}
+${routerName(entity)}.delete(${ts(local)}, async (c) => {
+  const id = ${paramParser(pk, imports)};
+  const [row] = await deleteById.execute({ id });
+  if (!row) throw ${notFound()};
+  return c.body(null, 204);
+});`);
+        break;
+      }
+    }
+  }
+  const router = `/** ${entity.name} CRUD, mounted at ${entity.crud!.basePath}. */\nexport const ${routerName(entity)} = new Hono<AppEnv>();`;
+  return {
+    path: routesFile(entity),
+    content: header(`CRUD routes for ${entity.name}`, entity.crud!.loc) + file(imports.toString(), ...top, router, ...handlers),
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * `yamac <command>`: compile, check, migrate, init. Output is short; colour only on a terminal.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { compileProject, type CompileResult } from "./index.js";
+import { formatDiagnostics } from "./diagnostics.js";
+import { migrateCommand } from "./migrate/command.js";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+const HELP = `yamac ${VERSION}: compiles yama.yaml into a Hono + Drizzle TypeScript app
+
+Usage: yamac <command> [project-dir] [options]
+
+Commands:
+  compile [dir]              write src/ from dir/yama.yaml (default: .)
+  check [dir]                report diagnostics only; writes nothing
+  migrate generate [dir]     write a new SQL migration into drizzle/ when the schema changed
+          [--allow-destructive]  also allow dropping tables or columns
+          [--name <name>]    name the migration file
+  migrate [up] [dir]         apply pending migrations (PGlite, or PostgreSQL when DATABASE_URL is set)
+  init [dir]                 create a new project with a small yama.yaml
+
+Options:
+  -h, --help                 show this help
+  -v, --version              show the version
+  --no-color                 plain output
+
+Exit codes: 0 success, 1 diagnostics or a failed command, 2 bad usage.`;
+
+const INIT_CONFIG = `# yama.yaml: the whole backend. Run \`yamac compile\`, then \`npm install && npm start\`.
+name: my-api
+version: 0.1.0
+
+entities:
+  Todo:
+    fields:
+      id: uuid!
+      title: string(1..200)!
+      done: boolean = false
+      createdAt: timestamp
+      updatedAt: timestamp
+    crud: true
+`;
+
+function useColor(flag: boolean | undefined): boolean {
+  if (flag === false || process.env.NO_COLOR) return false;
+  return process.stderr.isTTY === true;
+}
+
+function report(result: CompileResult, color: boolean): void {
+  if (result.diagnostics.length) console.error(formatDiagnostics(result.diagnostics, { color, sources: result.sources }));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "v" },
+        color: { type: "boolean" },
+        "no-color": { type: "boolean" },
+        "allow-destructive": { type: "boolean" },
+        name: { type: "string" },
+      },
+    });
+  } catch (err) {
+    console.error(`yamac: ${(err as Error).message}\nRun \`yamac --help\` for usage.`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  const color = useColor(values["no-color"] ? false : values.color);
+  if (values.version) {
+    console.log(VERSION);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === "help") {
+    console.log(HELP);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  switch (command) {
+    case "compile":
+    case "check": {
+      const dir = rest[0] ?? ".";
+      const started = performance.now();
+      const result = compileProject(dir, { check: command === "check" });
+      report(result, color);
+      if (!result.ok) return 1;
+      if (command === "check") {
+        console.log(`${dir}: ok (${result.ir!.entities.length} entities, ${result.ir!.routes.length} routes)`);
+        return 0;
+      }
+      const w = result.write!;
+      const ms = Math.round(performance.now() - started);
+      const parts = [`${w.written.length} written`, `${w.unchanged.length} unchanged`];
+      if (w.deleted.length) parts.push(`${w.deleted.length} deleted`);
+      console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}: ${parts.join(", ")} in ${ms} ms`);
+      return 0;
+    }
+    case "migrate":
+      return migrateCommand(rest, { allowDestructive: values["allow-destructive"] === true, name: values.name, color });
+    case "init": {
+      const dir = rest[0] ?? ".";
+      const target = join(dir, "yama.yaml");
+      if (existsSync(target)) {
+        console.error(`yamac: ${target} already exists; nothing written`);
+        return 1;
+      }
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(target, INIT_CONFIG);
+      console.log(`created ${target}\nnext: yamac compile ${dir} && cd ${dir} && npm install && npm start`);
+      return 0;
+    }
+    default:
+      console.error(`yamac: unknown command "${command}"\nRun \`yamac --help\` for usage.`);
+      return 2;
+  }
+}

@@ -1,0 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { expectedFiles, fixtureNames, ROOT, SNAPSHOTS, snapshotFiles } from "./snapshot-lib.js";
+
+const names = fixtureNames();
+
+describe("golden snapshots", () => {
+  it.each(names)("%s compiles to exactly snapshots/%s", (name) => {
+    const expected = expectedFiles(name);
+    const actual = snapshotFiles(name);
+    expect([...actual.keys()], "file list differs: run `npm run snapshots:update` and review the diff").toEqual([...expected.keys()].sort());
+    for (const [path, content] of expected) expect(actual.get(path), `${name}/${path}`).toBe(content);
+  });
+
+  it("compiling twice gives byte-identical output", () => {
+    for (const name of names) expect(expectedFiles(name)).toEqual(expectedFiles(name));
+  });
+
+  it.each(names.filter((n) => snapshotFiles(n).has("tsconfig.json")))("snapshots/%s passes tsc --strict", (name) => {
+    const tsc = join(ROOT, "node_modules/.bin/tsc");
+    try {
+      execFileSync(tsc, ["--noEmit", "-p", join(SNAPSHOTS, name)], { encoding: "utf8", stdio: "pipe" });
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string };
+      throw new Error(`tsc failed for snapshots/${name}:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
+    }
+  }, 120_000);
+});

@@ -1,0 +1,66 @@
+import { mkdirSync } from "node:fs";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+
+/** Either driver, seen through the interface both implement. */
+export type Database<TSchema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, TSchema>;
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  schema: TSchema;
+  /** PostgreSQL connection string; when absent the embedded PGlite database is used. */
+  url: string | undefined;
+  /** Where PGlite keeps its files. */
+  dataDir: string;
+  /** Upper bound of the postgres.js pool. */
+  poolMax: number;
+  /** TLS for postgres.js: "require", "prefer", "verify-full" or false. */
+  ssl: "require" | "prefer" | "verify-full" | false;
+}
+
+export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
+  db: Database<TSchema>;
+  driver: "pglite" | "postgres";
+  /** Applies pending drizzle-kit migrations from `folder`. */
+  migrate(folder: string): Promise<void>;
+  /** Cheap liveness probe used by readiness checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): DatabaseHandle<TSchema> {
+  if (options.url) {
+    const client = postgres(options.url, {
+      max: options.poolMax,
+      ssl: options.ssl === false ? false : options.ssl,
+      onnotice: () => {},
+      connect_timeout: 10,
+    });
+    const db = drizzlePostgres(client, { schema: options.schema });
+    return {
+      db,
+      driver: "postgres",
+      migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
+      ping: async () => {
+        await client`select 1`;
+      },
+      close: () => client.end({ timeout: 5 }),
+    };
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const client = new PGlite(options.dataDir);
+  const db = drizzlePglite(client, { schema: options.schema });
+  return {
+    db,
+    driver: "pglite",
+    migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
+    ping: async () => {
+      await client.query("select 1");
+    },
+    close: () => client.close(),
+  };
+}

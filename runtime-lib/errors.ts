@@ -1,0 +1,150 @@
+/**
+ * The one error shape every endpoint answers with:
+ *   {"error": {"code", "message", "details"?, "requestId"}}
+ * Throw one of these classes from a handler to choose the status and code.
+ */
+
+export interface ErrorDetail {
+  /** Dotted path of the offending input, e.g. "price" or "items.0.sku". */
+  field: string;
+  message: string;
+  /** Which rule failed, e.g. "required", "too_big", "invalid_type". */
+  rule: string;
+}
+
+export interface ErrorBody {
+  error: {
+    code: string;
+    message: string;
+    details?: ErrorDetail[];
+    requestId: string;
+  };
+}
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[] | undefined;
+
+  constructor(status: number, code: string, message: string, details?: ErrorDetail[]) {
+    super(message);
+    this.name = new.target.name;
+    this.status = status;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export class ValidationError extends ApiError {
+  constructor(message: string, details?: ErrorDetail[], code = "VALIDATION_BODY") {
+    super(400, code, message, details);
+  }
+}
+
+export class UnauthorizedError extends ApiError {
+  constructor(message = "Authentication required", code = "AUTH_REQUIRED") {
+    super(401, code, message);
+  }
+}
+
+export class ForbiddenError extends ApiError {
+  constructor(message = "Not allowed", code = "AUTHZ_FORBIDDEN") {
+    super(403, code, message);
+  }
+}
+
+export class NotFoundError extends ApiError {
+  constructor(message = "Not found", code = "NOT_FOUND") {
+    super(404, code, message);
+  }
+}
+
+export class ConflictError extends ApiError {
+  constructor(message = "Conflict", details?: ErrorDetail[], code = "CONFLICT") {
+    super(409, code, message, details);
+  }
+}
+
+export class UnprocessableError extends ApiError {
+  constructor(message: string, details?: ErrorDetail[], code = "UNPROCESSABLE_ENTITY") {
+    super(422, code, message, details);
+  }
+}
+
+export class ServiceUnavailableError extends ApiError {
+  constructor(message = "Service temporarily unavailable", code = "SERVICE_UNAVAILABLE") {
+    super(503, code, message);
+  }
+}
+
+/** PostgreSQL SQLSTATE codes that are caused by the request, not by the server. */
+interface PgErrorLike {
+  code: string;
+  message: string;
+  detail?: string;
+  constraint?: string;
+  constraint_name?: string;
+  column?: string;
+  column_name?: string;
+}
+
+function findPgError(err: unknown): PgErrorLike | undefined {
+  // Drizzle wraps driver errors in DrizzleQueryError; the driver's error is its `cause`.
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return current as unknown as PgErrorLike;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"]);
+
+function isConnectionError(err: unknown): boolean {
+  let current: unknown = err;
+  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && CONNECTION_CODES.has(code)) return true;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+/**
+ * Translates a database error caused by the request into an ApiError.
+ * Returns undefined for errors that are the server's fault.
+ */
+export function fromDatabaseError(err: unknown): ApiError | undefined {
+  const pg = findPgError(err);
+  if (!pg) return isConnectionError(err) ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
+  const constraint = pg.constraint ?? pg.constraint_name;
+  switch (pg.code) {
+    case "23505":
+      return new ConflictError("A row with the same unique value already exists", constraint ? [{ field: constraint, message: pg.detail ?? "duplicate value", rule: "unique" }] : undefined);
+    case "23503":
+      // On insert/update the referenced row is missing; on delete the row is still referenced.
+      return /still referenced/.test(pg.detail ?? pg.message)
+        ? new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED")
+        : new UnprocessableError("A referenced row does not exist", constraint ? [{ field: constraint, message: "referenced row not found", rule: "foreign_key" }] : undefined, "VALIDATION_REFERENCE");
+    case "23502":
+      return new ValidationError("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }]);
+    case "23514":
+      return new ValidationError("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined);
+    case "22001":
+      return new ValidationError("A value is too long for its column");
+    case "22003":
+      return new ValidationError("A number is out of range for its column");
+    case "22P02":
+    case "22007":
+    case "22008":
+      return new ValidationError("A value has an invalid format");
+    case "57P01":
+    case "57P02":
+    case "57P03":
+    case "53300":
+      return new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE");
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,89 @@
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ZodType, core } from "zod";
+import { ApiError, type ErrorBody, type ErrorDetail, ValidationError, fromDatabaseError } from "./errors.js";
+
+/** Variables every request carries (`c.get("requestId")`). */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+  };
+}
+
+const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Assigns a request id (honouring a well-formed incoming X-Request-ID) and echoes it back. */
+export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header("x-request-id");
+  const id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID();
+  c.set("requestId", id);
+  c.header("X-Request-ID", id);
+  await next();
+};
+
+function errorResponse(c: Context<AppEnv>, status: number, code: string, message: string, details?: ErrorDetail[]): Response {
+  const body: ErrorBody = { error: { code, message, requestId: c.get("requestId") ?? "" } };
+  if (details !== undefined && details.length > 0) body.error.details = details;
+  return c.json(body, status as 400);
+}
+
+export interface ErrorHandlerOptions {
+  /** Called with errors that become a 500, for logging. */
+  report?: (err: unknown, c: Context<AppEnv>) => void;
+}
+
+/** Maps every thrown error to the error envelope. Never leaks stack traces or SQL. */
+export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<AppEnv> {
+  const report = options.report ?? ((err) => console.error(err));
+  return (err, c) => {
+    if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "AUTH_REQUIRED" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
+      return errorResponse(c, status, code, err.message || "Request failed");
+    }
+    const mapped = fromDatabaseError(err);
+    if (mapped) {
+      if (mapped.status >= 500) report(err, c);
+      return errorResponse(c, mapped.status, mapped.code, mapped.message, mapped.details);
+    }
+    report(err, c);
+    return errorResponse(c, 500, "INTERNAL_ERROR", "Internal server error");
+  };
+}
+
+export const notFound: NotFoundHandler<AppEnv> = (c) =>
+  errorResponse(c, 404, "NOT_FOUND", `Route ${c.req.method} ${c.req.path} not found`);
+
+/** Turns zod issues into the envelope's `details`. */
+export function issuesToDetails(issues: readonly core.$ZodIssue[]): ErrorDetail[] {
+  const details: ErrorDetail[] = [];
+  for (const issue of issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) details.push({ field: [...path, k].join("."), message: "is not an allowed field", rule: "unknown_field" });
+      continue;
+    }
+    const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+    details.push({ field: path.join("."), message: missing ? "is required" : issue.message, rule: missing ? "required" : issue.code });
+  }
+  return details;
+}
+
+/** Validates `input` against a schema built at module load; throws a 400 with every bad field. */
+export function validate<T>(schema: ZodType<T>, input: unknown, code: "VALIDATION_BODY" | "VALIDATION_QUERY" | "VALIDATION_PARAMS", message: string): T {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(message, issuesToDetails(result.error.issues), code);
+  return result.data;
+}
+
+/** Reads a JSON body; malformed or missing JSON is a 400, never a 500. */
+export async function readJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") throw new ValidationError("Request body is required");
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError("Request body is not valid JSON", undefined, "VALIDATION_BODY");
+  }
+}

@@ -1,0 +1,25 @@
+import { z } from "zod";
+
+/**
+ * Small zod building blocks for values that arrive as strings (query and path parameters)
+ * or as JSON strings (timestamps). Generated schemas compose them once, at module load.
+ */
+
+/** "true" / "false" / "1" / "0" as a boolean; anything else is a 400. */
+export const queryBoolean = () =>
+  z.enum(["true", "false", "1", "0"], { error: "must be true or false" }).transform((v) => v === "true" || v === "1");
+
+/** A base-10 integer in a query or path parameter. */
+export const queryInt = () =>
+  z.string().regex(/^-?\d{1,15}$/, { error: "must be an integer" }).transform(Number);
+
+/** A decimal number in a query or path parameter. */
+export const queryNumber = () =>
+  z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, { error: "must be a number" }).transform(Number);
+
+/** An ISO-8601 date-time (with or without offset) decoded to a Date. */
+export const isoDateTime = () =>
+  z.iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time" }).transform((v) => new Date(v));
+
+/** Same, for query strings (identical today; kept apart so the two can diverge). */
+export const queryDateTime = isoDateTime;
