@@ -21,5 +21,8 @@ export const queryNumber = () =>
 export const isoDateTime = () =>
   z.iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time" }).transform((v) => new Date(v));
 
-/** Same, for query strings (identical today; kept apart so the two can diverge). */
-export const queryDateTime = isoDateTime;
+/**
+ * An ISO-8601 date-time in a query string, kept as text: it is bound to a prepared
+ * statement as a parameter and PostgreSQL parses it.
+ */
+export const queryDateTime = () => z.iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time" });

@@ -83,30 +83,45 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     const local = plan.path.slice(entity.crud!.basePath === "/" ? 0 : entity.crud!.basePath.length) || "/";
     switch (plan.operation) {
       case "list": {
-        imports.add("../lib/http.js", "validate").add("../lib/pagination.js", "offsetPage", "parseSort").add(`../validation/${entity.fileName}.js`, names.listQuery);
+        imports.add("../lib/http.js", "validate").add("../lib/pagination.js", "offsetPage", "parseSort").add("../lib/prepared.js", "preparedPerShape").add(`../validation/${entity.fileName}.js`, names.listQuery);
+        imports.add("drizzle-orm", "sql");
         const sortable = entity.crud!.sortable;
         top.push(`/** Fields a list may be sorted by (\`?sort=-${sortable[0] ?? pk.name}\`). */\nconst sortable = {\n${sortable.map((n) => `  ${key(n)}: ${t}.${n},`).join("\n")}\n};`);
-        const conditions = filterFields(entity).map((f) => {
+        const filters = filterFields(entity);
+        const conditions = filters.map((f, i) => {
           imports.add("drizzle-orm", "eq");
-          return `    query.${f.name} === undefined ? undefined : eq(${t}.${f.name}, query.${f.name}),`;
+          return `    present[${i}] === "1" ? eq(${t}.${f.name}, sql.placeholder(${ts(f.name)})) : undefined,`;
         });
         if (live) conditions.unshift(`    ${live},`);
-        let where = "";
-        if (conditions.length) {
-          imports.add("drizzle-orm", "and");
-          where = `  const where = and(\n${conditions.join("\n")}\n  );\n`;
-        }
-        const whereCall = conditions.length ? ".where(where)" : "";
+        if (conditions.length) imports.add("drizzle-orm", "and");
+        const whereArg = filters.length ? "present: string" : "";
+        const whereFn = conditions.length
+          ? `/** The WHERE of a list; \`present\` has a "1" for each filter the request sent (${filters.map((f) => f.name).join(", ") || "none"}). */\nfunction listWhere(${whereArg}) {\n  return and(\n${conditions.join("\n")}\n  );\n}`
+          : "";
+        if (whereFn) top.push(whereFn);
+        const whereCall = conditions.length ? `.where(listWhere(${filters.length ? "present" : ""}))` : "";
+        const presentExpr = filters.length ? filters.map((f) => `(query.${f.name} === undefined ? "0" : "1")`).join(" +\n    ") : `""`;
+        imports.add("drizzle-orm", "count");
+        top.push(`/** One prepared statement per list shape (filters sent, sort order). */
+const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
+  db
+    .select(${sel})
+    .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
+    .orderBy(...parseSort(sort, sortable, ${t}.${pk.name}))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare(${ts(`${prefix}_list`)}),
+);
+const countStatement = preparedPerShape((present: string) =>
+  db.select({ total: count() }).from(${t})${whereCall}.prepare(${ts(`${prefix}_count`)}),
+);`);
         handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.`)}
 ${routerName(entity)}.get(${ts(local)}, async (c) => {
   const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
-${where}  const rows = await db
-    .select(${sel})
-    .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
-    .orderBy(...parseSort(query.sort ?? query.orderBy, sortable, ${t}.${pk.name}))
-    .limit(query.limit + 1)
-    .offset(query.offset);
-  const total = query.count ? await db.$count(${t}${conditions.length ? ", where" : ""}) : undefined;
+  const present =
+    ${presentExpr};
+  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
+  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });`);
         break;
