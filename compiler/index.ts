@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseConfig } from "./1-parse/parse.js";
-import { analyze } from "./2-analyze/index.js";
+import { analyze, type ProjectHost } from "./2-analyze/index.js";
 import { lower } from "./3-lower/index.js";
 import { emit, type OutputFile } from "./4-emit/index.js";
 import { applyWrite, planWrite, type WriteResult } from "./5-write/write.js";
@@ -29,14 +29,25 @@ export function findConfig(dir: string): string | undefined {
   return CONFIG_NAMES.map((n) => join(dir, n)).find((p) => existsSync(p));
 }
 
-/** Parse, analyze and lower a config text. Writes nothing. */
-export function compileText(text: string, file = "yama.yaml"): CompileResult {
+/** Reads user files (handlers) relative to a project folder; never outside it. */
+export function folderHost(dir: string): ProjectHost {
+  return {
+    readFile(relativePath) {
+      const full = join(dir, relativePath);
+      return existsSync(full) ? readFileSync(full, "utf8") : undefined;
+    },
+  };
+}
+
+/** Parse, analyze and lower a config text. Writes nothing. `host` reads handler files; without it they are not checked. */
+export function compileText(text: string, file = "yama.yaml", host?: ProjectHost): CompileResult {
   const diagnostics = new DiagnosticBag();
   const sources = new Map([[file, text]]);
   const parsed = parseConfig(file, text, diagnostics);
-  const analyzed = parsed ? analyze(parsed, diagnostics) : undefined;
+  const analyzed = parsed ? analyze(parsed, diagnostics, host) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
-  const ir = lower(analyzed);
+  const ir = lower(analyzed, diagnostics);
+  if (diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
   const files = emit(ir);
   return { ok: true, diagnostics: diagnostics.sorted(), sources, ir, files };
 }
@@ -57,7 +68,7 @@ export function compileProject(dir: string, options: CompileOptions = {}): Compi
       diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${dir}`, hint: "run `yamac init` to create one, or pass the project folder", location: { file: join(dir, "yama.yaml"), line: 1, col: 1 } }],
     };
   }
-  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath));
+  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir));
   if (!result.ok || options.check) return result;
   const diagnostics = new DiagnosticBag();
   const plan = planWrite(projectDir, result.files!, diagnostics);

@@ -152,8 +152,59 @@ export interface DatabaseIR {
   migrations: { autoRun: boolean; folder: string };
 }
 
+/** A reference to a data shape: an entity (its row), or a named schema from `schemas:`. */
+export interface ShapeRef {
+  kind: "entity" | "schema";
+  name: string;
+  array: boolean;
+}
+
+/** A field of a named (non-table) schema: a scalar, or a reference to another shape. */
+export type SchemaFieldIR = { kind: "scalar"; field: FieldIR; /** May be sent as null (a field with `required: false` may only be left out). */ nullable: boolean } | { kind: "ref"; name: string; ref: ShapeRef; required: boolean; loc: SourceLocation };
+
+/** A `schemas:` entry without a table: request bodies, response DTOs. */
+export interface SchemaIR {
+  name: string;
+  fields: SchemaFieldIR[];
+  /** `source: Post`: a projection of an entity (DTO). */
+  source?: string;
+  loc: SourceLocation;
+}
+
+/** What runs when an endpoint is called. */
+export type HandlerIR =
+  /** A user file outside src/ (`handler: handlers/createOrder.ts`). */
+  | { kind: "file"; file: string; exportName: string; loc: SourceLocation }
+  /** No handler: inferred from the method and the response entity (smart default). */
+  | { kind: "default"; entity: string; operation: "list" | "get" | "create" | "update" | "delete"; loc: SourceLocation }
+  /** A declarative handler (`handler: {type: ...}`), lowered by its own pass. */
+  | { kind: "declarative"; type: string; config: Readonly<Record<string, unknown>>; loc: SourceLocation };
+
+export interface EndpointIR {
+  /** Identifier used for generated names: `getTodos`, `createOrder`. Unique per project. */
+  name: string;
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
+  /** Full Hono path including the API's basePath, e.g. `/api/v1/todos/:id`. */
+  path: string;
+  description?: string;
+  params: FieldIR[];
+  query: FieldIR[];
+  /** Body shape: a named schema/entity, or inline fields (a synthetic schema). */
+  body?: { ref: ShapeRef } | { inline: SchemaIR };
+  response?: ShapeRef;
+  /** Explicit success status (`status:` or `response.status`). */
+  status?: number;
+  handler: HandlerIR;
+  loc: SourceLocation;
+}
+
 /** One HTTP route to emit, produced by a lowering pass. */
-export type RoutePlan = CrudRoutePlan;
+export type RoutePlan = CrudRoutePlan | EndpointRoutePlan;
+
+export interface EndpointRoutePlan {
+  kind: "endpoint";
+  endpoint: EndpointIR;
+}
 
 export interface CrudRoutePlan {
   kind: "crud";
@@ -172,8 +223,13 @@ export interface ProjectIR {
   configFile: string;
   entities: EntityIR[];
   junctions: JunctionIR[];
+  /** Named schemas without a table (`schemas:` entries with no `database:`). */
+  schemas: SchemaIR[];
+  endpoints: EndpointIR[];
   database: DatabaseIR;
   server: { port: ConfigString | number };
   /** Filled by 3-lower. */
   routes: RoutePlan[];
+  /** Absolute project folder when compiling from disk (to resolve handler files); absent for in-memory compiles. */
+  projectDir?: string;
 }

@@ -1,4 +1,4 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from "yaml";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 
 /** A key path into the config, e.g. ["entities", "Product", "fields", "price"]. */
@@ -38,17 +38,65 @@ function nodeAt(doc: Document, path: ConfigPath): { node: YamlNode | undefined; 
   return { node: node as YamlNode | undefined, key, depth };
 }
 
+/** Where an unclosed quoted string or flow collection starts: yaml reports where it gave up. */
+function openerOf(doc: Document, err: YAMLError): number | undefined {
+  const quote = /Missing closing (["'])quote/.exec(err.message)?.[1];
+  const flow = /Flow (sequence|map) in block collection/.exec(err.message)?.[1];
+  if (quote === undefined && flow === undefined) return undefined;
+  let start: number | undefined;
+  visit(doc, (_, node) => {
+    const matches = quote !== undefined
+      ? isScalar(node) && node.type === (quote === '"' ? "QUOTE_DOUBLE" : "QUOTE_SINGLE")
+      : flow === "sequence" ? isSeq(node) && node.flow === true : isMap(node) && node.flow === true;
+    const range = matches ? (node as YamlNode).range : undefined;
+    if (range && range[1] === err.pos[0] && (start === undefined || range[0] > start)) start = range[0];
+  });
+  return start;
+}
+
+/** The first alias whose anchor is missing, or the first merge key whose value is not a mapping. */
+function culpritOf(doc: Document, message: string): YamlNode | undefined {
+  let found: YamlNode | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (/Unresolved alias/.test(message) && !found && node.resolve(doc) === undefined) found = node;
+    },
+    Pair(_, pair) {
+      if (/Merge sources/.test(message) && !found && isScalar(pair.key) && pair.key.source === "<<" && !isMap(pair.value) && !(isAlias(pair.value) && isMap(pair.value.resolve(doc)))) {
+        found = pair.key;
+      }
+    },
+  });
+  return found;
+}
+
 export function parseConfig(file: string, text: string, diagnostics: DiagnosticBag): ParsedConfig | undefined {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true });
+  // logLevel "error": problems reach the user as diagnostics, not as process warnings.
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: "error" });
   const at = (offset: number, length = 1): SourceLocation => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col, length };
   };
   for (const err of doc.errors) {
     const message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    const opener = openerOf(doc, err);
+    if (opener !== undefined) {
+      const ch = text[opener]!;
+      const close = ch === "[" ? "]" : ch === "{" ? "}" : ch;
+      const what = ch === "[" ? "list" : ch === "{" ? "mapping" : "quoted string";
+      diagnostics.error("yaml-syntax", `this ${what} is never closed: ${close} is missing`, at(opener), `add the closing ${close}${ch === "[" || ch === "{" ? ` on the same line, or write the ${what} in block style, one entry per line` : ""}`);
+      continue;
+    }
+    if (err.code === "MULTIPLE_DOCS") {
+      diagnostics.error("yaml-syntax", "a config is one YAML document, but this file has several", at(err.pos[0], 3), "remove the `---` line and merge the documents");
+      continue;
+    }
+    let offset = err.pos[0];
+    // "All mapping items must start at the same column" is reported at the start of the line: point at the item.
+    if (err.code === "BAD_INDENT") while (text[offset] === " ") offset++;
     const hint = err.code === "DUPLICATE_KEY" ? "remove or rename one of the two keys" : err.code === "BAD_INDENT" || err.code === "MISSING_CHAR" ? "check the indentation of this line and the one above" : undefined;
-    diagnostics.error("yaml-syntax", message, at(err.pos[0], Math.max(1, err.pos[1] - err.pos[0])), hint);
+    diagnostics.error("yaml-syntax", message, at(offset, offset === err.pos[0] ? Math.max(1, err.pos[1] - err.pos[0]) : 1), hint);
   }
   if (doc.errors.length > 0) return undefined;
   for (const warning of doc.warnings) {
@@ -58,7 +106,9 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
   try {
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {
-    diagnostics.error("yaml-syntax", (err as Error).message, at(0), "reduce the number of YAML aliases");
+    const message = (err as Error).message;
+    const culprit = culpritOf(doc, message);
+    diagnostics.error("yaml-syntax", message, culprit?.range ? at(culprit.range[0], culprit.range[1] - culprit.range[0]) : at(0), /alias count/i.test(message) ? "reduce the number of YAML aliases" : undefined);
     return undefined;
   }
   return {

@@ -208,6 +208,48 @@ const databaseConfig = z.strictObject({
   options: z.record(z.string(), z.unknown()).optional(),
 });
 
+export const ENDPOINT_KEYS = ["path", "method", "description", "summary", "tags", "params", "query", "body", "response", "handler", "auth", "rateLimit", "cache", "middleware", "name", "operationId", "status", "deprecated"] as const;
+
+/** A parameter or body field: shorthand (`q: string!`, `limit: number = 20`) or the long form. */
+const valueSpec = z.union([z.string(), fieldObject, z.null()]);
+
+/** Declarative handlers (`handler: {type: query, ...}`); each type's keys are checked by its lowering pass. */
+export const declarativeHandler = z.looseObject({
+  type: z.enum(["query", "relation", "aggregate", "sql", "expression", "template", "file"]),
+});
+
+export const endpointDefinition = z.strictObject({
+  path: z.string().regex(/^\//, "must start with /"),
+  method: z.string().transform((m) => m.toUpperCase()).pipe(z.enum(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"])),
+  description: z.string().optional(),
+  summary: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  params: z.record(z.string(), valueSpec).optional(),
+  query: z.record(z.string(), valueSpec).optional(),
+  body: z.union([z.string(), z.strictObject({ type: z.string().optional(), fields: z.record(z.string(), valueSpec).optional(), properties: z.record(z.string(), valueSpec).optional(), required: z.array(z.string()).optional() })]).optional(),
+  response: z.union([z.string(), z.strictObject({ type: z.string(), status: z.number().int().min(100).max(599).optional(), description: z.string().optional() })]).optional(),
+  handler: z.union([z.string(), declarativeHandler]).optional(),
+  auth: authRule.optional(),
+  rateLimit: z.unknown().optional(),
+  cache: z.unknown().optional(),
+  middleware: z.unknown().optional(),
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier").optional(),
+  operationId: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an identifier").optional(),
+  status: z.number().int().min(100).max(599).optional(),
+  deprecated: z.boolean().optional(),
+});
+
+const restApi = z.looseObject({
+  basePath: z.string().regex(/^\//, "must start with /").optional(),
+  enabled: z.boolean().optional(),
+  endpoints: z.array(endpointDefinition).optional(),
+});
+
+/** `apis.rest`: one `{basePath, endpoints}` or named configs `{public: {...}, admin: {...}}`. */
+const apisConfig = z.looseObject({
+  rest: z.union([z.record(z.string(), restApi), restApi]).optional(),
+});
+
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
 const later = z.unknown().optional();
 
@@ -225,8 +267,8 @@ export const configSchema = z.strictObject({
   project: z.looseObject({ name: z.string().optional(), version: z.union([z.string(), z.number()]).optional() }).optional(),
   schemas: z.record(z.string(), entityDefinition.nullable()).optional(),
   entities: z.record(z.string(), entityDefinition.nullable()).optional(),
-  endpoints: later,
-  apis: later,
+  endpoints: z.array(endpointDefinition).optional(),
+  apis: apisConfig.optional(),
   operations: later,
   policies: later,
   auth: later,
@@ -264,9 +306,11 @@ export type RawField = z.infer<typeof fieldObject>;
 export type RawCrud = z.infer<typeof crudConfig>;
 export type RawRelation = z.infer<typeof relationObject>;
 export type RawIndex = z.infer<typeof indexDefinition>;
+export type RawEndpoint = z.infer<typeof endpointDefinition>;
+export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["endpoints", "apis", "operations", "policies", "auth", "rateLimit", "rateLimits", "cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["operations", "policies", "auth", "rateLimit", "rateLimits", "cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
@@ -277,5 +321,7 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "relations" && p.length === 4) return RELATION_KEYS;
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "crud" && p.length === 3) return CRUD_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
+  if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
+  if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;
   return [];
 }

@@ -8,7 +8,7 @@ import type { BaseType, DefaultValue, EntityIR, FieldIR, IndexIR, ReferentialAct
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig, RawEntity, RawField, RawIndex } from "./config-schema.js";
 import { parseDefaultText, parseShorthand, type Shorthand } from "./field-grammar.js";
-import { INTEGER_TYPES, NUMERIC_TYPES, STRING_TYPES, TYPE_ALIASES, camelCase, kebabCase, parseTypeParams, pluralWords, snakeCase } from "./types.js";
+import { INTEGER_TYPES, NUMERIC_TYPES, STRING_TYPES, TYPE_ALIASES, baseTypeOf, camelCase, kebabCase, parseTypeParams, pluralWords, snakeCase } from "./types.js";
 
 /** A field that names another entity: linked into a relation by relations.ts. */
 export interface PendingReference {
@@ -57,7 +57,7 @@ export function collectEntitySources(config: RawConfig): { entities: Map<string,
   return { entities, otherSchemas };
 }
 
-interface Context {
+export interface FieldContext {
   parsed: ParsedConfig;
   diagnostics: DiagnosticBag;
   entityNames: ReadonlySet<string>;
@@ -65,6 +65,8 @@ interface Context {
   enums: ReadonlyMap<string, string[]>;
   aliases: ReadonlyMap<string, string>;
   references: PendingReference[];
+  /** True while parsing `schemas:` entries, where a field may name another schema. */
+  allowSchemaRefs?: boolean;
 }
 
 function tableNameOf(name: string, raw: RawEntity): string {
@@ -74,19 +76,26 @@ function tableNameOf(name: string, raw: RawEntity): string {
   return pluralWords(name).join("_");
 }
 
-export function analyzeEntities(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag): { entities: EntityIR[]; references: PendingReference[] } {
+/** What field parsing needs to know about the rest of the config. */
+export function createFieldContext(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag): FieldContext {
   const { entities: sources, otherSchemas } = collectEntitySources(config);
   const enums = new Map<string, string[]>();
   for (const [name, def] of Object.entries(config.enums ?? {})) enums.set(name, Array.isArray(def) ? def : def.values);
   const aliases = new Map(Object.entries(config.types ?? {}));
-  const ctx: Context = { parsed, diagnostics, entityNames: new Set(sources.keys()), otherSchemas, enums, aliases, references: [] };
+  return { parsed, diagnostics, entityNames: new Set(sources.keys()), otherSchemas, enums, aliases, references: [] };
+}
+
+export function analyzeEntities(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag): { entities: EntityIR[]; references: PendingReference[] } {
+  const { entities: sources } = collectEntitySources(config);
+  const ctx = createFieldContext(config, parsed, diagnostics);
 
   const entities: EntityIR[] = [];
   const tables = new Map<string, string>();
   for (const [name, source] of sources) {
     const loc = parsed.locate(source.path, "key");
     if (!ENTITY_NAME.test(name)) {
-      diagnostics.error("bad-entity-name", `entity name "${name}" must be PascalCase (a capital letter, then letters and digits)`, loc, `rename it, e.g. "${name.replace(/(^|[_\s-]+)(\w)/g, (_, __, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "")}"`);
+      const renamed = name.replace(/(^|[_\s-]+)(\w)/g, (_, __, c: string) => c.toUpperCase()).replace(/[^A-Za-z0-9]/g, "");
+      diagnostics.error("bad-entity-name", `entity name "${name}" must be PascalCase (a capital letter, then letters and digits)`, loc, `rename it, e.g. "${ENTITY_NAME.test(renamed) ? renamed : "Product"}"`);
       continue;
     }
     const entity = analyzeEntity(name, source, ctx);
@@ -100,7 +109,7 @@ export function analyzeEntities(config: RawConfig, parsed: ParsedConfig, diagnos
   return { entities, references: ctx.references };
 }
 
-function analyzeEntity(name: string, source: EntitySource, ctx: Context): EntityIR {
+function analyzeEntity(name: string, source: EntitySource, ctx: FieldContext): EntityIR {
   const { raw, path } = source;
   const { parsed, diagnostics } = ctx;
   const table = tableNameOf(name, raw);
@@ -158,9 +167,9 @@ function resolveTypeName(
   entityName: string,
   fieldName: string,
   loc: SourceLocation,
-  ctx: Context,
+  ctx: FieldContext,
 ): { base: BaseType; enumValues?: string[]; alias?: string } | { reference: string } | undefined {
-  const base = TYPE_ALIASES[typeName] ?? TYPE_ALIASES[typeName.toLowerCase()];
+  const base = baseTypeOf(typeName) ?? baseTypeOf(typeName.toLowerCase());
   if (base) return { base };
   if (ctx.entityNames.has(typeName)) return { reference: typeName };
   const enumValues = ctx.enums.get(typeName);
@@ -168,6 +177,7 @@ function resolveTypeName(
   const alias = ctx.aliases.get(typeName);
   if (alias !== undefined) return { base: "string", alias };
   if (ctx.otherSchemas.has(typeName)) {
+    if (ctx.allowSchemaRefs) return { reference: typeName };
     ctx.diagnostics.error("not-an-entity", `${entityName}.${fieldName} refers to ${typeName}, which is a schema without a table`, loc, `give ${typeName} a \`database:\` (or move it under \`entities:\`), or store it as \`json\``);
     return undefined;
   }
@@ -186,7 +196,7 @@ function locIn(base: SourceLocation, offset: number, length: number, quoted: boo
   return { ...base, col: base.col + offset + (quoted ? 1 : 0), length: Math.max(1, length) };
 }
 
-function fieldFromShorthand(entityName: string, fieldName: string, text: string, path: ConfigPath, ctx: Context): FieldIR | undefined {
+export function fieldFromShorthand(entityName: string, fieldName: string, text: string, path: ConfigPath, ctx: FieldContext): FieldIR | undefined {
   const valueLoc = ctx.parsed.locate(path);
   const quoted = /^["']/.test(ctx.parsed.text.split(/\r?\n/)[valueLoc.line - 1]?.slice(valueLoc.col - 1) ?? "");
   const at = (offset: number, length: number) => locIn(valueLoc, offset, length, quoted);
@@ -203,9 +213,13 @@ function fieldFromShorthand(entityName: string, fieldName: string, text: string,
       loc: valueLoc,
     };
     for (const mod of sh.modifiers) {
-      if (mod.name in ACTIONS && mod.value === undefined) ref.onDelete = ACTIONS[mod.name];
+      if (Object.hasOwn(ACTIONS, mod.name) && mod.value === undefined) ref.onDelete = ACTIONS[mod.name];
       else if (mod.name === "through" && mod.value) ref.through = mod.value;
-      else if (mod.name === "onDelete" && mod.value && ACTIONS[mod.value]) ref.onDelete = ACTIONS[mod.value];
+      else if (mod.name === "onDelete" && mod.value && Object.hasOwn(ACTIONS, mod.value)) ref.onDelete = ACTIONS[mod.value];
+      else if (mod.name === "onDelete" && mod.value) {
+        const s = closest(mod.value, Object.keys(ACTIONS));
+        ctx.diagnostics.error("bad-modifier", `onDelete:${mod.value} is not a referential action (in ${entityName}.${fieldName})`, at(mod.offset, mod.name.length + 1 + mod.value.length), s ? `did you mean "${s}"?` : "use cascade, setNull, restrict, noAction or setDefault");
+      }
       else if (mod.name === "foreignKey" && mod.value) ref.foreignKey = mod.value;
       else if (mod.name === "timestamps" || mod.name === "indexed" || mod.name === "index") continue;
       else ctx.diagnostics.error("bad-modifier", `"${mod.name}" is not a relation modifier (in ${entityName}.${fieldName})`, at(mod.offset, mod.name.length), "relations accept cascade, setNull, restrict, noAction, through:<table> and onDelete:<action>");
@@ -220,19 +234,20 @@ function fieldFromShorthand(entityName: string, fieldName: string, text: string,
   const field = newField(fieldName, resolved.base, valueLoc);
   field.array = sh.array;
   if (resolved.enumValues) field.enumValues = resolved.enumValues;
+  let paramsOk = true;
   if (resolved.alias !== undefined) {
     // A `types:` alias (Money: decimal(19,4)) is the alias's own shorthand with this field's marks.
     const inner = parseShorthand(resolved.alias);
-    const base = TYPE_ALIASES[inner.typeName];
+    const base = baseTypeOf(inner.typeName);
     if (!base) {
       ctx.diagnostics.error("unknown-type", `type alias ${sh.typeName} is "${resolved.alias}", which is not a base type`, valueLoc);
       return undefined;
     }
     field.type = base;
-    if (inner.params !== undefined) applyParams(field, inner.params, valueLoc, ctx);
+    if (inner.params !== undefined) paramsOk = applyParams(field, inner.params, valueLoc, ctx);
   }
-  if (sh.params !== undefined) applyParams(field, sh.params, at(sh.typeOffset + sh.typeName.length, sh.params.length + 2), ctx);
-  if (field.type === "enum" && !field.enumValues) {
+  if (sh.params !== undefined) paramsOk = applyParams(field, sh.params, at(sh.typeOffset + sh.typeName.length, sh.params.length + 2), ctx) && paramsOk;
+  if (field.type === "enum" && !field.enumValues && paramsOk) {
     ctx.diagnostics.error("enum-values", `enum field ${entityName}.${fieldName} lists no values`, valueLoc, "write enum(draft, published) or enum[draft, published]");
   }
   field.notNull = sh.required === true;
@@ -266,22 +281,36 @@ function fieldFromShorthand(entityName: string, fieldName: string, text: string,
     }
   }
   if (sh.defaultText !== undefined && sh.defaultText !== "") {
-    const eq = text.indexOf("=");
-    setDefault(field, parseDefaultText(sh.defaultText), at(eq + 1, text.length - eq - 1), ctx);
+    setDefault(field, parseDefaultText(sh.defaultText), at(sh.defaultOffset!, sh.defaultText.length), ctx);
   }
   return field;
 }
 
-function applyParams(field: FieldIR, raw: string, loc: SourceLocation, ctx: Context): void {
+/** Applies `(3..50)`, `(10, 2)`, `(/re/)`…; false when they are reported as wrong. */
+function applyParams(field: FieldIR, raw: string, loc: SourceLocation, ctx: FieldContext): boolean {
   const { params, error } = parseTypeParams(field.type, raw);
   if (error) {
     ctx.diagnostics.error("bad-type-params", `${error} (field ${field.name})`, loc);
-    return;
+    return false;
   }
+  if (params.pattern !== undefined && !checkPattern(params.pattern, field.name, loc, ctx)) return false;
   Object.assign(field, Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
+  return true;
 }
 
-function setDefault(field: FieldIR, value: DefaultValue, loc: SourceLocation, ctx: Context): void {
+/** A pattern becomes a JavaScript regular expression in the generated validation, so it must compile as one. */
+function checkPattern(pattern: string, fieldName: string, loc: SourceLocation, ctx: FieldContext): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch (err) {
+    const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, "");
+    ctx.diagnostics.error("bad-pattern", `the pattern /${pattern}/ of field ${fieldName} is not a valid regular expression`, loc, reason);
+    return false;
+  }
+}
+
+function setDefault(field: FieldIR, value: DefaultValue, loc: SourceLocation, ctx: FieldContext): void {
   field.default = value;
   if (value.kind !== "literal") return;
   const v = value.value;
@@ -306,7 +335,7 @@ function setDefault(field: FieldIR, value: DefaultValue, loc: SourceLocation, ct
   else if (t === "json" && typeof v === "string") field.default = { kind: "literal", value: v };
 }
 
-function fieldFromObject(entityName: string, fieldName: string, def: RawField, path: ConfigPath, ctx: Context): FieldIR | undefined {
+export function fieldFromObject(entityName: string, fieldName: string, def: RawField, path: ConfigPath, ctx: FieldContext): FieldIR | undefined {
   const loc = ctx.parsed.locate(path, "key");
   const typeText = def.type ?? def.$ref;
   if (typeText === undefined) {
@@ -330,7 +359,7 @@ function fieldFromObject(entityName: string, fieldName: string, def: RawField, p
   }
   const field = newField(fieldName, resolved.base, loc);
   if (resolved.enumValues) field.enumValues = resolved.enumValues;
-  if (sh.params !== undefined) applyParams(field, sh.params, typeLoc, ctx);
+  const paramsOk = sh.params === undefined || applyParams(field, sh.params, typeLoc, ctx);
   field.array = sh.array || def.array === true;
   field.notNull = required === true || def.primary === true || def.primaryKey === true;
   field.primary = def.primary === true || def.primaryKey === true;
@@ -348,6 +377,7 @@ function fieldFromObject(entityName: string, fieldName: string, def: RawField, p
   for (const key of ["length", "minLength", "maxLength", "precision", "scale", "pattern", "description"] as const) {
     if (def[key] !== undefined) (field as unknown as Record<string, unknown>)[key] = def[key];
   }
+  if (def.pattern !== undefined) checkPattern(def.pattern, `${entityName}.${fieldName}`, ctx.parsed.locate([...path, "pattern"]), ctx);
   if (def.length !== undefined && def.maxLength === undefined) field.maxLength = def.length;
   for (const key of ["min", "max"] as const) {
     const v = def[key];
@@ -361,7 +391,7 @@ function fieldFromObject(entityName: string, fieldName: string, def: RawField, p
     field.enumValues = values.map(String);
     if (field.type === "string" || field.type === "text") field.type = "enum";
   }
-  if (field.type === "enum" && !field.enumValues) {
+  if (field.type === "enum" && !field.enumValues && paramsOk) {
     ctx.diagnostics.error("enum-values", `enum field ${entityName}.${fieldName} lists no values`, loc, "add `enum: [a, b]`");
   }
   if (def.default !== undefined) {
@@ -374,7 +404,7 @@ function fieldFromObject(entityName: string, fieldName: string, def: RawField, p
 }
 
 /** createdAt/updatedAt (by name or `timestamps: true`), deletedAt for soft delete, the implicit id. */
-function addConventionalFields(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: Context): void {
+function addConventionalFields(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: FieldContext): void {
   const byName = new Map(entity.fields.map((f) => [f.name, f]));
   const tsLoc = ctx.parsed.locate([...path, "timestamps"], "key");
   if (raw.timestamps === true) {
@@ -407,13 +437,13 @@ function addConventionalFields(entity: EntityIR, raw: RawEntity, path: ConfigPat
   }
 }
 
-function applyValidationRules(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: Context): void {
+function applyValidationRules(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: FieldContext): void {
   const fields = new Map(entity.fields.map((f) => [f.name, f]));
-  const ruleFor = (fieldName: string, rule: string, param: string | number | undefined, loc: SourceLocation) => {
+  const ruleFor = (fieldName: string, rule: string, param: string | number | undefined, loc: SourceLocation, fieldLoc = loc) => {
     const field = fields.get(fieldName);
     if (!field) {
       const suggestion = closest(fieldName, fields.keys());
-      ctx.diagnostics.error("unknown-field", `validation rule refers to unknown field ${entity.name}.${fieldName}`, loc, suggestion ? `did you mean "${suggestion}"?` : undefined);
+      ctx.diagnostics.error("unknown-field", `validation rule refers to unknown field ${entity.name}.${fieldName}`, fieldLoc, suggestion ? `did you mean "${suggestion}"?` : undefined);
       return;
     }
     const num = param === undefined ? undefined : Number(param);
@@ -434,7 +464,7 @@ function applyValidationRules(entity: EntityIR, raw: RawEntity, path: ConfigPath
       case "max": if (needsNumber()) field.max = num; break;
       case "pattern":
         if (typeof param !== "string") ctx.diagnostics.error("bad-validation", `rule pattern on ${fieldName} needs a regular expression`, loc);
-        else field.pattern = param;
+        else if (checkPattern(param, `${entity.name}.${fieldName}`, loc, ctx)) field.pattern = param;
         break;
       case "required": field.notNull = true; break;
       case "unique": field.unique = true; break;
@@ -445,7 +475,8 @@ function applyValidationRules(entity: EntityIR, raw: RawEntity, path: ConfigPath
     }
   };
   for (const [key, rule] of Object.entries(raw.validation ?? {})) {
-    ruleFor(rule.field, rule.rule, rule.params?.[0] ?? rule.value, ctx.parsed.locate([...path, "validation", key]));
+    const rulePath = [...path, "validation", key];
+    ruleFor(rule.field, rule.rule, rule.params?.[0] ?? rule.value, ctx.parsed.locate(rulePath), ctx.parsed.locate([...rulePath, "field"]));
   }
   for (const [fieldName, rules] of Object.entries(raw.validations ?? {})) {
     rules.forEach((text, i) => {
@@ -457,20 +488,13 @@ function applyValidationRules(entity: EntityIR, raw: RawEntity, path: ConfigPath
   }
 }
 
-function checkField(entity: EntityIR, field: FieldIR, ctx: Context): void {
+function checkField(entity: EntityIR, field: FieldIR, ctx: FieldContext): void {
   const where = `${entity.name}.${field.name}`;
   if (field.minLength !== undefined && field.maxLength !== undefined && field.minLength > field.maxLength) {
     ctx.diagnostics.error("bad-constraint", `${where}: minLength ${field.minLength} is above maxLength ${field.maxLength}`, field.loc);
   }
   if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
     ctx.diagnostics.error("bad-constraint", `${where}: min ${field.min} is above max ${field.max}`, field.loc);
-  }
-  if (field.pattern !== undefined) {
-    try {
-      new RegExp(field.pattern);
-    } catch {
-      ctx.diagnostics.error("bad-pattern", `${where}: the pattern /${field.pattern}/ is not a valid regular expression`, field.loc);
-    }
   }
   if ((field.minLength !== undefined || field.maxLength !== undefined) && !STRING_TYPES.has(field.type) && !field.array) {
     ctx.diagnostics.error("bad-constraint", `${where}: minLength/maxLength apply to strings, not ${field.type}`, field.loc, "use min/max for numbers");
@@ -480,12 +504,12 @@ function checkField(entity: EntityIR, field: FieldIR, ctx: Context): void {
   }
 }
 
-function pickPrimaryKey(entity: EntityIR, ctx: Context): void {
+function pickPrimaryKey(entity: EntityIR, ctx: FieldContext): void {
   const declared = entity.fields.filter((f) => f.primary);
   if (declared.length > 1) {
     ctx.diagnostics.error("composite-primary-key", `entity ${entity.name} declares ${declared.length} primary keys (${declared.map((f) => f.name).join(", ")})`, declared[1]!.loc, "keep one `primary` field; use a unique index over several fields instead");
   }
-  let pk = declared[0];
+  let pk: FieldIR | undefined = declared[0];
   if (!pk) {
     pk = entity.fields.find((f) => f.name === "id");
     if (pk) pk.primary = true;
@@ -513,7 +537,7 @@ function indexFields(def: RawIndex): { fields: string[]; unique: boolean; name?:
   return { fields: typeof def.fields === "string" ? [def.fields] : def.fields, unique: def.unique === true, name: def.name, method };
 }
 
-function collectIndexes(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: Context): void {
+function collectIndexes(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx: FieldContext): void {
   const declared: { def: RawIndex; path: ConfigPath }[] = [];
   (raw.indexes ?? []).forEach((def, i) => declared.push({ def, path: [...path, "indexes", i] }));
   if (typeof raw.database === "object") (raw.database.indexes ?? []).forEach((def, i) => declared.push({ def, path: [...path, "database", "indexes", i] }));

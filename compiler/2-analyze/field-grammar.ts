@@ -30,10 +30,22 @@ export interface Shorthand {
   modifiers: { name: string; value?: string; offset: number }[];
   /** Raw default text after ` = `. */
   defaultText?: string;
+  /** Where defaultText starts. */
+  defaultOffset?: number;
   errors: ShorthandError[];
 }
 
 const MODIFIER = /^(?:\[(\w+)\]|([A-Za-z_][\w]*)(?::(.+))?)$/;
+
+/**
+ * At `(/` (a pattern parameter such as `string(/^[a-z(]+$/)`), the index of the pattern's closing
+ * `/`: the brackets inside a regular expression are not the type's. Otherwise -1.
+ */
+function patternEnd(text: string, i: number): number {
+  if (text[i] !== "(" || text[i + 1] !== "/") return -1;
+  const end = text.slice(i + 2).search(/\/\)(?=[\s!?[=]|$)/);
+  return end < 0 ? -1 : i + 2 + end;
+}
 
 export function parseShorthand(source: string): Shorthand {
   const result: Shorthand = { typeName: "", typeOffset: 0, array: false, modifiers: [], errors: [] };
@@ -43,10 +55,14 @@ export function parseShorthand(source: string): Shorthand {
   let depth = 0;
   for (let i = 0; i < text.length; i++) {
     const ch = text[i];
-    if (ch === "(" || ch === "[") depth++;
+    if (ch === "(" || ch === "[") {
+      depth++;
+      if (patternEnd(text, i) >= 0) i = patternEnd(text, i); // continue at the ")" after the pattern
+    }
     else if (ch === ")" || ch === "]") depth--;
     else if (ch === "=" && depth === 0) {
       result.defaultText = text.slice(i + 1).trim();
+      result.defaultOffset = i + 1 + (text.length - i - 1 - text.slice(i + 1).trimStart().length);
       if (result.defaultText === "") result.errors.push({ message: "a default value is missing after \"=\"", offset: i, length: 1, hint: "write e.g. `boolean = false`" });
       text = text.slice(0, i);
       break;
@@ -60,7 +76,10 @@ export function parseShorthand(source: string): Shorthand {
   depth = 0;
   for (; i < text.length; i++) {
     const ch = text[i];
-    if (ch === "(" || ch === "[") depth++;
+    if (ch === "(" || ch === "[") {
+      depth++;
+      if (patternEnd(text, i) >= 0) i = patternEnd(text, i); // continue at the ")" after the pattern
+    }
     else if (ch === ")" || ch === "]") depth--;
     else if (/\s/.test(ch!) && depth === 0) break;
   }

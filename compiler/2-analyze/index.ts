@@ -8,12 +8,14 @@ import type { CrudIR, DatabaseIR, EntityIR, ProjectIR } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
-import { analyzeEntities, collectEntitySources } from "./entities.js";
+import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
+import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
 import { kebabCase, pluralWords } from "./types.js";
 
+/** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return Object.prototype.toString.call(value) === "[object Object]";
 }
 
 /** Picks the union branch that matches the input's shape, so errors talk about what the user meant. */
@@ -34,7 +36,12 @@ function flattenIssues(issues: readonly core.$ZodIssue[]): core.$ZodIssue[] {
 }
 
 function describeExpected(issue: core.$ZodIssue): string {
-  if (issue.code === "invalid_union") return "a value of another shape";
+  if (issue.code === "invalid_union") {
+    // When every branch rejected the value's type, say which types are accepted.
+    const kinds = issue.errors.map((branch) => (branch.length === 1 && branch[0]!.code === "invalid_type" && branch[0]!.path.length === 0 ? branch[0]! : undefined));
+    if (kinds.every((k) => k !== undefined)) return [...new Set(kinds.filter((k) => k.expected !== "null").map(describeExpected))].join(" or ");
+    return "a value of another shape";
+  }
   if (issue.code === "invalid_type") return `${issue.expected === "record" || issue.expected === "object" ? "a mapping (key: value)" : issue.expected === "array" ? "a list" : `a ${issue.expected}`}`;
   return "";
 }
@@ -99,7 +106,11 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
   }
   const defaultLimit = typeof obj.pagination === "object" ? obj.pagination.limit ?? obj.pagination.defaultLimit ?? obj.pagination.pageSize ?? 20 : 20;
   const maxLimit = typeof obj.pagination === "object" ? obj.pagination.maxLimit ?? Math.max(100, defaultLimit) : 100;
-  if (defaultLimit > maxLimit) diagnostics.error("bad-crud-option", `the default page size ${defaultLimit} is above maxLimit ${maxLimit}`, parsed.locate([...path, "pagination"]));
+  if (defaultLimit > maxLimit) {
+    const pagination = typeof obj.pagination === "object" ? obj.pagination : {};
+    const key = (["limit", "defaultLimit", "pageSize"] as const).find((k) => pagination[k] !== undefined);
+    diagnostics.error("bad-crud-option", `the default page size ${defaultLimit} is above maxLimit ${maxLimit}`, parsed.locate([...path, "pagination", ...(key ? [key] : [])]), `lower it to ${maxLimit} or less, or raise maxLimit`);
+  }
   if (typeof obj.pagination === "object" && obj.pagination.type !== undefined && obj.pagination.type !== "offset") {
     diagnostics.warn("not-yet-compiled", `pagination type "${obj.pagination.type}" is not compiled yet; offset pagination is used`, parsed.locate([...path, "pagination", "type"]));
   }
@@ -144,7 +155,9 @@ function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: 
   };
 }
 
-export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag): ProjectIR | undefined {
+export type { ProjectHost } from "./endpoints.js";
+
+export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost): ProjectIR | undefined {
   const value = parsed.value;
   if (!isRecord(value)) {
     diagnostics.error("bad-config", value == null ? "the config is empty" : "the config must be a mapping of sections", parsed.locate([]), "start with e.g. `entities:`");
@@ -160,6 +173,9 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag): Proje
 
   for (const key of NOT_YET_COMPILED) {
     if (config[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}:\` is not compiled by this version of yamac; it is ignored`, parsed.locate([key], "key"));
+  }
+  for (const [name, def] of Object.entries(config.enums ?? {})) {
+    if ((Array.isArray(def) ? def : def.values).length === 0) diagnostics.error("enum-values", `enum ${name} lists no values`, parsed.locate(["enums", name]), "write e.g. `Status: [draft, published]`");
   }
   const { entities, references } = analyzeEntities(config, parsed, diagnostics);
   const known = new Set(collectEntitySources(config).entities.keys());
@@ -187,6 +203,9 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag): Proje
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
+  const fieldContext = createFieldContext(config, parsed, diagnostics);
+  const schemas = analyzeSchemas(config, fieldContext);
+  const endpoints = analyzeEndpoints(config, fieldContext, entities, schemas, host);
   if (diagnostics.hasErrors) return undefined;
 
   const port = config.server?.port;
@@ -196,6 +215,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag): Proje
     configFile: parsed.file,
     entities,
     junctions,
+    schemas,
+    endpoints,
     database,
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],

@@ -18,6 +18,9 @@ export const TYPE_ALIASES: Readonly<Record<string, BaseType>> = {
   enum: "enum",
 };
 
+/** The base type a type name stands for; own keys only, so `toString` or `constructor` is not a type. */
+export const baseTypeOf = (name: string): BaseType | undefined => (Object.hasOwn(TYPE_ALIASES, name) ? TYPE_ALIASES[name] : undefined);
+
 export const STRING_TYPES: ReadonlySet<BaseType> = new Set(["string", "text", "email", "url", "phone", "slug"]);
 export const INTEGER_TYPES: ReadonlySet<BaseType> = new Set(["smallint", "integer", "bigint"]);
 export const NUMERIC_TYPES: ReadonlySet<BaseType> = new Set(["smallint", "integer", "bigint", "number", "decimal", "money", "real", "double"]);

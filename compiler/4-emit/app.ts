@@ -5,14 +5,20 @@
 import type { ProjectIR } from "../ir.js";
 import { envExpression, envNumber } from "./env.js";
 import type { OutputFile } from "./index.js";
+import { endpointFile, endpointRouter } from "./endpoints.js";
 import { routerName } from "./routes.js";
 import { file, header, Imports, ts } from "./writer.js";
 
 export function emitApp(ir: ProjectIR): OutputFile {
   const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound", "requestId").type("./lib/http.js", "AppEnv");
   const mounts: string[] = [];
+  for (const route of ir.routes) {
+    if (route.kind !== "endpoint") continue;
+    imports.add(`./${endpointFile(route.endpoint).replace(/^src\//, "").replace(/\.ts$/, ".js")}`, endpointRouter(route.endpoint));
+    mounts.push(`app.route("/", ${endpointRouter(route.endpoint)});`);
+  }
   for (const entity of [...ir.entities].sort((a, b) => (a.crud?.basePath ?? "").localeCompare(b.crud?.basePath ?? ""))) {
-    if (!entity.crud || !ir.routes.some((r) => r.entity === entity.name)) continue;
+    if (!entity.crud || !ir.routes.some((r) => r.kind === "crud" && r.entity === entity.name)) continue;
     imports.add(`./routes/${entity.fileName}.js`, routerName(entity));
     mounts.push(`app.route(${ts(entity.crud.basePath)}, ${routerName(entity)});`);
   }

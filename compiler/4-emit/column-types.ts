@@ -179,8 +179,11 @@ function zodScalar(field: FieldIR): string {
 /** The zod validator for a field used as a query-string filter (`?featured=true`). */
 export function zodForQuery(field: FieldIR): string {
   switch (field.type) {
+    // Bounded like the column, so an out-of-range filter is a query error, not a database one.
     case "smallint":
+      return "queryInt().pipe(z.int().min(-32768).max(32767))";
     case "integer":
+      return "queryInt().pipe(z.int32())";
     case "bigint":
       return "queryInt()";
     case "number":
@@ -207,4 +210,52 @@ export function zodForQuery(field: FieldIR): string {
 /** The runtime-lib helpers a zod expression uses. */
 export function validationHelpers(expr: string): string[] {
   return ["isoDateTime", "queryBoolean", "queryDateTime", "queryInt", "queryNumber"].filter((name) => expr.includes(`${name}()`));
+}
+
+/** The TypeScript type Drizzle reads for a column of this field (what handlers see in rows). */
+export function tsType(field: FieldIR): string {
+  let base: string;
+  switch (field.type) {
+    case "smallint":
+    case "integer":
+    case "bigint":
+    case "number":
+    case "double":
+    case "real":
+    case "decimal":
+      base = "number";
+      break;
+    case "boolean":
+      base = "boolean";
+      break;
+    case "timestamp":
+    case "timestamplocal":
+      base = "Date";
+      break;
+    case "json":
+      base = "unknown";
+      break;
+    case "enum":
+      base = (field.enumValues ?? []).map(ts).join(" | ") || "string";
+      break;
+    default:
+      base = "string";
+  }
+  if (field.array) base = base.includes("|") ? `(${base})[]` : `${base}[]`;
+  return field.notNull ? base : `${base} | null`;
+}
+
+/** The zod validator for a path or query parameter (a string coerced to its type), with its constraints. */
+export function zodForParam(field: FieldIR): string {
+  let expr = zodForQuery(field);
+  const numeric = ["smallint", "integer", "bigint", "number", "double", "real", "decimal"].includes(field.type);
+  if (numeric && (field.min !== undefined || field.max !== undefined)) {
+    expr += `.pipe(z.number()${field.min !== undefined ? `.min(${field.min})` : ""}${field.max !== undefined ? `.max(${field.max})` : ""})`;
+  } else if (expr.startsWith("z.string()")) {
+    expr = `z.string()${field.minLength !== undefined ? `.min(${field.minLength})` : ""}.max(${field.maxLength ?? 1024})${field.pattern !== undefined ? `.regex(${regexLiteral(field.pattern)})` : ""}`;
+  } else if (field.type === "enum") {
+    // already constrained
+  }
+  if (field.default?.kind === "literal" && field.default.value !== null) return `${expr}.default(${JSON.stringify(field.default.value)})`;
+  return field.notNull ? expr : `${expr}.optional()`;
 }

@@ -2,12 +2,15 @@
  * Phase 4: turns the lowered IR into files. Each emitter owns one kind of file; this module
  * only decides which emitters run. Output order is sorted, so it is the same on every run.
  */
-import type { ProjectIR } from "../ir.js";
+import type { CrudRoutePlan, ProjectIR } from "../ir.js";
 import { emitNodeTarget } from "../../targets/node/index.js";
 import { emitApp, emitClient } from "./app.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
 import { emitProjectFiles } from "./project.js";
+import { emitContext, emitEndpoint } from "./endpoints.js";
+import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
+import { emitSchemas } from "./schemas.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
 
@@ -21,14 +24,21 @@ export interface OutputFile {
 
 export function emit(ir: ProjectIR): OutputFile[] {
   const files: OutputFile[] = [];
+  const hasEndpoints = ir.endpoints.length > 0;
   for (const entity of ir.entities) {
     files.push(emitTable(entity, ir));
-    const plans = ir.routes.filter((r) => r.entity === entity.name);
-    if (plans.length) {
-      files.push(emitValidation(entity, ir));
-      files.push(emitRoutes(entity, plans, ir));
-    }
+    const plans = ir.routes.filter((r): r is CrudRoutePlan => r.kind === "crud" && r.entity === entity.name);
+    if (plans.length || hasEndpoints) files.push(emitValidation(entity, ir));
+    if (plans.length) files.push(emitRoutes(entity, plans, ir));
+    if (hasEndpoints) files.push(emitRepository(entity));
   }
+  if (hasEndpoints) {
+    files.push(emitEntities(ir), emitContext(ir));
+    for (const route of ir.routes) if (route.kind === "endpoint") files.push(emitEndpoint(route.endpoint, ir));
+  }
+  // Named schemas type endpoint bodies and responses; without endpoints nothing uses them.
+  const schemas = hasEndpoints ? emitSchemas(ir) : undefined;
+  if (schemas) files.push(schemas);
   for (const junction of ir.junctions) files.push(emitJunction(junction, ir));
   const relations = emitRelations(ir);
   if (relations) files.push(relations);

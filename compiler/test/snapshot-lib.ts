@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileText } from "../index.js";
+import { compileText, folderHost } from "../index.js";
 import { formatDiagnostics } from "../diagnostics.js";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -21,7 +21,7 @@ export const fixtureNames = (): string[] =>
 /** The files a fixture compiles to, keyed by relative path. */
 export function expectedFiles(name: string): Map<string, string> {
   const text = readFileSync(join(FIXTURES, name, "yama.yaml"), "utf8");
-  const result = compileText(text, "yama.yaml");
+  const result = compileText(text, "yama.yaml", folderHost(join(FIXTURES, name)));
   const files = new Map<string, string>();
   const log = formatDiagnostics(result.diagnostics, { color: false, sources: result.sources });
   files.set("yamac.log", log === "" ? "no diagnostics\n" : log + "\n");
@@ -51,4 +51,21 @@ export function writeSnapshot(name: string): void {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), content);
   }
+}
+
+/** User-owned files of a fixture (handlers and the like): everything but yama.yaml. */
+export function fixtureUserFiles(name: string): Map<string, string> {
+  const dir = join(FIXTURES, name);
+  return new Map(walk(dir).filter((p) => p !== "yama.yaml").sort().map((p) => [p, readFileSync(join(dir, p), "utf8")]));
+}
+
+/** A runnable project: the snapshot plus the fixture's own files, in a folder under .yama/ (so the repo's node_modules resolve). */
+export function materialize(name: string, into: string): string {
+  rmSync(into, { recursive: true, force: true });
+  for (const [path, content] of [...snapshotFiles(name), ...fixtureUserFiles(name)]) {
+    mkdirSync(dirname(join(into, path)), { recursive: true });
+    writeFileSync(join(into, path), content);
+  }
+  writeFileSync(join(into, "yama.yaml"), readFileSync(join(FIXTURES, name, "yama.yaml")));
+  return into;
 }

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { expectedFiles, fixtureNames, ROOT, SNAPSHOTS, snapshotFiles } from "./snapshot-lib.js";
+import { expectedFiles, fixtureNames, materialize, ROOT, snapshotFiles } from "./snapshot-lib.js";
 
 const names = fixtureNames();
 
 describe("golden snapshots", () => {
-  it.each(names)("%s compiles to exactly snapshots/%s", (name) => {
+  it.each(names)("%s compiles to exactly its snapshot", (name) => {
     const expected = expectedFiles(name);
     const actual = snapshotFiles(name);
     expect([...actual.keys()], "file list differs: run `npm run snapshots:update` and review the diff").toEqual([...expected.keys()].sort());
@@ -17,13 +17,21 @@ describe("golden snapshots", () => {
     for (const name of names) expect(expectedFiles(name)).toEqual(expectedFiles(name));
   });
 
-  it.each(names.filter((n) => snapshotFiles(n).has("tsconfig.json")))("snapshots/%s passes tsc --strict", (name) => {
+  it.each(names.filter((n) => snapshotFiles(n).has("tsconfig.json")))("snapshots/%s passes tsc --strict (with the fixture's handlers)", (name) => {
     const tsc = join(ROOT, "node_modules/.bin/tsc");
+    const dir = materialize(name, join(ROOT, ".yama", "typecheck", name));
     try {
-      execFileSync(tsc, ["--noEmit", "-p", join(SNAPSHOTS, name)], { encoding: "utf8", stdio: "pipe" });
+      execFileSync(tsc, ["--noEmit", "-p", dir], { encoding: "utf8", stdio: "pipe" });
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
       throw new Error(`tsc failed for snapshots/${name}:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
     }
   }, 120_000);
+});
+
+describe("fixtures", () => {
+  it.each(names)("%s compiles without errors", (name) => {
+    const log = expectedFiles(name).get("yamac.log")!;
+    expect(log).not.toMatch(/: error:/);
+  });
 });

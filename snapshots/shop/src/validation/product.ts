@@ -44,7 +44,7 @@ export const productListQuerySchema = z.strictObject({
   name: z.string().max(1024).optional(),
   description: z.string().max(1024).optional(),
   price: queryNumber().optional(),
-  stock: queryInt().optional(),
+  stock: queryInt().pipe(z.int32()).optional(),
   featured: queryBoolean().optional(),
   status: z.enum(["draft", "active", "archived"]).optional(),
   categoryId: z.uuid().optional(),

@@ -37,7 +37,7 @@ export const reviewListQuerySchema = z.strictObject({
   count: queryBoolean().optional(),
   id: z.uuid().optional(),
   productId: z.uuid().optional(),
-  rating: queryInt().optional(),
+  rating: queryInt().pipe(z.int32()).optional(),
   title: z.string().max(1024).optional(),
   body: z.string().max(1024).optional(),
   authorEmail: z.string().max(1024).optional(),

@@ -1,0 +1,288 @@
+/**
+ * Named schemas (`schemas:` entries without a table) and endpoints (`endpoints:` and
+ * `apis.rest`): resolves shapes, parameters, bodies, responses and handlers.
+ */
+import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
+import type { EndpointIR, EntityIR, FieldIR, HandlerIR, SchemaFieldIR, SchemaIR, ShapeRef } from "../ir.js";
+import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import type { RawConfig, RawEndpoint, RawValueSpec } from "./config-schema.js";
+import { collectEntitySources, fieldFromObject, fieldFromShorthand, type FieldContext } from "./entities.js";
+import { camelCase, kebabCase, pascalCase, pluralWords, wordsOf } from "./types.js";
+
+/** Reads user files next to the config (handler files); absent for in-memory compiles. */
+export interface ProjectHost {
+  readFile(relativePath: string): string | undefined;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Parses one field of a schema or a parameter list; references become ref fields. */
+function parseValue(owner: string, name: string, def: RawValueSpec, path: ConfigPath, ctx: FieldContext, allowRefs: boolean): SchemaFieldIR | undefined {
+  const loc = ctx.parsed.locate(path, "key");
+  if (def === null) {
+    ctx.diagnostics.error("missing-type", `${owner}.${name} has no type`, loc, `write a type after the colon, e.g. \`${name}: string!\``);
+    return undefined;
+  }
+  // `{type: list, items: {$ref: Todo}}` (JSON-Schema style lists).
+  if (isRecord(def) && (def.type === "list" || def.type === "array") && isRecord(def.items)) {
+    const items = def.items as Record<string, unknown>;
+    const target = typeof items.$ref === "string" ? items.$ref : typeof items.type === "string" ? items.type : undefined;
+    if (target === undefined) {
+      ctx.diagnostics.error("bad-value", `${owner}.${name}: a list needs \`items: {$ref: Name}\` or \`items: {type: string}\``, loc);
+      return undefined;
+    }
+    const inner = parseValue(owner, name, { type: target, required: def.required } as RawValueSpec, path, ctx, allowRefs);
+    if (!inner) return undefined;
+    if (inner.kind === "ref") return { ...inner, ref: { ...inner.ref, array: true } };
+    inner.field.array = true;
+    return inner;
+  }
+  const before = ctx.references.length;
+  const field = typeof def === "string" ? fieldFromShorthand(owner, name, def, path, ctx) : fieldFromObject(owner, name, { ...def, ...(def.type === "list" || def.type === "array" ? { type: "json" } : {}) }, path, ctx);
+  if (ctx.references.length > before) {
+    const ref = ctx.references.splice(before)[0]!;
+    if (!allowRefs) {
+      ctx.diagnostics.error("bad-parameter-type", `${owner}.${name} refers to ${ref.target}, but parameters must be scalars`, ref.loc, "use string, integer, number, boolean, uuid, timestamp or an enum");
+      return undefined;
+    }
+    return { kind: "ref", name, ref: { kind: "entity", name: ref.target, array: ref.array }, required: ref.required === true, loc: ref.loc };
+  }
+  if (!field) return undefined;
+  // In a schema, `required: false` means "may be left out"; only `nullable: true` (or the shorthand `?`) allows null.
+  const nullable = typeof def === "string" ? !field.notNull : def.nullable === true;
+  return { kind: "scalar", field, nullable };
+}
+
+/** Resolves `Name`, `Name[]`, `NameArray` to an entity or schema. */
+function resolveShape(text: string, loc: SourceLocation, ctx: FieldContext, schemaNames: ReadonlySet<string>, diagnostics: DiagnosticBag): ShapeRef | undefined {
+  let name = text.trim();
+  let array = false;
+  if (name.endsWith("[]")) {
+    array = true;
+    name = name.slice(0, -2);
+  }
+  name = name.replace(/[!?]$/, "");
+  const lookup = (n: string): ShapeRef | undefined =>
+    ctx.entityNames.has(n) ? { kind: "entity", name: n, array } : schemaNames.has(n) ? { kind: "schema", name: n, array } : undefined;
+  let found = lookup(name);
+  if (!found && name.endsWith("Array")) {
+    array = true;
+    found = lookup(name.slice(0, -"Array".length));
+  }
+  if (!found) {
+    const s = closest(name, [...ctx.entityNames, ...schemaNames]);
+    diagnostics.error("unknown-type", `unknown type "${name}"`, loc, s ? `did you mean "${s}"?` : "name an entity or a schema declared under `schemas:`");
+  }
+  return found;
+}
+
+export function analyzeSchemas(config: RawConfig, ctx: FieldContext): SchemaIR[] {
+  const tables = collectEntitySources(config).entities;
+  const out: SchemaIR[] = [];
+  ctx.allowSchemaRefs = true;
+  for (const [name, raw] of Object.entries(config.schemas ?? {})) {
+    if (tables.has(name) || raw == null) continue;
+    const path = ["schemas", name];
+    const schema: SchemaIR = { name, fields: [], source: raw.source, loc: ctx.parsed.locate(path, "key") };
+    if (raw.source !== undefined && !ctx.entityNames.has(raw.source)) {
+      const s = closest(raw.source, ctx.entityNames);
+      ctx.diagnostics.error("unknown-entity", `schema ${name} has source ${raw.source}, which is not an entity`, ctx.parsed.locate([...path, "source"]), s ? `did you mean "${s}"?` : undefined);
+    }
+    for (const [fieldName, def] of Object.entries(raw.fields ?? {})) {
+      const f = parseValue(name, fieldName, def as RawValueSpec, [...path, "fields", fieldName], ctx, true);
+      if (f) schema.fields.push(f);
+    }
+    out.push(schema);
+  }
+  ctx.allowSchemaRefs = false;
+  // References inside schemas may name other schemas: fix their kind now that all names are known.
+  const names = new Set(out.map((s) => s.name));
+  for (const schema of out) for (const f of schema.fields) if (f.kind === "ref" && names.has(f.ref.name)) f.ref = { ...f.ref, kind: "schema" };
+  return out;
+}
+
+interface RawApi {
+  basePath: string;
+  endpoints: { raw: RawEndpoint; path: ConfigPath }[];
+}
+
+function collectApis(config: RawConfig): RawApi[] {
+  const apis: RawApi[] = [];
+  if (config.endpoints) apis.push({ basePath: "", endpoints: config.endpoints.map((raw, i) => ({ raw, path: ["endpoints", i] })) });
+  const rest = config.apis?.rest;
+  if (isRecord(rest)) {
+    const single = "endpoints" in rest || "basePath" in rest;
+    const named: [string | undefined, Record<string, unknown>][] = single ? [[undefined, rest]] : Object.entries(rest).filter(([, v]) => isRecord(v)).map(([k, v]) => [k, v as Record<string, unknown>]);
+    for (const [key, api] of named) {
+      if (api.enabled === false) continue;
+      const base = ["apis", "rest", ...(key === undefined ? [] : [key])];
+      const endpoints = Array.isArray(api.endpoints) ? (api.endpoints as RawEndpoint[]) : [];
+      apis.push({ basePath: typeof api.basePath === "string" ? api.basePath.replace(/\/$/, "") : "", endpoints: endpoints.map((raw, i) => ({ raw, path: [...base, "endpoints", i] })) });
+    }
+  }
+  return apis;
+}
+
+const PATH_PARAM = /[:{]([A-Za-z_][A-Za-z0-9_]*)\}?/g;
+
+function honoPath(path: string): string {
+  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
+}
+
+/** Finds the export a handler file provides: the named export equal to its file name, else the default export. */
+function handlerExport(source: string, base: string): string | undefined {
+  const named = new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?\\s+|const\\s+|let\\s+|var\\s+)${base}\\b|export\\s*\\{[^}]*\\b${base}\\b[^}]*\\}`);
+  if (named.test(source)) return base;
+  if (/export\s+default\b|export\s*\{[^}]*\bas\s+default\b/.test(source)) return "default";
+  return undefined;
+}
+
+function resolveHandlerFile(spec: string, loc: SourceLocation, host: ProjectHost | undefined, diagnostics: DiagnosticBag): HandlerIR | undefined {
+  const isPath = spec.includes("/") || /\.(ts|js|mts|mjs)$/.test(spec);
+  const candidates = isPath
+    ? [spec.replace(/^\.\//, "").replace(/\.(js|mjs)$/, ".ts").replace(/(?<!\.ts)$/, ".ts").replace(/\.ts\.ts$/, ".ts")]
+    : [`handlers/${spec}.ts`, `src/handlers/${spec}.ts`];
+  if (candidates.some((c) => c.startsWith("../") || c.startsWith("/"))) {
+    diagnostics.error("bad-handler", `handler "${spec}" is outside the project`, loc, "keep handler files in the project, e.g. handlers/createOrder.ts");
+    return undefined;
+  }
+  const base = candidates[0]!.replace(/^.*\//, "").replace(/\.ts$/, "");
+  if (!host) return { kind: "file", file: candidates[0]!, exportName: base, loc };
+  for (const file of candidates) {
+    const source = host.readFile(file);
+    if (source === undefined) continue;
+    const exportName = handlerExport(source, base);
+    if (!exportName) {
+      diagnostics.error("bad-handler", `${file} exports neither \`${base}\` nor a default function`, loc, `add \`export async function ${base}(ctx) { … }\` to ${file}`);
+      return undefined;
+    }
+    return { kind: "file", file, exportName, loc };
+  }
+  diagnostics.error("missing-handler", `handler file ${candidates.join(" or ")} does not exist`, loc, `create it with \`export async function ${base}(ctx) { … }\`; yamac never writes handler files`);
+  return undefined;
+}
+
+function endpointName(method: string, path: string): string {
+  const words = path.split("/").filter((s) => s !== "" && !s.startsWith(":") && !s.startsWith("{")).flatMap(wordsOf);
+  const byId = /[:{]/.test(path.split("/").at(-1) ?? "");
+  return camelCase([method.toLowerCase(), ...words, ...(byId ? ["by", "id"] : [])].join(" "));
+}
+
+/** The entity a handler-less endpoint works on: its response type, else its path's first segment. */
+function inferEntity(ep: RawEndpoint, response: ShapeRef | undefined, entities: readonly EntityIR[]): EntityIR | undefined {
+  if (response?.kind === "entity") return entities.find((e) => e.name === response.name);
+  const first = ep.path.split("/").find((s) => s !== "" && !s.startsWith(":") && !s.startsWith("{"));
+  return entities.find((e) => first !== undefined && (e.crud?.basePath === `/${first}` || kebabCase(pluralWords(e.name).join("-")) === first || e.table === first));
+}
+
+export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities: readonly EntityIR[], schemas: readonly SchemaIR[], host: ProjectHost | undefined): EndpointIR[] {
+  const { parsed, diagnostics } = ctx;
+  const schemaNames = new Set(schemas.map((s) => s.name));
+  const out: EndpointIR[] = [];
+  const routes = new Map<string, SourceLocation>();
+  const names = new Set<string>();
+  for (const api of collectApis(config)) {
+    for (const { raw: ep, path } of api.endpoints) {
+      const loc = parsed.locate(path);
+      const fullPath = honoPath(`${api.basePath}${ep.path}`).replace(/(.)\/$/, "$1");
+      const routeKey = `${ep.method} ${fullPath.replace(/:[A-Za-z_]\w*/g, ":")}`;
+      const clash = routes.get(routeKey);
+      if (clash) diagnostics.error("duplicate-route", `${ep.method} ${fullPath} is declared twice (first at line ${clash.line})`, loc, "remove one of them or change its path");
+      routes.set(routeKey, loc);
+      for (const key of ["auth", "rateLimit", "cache", "middleware"] as const) {
+        if (ep[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}\` on endpoints is not compiled by this version of yamac; it is ignored`, parsed.locate([...path, key], "key"));
+      }
+
+      // Path and declared params.
+      const pathParams = [...fullPath.matchAll(PATH_PARAM)].map((m) => m[1]!);
+      const owner = `${ep.method} ${ep.path}`;
+      const params: FieldIR[] = [];
+      for (const [name, def] of Object.entries(ep.params ?? {})) {
+        const f = parseValue(owner, name, def, [...path, "params", name], ctx, false);
+        if (!f || f.kind !== "scalar") continue;
+        if (!pathParams.includes(name)) {
+          const s = closest(name, pathParams);
+          diagnostics.error("unknown-param", `param "${name}" is not in the path ${ep.path}`, parsed.locate([...path, "params", name], "key"), s ? `did you mean "${s}"?` : `add :${name} to the path or remove the param`);
+          continue;
+        }
+        f.field.notNull = true;
+        params.push(f.field);
+      }
+      for (const name of pathParams) {
+        if (!params.some((p) => p.name === name)) {
+          params.push({ name, column: name, type: "string", array: false, notNull: true, primary: false, generated: false, unique: false, indexed: false, readonly: false, writeOnly: false, sensitive: false, autoUpdate: false, maxLength: 255, loc });
+        }
+      }
+      params.sort((a, b) => pathParams.indexOf(a.name) - pathParams.indexOf(b.name));
+      const query: FieldIR[] = [];
+      for (const [name, def] of Object.entries(ep.query ?? {})) {
+        const f = parseValue(owner, name, def, [...path, "query", name], ctx, false);
+        if (f?.kind === "scalar") query.push(f.field);
+      }
+
+      // Body and response.
+      let body: EndpointIR["body"];
+      if (typeof ep.body === "string" || (isRecord(ep.body) && typeof ep.body.type === "string" && !ep.body.fields && !ep.body.properties)) {
+        const text = typeof ep.body === "string" ? ep.body : (ep.body.type as string);
+        const ref = resolveShape(text, parsed.locate([...path, "body"]), ctx, schemaNames, diagnostics);
+        if (ref) body = { ref };
+      } else if (isRecord(ep.body)) {
+        const fields = (ep.body.fields ?? ep.body.properties ?? {}) as Record<string, RawValueSpec>;
+        const required = new Set(ep.body.required ?? []);
+        const inline: SchemaIR = { name: "", fields: [], loc: parsed.locate([...path, "body"]) };
+        const key = ep.body.fields ? "fields" : "properties";
+        for (const [name, def] of Object.entries(fields)) {
+          const f = parseValue(owner, name, def, [...path, "body", key, name], ctx, true);
+          if (!f) continue;
+          if (required.has(name)) {
+            if (f.kind === "scalar") f.field.notNull = true;
+            else f.required = true;
+          }
+          inline.fields.push(f);
+        }
+        body = { inline };
+      }
+      const responseText = typeof ep.response === "string" ? ep.response : ep.response?.type;
+      const response = responseText === undefined ? undefined : resolveShape(responseText, parsed.locate([...path, "response"]), ctx, schemaNames, diagnostics);
+      if (["GET", "HEAD", "DELETE"].includes(ep.method) && body) {
+        diagnostics.error("bad-body", `${ep.method} requests carry no body, but ${ep.method} ${ep.path} declares one`, parsed.locate([...path, "body"], "key"), "move the fields to `query:` or use POST/PUT/PATCH");
+      }
+
+      // Handler.
+      let handler: HandlerIR | undefined;
+      const hloc = parsed.locate([...path, "handler"]);
+      if (typeof ep.handler === "string") handler = resolveHandlerFile(ep.handler, hloc, host, diagnostics);
+      else if (isRecord(ep.handler)) handler = { kind: "declarative", type: ep.handler.type, config: ep.handler, loc: hloc };
+      else {
+        const entity = inferEntity(ep, response, entities);
+        const operation = ep.method === "GET" ? (response?.array ? "list" : "get") : ep.method === "POST" ? "create" : ep.method === "PUT" || ep.method === "PATCH" ? "update" : ep.method === "DELETE" ? "delete" : undefined;
+        const needsId = operation === "get" || operation === "update" || operation === "delete";
+        if (!entity || !operation || (response && response.kind !== "entity") || (needsId && params.length === 0)) {
+          const why = !operation
+            ? `${ep.method} has no default behaviour`
+            : response && response.kind !== "entity"
+              ? `its response ${response.name} is not an entity`
+              : !entity
+                ? "no entity could be inferred from its response or path"
+                : `a ${operation} needs a path parameter such as /:id`;
+          diagnostics.error("no-handler", `${ep.method} ${ep.path} has no handler and yamac cannot infer one: ${why}`, loc, "add `handler: handlers/<name>.ts`, a declarative handler, or `response: <Entity>` / `<Entity>[]`");
+        } else handler = { kind: "default", entity: entity.name, operation, loc };
+      }
+      if (!handler) continue;
+
+      let name = ep.name ?? ep.operationId ?? (handler.kind === "file" ? camelCase(handler.file.replace(/^.*\//, "").replace(/\.ts$/, "")) : endpointName(ep.method, fullPath));
+      if (names.has(name)) {
+        let i = 2;
+        while (names.has(`${name}${i}`)) i++;
+        name = `${name}${i}`;
+      }
+      names.add(name);
+      if (body && "inline" in body) body.inline.name = `${pascalCase(name)}Body`;
+      out.push({
+        name, method: ep.method, path: fullPath, description: ep.description ?? ep.summary, params, query, body, response,
+        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, loc,
+      });
+    }
+  }
+  return out;
+}

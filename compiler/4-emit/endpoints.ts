@@ -1,0 +1,185 @@
+/**
+ * Emits one module per endpoint (src/endpoints/<name>.ts): its parameter, query and body
+ * schemas, the typed `ctx` its handler receives (`<Name>Context`), and the Hono route that
+ * validates the request, calls the handler and sends the result. Also src/context.ts.
+ */
+import { posix } from "node:path";
+import type { EndpointIR, EntityIR, FieldIR, ProjectIR, ShapeRef } from "../ir.js";
+import { validationHelpers, zodForParam } from "./column-types.js";
+import type { OutputFile } from "./index.js";
+import { repositoryName } from "./repositories.js";
+import { schemaConst } from "./schemas.js";
+import { schemaNames } from "./validation.js";
+import { file, header, Imports, key, ts } from "./writer.js";
+import { kebabCase, pascalCase } from "../2-analyze/types.js";
+
+export const endpointFile = (e: EndpointIR) => `src/endpoints/${kebabCase(e.name)}.ts`;
+export const endpointRouter = (e: EndpointIR) => `${e.name}Route`;
+
+const DEFAULT_STATUS: Readonly<Record<string, number>> = { POST: 201, DELETE: 204 };
+
+function objectSchema(fields: readonly FieldIR[], imports: Imports): string {
+  if (fields.length === 0) return "z.strictObject({})";
+  const lines = fields.map((f) => {
+    const expr = zodForParam(f);
+    const helpers = validationHelpers(expr);
+    if (helpers.length) imports.add("../lib/validation.js", ...helpers);
+    return `  ${key(f.name)}: ${expr},`;
+  });
+  return `z.strictObject({\n${lines.join("\n")}\n})`;
+}
+
+function responseType(ref: ShapeRef | undefined, ir: ProjectIR, imports: Imports): string {
+  if (!ref) return "unknown";
+  if (ref.kind === "entity") {
+    const entity = ir.entities.find((e) => e.name === ref.name)!;
+    imports.type(`../repositories/${entity.fileName}.js`, entity.name);
+  } else imports.type("../schemas.js", ref.name);
+  return ref.array ? `${ref.name}[]` : ref.name;
+}
+
+function pkParser(pk: FieldIR, name: string, imports: Imports): string {
+  const arg = `c.req.param(${ts(name)})`;
+  switch (pk.type) {
+    case "uuid":
+      imports.add("../lib/params.js", "uuidParam");
+      return `uuidParam(${arg}, ${ts(name)})`;
+    case "integer":
+    case "smallint":
+      imports.add("../lib/params.js", "intParam");
+      return `intParam(${arg}, ${ts(name)})`;
+    case "bigint":
+      imports.add("../lib/params.js", "bigintParam");
+      return `bigintParam(${arg}, ${ts(name)})`;
+    default:
+      imports.add("../lib/params.js", "stringParam");
+      return `stringParam(${arg}, ${ts(name)})`;
+  }
+}
+
+/** A handler-less endpoint: the repository call its method and response imply. */
+function defaultHandler(ep: EndpointIR, entity: EntityIR, operation: string, imports: Imports): string {
+  const repo = repositoryName(entity);
+  imports.add(`../repositories/${entity.fileName}.js`, repo);
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const names = schemaNames(entity);
+  const idName = ep.params[0]?.name ?? "id";
+  const status = ep.status ?? DEFAULT_STATUS[ep.method] ?? 200;
+  const notFound = () => {
+    imports.add("../lib/errors.js", "NotFoundError");
+    return `throw new NotFoundError(\`${entity.name} \${id} not found\`);`;
+  };
+  switch (operation) {
+    case "list": {
+      const fields = new Set(entity.fields.map((f) => f.name));
+      const filters = ep.query.filter((q) => fields.has(q.name)).map((q) => `${q.name}: query.${q.name}`);
+      for (const paging of ["limit", "offset"]) if (ep.query.some((q) => q.name === paging && !fields.has(paging))) filters.push(`${paging}: query.${paging}`);
+      if (ep.query.some((q) => q.name === "orderBy" || q.name === "sort")) filters.push(`orderBy: query.${ep.query.some((q) => q.name === "sort") ? "sort" : "orderBy"}`);
+      return `  const rows = await ${repo}.findAll({ ${filters.join(", ")} });\n  return c.json(rows, ${status} as 200);`;
+    }
+    case "get":
+      return `  const id = ${pkParser(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status} as 200);`;
+    case "create":
+      imports.add(`../validation/${entity.fileName}.js`, names.create).add("../lib/http.js", "readJson", "validate");
+      return `  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.create(body);\n  return c.json(row, ${status} as 201);`;
+    case "update":
+      imports.add(`../validation/${entity.fileName}.js`, `${names.create}`).add("../lib/http.js", "readJson", "validate");
+      return `  const id = ${pkParser(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status} as 200);`;
+    default:
+      return `  const id = ${pkParser(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status} as 204);`;
+  }
+}
+
+export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
+  const imports = new Imports().add("hono", "Hono").type("../lib/http.js", "AppEnv");
+  const Name = pascalCase(ep.name);
+  const route = endpointRouter(ep);
+  const method = ep.method.toLowerCase();
+  const blocks: string[] = [];
+  const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${ir.configFile}:${ep.loc.line}). */`;
+  let handlerBody: string;
+  const h = ep.handler;
+
+  if (h.kind === "default") {
+    const entity = ir.entities.find((e) => e.name === h.entity)!;
+    if (ep.query.length) {
+      imports.add("zod", "z").add("../lib/http.js", "validate");
+      blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
+      handlerBody = `  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");\n${defaultHandler(ep, entity, h.operation, imports)}`;
+    } else handlerBody = defaultHandler(ep, entity, h.operation, imports);
+  } else if (h.kind === "file") {
+    imports.add("zod", "z").add("../lib/http.js", "validate").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
+    const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
+    const specifier = from.startsWith(".") ? from : `./${from}`;
+    if (h.exportName === "default") imports.default(specifier, "handler");
+    else imports.add(specifier, `${h.exportName} as handler`);
+    blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};\nconst querySchema = ${objectSchema(ep.query, imports)};`);
+    const lines = [
+      `  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`,
+      `  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`,
+    ];
+    let bodyType = "undefined";
+    if (ep.body) {
+      const name = "ref" in ep.body ? ep.body.ref : { kind: "schema" as const, name: ep.body.inline.name, array: false };
+      let schema: string;
+      if (name.kind === "entity") {
+        const entity = ir.entities.find((e) => e.name === name.name)!;
+        schema = schemaNames(entity).create;
+        imports.add(`../validation/${entity.fileName}.js`, schema);
+      } else {
+        schema = schemaConst(name.name);
+        imports.add("../schemas.js", schema);
+      }
+      if (name.array) {
+        blocks.push(`const bodySchema = z.array(${schema});`);
+        schema = "bodySchema";
+      }
+      imports.add("../lib/http.js", "readJson");
+      bodyType = `z.output<typeof ${schema}>`;
+      lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+    } else if (["POST", "PUT", "PATCH"].includes(ep.method)) {
+      imports.add("../lib/http.js", "readOptionalJson");
+      bodyType = "unknown";
+      lines.push(`  const body = await readOptionalJson(c);`);
+    } else lines.push(`  const body = undefined;`);
+    const response = responseType(ep.response, ir, imports);
+    blocks.push(`export type ${Name}Params = z.output<typeof paramsSchema>;
+export type ${Name}Query = z.output<typeof querySchema>;
+export type ${Name}Body = ${bodyType};
+export type ${Name}Response = ${response};
+/** The \`ctx\` a handler of ${ep.method} ${ep.path} receives. */
+export type ${Name}Context = HandlerContext<${Name}Params, ${Name}Query, ${Name}Body>;`);
+    lines.push(`  const ctx = createContext(c, params, query, body);`);
+    lines.push(`  const result: HandlerResult<${Name}Response> = await handler(ctx);`);
+    lines.push(`  return respond(c, ctx.statusCode, result, ${ep.status ?? DEFAULT_STATUS[ep.method] ?? 200});`);
+    handlerBody = lines.join("\n");
+  } else {
+    throw new Error(`declarative handler ${h.type} reached the emitter unlowered`);
+  }
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${method}(${ts(ep.path)}, async (c) => {\n${handlerBody}\n});`);
+  return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
+}
+
+export function emitContext(ir: ProjectIR): OutputFile {
+  const imports = new Imports()
+    .type("hono", "Context")
+    .add("./db/client.js", "db")
+    .add("./entities.js", "entities")
+    .type("./entities.js", "Entities")
+    .add("./lib/context.js", "requestContext")
+    .type("./lib/context.js", "RequestContext")
+    .type("./lib/http.js", "AppEnv")
+    .add("./lib/logger.js", "createLogger");
+  const body = `/** What every custom handler receives: the request, \`entities\` (typed repositories) and \`db\` (Drizzle). */
+export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
+  entities: Entities;
+  db: typeof db;
+};
+
+const logger = createLogger({ app: ${ts(ir.name)} });
+
+export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
+  return Object.assign(requestContext(c, logger, params, query, body), { entities, db });
+}`;
+  return { path: "src/context.ts", content: header("handler context", ir.configFile) + file(imports.toString(), body) };
+}

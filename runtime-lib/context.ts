@@ -1,0 +1,75 @@
+/**
+ * What a custom handler receives (`ctx`) and how its result becomes a response.
+ * The generated src/context.ts adds the app's typed `entities` and `db`.
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "./http.js";
+import type { Logger } from "./logger.js";
+
+/** Who is calling. Filled by the auth plugin; `{authenticated: false}` without it. */
+export interface AuthContext {
+  authenticated: boolean;
+  user?: { id: string; roles?: string[]; [claim: string]: unknown };
+  provider?: string;
+}
+
+export interface RequestContext<TParams, TQuery, TBody> {
+  params: TParams;
+  query: TQuery;
+  body: TBody;
+  auth: AuthContext;
+  requestId: string;
+  logger: Logger;
+  method: string;
+  path: string;
+  /** Request headers, lower-cased. */
+  headers: Record<string, string>;
+  /** Sets the response status (chainable); otherwise POST answers 201, DELETE 204, others 200. */
+  status(code: number): this;
+  /** The status set with `status()`, if any. */
+  readonly statusCode: number | undefined;
+  /** The underlying Hono context, for anything else (cookies, raw request). */
+  readonly raw: Context<AppEnv>;
+}
+
+/** An error body a handler may return after `ctx.status(4xx)` (the original runtime's convention). */
+export interface ErrorResult {
+  error: unknown;
+  [key: string]: unknown;
+}
+
+/** What a handler may return for a declared response type T. */
+export type HandlerResult<T> = T | ErrorResult | undefined | void;
+
+export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logger: Logger, params: TParams, query: TQuery, body: TBody): RequestContext<TParams, TQuery, TBody> {
+  let statusCode: number | undefined;
+  const requestId = c.get("requestId");
+  const ctx: RequestContext<TParams, TQuery, TBody> = {
+    params,
+    query,
+    body,
+    auth: { authenticated: false },
+    requestId,
+    logger: logger.child({ requestId }),
+    method: c.req.method,
+    path: c.req.path,
+    headers: c.req.header(),
+    status(code) {
+      statusCode = code;
+      return this;
+    },
+    get statusCode() {
+      return statusCode;
+    },
+    raw: c,
+  };
+  return ctx;
+}
+
+/** Sends a handler's result: JSON with its status, or an empty body for 204/undefined. */
+export function respond(c: Context<AppEnv>, statusCode: number | undefined, result: unknown, fallback: number): Response {
+  if (result instanceof Response) return result;
+  const status = statusCode ?? (result === undefined && fallback === 200 ? 204 : fallback);
+  if (result === undefined || status === 204 || status === 304) return c.body(null, status as 204);
+  return c.json(result, status as 200);
+}
