@@ -120,6 +120,8 @@ export interface CrudIR {
   pagination: { defaultLimit: number; maxLimit: number };
   /** Fields usable as `?field=value` equality filters. */
   filterable: readonly string[];
+  /** `?search=`: ILIKE over these fields by mode, or PostgreSQL full-text search. */
+  search?: { fields: readonly string[]; mode: "contains" | "starts" | "ends" | "exact"; fullText: boolean };
   /** Fields usable in `?sort=`. */
   sortable: readonly string[];
   loc: SourceLocation;

@@ -120,7 +120,8 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
       const target = part === "key" && depth === path.length && key ? key : node;
       const range = target?.range;
       if (!range) return at(0);
-      const source = isScalar(target) && typeof target.source === "string" ? target.source : undefined;
+      // A plain scalar's own text; a quoted one with its quotes.
+      const source = isScalar(target) && target.type === "PLAIN" && typeof target.source === "string" ? target.source : undefined;
       return at(range[0], Math.max(1, (source?.length ?? range[1] - range[0]) || 1));
     },
   };

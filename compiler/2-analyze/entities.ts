@@ -244,9 +244,9 @@ export function fieldFromShorthand(entityName: string, fieldName: string, text: 
       return undefined;
     }
     field.type = base;
-    if (inner.params !== undefined) paramsOk = applyParams(field, inner.params, valueLoc, ctx);
+    if (inner.params !== undefined) paramsOk = applyParams(field, inner.params, valueLoc, `${entityName}.${fieldName}`, ctx);
   }
-  if (sh.params !== undefined) paramsOk = applyParams(field, sh.params, at(sh.typeOffset + sh.typeName.length, sh.params.length + 2), ctx) && paramsOk;
+  if (sh.params !== undefined) paramsOk = applyParams(field, sh.params, at(sh.typeOffset + sh.typeName.length, sh.params.length + 2), `${entityName}.${fieldName}`, ctx) && paramsOk;
   if (field.type === "enum" && !field.enumValues && paramsOk) {
     ctx.diagnostics.error("enum-values", `enum field ${entityName}.${fieldName} lists no values`, valueLoc, "write enum(draft, published) or enum[draft, published]");
   }
@@ -287,25 +287,25 @@ export function fieldFromShorthand(entityName: string, fieldName: string, text: 
 }
 
 /** Applies `(3..50)`, `(10, 2)`, `(/re/)`…; false when they are reported as wrong. */
-function applyParams(field: FieldIR, raw: string, loc: SourceLocation, ctx: FieldContext): boolean {
+function applyParams(field: FieldIR, raw: string, loc: SourceLocation, where: string, ctx: FieldContext): boolean {
   const { params, error } = parseTypeParams(field.type, raw);
   if (error) {
     ctx.diagnostics.error("bad-type-params", `${error} (field ${field.name})`, loc);
     return false;
   }
-  if (params.pattern !== undefined && !checkPattern(params.pattern, field.name, loc, ctx)) return false;
+  if (params.pattern !== undefined && !checkPattern(params.pattern, where, loc, ctx)) return false;
   Object.assign(field, Object.fromEntries(Object.entries(params).filter(([, v]) => v !== undefined)));
   return true;
 }
 
 /** A pattern becomes a JavaScript regular expression in the generated validation, so it must compile as one. */
-function checkPattern(pattern: string, fieldName: string, loc: SourceLocation, ctx: FieldContext): boolean {
+function checkPattern(pattern: string, where: string, loc: SourceLocation, ctx: FieldContext): boolean {
   try {
     new RegExp(pattern);
     return true;
   } catch (err) {
     const reason = (err as Error).message.replace(/^Invalid regular expression: \/.*\/\w*: /s, "");
-    ctx.diagnostics.error("bad-pattern", `the pattern /${pattern}/ of field ${fieldName} is not a valid regular expression`, loc, reason);
+    ctx.diagnostics.error("bad-pattern", `the pattern /${pattern}/ of ${where} is not a valid regular expression`, loc, reason);
     return false;
   }
 }
@@ -359,7 +359,7 @@ export function fieldFromObject(entityName: string, fieldName: string, def: RawF
   }
   const field = newField(fieldName, resolved.base, loc);
   if (resolved.enumValues) field.enumValues = resolved.enumValues;
-  const paramsOk = sh.params === undefined || applyParams(field, sh.params, typeLoc, ctx);
+  const paramsOk = sh.params === undefined || applyParams(field, sh.params, typeLoc, `${entityName}.${fieldName}`, ctx);
   field.array = sh.array || def.array === true;
   field.notNull = required === true || def.primary === true || def.primaryKey === true;
   field.primary = def.primary === true || def.primaryKey === true;

@@ -126,8 +126,30 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
       return false;
     });
   };
+  let search: CrudIR["search"];
   if (obj.search !== undefined && obj.search !== false) {
-    diagnostics.warn("not-yet-compiled", `crud.search is not compiled yet; ?search= is ignored`, parsed.locate([...path, "search"], "key"));
+    const textFields = entity.fields.filter((f) => ["string", "text", "email", "url", "slug", "phone"].includes(f.type) && !f.array && !f.writeOnly && !f.sensitive).map((f) => f.name);
+    const raw = obj.search;
+    const listed = raw === true ? true : Array.isArray(raw) ? raw : raw.fields ?? true;
+    const fields = listed === true ? textFields : listed.filter((name, i) => {
+      const field = entity.fields.find((f) => f.name === name);
+      const at = parsed.locate(Array.isArray(raw) ? [...path, "search", i] : [...path, "search", "fields", i]);
+      if (!field) {
+        const s = closest(name, fieldNames);
+        diagnostics.error("unknown-field", `crud.search names unknown field ${entity.name}.${name}`, at, s ? `did you mean "${s}"?` : undefined);
+        return false;
+      }
+      if (!textFields.includes(name)) {
+        diagnostics.error("bad-crud-option", `crud.search: ${entity.name}.${name} is ${field.type}, not text`, at, "search works on string and text fields; filter other fields with ?field=value");
+        return false;
+      }
+      return true;
+    });
+    if (fields.length === 0 && listed === true) {
+      diagnostics.error("bad-crud-option", `crud.search is on, but ${entity.name} has no text fields to search`, parsed.locate([...path, "search"]), "remove `search`, or list text fields");
+    }
+    const options = typeof raw === "object" && !Array.isArray(raw) ? raw : {};
+    if (fields.length) search = { fields, mode: options.mode ?? "contains", fullText: options.fullText === true };
   }
   for (const key of ["auth", "inputTypes", "responseTypes", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk"] as const) {
     if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
@@ -136,7 +158,7 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
   if (!/^\/[A-Za-z0-9/_-]*$/.test(basePath) || basePath.includes("//")) {
     diagnostics.error("bad-crud-option", `crud.path "${basePath}" is not a plain path`, parsed.locate([...path, "path"]), "use letters, digits, -, _ and /, e.g. /products");
   }
-  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { defaultLimit, maxLimit }, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), loc };
+  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { defaultLimit, maxLimit }, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), search, loc };
 }
 
 function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: ParsedConfig): DatabaseIR {

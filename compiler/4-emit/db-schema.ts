@@ -5,6 +5,7 @@
  */
 import type { DefaultValue, EntityIR, FieldIR, JunctionIR, ProjectIR } from "../ir.js";
 import { columnCode } from "./column-types.js";
+import { searchVectorSql } from "./routes.js";
 import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 
@@ -75,6 +76,11 @@ export function emitTable(entity: EntityIR, ir: ProjectIR): OutputFile {
     const using = index.method && index.method !== "btree" ? `.using(${ts(index.method)}, ${index.fields.map((f) => `t.${f}`).join(", ")})` : `.on(${index.fields.map((f) => `t.${f}`).join(", ")})`;
     const why = index.origin === "foreign-key" ? " // foreign key" : "";
     extras.push(`  ${fn}(${ts(index.name)})${using},${why}`);
+  }
+  if (entity.crud?.search?.fullText) {
+    imports.add("drizzle-orm/pg-core", "index").add("drizzle-orm", "sql");
+    const vector = searchVectorSql(entity.crud.search.fields.map((f) => `\${t.${f}}`));
+    extras.push(`  index(${ts(`${entity.table}_search_idx`)}).using("gin", sql\`${vector}\`), // full-text search`);
   }
   for (const field of entity.fields) {
     if (field.type !== "enum" || !field.enumValues) continue;

@@ -8,6 +8,11 @@ import type { OutputFile } from "./index.js";
 import { filterFields, hiddenFields, schemaNames } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 
+/** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
+export function searchVectorSql(columns: readonly string[]): string {
+  return `to_tsvector('simple', ${columns.map((c) => `coalesce(${c}, '')`).join(" || ' ' || ")})`;
+}
+
 export const routerName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Routes`;
 export const routesFile = (entity: EntityIR) => `src/routes/${entity.fileName}.ts`;
 
@@ -92,22 +97,41 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
           imports.add("drizzle-orm", "eq");
           return `    present[${i}] === "1" ? eq(${t}.${f.name}, sql.placeholder(${ts(f.name)})) : undefined,`;
         });
+        const search = entity.crud!.search;
+        const searchBit = filters.length;
+        let order = `parseSort(sort, sortable, ${t}.${pk.name})`;
+        let searchArgs = "";
+        if (search) {
+          if (search.fullText) {
+            imports.add("drizzle-orm", "asc", "desc");
+            top.push(`/** The document full-text search matches (the GIN index in the table module is on the same expression). */\nconst searchVector = sql\`${searchVectorSql(search.fields.map((f) => `\${${t}.${f}}`))}\`;\nconst searchQuery = sql\`websearch_to_tsquery('simple', \${sql.placeholder("search")})\`;`);
+            conditions.push(`    present[${searchBit}] === "1" ? sql\`\${searchVector} @@ \${searchQuery}\` : undefined,`);
+            order = `sort === undefined && present[${searchBit}] === "1" ? [desc(sql\`ts_rank(\${searchVector}, \${searchQuery})\`), asc(${t}.${pk.name})] : ${order}`;
+          } else {
+            imports.add("drizzle-orm", "ilike").add("../lib/search.js", "likePattern");
+            if (search.fields.length > 1) imports.add("drizzle-orm", "or");
+            const terms = search.fields.map((f) => `ilike(${t}.${f}, sql.placeholder("searchPattern"))`);
+            conditions.push(`    present[${searchBit}] === "1" ? ${terms.length > 1 ? `or(${terms.join(", ")})` : terms[0]} : undefined,`);
+            searchArgs = `, searchPattern: query.search === undefined ? undefined : likePattern(query.search, ${ts(search.mode)})`;
+          }
+        }
         if (live) conditions.unshift(`    ${live},`);
         if (conditions.length) imports.add("drizzle-orm", "and");
-        const whereArg = filters.length ? "present: string" : "";
+        const presentBits = filters.length + (search ? 1 : 0);
+        const whereArg = presentBits ? "present: string" : "";
         const whereFn = conditions.length
           ? `/** The WHERE of a list; \`present\` has a "1" for each filter the request sent (${filters.map((f) => f.name).join(", ") || "none"}). */\nfunction listWhere(${whereArg}) {\n  return and(\n${conditions.join("\n")}\n  );\n}`
           : "";
         if (whereFn) top.push(whereFn);
-        const whereCall = conditions.length ? `.where(listWhere(${filters.length ? "present" : ""}))` : "";
-        const presentExpr = filters.length ? filters.map((f) => `(query.${f.name} === undefined ? "0" : "1")`).join(" +\n    ") : `""`;
+        const whereCall = conditions.length ? `.where(listWhere(${presentBits ? "present" : ""}))` : "";
+        const presentExpr = presentBits ? [...filters.map((f) => f.name), ...(search ? ["search"] : [])].map((n) => `(query.${n} === undefined ? "0" : "1")`).join(" +\n    ") : `""`;
         imports.add("drizzle-orm", "count");
         top.push(`/** One prepared statement per list shape (filters sent, sort order). */
 const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
   db
     .select(${sel})
     .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
-    .orderBy(...parseSort(sort, sortable, ${t}.${pk.name}))
+    .orderBy(...(${order}))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare(${ts(`${prefix}_list`)}),
@@ -120,8 +144,8 @@ ${routerName(entity)}.get(${ts(local)}, async (c) => {
   const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const present =
     ${presentExpr};
-  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1${searchArgs} });
+  const total = query.count ? (await countStatement(present).execute({ ...query${searchArgs} }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });`);
         break;

@@ -8,7 +8,7 @@ import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal } from "./writer.js";
 
 /** Query parameters every list understands; a field with one of these names is not a filter. */
-export const RESERVED_QUERY = new Set(["limit", "offset", "sort", "orderBy", "count"]);
+export const RESERVED_QUERY = new Set(["limit", "offset", "sort", "orderBy", "count", "search"]);
 
 /** Fields a client may send in a create/replace/update body. */
 export function writableFields(entity: EntityIR): FieldIR[] {
@@ -89,6 +89,7 @@ export function emitValidation(entity: EntityIR, ir: ProjectIR): OutputFile {
       `  sort: z.string().max(512).optional(),`,
       `  orderBy: z.string().max(512).optional(),`,
       `  count: queryBoolean().optional(),`,
+      ...(entity.crud.search ? [`  search: z.string().min(1).max(256).optional(),`] : []),
       ...filterFields(entity).map((f) => `  ${key(f.name)}: ${use(zodForQuery(f))}.optional(),`),
     ];
     blocks.push(`/** Query of GET ${entity.crud.basePath}: paging, sorting and equality filters. Unknown parameters are rejected. */\nexport const ${names.listQuery} = z.strictObject({\n${lines.join("\n")}\n});\nexport type ${names.listQueryType} = z.infer<typeof ${names.listQuery}>;`);

@@ -130,7 +130,7 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
     .select(columns)
     .from(samples)
     .where(listWhere(present))
-    .orderBy(...parseSort(sort, sortable, samples.id))
+    .orderBy(...(parseSort(sort, sortable, samples.id)))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare("samples_list"),
@@ -178,7 +178,7 @@ sampleRoutes.get("/", async (c) => {
     (query.level === undefined ? "0" : "1") +
     (query.createdAt === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });
 

@@ -39,6 +39,7 @@ export const productListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  search: z.string().min(1).max(256).optional(),
   id: z.uuid().optional(),
   sku: z.string().max(1024).optional(),
   name: z.string().max(1024).optional(),

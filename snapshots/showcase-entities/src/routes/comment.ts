@@ -38,7 +38,7 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
     .select()
     .from(comments)
     .where(listWhere(present))
-    .orderBy(...parseSort(sort, sortable, comments.id))
+    .orderBy(...(parseSort(sort, sortable, comments.id)))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare("comments_list"),
@@ -59,7 +59,7 @@ commentRoutes.get("/", async (c) => {
     (query.postId === undefined ? "0" : "1") +
     (query.userId === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });
 

@@ -53,7 +53,7 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
     .select(columns)
     .from(posts)
     .where(listWhere(present))
-    .orderBy(...parseSort(sort, sortable, posts.id))
+    .orderBy(...(parseSort(sort, sortable, posts.id)))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare("posts_list"),
@@ -76,7 +76,7 @@ postRoutes.get("/", async (c) => {
     (query.publishedAt === undefined ? "0" : "1") +
     (query.authorId === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });
 

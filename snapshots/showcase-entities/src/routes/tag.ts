@@ -36,7 +36,7 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
     .select()
     .from(tags)
     .where(listWhere(present))
-    .orderBy(...parseSort(sort, sortable, tags.id))
+    .orderBy(...(parseSort(sort, sortable, tags.id)))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare("tags_list"),
@@ -56,7 +56,7 @@ tagRoutes.get("/", async (c) => {
     (query.name === undefined ? "0" : "1") +
     (query.slug === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });
 

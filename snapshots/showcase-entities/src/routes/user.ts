@@ -42,7 +42,7 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
     .select()
     .from(users)
     .where(listWhere(present))
-    .orderBy(...parseSort(sort, sortable, users.id))
+    .orderBy(...(parseSort(sort, sortable, users.id)))
     .limit(sql.placeholder("limit"))
     .offset(sql.placeholder("offset"))
     .prepare("users_list"),
@@ -65,7 +65,7 @@ userRoutes.get("/", async (c) => {
     (query.role === undefined ? "0" : "1") +
     (query.createdAt === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
-  const total = query.count ? (await countStatement(present).execute(query))[0]?.total : undefined;
+  const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
   return c.json(offsetPage(rows, query.limit, query.offset, total));
 });
 

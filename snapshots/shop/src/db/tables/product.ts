@@ -22,6 +22,7 @@ export const products = pgTable("products", {
   index("products_category_id_name_idx").on(t.categoryId, t.name),
   uniqueIndex("products_sku_unique").on(t.sku),
   index("products_name_idx").on(t.name),
+  index("products_search_idx").using("gin", sql`to_tsvector('simple', coalesce(${t.name}, '') || ' ' || coalesce(${t.description}, ''))`), // full-text search
   check("products_status_check", sql`${t.status} in ('draft', 'active', 'archived')`),
 ]);
 
