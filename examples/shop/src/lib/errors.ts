@@ -140,6 +140,10 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     case "22007":
     case "22008":
       return new ValidationError("A value has an invalid format");
+    case "22021":
+    case "22P05":
+      // e.g. a NUL character (\u0000), which PostgreSQL text cannot hold.
+      return new ValidationError("A value contains a character the database cannot store");
     case "57P01":
     case "57P02":
     case "57P03":

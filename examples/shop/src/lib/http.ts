@@ -88,3 +88,14 @@ export async function readJson(c: Context): Promise<unknown> {
     throw new ValidationError("Request body is not valid JSON", undefined, "VALIDATION_BODY");
   }
 }
+
+/** Reads a JSON body when one was sent; undefined for an empty body. */
+export async function readOptionalJson(c: Context): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === "") return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ValidationError("Request body is not valid JSON", undefined, "VALIDATION_BODY");
+  }
+}
