@@ -6,7 +6,6 @@ import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compileProject, type CompileResult } from "./index.js";
 import { formatDiagnostics } from "./diagnostics.js";
-import { migrateCommand } from "./migrate/command.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -103,8 +102,11 @@ export async function main(argv: string[]): Promise<number> {
       console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}: ${parts.join(", ")} in ${ms} ms`);
       return 0;
     }
-    case "migrate":
+    case "migrate": {
+      // Loaded on demand: drizzle-kit takes most of a second to import, which every other command would pay.
+      const { migrateCommand } = await import("./migrate/command.js");
       return migrateCommand(rest, { allowDestructive: values["allow-destructive"] === true, name: values.name, color });
+    }
     case "init": {
       const dir = rest[0] ?? ".";
       const target = join(dir, "yama.yaml");

@@ -117,7 +117,10 @@ export interface IndexIR {
 export interface CrudIR {
   basePath: string;
   methods: readonly ("list" | "get" | "create" | "replace" | "update" | "delete")[];
-  pagination: { defaultLimit: number; maxLimit: number };
+  /** Offset pages, or keyset pages ordered by `cursorField` then the primary key. */
+  pagination: { type: "offset" | "cursor"; defaultLimit: number; maxLimit: number; cursorField?: string; direction: "asc" | "desc" };
+  /** `POST <basePath>/bulk`: an array body inserted all or nothing. */
+  bulk: boolean;
   /** Fields usable as `?field=value` equality filters. */
   filterable: readonly string[];
   /** `?search=`: ILIKE over these fields by mode, or PostgreSQL full-text search. */

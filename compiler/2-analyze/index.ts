@@ -111,8 +111,20 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     const key = (["limit", "defaultLimit", "pageSize"] as const).find((k) => pagination[k] !== undefined);
     diagnostics.error("bad-crud-option", `the default page size ${defaultLimit} is above maxLimit ${maxLimit}`, parsed.locate([...path, "pagination", ...(key ? [key] : [])]), `lower it to ${maxLimit} or less, or raise maxLimit`);
   }
-  if (typeof obj.pagination === "object" && obj.pagination.type !== undefined && obj.pagination.type !== "offset") {
-    diagnostics.warn("not-yet-compiled", `pagination type "${obj.pagination.type}" is not compiled yet; offset pagination is used`, parsed.locate([...path, "pagination", "type"]));
+  const paging = typeof obj.pagination === "object" ? obj.pagination : {};
+  if (paging.type === "page") {
+    diagnostics.warn("page-pagination", `pagination type "page" is served as offset pagination (?limit=&offset=)`, parsed.locate([...path, "pagination", "type"]));
+  }
+  let cursorField: string | undefined;
+  if (paging.type === "cursor") {
+    cursorField = paging.cursorField ?? entity.primaryKey;
+    const field = entity.fields.find((f) => f.name === cursorField);
+    if (!field) {
+      const s = closest(cursorField, entity.fields.map((f) => f.name));
+      diagnostics.error("unknown-field", `pagination.cursorField names unknown field ${entity.name}.${cursorField}`, parsed.locate([...path, "pagination", "cursorField"]), s ? `did you mean "${s}"?` : undefined);
+    } else if (!field.notNull || field.array || field.type === "json") {
+      diagnostics.error("bad-crud-option", `pagination.cursorField ${entity.name}.${cursorField} must be a required scalar field (keyset paging cannot order by NULLs)`, parsed.locate([...path, "pagination", "cursorField"]), "use createdAt or the primary key");
+    }
   }
   const fieldNames = entity.fields.map((f) => f.name);
   const scalar = entity.fields.filter((f) => !f.array && f.type !== "json" && f.type !== "binary" && !f.writeOnly && !f.sensitive && f.name !== entity.softDelete?.field);
@@ -151,14 +163,14 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     const options = typeof raw === "object" && !Array.isArray(raw) ? raw : {};
     if (fields.length) search = { fields, mode: options.mode ?? "contains", fullText: options.fullText === true };
   }
-  for (const key of ["auth", "inputTypes", "responseTypes", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk"] as const) {
+  for (const key of ["auth", "inputTypes", "responseTypes", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
     if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
   }
   const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
   if (!/^\/[A-Za-z0-9/_-]*$/.test(basePath) || basePath.includes("//")) {
     diagnostics.error("bad-crud-option", `crud.path "${basePath}" is not a plain path`, parsed.locate([...path, "path"]), "use letters, digits, -, _ and /, e.g. /products");
   }
-  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { defaultLimit, maxLimit }, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), search, loc };
+  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { type: paging.type === "cursor" ? "cursor" : "offset", defaultLimit, maxLimit, cursorField, direction: paging.direction ?? "asc" }, bulk: obj.bulk === true, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), search, loc };
 }
 
 function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: ParsedConfig): DatabaseIR {

@@ -5,6 +5,8 @@
  */
 import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
+import { validationHelpers, zodForQuery } from "./column-types.js";
+import { emitIncludes } from "./includes.js";
 import { filterFields, hiddenFields, schemaNames } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 
@@ -59,6 +61,30 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   }
   const live = soft ? `isNull(${t}.${soft.name})` : undefined;
   if (live) imports.add("drizzle-orm", "isNull");
+  const includes = emitIncludes(entity, ir, imports);
+  if (includes) top.push(includes);
+  const visible = entity.fields.filter((f) => !hidden.includes(f)).map((f) => f.name);
+  top.push(`/** Properties \`?fields=\` may select. */\nconst selectable = [${visible.map(ts).join(", ")}];`);
+  /** Validates ?include= and ?fields= before any query runs. */
+  const shapeParse = () => {
+    imports.add("../lib/shape.js", "parseNames");
+    return `  const include = ${includes ? `parseNames(query.include, includable, "include")` : "[] as string[]"};
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];`;
+  };
+  const shapeApply = (rowsExpr: string) => {
+    imports.add("../lib/shape.js", "pickFields");
+    return `${includes ? `  await loadIncludes(${rowsExpr}, include);\n` : ""}`;
+  };
+  const ifMatch = () => {
+    imports.add("../lib/shape.js", "entityTag", "tagMatches", "PreconditionFailedError");
+    return `  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw ${notFound()};
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
+`;
+  };
   const byId = (idExpr: string) => {
     imports.add("drizzle-orm", "eq");
     const cond = `eq(${t}.${pk.name}, ${idExpr})`;
@@ -72,7 +98,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     imports.add("../lib/errors.js", "NotFoundError");
     return `new NotFoundError(\`${entity.name} \${id} not found\`)`;
   };
-  if (ops.has("get") || ops.has("update")) {
+  if (ops.has("get") || ops.has("update") || ops.has("replace") || ops.has("delete")) {
     imports.add("drizzle-orm", "sql");
     top.push(`const findById = db.select(${sel}).from(${t}).where(${byId(`sql.placeholder("id")`)}).prepare(${ts(`${prefix}_find_by_id`)});`);
   }
@@ -88,10 +114,10 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     const local = plan.path.slice(entity.crud!.basePath === "/" ? 0 : entity.crud!.basePath.length) || "/";
     switch (plan.operation) {
       case "list": {
-        imports.add("../lib/http.js", "validate").add("../lib/pagination.js", "offsetPage", "parseSort").add("../lib/prepared.js", "preparedPerShape").add(`../validation/${entity.fileName}.js`, names.listQuery);
+        imports.add("../lib/http.js", "validate").add("../lib/prepared.js", "preparedPerShape").add(`../validation/${entity.fileName}.js`, names.listQuery);
         imports.add("drizzle-orm", "sql");
         const sortable = entity.crud!.sortable;
-        top.push(`/** Fields a list may be sorted by (\`?sort=-${sortable[0] ?? pk.name}\`). */\nconst sortable = {\n${sortable.map((n) => `  ${key(n)}: ${t}.${n},`).join("\n")}\n};`);
+        if (entity.crud!.pagination.type === "offset") top.push(`/** Fields a list may be sorted by (\`?sort=-${sortable[0] ?? pk.name}\`). */\nconst sortable = {\n${sortable.map((n) => `  ${key(n)}: ${t}.${n},`).join("\n")}\n};`);
         const filters = filterFields(entity);
         const conditions = filters.map((f, i) => {
           imports.add("drizzle-orm", "eq");
@@ -99,6 +125,8 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
         });
         const search = entity.crud!.search;
         const searchBit = filters.length;
+        const paging = entity.crud!.pagination;
+        const cursorMode = paging.type === "cursor";
         let order = `parseSort(sort, sortable, ${t}.${pk.name})`;
         let searchArgs = "";
         if (search) {
@@ -115,18 +143,53 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
             searchArgs = `, searchPattern: query.search === undefined ? undefined : likePattern(query.search, ${ts(search.mode)})`;
           }
         }
+        let cursorSetup = "";
+        let cursorArgs = "";
+        if (cursorMode) {
+          const cf = entity.fields.find((f) => f.name === paging.cursorField)!;
+          const cmp = paging.direction === "desc" ? "<" : ">";
+          const dir = paging.direction === "desc" ? "desc" : "asc";
+          imports.add("drizzle-orm", dir).add("../lib/shape.js", "decodeCursor", "encodeCursor", "invalidCursor").add("zod", "z");
+          const keyFields = cf.name === pk.name ? [pk] : [cf, pk];
+          const tuple = keyFields.map((f) => zodForQuery(f));
+          for (const h of validationHelpers(tuple.join(" "))) imports.add("../lib/validation.js", h);
+          top.push(`/** A cursor holds the ${keyFields.map((f) => f.name).join(" and ")} of the last row of a page. */\nconst cursorSchema = z.tuple([${tuple.join(", ")}]);`);
+          const lhs = keyFields.length === 1 ? `\${${t}.${pk.name}}` : `(\${${t}.${cf.name}}, \${${t}.${pk.name}})`;
+          const rhs = keyFields.length === 1 ? `\${sql.placeholder("after0")}` : `(\${sql.placeholder("after0")}, \${sql.placeholder("after1")})`;
+          conditions.push(`    present[${filters.length + (search ? 1 : 0)}] === "1" ? sql\`${lhs} ${cmp} ${rhs}\` : undefined,`);
+          order = `[${keyFields.map((f) => `${dir}(${t}.${f.name})`).join(", ")}]`;
+          cursorSetup = `  let after: z.output<typeof cursorSchema> | undefined;
+  if (query.cursor !== undefined) {
+    const decoded = cursorSchema.safeParse(decodeCursor(query.cursor));
+    if (!decoded.success) throw invalidCursor();
+    after = decoded.data;
+  }
+`;
+          cursorArgs = keyFields.map((_, i) => `, after${i}: after?.[${i}]`).join("");
+          imports.add("../lib/pagination.js", "cursorPage");
+        }
         if (live) conditions.unshift(`    ${live},`);
         if (conditions.length) imports.add("drizzle-orm", "and");
-        const presentBits = filters.length + (search ? 1 : 0);
+        const presentBits = filters.length + (search ? 1 : 0) + (cursorMode ? 1 : 0);
         const whereArg = presentBits ? "present: string" : "";
         const whereFn = conditions.length
           ? `/** The WHERE of a list; \`present\` has a "1" for each filter the request sent (${filters.map((f) => f.name).join(", ") || "none"}). */\nfunction listWhere(${whereArg}) {\n  return and(\n${conditions.join("\n")}\n  );\n}`
           : "";
         if (whereFn) top.push(whereFn);
         const whereCall = conditions.length ? `.where(listWhere(${presentBits ? "present" : ""}))` : "";
-        const presentExpr = presentBits ? [...filters.map((f) => f.name), ...(search ? ["search"] : [])].map((n) => `(query.${n} === undefined ? "0" : "1")`).join(" +\n    ") : `""`;
-        imports.add("drizzle-orm", "count");
-        top.push(`/** One prepared statement per list shape (filters sent, sort order). */
+        const presentExpr = presentBits ? [...filters.map((f) => f.name), ...(search ? ["search"] : []), ...(cursorMode ? ["cursor"] : [])].map((n) => `(query.${n} === undefined ? "0" : "1")`).join(" +\n    ") : `""`;
+        if (!cursorMode) imports.add("drizzle-orm", "count");
+        top.push(cursorMode
+          ? `/** One prepared statement per list shape (filters sent, cursor or not). */
+const listStatement = preparedPerShape((present: string) =>
+  db
+    .select(${sel})
+    .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
+    .orderBy(...${order})
+    .limit(sql.placeholder("limit"))
+    .prepare(${ts(`${prefix}_list`)}),
+);`
+          : `/** One prepared statement per list shape (filters sent, sort order). */
 const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
   db
     .select(${sel})
@@ -139,24 +202,39 @@ const listStatement = preparedPerShape((present: string, sort: string | undefine
 const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(${t})${whereCall}.prepare(${ts(`${prefix}_count`)}),
 );`);
+        const keyOf = cursorMode ? (entity.fields.find((f) => f.name === paging.cursorField)!.name === pk.name ? [pk.name] : [paging.cursorField!, pk.name]) : [];
+        const fetch = cursorMode
+          ? `${cursorSetup}  const rows = await listStatement(present).execute({ ...query, limit: query.limit + 1${searchArgs}${cursorArgs} });
+${shapeApply("rows")}  const page = cursorPage(rows, query.limit, (row) => encodeCursor([${keyOf.map((k) => `row.${k}`).join(", ")}]));`
+          : `  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1${searchArgs} });
+  const total = query.count ? (await countStatement(present).execute({ ...query${searchArgs} }))[0]?.total : undefined;
+${shapeApply("rows")}  const page = offsetPage(rows, query.limit, query.offset, total);`;
+        if (!cursorMode) imports.add("../lib/pagination.js", "offsetPage", "parseSort");
         handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.`)}
 ${routerName(entity)}.get(${ts(local)}, async (c) => {
   const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+${shapeParse()}
   const present =
     ${presentExpr};
-  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1${searchArgs} });
-  const total = query.count ? (await countStatement(present).execute({ ...query${searchArgs} }))[0]?.total : undefined;
-  return c.json(offsetPage(rows, query.limit, query.offset, total));
+${fetch}
+  return c.json(fields === undefined ? page : { ...page, data: pickFields(page.data, fields) });
 });`);
         break;
       }
       case "get": {
-        handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404.`)}
+        imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "entityTag", "tagMatches");
+        handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.`)}
 ${routerName(entity)}.get(${ts(local)}, async (c) => {
   const id = ${paramParser(pk, imports)};
+  const query = validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+${shapeParse()}
   const [row] = await findById.execute({ id });
   if (!row) throw ${notFound()};
-  return c.json(row);
+${shapeApply("[row]")}  const body = fields === undefined ? row : pickFields([row], fields)[0];
+  const tag = entityTag(body);
+  c.header("ETag", tag);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
+  return c.json(body);
 });`);
         break;
       }
@@ -168,6 +246,15 @@ ${routerName(entity)}.post(${ts(local)}, async (c) => {
   const [row] = await db.insert(${t}).values(input).returning(${sel});
   return c.json(row, 201);
 });`);
+        if (entity.crud!.bulk) {
+          imports.add(`../validation/${entity.fileName}.js`, names.bulk);
+          handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`. */
+${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, async (c) => {
+  const input = validate(${names.bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const rows = await db.insert(${t}).values(input).returning(${sel});
+  return c.json({ data: rows }, 201);
+});`);
+        }
         break;
       }
       case "replace":
@@ -189,7 +276,7 @@ ${routerName(entity)}.post(${ts(local)}, async (c) => {
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, async (c) => {
   const id = ${paramParser(pk, imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${emptyGuard}  const [row] = await db
+${ifMatch()}${emptyGuard}  const [row] = await db
     .update(${t})
     .set({ ...input${bump} })
     .where(${byId("id")})
@@ -203,7 +290,7 @@ ${emptyGuard}  const [row] = await db
         handlers.push(`${routeDoc(plan, soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`)}
 ${routerName(entity)}.delete(${ts(local)}, async (c) => {
   const id = ${paramParser(pk, imports)};
-  const [row] = await deleteById.execute({ id });
+${ifMatch()}  const [row] = await deleteById.execute({ id });
   if (!row) throw ${notFound()};
   return c.body(null, 204);
 });`);

@@ -8,7 +8,7 @@ import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal } from "./writer.js";
 
 /** Query parameters every list understands; a field with one of these names is not a filter. */
-export const RESERVED_QUERY = new Set(["limit", "offset", "sort", "orderBy", "count", "search"]);
+export const RESERVED_QUERY = new Set(["limit", "offset", "sort", "orderBy", "count", "search", "include", "fields", "cursor"]);
 
 /** Fields a client may send in a create/replace/update body. */
 export function writableFields(entity: EntityIR): FieldIR[] {
@@ -35,6 +35,8 @@ export function schemaNames(entity: EntityIR) {
     replace: `${base}ReplaceSchema`,
     update: `${base}UpdateSchema`,
     listQuery: `${base}ListQuerySchema`,
+    getQuery: `${base}GetQuerySchema`,
+    bulk: `${base}BulkSchema`,
     createType: `${entity.name}CreateInput`,
     replaceType: `${entity.name}ReplaceInput`,
     updateType: `${entity.name}UpdateInput`,
@@ -79,16 +81,32 @@ export function emitValidation(entity: EntityIR, ir: ProjectIR): OutputFile {
   if (methods.has("update")) {
     blocks.push(`/** Body of PATCH ${entity.crud?.basePath ?? ""}/:id: any subset of the writable fields. */\nexport const ${names.update} = ${names.create}.partial();\nexport type ${names.updateType} = z.infer<typeof ${names.update}>;`);
   }
+  const shaping = [
+    ...(entity.relations.length ? [`  include: z.string().max(512).optional(),`] : []),
+    `  fields: z.string().max(1024).optional(),`,
+  ];
+  if (entity.crud?.bulk && methods.has("create")) {
+    blocks.push(`/** Body of POST ${entity.crud.basePath}/bulk: up to 1,000 rows, inserted all or nothing. */\nexport const ${names.bulk} = z.array(${names.create}).min(1).max(1000);`);
+  }
+  if (methods.has("get")) {
+    blocks.push(`/** Query of GET ${entity.crud?.basePath ?? ""}/:id. */\nexport const ${names.getQuery} = z.strictObject({\n${shaping.join("\n")}\n});`);
+  }
   if (methods.has("list") && entity.crud) {
-    const { defaultLimit, maxLimit } = entity.crud.pagination;
+    const { defaultLimit, maxLimit, type } = entity.crud.pagination;
     helpers.add("queryInt");
     helpers.add("queryBoolean");
+    const paging = type === "cursor"
+      ? [`  limit: queryInt().pipe(z.int().min(1).max(${maxLimit})).default(${defaultLimit}),`, `  cursor: z.string().max(1024).optional(),`]
+      : [
+          `  limit: queryInt().pipe(z.int().min(1).max(${maxLimit})).default(${defaultLimit}),`,
+          `  offset: queryInt().pipe(z.int().min(0)).default(0),`,
+          `  sort: z.string().max(512).optional(),`,
+          `  orderBy: z.string().max(512).optional(),`,
+          `  count: queryBoolean().optional(),`,
+        ];
     const lines = [
-      `  limit: queryInt().pipe(z.int().min(1).max(${maxLimit})).default(${defaultLimit}),`,
-      `  offset: queryInt().pipe(z.int().min(0)).default(0),`,
-      `  sort: z.string().max(512).optional(),`,
-      `  orderBy: z.string().max(512).optional(),`,
-      `  count: queryBoolean().optional(),`,
+      ...paging,
+      ...shaping,
       ...(entity.crud.search ? [`  search: z.string().min(1).max(256).optional(),`] : []),
       ...filterFields(entity).map((f) => `  ${key(f.name)}: ${use(zodForQuery(f))}.optional(),`),
     ];

@@ -8,7 +8,8 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { sampleCreateSchema, sampleListQuerySchema, sampleReplaceSchema, sampleUpdateSchema } from "../validation/sample.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches } from "../lib/shape.js";
+import { sampleCreateSchema, sampleGetQuerySchema, sampleListQuerySchema, sampleReplaceSchema, sampleUpdateSchema } from "../validation/sample.js";
 
 /** Columns sent to clients: all but secret. */
 const columns = {
@@ -47,6 +48,9 @@ const columns = {
   level: samples.level,
   createdAt: samples.createdAt,
 };
+
+/** Properties `?fields=` may select. */
+const selectable = ["id", "aString", "aText", "anEmail", "aUrl", "aPhone", "aSlug", "aUuid", "aSmallint", "anInteger", "aBigint", "aNumber", "aDecimal", "aMoney", "aFloat", "aDouble", "aBoolean", "aZero", "aDate", "aTime", "aTimestamp", "aLocalTimestamp", "anInterval", "someJson", "someBinary", "anEnum", "aNamedEnum", "anAlias", "tags", "scores", "pattern", "code", "level", "createdAt"];
 
 const findById = db.select(columns).from(samples).where(eq(samples.id, sql.placeholder("id"))).prepare("samples_find_by_id");
 
@@ -145,6 +149,8 @@ export const sampleRoutes = new Hono<AppEnv>();
 /** GET /samples: a page of Sample rows, filtered and sorted. */
 sampleRoutes.get("/", async (c) => {
   const query = validate(sampleListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const include = [] as string[];
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
     (query.id === undefined ? "0" : "1") +
     (query.aString === undefined ? "0" : "1") +
@@ -179,15 +185,23 @@ sampleRoutes.get("/", async (c) => {
     (query.createdAt === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
   const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
-  return c.json(offsetPage(rows, query.limit, query.offset, total));
+  const page = offsetPage(rows, query.limit, query.offset, total);
+  return c.json(fields === undefined ? page : { ...page, data: pickFields(page.data, fields) });
 });
 
-/** GET /samples/:id: one Sample, or 404. */
+/** GET /samples/:id: one Sample, or 404; an ETag, and 304 for a matching If-None-Match. */
 sampleRoutes.get("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
+  const query = validate(sampleGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const include = [] as string[];
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
-  return c.json(row);
+  const body = fields === undefined ? row : pickFields([row], fields)[0];
+  const tag = entityTag(body);
+  c.header("ETag", tag);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
+  return c.json(body);
 });
 
 /** POST /samples: creates a Sample; 201 with the new row. */
@@ -201,6 +215,12 @@ sampleRoutes.post("/", async (c) => {
 sampleRoutes.put("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
   const input = validate(sampleReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Sample ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   const [row] = await db
     .update(samples)
     .set({ ...input })
@@ -214,6 +234,12 @@ sampleRoutes.put("/:id", async (c) => {
 sampleRoutes.patch("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
   const input = validate(sampleUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Sample ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Sample ${id} not found`);
@@ -231,6 +257,12 @@ sampleRoutes.patch("/:id", async (c) => {
 /** DELETE /samples/:id: deletes a Sample; 204. */
 sampleRoutes.delete("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Sample ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
   return c.body(null, 204);

@@ -82,6 +82,11 @@ export type SampleReplaceInput = z.infer<typeof sampleReplaceSchema>;
 export const sampleUpdateSchema = sampleCreateSchema.partial();
 export type SampleUpdateInput = z.infer<typeof sampleUpdateSchema>;
 
+/** Query of GET /samples/:id. */
+export const sampleGetQuerySchema = z.strictObject({
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /samples: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const sampleListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -89,6 +94,7 @@ export const sampleListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  fields: z.string().max(1024).optional(),
   id: queryInt().pipe(z.int32()).optional(),
   aString: z.string().max(1024).optional(),
   aText: z.string().max(1024).optional(),

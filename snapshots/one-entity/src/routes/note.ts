@@ -8,7 +8,11 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { noteCreateSchema, noteListQuerySchema, noteReplaceSchema, noteUpdateSchema } from "../validation/note.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches } from "../lib/shape.js";
+import { noteCreateSchema, noteGetQuerySchema, noteListQuerySchema, noteReplaceSchema, noteUpdateSchema } from "../validation/note.js";
+
+/** Properties `?fields=` may select. */
+const selectable = ["id", "title", "body", "pinned", "createdAt", "updatedAt"];
 
 const findById = db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("notes_find_by_id");
 
@@ -57,6 +61,8 @@ export const noteRoutes = new Hono<AppEnv>();
 /** GET /notes: a page of Note rows, filtered and sorted. */
 noteRoutes.get("/", async (c) => {
   const query = validate(noteListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const include = [] as string[];
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
     (query.id === undefined ? "0" : "1") +
     (query.title === undefined ? "0" : "1") +
@@ -66,15 +72,23 @@ noteRoutes.get("/", async (c) => {
     (query.updatedAt === undefined ? "0" : "1");
   const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1 });
   const total = query.count ? (await countStatement(present).execute({ ...query }))[0]?.total : undefined;
-  return c.json(offsetPage(rows, query.limit, query.offset, total));
+  const page = offsetPage(rows, query.limit, query.offset, total);
+  return c.json(fields === undefined ? page : { ...page, data: pickFields(page.data, fields) });
 });
 
-/** GET /notes/:id: one Note, or 404. */
+/** GET /notes/:id: one Note, or 404; an ETag, and 304 for a matching If-None-Match. */
 noteRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
+  const query = validate(noteGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const include = [] as string[];
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Note ${id} not found`);
-  return c.json(row);
+  const body = fields === undefined ? row : pickFields([row], fields)[0];
+  const tag = entityTag(body);
+  c.header("ETag", tag);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
+  return c.json(body);
 });
 
 /** POST /notes: creates a Note; 201 with the new row. */
@@ -88,6 +102,12 @@ noteRoutes.post("/", async (c) => {
 noteRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(noteReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Note ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   const [row] = await db
     .update(notes)
     .set({ ...input, updatedAt: sql`now()` })
@@ -101,6 +121,12 @@ noteRoutes.put("/:id", async (c) => {
 noteRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(noteUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Note ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   const [row] = await db
     .update(notes)
     .set({ ...input, updatedAt: sql`now()` })
@@ -113,6 +139,12 @@ noteRoutes.patch("/:id", async (c) => {
 /** DELETE /notes/:id: deletes a Note; 204. */
 noteRoutes.delete("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
+  const ifMatch = c.req.header("if-match");
+  if (ifMatch !== undefined) {
+    const [current] = await findById.execute({ id });
+    if (!current) throw new NotFoundError(`Note ${id} not found`);
+    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+  }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Note ${id} not found`);
   return c.body(null, 204);

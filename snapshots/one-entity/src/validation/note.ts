@@ -22,6 +22,11 @@ export type NoteReplaceInput = z.infer<typeof noteReplaceSchema>;
 export const noteUpdateSchema = noteCreateSchema.partial();
 export type NoteUpdateInput = z.infer<typeof noteUpdateSchema>;
 
+/** Query of GET /notes/:id. */
+export const noteGetQuerySchema = z.strictObject({
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /notes: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const noteListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -29,6 +34,7 @@ export const noteListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   title: z.string().max(1024).optional(),
   body: z.string().max(1024).optional(),

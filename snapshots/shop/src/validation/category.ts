@@ -10,6 +10,12 @@ export const categoryCreateSchema = z.strictObject({
 });
 export type CategoryCreateInput = z.infer<typeof categoryCreateSchema>;
 
+/** Query of GET /categories/:id. */
+export const categoryGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /categories: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const categoryListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -17,6 +23,8 @@ export const categoryListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   name: z.string().max(1024).optional(),
   slug: z.string().max(1024).optional(),

@@ -32,6 +32,12 @@ export type ProductReplaceInput = z.infer<typeof productReplaceSchema>;
 export const productUpdateSchema = productCreateSchema.partial();
 export type ProductUpdateInput = z.infer<typeof productUpdateSchema>;
 
+/** Query of GET /products/:id. */
+export const productGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /products: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const productListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(50)).default(10),
@@ -39,6 +45,8 @@ export const productListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   search: z.string().min(1).max(256).optional(),
   id: z.uuid().optional(),
   sku: z.string().max(1024).optional(),

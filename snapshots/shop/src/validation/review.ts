@@ -28,13 +28,18 @@ export type ReviewReplaceInput = z.infer<typeof reviewReplaceSchema>;
 export const reviewUpdateSchema = reviewCreateSchema.partial();
 export type ReviewUpdateInput = z.infer<typeof reviewUpdateSchema>;
 
+/** Query of GET /reviews/:id. */
+export const reviewGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /reviews: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const reviewListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
-  offset: queryInt().pipe(z.int().min(0)).default(0),
-  sort: z.string().max(512).optional(),
-  orderBy: z.string().max(512).optional(),
-  count: queryBoolean().optional(),
+  cursor: z.string().max(1024).optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   search: z.string().min(1).max(256).optional(),
   id: z.uuid().optional(),
   productId: z.uuid().optional(),

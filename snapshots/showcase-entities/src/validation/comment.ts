@@ -22,6 +22,12 @@ export type CommentReplaceInput = z.infer<typeof commentReplaceSchema>;
 export const commentUpdateSchema = commentCreateSchema.partial();
 export type CommentUpdateInput = z.infer<typeof commentUpdateSchema>;
 
+/** Query of GET /comments/:id. */
+export const commentGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /comments: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const commentListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -29,6 +35,8 @@ export const commentListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   content: z.string().max(1024).optional(),
   postId: z.uuid().optional(),

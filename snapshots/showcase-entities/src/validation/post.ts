@@ -26,6 +26,12 @@ export type PostReplaceInput = z.infer<typeof postReplaceSchema>;
 export const postUpdateSchema = postCreateSchema.partial();
 export type PostUpdateInput = z.infer<typeof postUpdateSchema>;
 
+/** Query of GET /posts/:id. */
+export const postGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /posts: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const postListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -33,6 +39,8 @@ export const postListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   title: z.string().max(1024).optional(),
   content: z.string().max(1024).optional(),

@@ -20,6 +20,12 @@ export type TagReplaceInput = z.infer<typeof tagReplaceSchema>;
 export const tagUpdateSchema = tagCreateSchema.partial();
 export type TagUpdateInput = z.infer<typeof tagUpdateSchema>;
 
+/** Query of GET /tags/:id. */
+export const tagGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /tags: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const tagListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -27,6 +33,8 @@ export const tagListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   name: z.string().max(1024).optional(),
   slug: z.string().max(1024).optional(),

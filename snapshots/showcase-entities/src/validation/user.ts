@@ -24,6 +24,12 @@ export type UserReplaceInput = z.infer<typeof userReplaceSchema>;
 export const userUpdateSchema = userCreateSchema.partial();
 export type UserUpdateInput = z.infer<typeof userUpdateSchema>;
 
+/** Query of GET /users/:id. */
+export const userGetQuerySchema = z.strictObject({
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
+});
+
 /** Query of GET /users: paging, sorting and equality filters. Unknown parameters are rejected. */
 export const userListQuerySchema = z.strictObject({
   limit: queryInt().pipe(z.int().min(1).max(100)).default(20),
@@ -31,6 +37,8 @@ export const userListQuerySchema = z.strictObject({
   sort: z.string().max(512).optional(),
   orderBy: z.string().max(512).optional(),
   count: queryBoolean().optional(),
+  include: z.string().max(512).optional(),
+  fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   email: z.string().max(1024).optional(),
   name: z.string().max(1024).optional(),

@@ -1,0 +1,95 @@
+/**
+ * `?include=` on CRUD reads: a loader per relation that fetches the related rows of a whole
+ * page in one query (never one per row) and attaches them to each row.
+ */
+import type { EntityIR, FieldIR, ProjectIR, RelationIR } from "../ir.js";
+import { hiddenFields } from "./validation.js";
+import { type Imports, key, ts } from "./writer.js";
+
+/** `{ id: tags.id, … }` when the entity has fields clients never see, else the whole table. */
+export function publicSelection(entity: EntityIR): string {
+  const hidden = hiddenFields(entity);
+  if (hidden.length === 0) return entity.varName;
+  return `{ ${entity.fields.filter((f) => !hidden.includes(f)).map((f) => `${key(f.name)}: ${entity.varName}.${f.name}`).join(", ")} }`;
+}
+
+/** `row.name` for identifiers, `row["…"]` otherwise. */
+const prop = (name: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${name}` : `[${ts(name)}]`);
+
+const keyHelper = (field: FieldIR) => (["smallint", "integer", "bigint"].includes(field.type) ? "numberKeys" : "stringKeys");
+
+function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Imports): string {
+  const target = ir.entities.find((e) => e.name === rel.target)!;
+  imports.add(`../db/tables/${target.fileName}.js`, target.varName);
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const targetSoft = target.softDelete ? `isNull(${target.varName}.${target.softDelete.field})` : undefined;
+  if (targetSoft) imports.add("drizzle-orm", "isNull");
+  const live = (cond: string) => (targetSoft ? (imports.add("drizzle-orm", "and"), `and(${cond}, ${targetSoft})`) : cond);
+  const selectTarget = publicSelection(target);
+  const plainSelect = selectTarget === target.varName ? "" : selectTarget;
+  imports.add("drizzle-orm", "inArray");
+  switch (rel.kind) {
+    case "belongsTo": {
+      const fk = entity.fields.find((f) => f.name === rel.foreignKey)!;
+      const targetPk = fk.references!.field;
+      imports.add("../lib/shape.js", keyHelper(fk));
+      return `    case ${ts(rel.name)}: {
+      const keys = ${keyHelper(fk)}(rows, ${ts(fk.name)});
+      const related = keys.length === 0 ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${targetPk}, keys)`)});
+      const byKey = new Map<unknown, unknown>(related.map((r) => [r.${targetPk}, r]));
+      for (const row of rows) row${prop(rel.name)} = byKey.get(row${prop(fk.name)}) ?? null;
+      break;
+    }`;
+    }
+    case "hasOne":
+    case "hasMany": {
+      const fk = target.fields.find((f) => f.name === rel.foreignKey)!;
+      imports.add("../lib/shape.js", keyHelper(pk), "groupBy");
+      const attach = rel.kind === "hasOne" ? `groups.get(row${prop(pk.name)})?.[0] ?? null` : `groups.get(row${prop(pk.name)}) ?? []`;
+      return `    case ${ts(rel.name)}: {
+      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
+      const related = keys.length === 0 ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${fk.name}, keys)`)}).orderBy(${target.varName}.${target.primaryKey});
+      const groups = groupBy(related, (r) => r.${fk.name});
+      for (const row of rows) row${prop(rel.name)} = ${attach};
+      break;
+    }`;
+    }
+    case "manyToMany": {
+      const j = rel.junction!;
+      const mine = j.from.entity === entity.name ? j.from : j.to;
+      const theirs = mine === j.from ? j.to : j.from;
+      const targetPk = target.primaryKey;
+      imports.add(`../db/tables/${j.table.replace(/_/g, "-")}.js`, j.varName).add("drizzle-orm", "eq").add("../lib/shape.js", keyHelper(pk), "groupBy");
+      return `    case ${ts(rel.name)}: {
+      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
+      const related = keys.length === 0 ? [] : await db
+        .select({ owner: ${j.varName}.${mine.field}, item: ${selectTarget} })
+        .from(${j.varName})
+        .innerJoin(${target.varName}, eq(${j.varName}.${theirs.field}, ${target.varName}.${targetPk}))
+        .where(${live(`inArray(${j.varName}.${mine.field}, keys)`)})
+        .orderBy(${target.varName}.${targetPk});
+      const groups = groupBy(related, (r) => r.owner);
+      for (const row of rows) row${prop(rel.name)} = (groups.get(row${prop(pk.name)}) ?? []).map((r) => r.item);
+      break;
+    }`;
+    }
+  }
+}
+
+/** The `loadIncludes` function and the list of includable names, or undefined when the entity has no relations. */
+export function emitIncludes(entity: EntityIR, ir: ProjectIR, imports: Imports): string | undefined {
+  if (entity.relations.length === 0) return undefined;
+  const rels = [...entity.relations].sort((a, b) => a.name.localeCompare(b.name));
+  const cases = rels.map((r) => loader(entity, r, ir, imports).replace(/^/gm, "  "));
+  return `/** Relations \`?include=\` can load. */
+const includable = [${rels.map((r) => ts(r.name)).join(", ")}];
+
+/** Loads the requested relations for a page of rows: one query per relation, whatever the page size. */
+async function loadIncludes(rows: Record<string, unknown>[], include: readonly string[]): Promise<void> {
+  for (const name of include) {
+    switch (name) {
+${cases.join("\n")}
+    }
+  }
+}`;
+}

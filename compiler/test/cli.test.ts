@@ -1,0 +1,105 @@
+/**
+ * `node bin/yamac.js` as users run it: exit codes, plain output when piped, init → compile.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { FIXTURES, ROOT } from "./snapshot-lib.js";
+
+mkdirSync(join(ROOT, ".yama"), { recursive: true });
+const base = mkdtempSync(join(ROOT, ".yama", "test-cli-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+/** Runs the CLI from the repository root with stdout and stderr piped. */
+function yamac(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env };
+  delete env.NO_COLOR;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["bin/yamac.js", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** A project folder (relative to the repository root) holding `config` as yama.yaml. */
+function project(name: string, config?: string): string {
+  const dir = join(base, name);
+  mkdirSync(dir, { recursive: true });
+  if (config !== undefined) writeFileSync(join(dir, "yama.yaml"), config);
+  return relative(ROOT, dir);
+}
+
+const ANSI = /\x1b\[/;
+
+describe.concurrent("yamac CLI", () => {
+  it("--version prints the package version", async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    const r = await yamac("--version");
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(version);
+  });
+
+  it("--help exits 0 with the usage", async () => {
+    const r = await yamac("--help");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("Usage: yamac <command>");
+  });
+
+  it("an unknown command or option is a usage error (exit 2)", async () => {
+    const command = await yamac("frobnicate");
+    expect(command.status).toBe(2);
+    expect(command.stderr).toContain('unknown command "frobnicate"');
+    expect((await yamac("check", "--frobnicate")).status).toBe(2);
+  });
+
+  it("check on a bad config exits 1 with plain file:line:col diagnostics", async () => {
+    const dir = project("bad", "entities:\n  Post:\n    fields:\n      title: strng!\n      done: boolean = maybe\n");
+    const r = await yamac("check", dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^yama\.yaml:4:14: error: unknown type "strng" for field Post\.title \[unknown-type\]$/m);
+    expect(r.stderr).toMatch(/^yama\.yaml:5:23: error: default "maybe" is not true or false/m);
+    expect(r.stderr).toContain('  = hint: did you mean "string"?');
+    expect(r.stderr).toContain("2 errors");
+    expect(r.stderr).not.toMatch(ANSI);
+    expect(r.stdout).toBe("");
+    expect(existsSync(join(ROOT, dir, "src"))).toBe(false);
+  });
+
+  it("init creates a yama.yaml that checks and compiles", async () => {
+    const dir = relative(ROOT, join(base, "new-api"));
+    const init = await yamac("init", dir);
+    expect(init.status).toBe(0);
+    expect(init.stdout).toContain("created");
+    expect(existsSync(join(ROOT, dir, "yama.yaml"))).toBe(true);
+
+    const check = await yamac("check", dir);
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain(": ok (1 entities");
+    expect(existsSync(join(ROOT, dir, "src"))).toBe(false);
+
+    const compile = await yamac("compile", dir);
+    expect(compile.status).toBe(0);
+    expect(compile.stderr).toBe("");
+    expect(existsSync(join(ROOT, dir, "src/app.ts"))).toBe(true);
+
+    const again = await yamac("init", dir);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toContain("already exists");
+  });
+
+  it("compile on a good project exits 0 and reports what it wrote", async () => {
+    const dir = project("good", readFileSync(join(FIXTURES, "one-entity", "yama.yaml"), "utf8"));
+    const first = await yamac("compile", dir);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toMatch(/^compiled .*good: \d+ written, 0 unchanged in \d+ ms$/m);
+    expect(existsSync(join(ROOT, dir, "src/server.ts"))).toBe(true);
+    const second = await yamac("compile", dir);
+    expect(second.status).toBe(0);
+    expect(second.stdout).toMatch(/: 0 written, \d+ unchanged/);
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * compileProject on real folders: what is written, left alone and deleted. Every project
+ * lives in a fresh folder under the repository's .yama/ (ignored by git).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { compileProject } from "../index.js";
+import { GENERATED_MARKER } from "../4-emit/writer.js";
+import { ROOT } from "./snapshot-lib.js";
+
+mkdirSync(join(ROOT, ".yama"), { recursive: true });
+const base = mkdtempSync(join(ROOT, ".yama", "test-write-"));
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+let count = 0;
+/** A new project folder holding `config` as yama.yaml. */
+function project(config?: string): string {
+  const dir = join(base, `p${++count}`);
+  mkdirSync(dir, { recursive: true });
+  if (config !== undefined) writeFileSync(join(dir, "yama.yaml"), config);
+  return dir;
+}
+
+/** Every file under dir: relative path → content and modification time. */
+function tree(dir: string): Map<string, { content: string; mtimeMs: number }> {
+  const out = new Map<string, { content: string; mtimeMs: number }>();
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const full = join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else out.set(relative(dir, full).split(sep).join("/"), { content: readFileSync(full, "utf8"), mtimeMs: statSync(full).mtimeMs });
+    }
+  };
+  walk(dir);
+  return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** Sets every file's mtime far into the past, so any later write shows. */
+function age(dir: string): void {
+  const past = new Date("2001-01-01T00:00:00Z");
+  for (const path of tree(dir).keys()) utimesSync(join(dir, path), past, past);
+}
+
+const compile = (dir: string) => {
+  const result = compileProject(dir);
+  expect(result.diagnostics.filter((d) => d.severity === "error"), JSON.stringify(result.diagnostics)).toEqual([]);
+  expect(result.ok).toBe(true);
+  return result.write!;
+};
+
+const BLOG = `name: blog
+entities:
+  Post:
+    fields:
+      title: string!
+      tags: Tag[] through:post_tags
+    crud: true
+  Tag:
+    fields:
+      name: string!
+    crud: true
+`;
+
+const BLOG_WITHOUT_TAGS = `name: blog
+entities:
+  Post:
+    fields:
+      title: string!
+    crud: true
+`;
+
+const PROJECT_FILES = ["package.json", "tsconfig.json", "drizzle.config.ts"];
+
+describe("compileProject writes", () => {
+  it("a new project, then nothing on a second compile: the output is byte-identical", () => {
+    const dir = project(BLOG);
+    const first = compile(dir);
+    expect(first.unchanged).toEqual([]);
+    expect(first.deleted).toEqual([]);
+    expect(first.written).toEqual(expect.arrayContaining(["src/app.ts", "src/db/tables/post.ts", "src/db/tables/tag.ts", "src/routes/tag.ts", "src/validation/tag.ts", ...PROJECT_FILES]));
+    for (const path of first.written.filter((p) => p.startsWith("src/"))) {
+      expect(readFileSync(join(dir, path), "utf8").startsWith(GENERATED_MARKER), path).toBe(true);
+    }
+
+    age(dir);
+    const before = tree(dir);
+    const second = compile(dir);
+    expect(second.written).toEqual([]);
+    expect(second.deleted).toEqual([]);
+    expect(second.skipped).toEqual(expect.arrayContaining(PROJECT_FILES));
+    expect(new Set(second.unchanged)).toEqual(new Set(first.written.filter((p) => !second.skipped.includes(p))));
+    expect(tree(dir)).toEqual(before);
+  });
+
+  it("nothing at all when a config has errors", () => {
+    const dir = project("entities:\n  Post:\n    fields:\n      title: strng!\n");
+    const result = compileProject(dir);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.map((d) => d.code)).toEqual(["unknown-type"]);
+    expect(result.write).toBeUndefined();
+    expect([...tree(dir).keys()]).toEqual(["yama.yaml"]);
+  });
+
+  it("nothing when an already compiled project's config gets an error", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    writeFileSync(join(dir, "yama.yaml"), BLOG_WITHOUT_TAGS.replace("string!", "strng!"));
+    age(dir);
+    const before = tree(dir);
+    expect(compileProject(dir).ok).toBe(false);
+    expect(tree(dir)).toEqual(before);
+  });
+});
+
+describe("files yamac did not write", () => {
+  it("in the way of an output fail the compile, and nothing is written or deleted", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    const mine = "// my own app\nexport const app = 1;\n";
+    writeFileSync(join(dir, "src/app.ts"), mine);
+    // This compile would also rewrite post.ts and delete the Tag files, were it not refused.
+    writeFileSync(join(dir, "yama.yaml"), BLOG_WITHOUT_TAGS.replace("title: string!", "title: string!\n      body: text"));
+    age(dir);
+    const before = tree(dir);
+
+    const result = compileProject(dir);
+    expect(result.ok).toBe(false);
+    expect(result.write).toBeUndefined();
+    const errors = result.diagnostics.filter((d) => d.severity === "error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ code: "not-generated", location: { file: "src/app.ts", line: 1, col: 1 } });
+    expect(errors[0]!.message).toContain("src/app.ts");
+    expect(tree(dir)).toEqual(before);
+    expect(readFileSync(join(dir, "src/app.ts"), "utf8")).toBe(mine);
+  });
+
+  it("are kept when an entity is removed, while its generated files are deleted", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    const tagFiles = ["src/db/tables/tag.ts", "src/db/tables/post-tags.ts", "src/routes/tag.ts", "src/validation/tag.ts"];
+    for (const path of tagFiles) expect(existsSync(join(dir, path)), path).toBe(true);
+    const userFiles = {
+      "src/routes/custom.ts": "export const custom = true;\n",
+      "src/db/tables/notes.ts": "// notes about tables\n",
+      "src/README.md": `${GENERATED_MARKER}? no, written by hand\n`,
+      "handlers/tag.ts": "export default () => 1;\n",
+    };
+    for (const [path, content] of Object.entries(userFiles)) {
+      mkdirSync(join(dir, path, ".."), { recursive: true });
+      writeFileSync(join(dir, path), content);
+    }
+
+    const generated = new Set([...tree(dir)].filter(([, f]) => f.content.startsWith(GENERATED_MARKER)).map(([p]) => p));
+    writeFileSync(join(dir, "yama.yaml"), BLOG_WITHOUT_TAGS);
+    const result = compile(dir);
+    // The Tag files, and any other file that no longer has a reason to exist (e.g. the relations module).
+    expect(result.deleted).toEqual(expect.arrayContaining(tagFiles));
+    for (const path of result.deleted) {
+      expect(generated.has(path), path).toBe(true);
+      expect(existsSync(join(dir, path)), path).toBe(false);
+    }
+    for (const [path, content] of Object.entries(userFiles)) expect(readFileSync(join(dir, path), "utf8"), path).toBe(content);
+    expect(existsSync(join(dir, "src/db/tables/post.ts"))).toBe(true);
+    expect(readFileSync(join(dir, "src/app.ts"), "utf8")).not.toMatch(/tag/i);
+    expect([...tree(dir).keys()].filter((p) => p.endsWith(".yamac-tmp"))).toEqual([]);
+  });
+});
+
+describe("package.json, tsconfig.json and drizzle.config.ts", () => {
+  it("are written only when missing; an existing package.json is never overwritten", () => {
+    const dir = project(BLOG);
+    const pkg = '{ "name": "mine", "private": true }\n';
+    writeFileSync(join(dir, "package.json"), pkg);
+    const first = compile(dir);
+    expect(first.skipped).toContain("package.json");
+    expect(first.written).toEqual(expect.arrayContaining(["tsconfig.json", "drizzle.config.ts"]));
+    expect(readFileSync(join(dir, "package.json"), "utf8")).toBe(pkg);
+
+    const tsconfig = "{}\n";
+    writeFileSync(join(dir, "tsconfig.json"), tsconfig);
+    rmSync(join(dir, "drizzle.config.ts"));
+    writeFileSync(join(dir, "yama.yaml"), BLOG_WITHOUT_TAGS);
+    const second = compile(dir);
+    expect(second.written).toContain("drizzle.config.ts");
+    expect(second.skipped).toEqual(expect.arrayContaining(["package.json", "tsconfig.json"]));
+    expect(existsSync(join(dir, "drizzle.config.ts"))).toBe(true);
+    expect(readFileSync(join(dir, "package.json"), "utf8")).toBe(pkg);
+    expect(readFileSync(join(dir, "tsconfig.json"), "utf8")).toBe(tsconfig);
+  });
+});
