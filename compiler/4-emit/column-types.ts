@@ -118,7 +118,8 @@ function withRange(expr: string, field: FieldIR): string {
 }
 
 export function regexLiteral(pattern: string): string {
-  return `/${pattern.replace(/\//g, "\\/")}/`;
+  // RegExp#source escapes what a literal needs (a bare "/"), and leaves "\/" as it is.
+  return `/${new RegExp(pattern).source}/`;
 }
 
 function zodScalar(field: FieldIR): string {
