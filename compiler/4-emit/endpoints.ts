@@ -148,9 +148,12 @@ export type ${Name}Query = z.output<typeof querySchema>;
 export type ${Name}Body = ${bodyType};
 export type ${Name}Response = ${response};
 /** The \`ctx\` a handler of ${ep.method} ${ep.path} receives. */
-export type ${Name}Context = HandlerContext<${Name}Params, ${Name}Query, ${Name}Body>;`);
+export type ${Name}Context = HandlerContext<${Name}Params, ${Name}Query, ${Name}Body>;
+
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: ${Name}Context) => HandlerResult<${Name}Response> | Promise<HandlerResult<${Name}Response>> = handler;`);
     lines.push(`  const ctx = createContext(c, params, query, body);`);
-    lines.push(`  const result: HandlerResult<${Name}Response> = await handler(ctx);`);
+    lines.push(`  const result = await run(ctx);`);
     lines.push(`  return respond(c, ctx.statusCode, result, ${ep.status ?? DEFAULT_STATUS[ep.method] ?? 200});`);
     handlerBody = lines.join("\n");
   } else {

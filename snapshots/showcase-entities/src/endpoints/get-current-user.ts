@@ -17,6 +17,9 @@ export type GetCurrentUserResponse = User;
 /** The `ctx` a handler of GET /users/me receives. */
 export type GetCurrentUserContext = HandlerContext<GetCurrentUserParams, GetCurrentUserQuery, GetCurrentUserBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: GetCurrentUserContext) => HandlerResult<GetCurrentUserResponse> | Promise<HandlerResult<GetCurrentUserResponse>> = handler;
+
 /** GET /users/me (yama.yaml:124). */
 export const getCurrentUserRoute = new Hono<AppEnv>();
 
@@ -25,6 +28,6 @@ getCurrentUserRoute.get("/users/me", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<GetCurrentUserResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

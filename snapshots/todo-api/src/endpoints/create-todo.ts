@@ -18,6 +18,9 @@ export type CreateTodoResponse = Todo;
 /** The `ctx` a handler of POST /todos receives. */
 export type CreateTodoContext = HandlerContext<CreateTodoParams, CreateTodoQuery, CreateTodoBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: CreateTodoContext) => HandlerResult<CreateTodoResponse> | Promise<HandlerResult<CreateTodoResponse>> = handler;
+
 /** POST /todos: Create a new todo (yama.yaml:116). */
 export const createTodoRoute = new Hono<AppEnv>();
 
@@ -26,6 +29,6 @@ createTodoRoute.post("/todos", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = validate(createTodoInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<CreateTodoResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 201);
 });

@@ -18,6 +18,9 @@ export type DeleteTodoResponse = unknown;
 /** The `ctx` a handler of DELETE /todos/:id receives. */
 export type DeleteTodoContext = HandlerContext<DeleteTodoParams, DeleteTodoQuery, DeleteTodoBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: DeleteTodoContext) => HandlerResult<DeleteTodoResponse> | Promise<HandlerResult<DeleteTodoResponse>> = handler;
+
 /** DELETE /todos/:id: Delete a todo (yama.yaml:149). */
 export const deleteTodoRoute = new Hono<AppEnv>();
 
@@ -26,6 +29,6 @@ deleteTodoRoute.delete("/todos/:id", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<DeleteTodoResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 204);
 });

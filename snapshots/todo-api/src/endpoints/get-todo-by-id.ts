@@ -19,6 +19,9 @@ export type GetTodoByIdResponse = Todo;
 /** The `ctx` a handler of GET /todos/:id receives. */
 export type GetTodoByIdContext = HandlerContext<GetTodoByIdParams, GetTodoByIdQuery, GetTodoByIdBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: GetTodoByIdContext) => HandlerResult<GetTodoByIdResponse> | Promise<HandlerResult<GetTodoByIdResponse>> = handler;
+
 /** GET /todos/:id: Get a single todo by ID (yama.yaml:125). */
 export const getTodoByIdRoute = new Hono<AppEnv>();
 
@@ -27,6 +30,6 @@ getTodoByIdRoute.get("/todos/:id", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<GetTodoByIdResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

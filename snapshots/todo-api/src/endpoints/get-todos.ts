@@ -22,6 +22,9 @@ export type GetTodosResponse = TodoList;
 /** The `ctx` a handler of GET /todos receives. */
 export type GetTodosContext = HandlerContext<GetTodosParams, GetTodosQuery, GetTodosBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: GetTodosContext) => HandlerResult<GetTodosResponse> | Promise<HandlerResult<GetTodosResponse>> = handler;
+
 /** GET /todos: Get all todos (yama.yaml:93). */
 export const getTodosRoute = new Hono<AppEnv>();
 
@@ -30,6 +33,6 @@ getTodosRoute.get("/todos", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<GetTodosResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

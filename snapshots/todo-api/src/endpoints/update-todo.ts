@@ -20,6 +20,9 @@ export type UpdateTodoResponse = Todo;
 /** The `ctx` a handler of PUT /todos/:id receives. */
 export type UpdateTodoContext = HandlerContext<UpdateTodoParams, UpdateTodoQuery, UpdateTodoBody>;
 
+/** The user's handler, checked against this endpoint's context and response types. */
+const run: (ctx: UpdateTodoContext) => HandlerResult<UpdateTodoResponse> | Promise<HandlerResult<UpdateTodoResponse>> = handler;
+
 /** PUT /todos/:id: Update a todo (yama.yaml:136). */
 export const updateTodoRoute = new Hono<AppEnv>();
 
@@ -28,6 +31,6 @@ updateTodoRoute.put("/todos/:id", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = validate(updateTodoInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result: HandlerResult<UpdateTodoResponse> = await handler(ctx);
+  const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

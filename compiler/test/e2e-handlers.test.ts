@@ -1,0 +1,154 @@
+/**
+ * Custom handlers end to end: fixtures/todo-api (the original YAMA Todo app, with handlers
+ * written for the original runtime) runs over HTTP on PostgreSQL.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { call, createDatabase, prepareProject, removeProject, type RunningServer, startServer } from "./harness.js";
+
+describe("todo-api handlers over HTTP", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+  const api = (method: string, path: string, json?: unknown) => call(server!.base, method, path, json);
+
+  beforeAll(async () => {
+    dir = await prepareProject("todo-api");
+    db = await createDatabase("yamac_handlers");
+    server = await startServer(dir, { DATABASE_URL: db.url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("creates through a handler that returns the repository's row (201 by default)", async () => {
+    const res = await api("POST", "/todos", { title: "write tests" });
+    expect(res.status).toBe(201);
+    expect(res.body).toMatchObject({ title: "write tests", completed: false });
+  });
+
+  it("lists through ctx.entities.Todo.findAll with typed, coerced query parameters", async () => {
+    await api("POST", "/todos", { title: "done already", completed: true });
+    const all = await api("GET", "/todos");
+    expect(all.status).toBe(200);
+    const todos = (all.body as { todos: { title: string; completed: boolean }[] }).todos;
+    expect(todos.length).toBeGreaterThanOrEqual(2);
+    const done = await api("GET", "/todos?completed=true");
+    expect((done.body as { todos: { completed: boolean }[] }).todos.every((t) => t.completed)).toBe(true);
+    const limited = await api("GET", "/todos?limit=1");
+    expect((limited.body as { todos: unknown[] }).todos).toHaveLength(1);
+  });
+
+  it("validates declared query parameters: 400 naming the field", async () => {
+    const res = await api("GET", "/todos?limit=0");
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ error: { code: "VALIDATION_QUERY", details: [expect.objectContaining({ field: "limit" })] } });
+    const bad = await api("GET", "/todos?completed=perhaps");
+    expect(bad.status).toBe(400);
+  });
+
+  it("validates the body against the named schema", async () => {
+    const res = await api("POST", "/todos", { completed: "yes" });
+    expect(res.status).toBe(400);
+    const fields = (res.body as { error: { details: { field: string }[] } }).error.details.map((d) => d.field);
+    expect(fields).toEqual(expect.arrayContaining(["title", "completed"]));
+  });
+
+  it("gets, updates and deletes by id; ctx.status(404) with an error object is sent as is", async () => {
+    const created = (await api("POST", "/todos", { title: "temp" })).body as { id: string };
+    expect((await api("GET", `/todos/${created.id}`)).body).toMatchObject({ id: created.id, title: "temp" });
+    const updated = await api("PUT", `/todos/${created.id}`, { completed: true });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toMatchObject({ completed: true, title: "temp" });
+    const deleted = await api("DELETE", `/todos/${created.id}`);
+    expect(deleted.status).toBe(204);
+    expect(deleted.text).toBe("");
+    const missing = await api("GET", `/todos/${created.id}`);
+    expect(missing.status).toBe(404);
+    expect(missing.body).toEqual({ error: "Not found", message: `Todo with id "${created.id}" not found` });
+    expect((await api("DELETE", `/todos/${created.id}`)).status).toBe(404);
+  });
+
+  it("maps a malformed id that reaches the database to a 400, never a 500", async () => {
+    const res = await api("GET", "/todos/not-a-uuid");
+    expect(res.status).toBe(400);
+  });
+});
+
+describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+  const api = (method: string, path: string, json?: unknown) => call(server!.base, method, `/api/v1${path}`, json);
+
+  beforeAll(async () => {
+    dir = await prepareProject("endpoints");
+    db = await createDatabase("yamac_endpoints");
+    server = await startServer(dir, { DATABASE_URL: db.url, NODE_ENV: "production" });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("smart defaults: create, get, list with declared filters and defaults, patch, delete", async () => {
+    const a = await api("POST", "/products", { name: "Anvil", price: 100, featured: true });
+    expect(a.status).toBe(201);
+    const b = await api("POST", "/products", { name: "Bellows", price: 20 });
+    const id = (a.body as { id: string }).id;
+    expect((await api("GET", `/products/${id}`)).body).toMatchObject({ name: "Anvil", price: 100 });
+    const featured = (await api("GET", "/products?featured=true")).body as { name: string }[];
+    expect(featured.map((p) => p.name)).toEqual(["Anvil"]);
+    const page = (await api("GET", "/products?limit=1")).body as unknown[];
+    expect(page).toHaveLength(1);
+    expect((await api("GET", "/products?limit=99")).status).toBe(400);
+    expect((await api("PATCH", `/products/${id}`, { price: 90 })).body).toMatchObject({ price: 90 });
+    const bid = (b.body as { id: string }).id;
+    expect((await api("DELETE", `/products/${bid}`)).status).toBe(204);
+    expect((await api("GET", `/products/${bid}`)).status).toBe(404);
+    expect((await api("GET", "/products/nope")).status).toBe(400);
+  });
+
+  it("custom handler with typed params and named-schema body; thrown NotFoundError is a 404 envelope", async () => {
+    const created = (await api("POST", "/products", { name: "Chisel", price: 10 })).body as { id: string };
+    const res = await api("POST", `/products/${created.id}/reprice`, { percent: 50, reason: "demand" });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ id: created.id, price: 15 });
+    const missing = await api("POST", "/products/7b0c4a52-2b8e-4d47-9d0a-5f8a1e0c9b11/reprice", { percent: 1 });
+    expect(missing.status).toBe(404);
+    expect(missing.body).toMatchObject({ error: { code: "NOT_FOUND" } });
+    const badParam = await api("POST", "/products/xyz/reprice", { percent: 1 });
+    expect(badParam.status).toBe(400);
+    expect(badParam.body).toMatchObject({ error: { code: "VALIDATION_PARAMS" } });
+    const badBody = await api("POST", `/products/${created.id}/reprice`, { percent: "lots", extra: 1 });
+    expect(badBody.status).toBe(400);
+    expect((badBody.body as { error: { details: { field: string }[] } }).error.details.map((d) => d.field).sort()).toEqual(["extra", "percent"]);
+  });
+
+  it("default export handlers; required query parameters and defaults", async () => {
+    expect((await api("GET", "/search")).status).toBe(400);
+    const res = await api("GET", "/search?q=chis");
+    expect(res.status).toBe(200);
+    expect((res.body as { name: string }[]).map((p) => p.name)).toEqual(["Chisel"]);
+    expect(((await api("GET", "/search?q=chis&max=1")).body as unknown[]).length).toBe(0);
+  });
+
+  it("ctx.status() overrides the default status; inline body fields are validated", async () => {
+    const res = await api("POST", "/accepted", { note: "hello" });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ accepted: "hello" });
+    expect((await api("POST", "/accepted", { note: "" })).status).toBe(400);
+    expect((await api("POST", "/accepted")).status).toBe(400);
+  });
+
+  it("an unexpected error is a 500 INTERNAL_ERROR with no message, stack or secret in the body", async () => {
+    const res = await api("GET", "/boom");
+    expect(res.status).toBe(500);
+    expect(res.body).toMatchObject({ error: { code: "INTERNAL_ERROR", message: "Internal server error" } });
+    expect(res.text).not.toMatch(/hunter2|secret|at .*\.ts/);
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * Shared pieces of the end-to-end tests: a project compiled from a fixture into a folder
+ * under .yama/ (so the repo's node_modules resolve), a fresh PostgreSQL database, and the
+ * emitted server run as a child process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import { compileProject } from "../index.js";
+import { generateProjectMigration } from "../migrate/generate.js";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const PG_BASE = "postgres://postgres@127.0.0.1:5432";
+
+/** Copies fixtures/<name> (config and user files) into a new folder, compiles it and generates its first migration. */
+export async function prepareProject(fixture: string): Promise<string> {
+  mkdirSync(join(ROOT, ".yama"), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, ".yama", `${fixture}-`));
+  const source = join(ROOT, "fixtures", fixture);
+  for (const entry of readdirSync(source)) cpSync(join(source, entry), join(dir, entry), { recursive: true });
+  const compiled = compileProject(dir);
+  if (!compiled.ok) throw new Error(`fixture ${fixture} does not compile: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === "error"))}`);
+  await generateProjectMigration(dir, { folder: "drizzle", allowDestructive: false });
+  return dir;
+}
+
+export function removeProject(dir: string): void {
+  if (dir && existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+}
+
+/** A new, empty PostgreSQL database; `drop()` removes it. */
+export async function createDatabase(prefix: string): Promise<{ url: string; sql: postgres.Sql; drop: () => Promise<void> }> {
+  const name = `${prefix}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = `${PG_BASE}/${name}`;
+  const sql = postgres(url, { max: 2, onnotice: () => {} });
+  return {
+    url,
+    sql,
+    drop: async () => {
+      await sql.end({ timeout: 5 });
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end({ timeout: 5 });
+    },
+  };
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface RunningServer {
+  child: ChildProcess;
+  base: string;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+/** Starts the project's src/server.ts on a free port and resolves once it is listening. */
+export async function startServer(dir: string, env: Record<string, string>): Promise<RunningServer> {
+  const port = await freePort();
+  const inherited = { ...process.env };
+  delete inherited.DATABASE_URL;
+  delete inherited.YAMA_DATA_DIR;
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+    cwd: dir,
+    env: { ...inherited, HOST: "127.0.0.1", PORT: String(port), NODE_ENV: "test", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  const server: RunningServer = {
+    child,
+    base: `http://127.0.0.1:${port}`,
+    output,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      process.kill(child.pid!, "SIGTERM");
+      const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output.join("")}`)), 90_000);
+    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
+      output.push(chunk);
+      if (output.join("").includes("listening on")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output.join("")}`));
+    });
+  });
+  return server;
+}
+
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: unknown;
+}
+
+/** One HTTP call with an optional JSON body; the body comes back parsed when it is JSON. */
+export async function call(base: string, method: string, path: string, json?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: json === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: json === undefined ? undefined : JSON.stringify(json),
+  });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === "" ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, body };
+}
