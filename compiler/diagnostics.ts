@@ -107,11 +107,20 @@ interface FormatOptions {
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], options: FormatOptions): string {
   const paint = (code: string, text: string) => (options.color ? `\x1b[${code}m${text}\x1b[0m` : text);
   const out: string[] = [];
+  const lines = new Map<string, string[]>();
+  const lineOf = (file: string, line: number) => {
+    let all = lines.get(file);
+    if (all === undefined) {
+      all = options.sources?.get(file)?.split(/\r?\n/) ?? [];
+      lines.set(file, all);
+    }
+    return all[line - 1];
+  };
   for (const d of diagnostics) {
     const { file, line, col, length = 1 } = d.location;
     const label = d.severity === "error" ? paint("1;31", "error") : paint("1;33", "warning");
     out.push(`${paint("1", `${file}:${line}:${col}`)}: ${label}: ${d.message} ${paint("2", `[${d.code}]`)}`);
-    const text = options.sources?.get(file)?.split(/\r?\n/)[line - 1];
+    const text = lineOf(file, line);
     if (text !== undefined) {
       const gutter = String(line).length;
       out.push(`  ${String(line)} | ${text}`);

@@ -11,6 +11,8 @@ export type ConfigPath = readonly (string | number)[];
 export interface ParsedConfig {
   file: string;
   text: string;
+  /** The text of a 1-based line ("" past the end). */
+  lineText(line: number): string;
   /** The document as plain JS values (anchors, aliases and merge keys resolved). */
   value: unknown;
   /** Position of the value at `path` (or of its key with `part: "key"`); falls back to the nearest parent. */
@@ -111,10 +113,15 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     diagnostics.error("yaml-syntax", message, culprit?.range ? at(culprit.range[0], culprit.range[1] - culprit.range[0]) : at(0), /alias count/i.test(message) ? "reduce the number of YAML aliases" : undefined);
     return undefined;
   }
+  let lines: string[] | undefined;
   return {
     file,
     text,
     value,
+    lineText(line) {
+      lines ??= text.split(/\r?\n/);
+      return lines[line - 1] ?? "";
+    },
     locate(path, part = "value") {
       const { node, key, depth } = nodeAt(doc, path);
       const target = part === "key" && depth === path.length && key ? key : node;

@@ -77,5 +77,5 @@ export class Imports {
 
 /** Joins blocks with one blank line between them, ending with a newline. */
 export function file(...blocks: (string | undefined | false)[]): string {
-  return blocks.filter((b): b is string => typeof b === "string" && b.trim() !== "").map((b) => b.replace(/\s+$/, "")).join("\n\n") + "\n";
+  return blocks.filter((b): b is string => typeof b === "string" && b.trim() !== "").map((b) => b.trimEnd()).join("\n\n") + "\n";
 }
