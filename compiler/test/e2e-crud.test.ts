@@ -3,19 +3,15 @@
  * the emitted server is started as a child process, once on PGlite and once on PostgreSQL.
  * Every test talks to it over HTTP only (plus direct SQL on PostgreSQL, to see what HTTP hides).
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileProject } from "../index.js";
+import { createDatabase, ROOT, type RunningServer, startServer } from "./harness.js";
 import { generateProjectMigration } from "../migrate/generate.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const PG_BASE = "postgres://postgres@127.0.0.1:5432";
 
 let projectDir = "";
 
@@ -36,61 +32,6 @@ afterAll(() => {
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-interface Server {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-}
-
-/** Starts src/server.ts and resolves once it prints "listening on". */
-function startServer(env: Record<string, string>): Promise<Server> {
-  const base = { ...process.env };
-  delete base.DATABASE_URL;
-  delete base.YAMA_DATA_DIR;
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
-    cwd: projectDir,
-    env: { ...base, HOST: "127.0.0.1", NODE_ENV: "test", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const server: Server = { child, stdout: [], stderr: [] };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${server.stdout.join("")}${server.stderr.join("")}`)), 90_000);
-    child.stdout!.setEncoding("utf8").on("data", (chunk: string) => {
-      server.stdout.push(chunk);
-      if (server.stdout.join("").includes("listening on")) {
-        clearTimeout(timer);
-        resolve(server);
-      }
-    });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => server.stderr.push(chunk));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${server.stdout.join("")}${server.stderr.join("")}`));
-    });
-  });
-}
-
-async function stopServer(server: Server | undefined): Promise<void> {
-  const child = server?.child;
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  process.kill(child.pid!, "SIGTERM");
-  const timer = setTimeout(() => child.exitCode === null && process.kill(child.pid!, "SIGKILL"), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 interface Res {
   status: number;
@@ -136,34 +77,27 @@ interface Backend {
 }
 
 describe.each<Backend>([{ name: "pglite" }, { name: "postgres" }])("shop over HTTP on $name", ({ name }) => {
-  let server: Server | undefined;
+  let server: RunningServer | undefined;
   let base = "";
-  let dbName = "";
-  let admin: postgres.Sql | undefined;
+  let database: Awaited<ReturnType<typeof createDatabase>> | undefined;
   let sql: postgres.Sql | undefined;
 
   beforeAll(async () => {
-    const env: Record<string, string> = { PORT: String(await freePort()) };
+    const env: Record<string, string> = {};
     if (name === "postgres") {
-      dbName = `yamac_e2e_${uid()}`;
-      admin = postgres(`${PG_BASE}/postgres`, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-      await admin.unsafe(`CREATE DATABASE ${dbName}`);
-      env.DATABASE_URL = `${PG_BASE}/${dbName}`;
-      sql = postgres(env.DATABASE_URL, { max: 1, onnotice: () => {} });
+      database = await createDatabase("yamac_e2e");
+      env.DATABASE_URL = database.url;
+      sql = database.sql;
     } else {
       env.YAMA_DATA_DIR = join(projectDir, `.data-${uid()}`);
     }
-    server = await startServer(env);
-    base = `http://127.0.0.1:${env.PORT}`;
+    server = await startServer(projectDir, env);
+    base = server.base;
   });
 
   afterAll(async () => {
-    await stopServer(server);
-    await sql?.end({ timeout: 5 });
-    if (admin) {
-      if (dbName) await admin.unsafe(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-      await admin.end({ timeout: 5 });
-    }
+    await server?.stop();
+    await database?.drop();
   });
 
   /** One request; any 5xx fails the test on the spot. */

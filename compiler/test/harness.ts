@@ -64,7 +64,10 @@ export function freePort(): Promise<number> {
 export interface RunningServer {
   child: ChildProcess;
   base: string;
+  /** Everything the server printed, stdout and stderr interleaved. */
   output: string[];
+  /** What it printed on stderr only (errors, warnings). */
+  stderr: string[];
   stop(): Promise<void>;
 }
 
@@ -80,10 +83,12 @@ export async function startServer(dir: string, env: Record<string, string>): Pro
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
+  const stderr: string[] = [];
   const server: RunningServer = {
     child,
     base: `http://127.0.0.1:${port}`,
     output,
+    stderr,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
@@ -102,7 +107,10 @@ export async function startServer(dir: string, env: Record<string, string>): Pro
         resolve();
       }
     });
-    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => output.push(chunk));
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      output.push(chunk);
+      stderr.push(chunk);
+    });
     child.once("exit", (code) => {
       clearTimeout(timer);
       reject(new Error(`server exited with ${code}:\n${output.join("")}`));
