@@ -16,6 +16,7 @@ Usage: yamac <command> [project-dir] [options]
 Commands:
   compile [dir]              write src/ from dir/yama.yaml (default: .)
   check [dir]                report diagnostics only; writes nothing
+          [--db]             also prepare each sql handler's statement against DATABASE_URL
   migrate generate [dir]     write a new SQL migration into drizzle/ when the schema changed
           [--allow-destructive]  also allow dropping tables or columns
           [--name <name>]    name the migration file
@@ -66,6 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         "no-color": { type: "boolean" },
         "allow-destructive": { type: "boolean" },
         name: { type: "string" },
+        db: { type: "boolean" },
       },
     });
   } catch (err) {
@@ -92,7 +94,26 @@ export async function main(argv: string[]): Promise<number> {
       report(result, color);
       if (!result.ok) return 1;
       if (command === "check") {
-        console.log(`${dir}: ok (${result.ir!.entities.length} entities, ${result.ir!.routes.length} routes)`);
+        if (values.db) {
+          const url = process.env.DATABASE_URL;
+          if (!url) {
+            console.error("yamac: check --db prepares sql handlers against DATABASE_URL, which is not set");
+            return 2;
+          }
+          const { checkSqlHandlers } = await import("./check-db.js");
+          let problems;
+          try {
+            problems = await checkSqlHandlers(result.ir!, url);
+          } catch (err) {
+            console.error(`yamac: cannot check sql handlers against DATABASE_URL: ${(err as Error).message}`);
+            return 1;
+          }
+          if (problems.length) {
+            console.error(formatDiagnostics(problems, { color, sources: result.sources }));
+            return 1;
+          }
+        }
+        console.log(`${dir}: ok (${result.ir!.entities.length} entities, ${result.ir!.routes.length} routes${values.db ? ", sql checked against the database" : ""})`);
         return 0;
       }
       const w = result.write!;

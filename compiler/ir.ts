@@ -4,8 +4,8 @@
  * Phases and what they do to the IR:
  *   1-parse    yama.yaml text        -> ParsedConfig (plain data + source positions)
  *   2-analyze  ParsedConfig          -> ProjectIR    (names resolved, types mapped, relations linked)
- *   3-lower    ProjectIR             -> ProjectIR with `routes` filled in (CRUD and, later, declarative
- *                                       handlers become RoutePlans: plain descriptions of the code to emit)
+ *   3-lower    ProjectIR             -> ProjectIR with `routes` filled in (CRUD and endpoints become
+ *                                       RoutePlans: plain descriptions of the code to emit)
  *   4-emit     ProjectIR             -> OutputFile[] (TypeScript, SQL-free: Drizzle builds the SQL)
  *   5-write    OutputFile[]          -> files on disk (ownership checks, stale-file removal)
  *
@@ -14,6 +14,7 @@
  * The IR never holds secrets: values written as ${VAR} stay references to the environment.
  */
 import type { SourceLocation } from "./diagnostics.js";
+import type { PluginUseIR } from "./plugins/types.js";
 
 /** A string from the config that may reference the environment: resolved at runtime, never inlined. */
 export type ConfigString =
@@ -165,7 +166,7 @@ export interface ShapeRef {
 }
 
 /** A field of a named (non-table) schema: a scalar, or a reference to another shape. */
-export type SchemaFieldIR = { kind: "scalar"; field: FieldIR; /** May be sent as null (a field with `required: false` may only be left out). */ nullable: boolean } | { kind: "ref"; name: string; ref: ShapeRef; required: boolean; loc: SourceLocation };
+export type SchemaFieldIR = { kind: "scalar"; field: FieldIR; /** May be sent as null (a field with `required: false` may only be left out). */ nullable: boolean } | { kind: "ref"; name: string; ref: ShapeRef; required: boolean; /** May be null (a projected belongsTo whose foreign key is optional). */ nullable?: boolean; loc: SourceLocation };
 
 /** A `schemas:` entry without a table: request bodies, response DTOs. */
 export interface SchemaIR {
@@ -173,8 +174,51 @@ export interface SchemaIR {
   fields: SchemaFieldIR[];
   /** `source: Post`: a projection of an entity (DTO). */
   source?: string;
+  /** How a DTO with `source:` is read from its entity; set when the DTO resolves (2-analyze/projections.ts). */
+  projection?: ProjectionIR;
   loc: SourceLocation;
 }
+
+/**
+ * A DTO read from its source entity: exactly its fields are selected, belongsTo paths are
+ * joined in the same query, and related rows are loaded with one extra query per relation
+ * (never one per row). Emitted as src/projections/<dto>.ts.
+ */
+export interface ProjectionIR {
+  entity: string;
+  fields: ProjectionFieldIR[];
+}
+
+export type ProjectionFieldIR =
+  /**
+   * A column of the source entity (`path: []`) or of an entity reached through belongsTo
+   * relations (`computed: {authorName: "{{author.name}}"}` gives `path: ["author"]`).
+   */
+  | {
+      kind: "column";
+      name: string;
+      path: readonly string[];
+      field: string;
+      /** The value may be null (nullable column, or an optional foreign key on the path). */
+      nullable: boolean;
+      /** The DTO promises a value where the column may hold null: the column's default stands in. */
+      fallback?: string | number | boolean;
+    }
+  /** Related rows: the target rows whose `remoteField` equals the source row's `localField`. */
+  | {
+      kind: "relation";
+      name: string;
+      /** belongsTo and hasOne give one row (or null), hasMany a list. */
+      cardinality: "one" | "many";
+      target: string;
+      /** belongsTo: the foreign key on the source; hasOne/hasMany: the source field it references. */
+      localField: string;
+      /** belongsTo: the referenced field of the target; hasOne/hasMany: the foreign key on the target. */
+      remoteField: string;
+      /** The shape of each related row: the target entity, or a DTO whose source is the target. */
+      shape: ShapeRef;
+      nullable: boolean;
+    };
 
 /** What runs when an endpoint is called. */
 export type HandlerIR =
@@ -182,8 +226,163 @@ export type HandlerIR =
   | { kind: "file"; file: string; exportName: string; loc: SourceLocation }
   /** No handler: inferred from the method and the response entity (smart default). */
   | { kind: "default"; entity: string; operation: "list" | "get" | "create" | "update" | "delete"; loc: SourceLocation }
-  /** A declarative handler (`handler: {type: ...}`), lowered by its own pass. */
-  | { kind: "declarative"; type: string; config: Readonly<Record<string, unknown>>; loc: SourceLocation };
+  /** Declarative handlers (`handler: {type: …}`), each checked by its own analysis module (compiler/2-analyze/handlers/). */
+  | QueryHandlerIR
+  | RelationHandlerIR
+  | AggregateHandlerIR
+  | SqlHandlerIR
+  | ExpressionHandlerIR
+  | WriteHandlerIR
+  | OperationHandlerIR;
+
+/*
+ * Declarative handlers. Templates (`type: template`, `handlerTemplates:`) are expanded during
+ * analysis, so they never reach the IR: an endpoint using one holds the handler it expands to.
+ * Every reference to the request (`query.q`, `params.id`, `body.x`) is resolved to the declared
+ * input it names, so emitters know its type and whether it may be absent.
+ */
+
+/** A request value read by a declarative handler. */
+export interface InputRef {
+  source: "params" | "query" | "body";
+  name: string;
+  /** The declared parameter or body field (query fields used by `in`/`notIn` are marked `array`). */
+  field: FieldIR;
+  /** Present in every valid request (required, or defaulted): no presence test is emitted. */
+  required: boolean;
+  loc: SourceLocation;
+}
+
+/** The value a filter compares with: a request input, or a constant written in the config. */
+export type FilterValue =
+  | { kind: "input"; input: InputRef }
+  | { kind: "literal"; value: string | number | boolean | readonly (string | number | boolean)[] };
+
+export type FilterOperator =
+  | "eq" | "ne" | "gt" | "gte" | "lt" | "lte" | "in" | "notIn"
+  | "like" | "ilike" | "contains" | "startsWith" | "endsWith" | "isNull" | "between";
+
+/** `{field, operator, param | value}`: one condition of a WHERE. A filter whose input is absent is skipped. */
+export interface FilterIR {
+  /** Entity field name. */
+  field: string;
+  operator: FilterOperator;
+  /** Absent only for `isNull` without a value (always IS NULL). For `between`, the lower bound. */
+  value?: FilterValue;
+  /** `between`: the upper bound. */
+  upper?: FilterValue;
+  loc: SourceLocation;
+}
+
+export interface SortTermIR {
+  field: string;
+  direction: "asc" | "desc";
+}
+
+/** ORDER BY: fixed terms, or a `?sort=`-style parameter checked against the entity's fields at runtime. */
+export type OrderByIR =
+  | { kind: "static"; terms: readonly SortTermIR[] }
+  | { kind: "input"; input: InputRef; default?: readonly SortTermIR[] };
+
+/** Offset pagination; the response is the list envelope `{data, pagination}` of CRUD lists. */
+export interface PaginationIR {
+  /** Integer query parameters (declared, or added to the endpoint's query with defaults). */
+  limit: InputRef;
+  offset: InputRef;
+}
+
+/** `type: query`: rows of one entity, filtered, ordered and optionally paginated. */
+export interface QueryHandlerIR {
+  kind: "query";
+  entity: string;
+  filters: readonly FilterIR[];
+  orderBy?: OrderByIR;
+  pagination?: PaginationIR;
+  /** The endpoint declares a single (non-array) response: the first row, or 404. */
+  single: boolean;
+  loc: SourceLocation;
+}
+
+/** `type: relation`: the rows a relation of one parent row points at; 404 when the parent does not exist. */
+export interface RelationHandlerIR {
+  kind: "relation";
+  entity: string;
+  relation: string;
+  parentId: InputRef;
+  /** hasMany and manyToMany only. */
+  orderBy?: OrderByIR;
+  pagination?: PaginationIR;
+  loc: SourceLocation;
+}
+
+export interface AggregateOpIR {
+  fn: "count" | "sum" | "avg" | "min" | "max";
+  /** Absent for `count` of rows. */
+  field?: string;
+  alias: string;
+  loc: SourceLocation;
+}
+
+/** `type: aggregate`: one object of aggregates, or one per group with `groupBy`. */
+export interface AggregateHandlerIR {
+  kind: "aggregate";
+  entity: string;
+  operations: readonly AggregateOpIR[];
+  groupBy: readonly string[];
+  filters: readonly FilterIR[];
+  loc: SourceLocation;
+}
+
+/** `type: sql`: a SQL statement whose placeholders are bound as parameters, never spliced. */
+export interface SqlHandlerIR {
+  kind: "sql";
+  /** The statement as written. */
+  text: string;
+  /** Text between placeholders, and the input bound at each placeholder (`chunks.length === inputs.length + 1`). */
+  chunks: readonly string[];
+  inputs: readonly InputRef[];
+  /** The statement with placeholders numbered $1…$n (the same input reuses its number), for `yamac check --db`. */
+  positional: string;
+  /** Offsets in `positional` where each `$n` was put, with the length of the placeholder text it replaced. */
+  placeholders: readonly { at: number; length: number; replaced: number }[];
+  /** Where each line of `text` starts in the config, when the text is verbatim (literal block or one-line scalar). */
+  lines?: readonly { line: number; col: number }[];
+  /** The endpoint declares a single (non-array) response: the first row, or 404. */
+  single: boolean;
+  loc: SourceLocation;
+}
+
+/** `type: expression`: inline TypeScript, emitted as a typed function receiving the handler `ctx`. */
+export interface ExpressionHandlerIR {
+  kind: "expression";
+  code: string;
+  /** The code is one expression (no `return`): it is returned as is. */
+  isExpression: boolean;
+  /** Where the code starts in the config, for the comment that points back to it. */
+  codeLoc: SourceLocation;
+  loc: SourceLocation;
+}
+
+/** A check on one body field, from `validate:` of the create/update-with-validation templates. */
+export interface ValidationRuleIR {
+  field: string;
+  min?: number;
+  max?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+  message?: string;
+  loc: SourceLocation;
+}
+
+/** The built-in `create-with-validation` / `update-with-validation` templates: a CRUD write with extra checks. */
+export interface WriteHandlerIR {
+  kind: "write";
+  entity: string;
+  operation: "create" | "replace" | "update";
+  rules: readonly ValidationRuleIR[];
+  loc: SourceLocation;
+}
 
 export interface EndpointIR {
   /** Identifier used for generated names: `getTodos`, `createOrder`. Unique per project. */
@@ -200,6 +399,48 @@ export interface EndpointIR {
   /** Explicit success status (`status:` or `response.status`). */
   status?: number;
   handler: HandlerIR;
+  /** Set for `crudOverrides:` entries: this endpoint replaces that CRUD route. */
+  crudOverride?: { entity: string; operation: CrudRoutePlan["operation"] };
+  /** Dialect B: the operation (`operations:`) this endpoint exposes, and the API (`apis.rest.<api>`) exposing it. */
+  operation?: { name: string; api: string };
+  /**
+   * Who may call the endpoint, resolved from the API's policies (`defaultPolicy`, `- op: policy`).
+   * Absent when no policy applies. Recorded for the auth module; not enforced yet.
+   */
+  auth?: AuthRequirementIR;
+  loc: SourceLocation;
+}
+
+/** A resolved policy: `auth: false` is `{required: false, roles: [], permissions: []}`. */
+export interface AuthRequirementIR {
+  required: boolean;
+  /** Any one of these roles grants access (empty: no role needed). */
+  roles: string[];
+  /** Any one of these permissions grants access (empty: none needed). */
+  permissions: string[];
+  /** The policy name this came from. */
+  policy: string;
+}
+
+/**
+ * A dialect-B operation without a handler file: what it does follows from its name
+ * (listX, getX, searchX, createX, updateX, deleteX), its `parent:`, `filter:` and inputs.
+ * Emitted by 4-emit/operations.ts.
+ */
+export interface OperationHandlerIR {
+  kind: "operation";
+  action: "list" | "search" | "get" | "create" | "update" | "delete";
+  entity: string;
+  /** Nested under a parent row: the parent must exist (404 otherwise) and rows are those whose `foreignKey` holds the `param`. */
+  parent?: { entity: string; param: string; foreignKey: string };
+  /** `filter: {published: true}`: conditions every row read, changed or deleted must meet. */
+  filter: readonly { field: string; value: string | number | boolean | null }[];
+  /** Query parameters (list, search) compared by equality with the entity field of the same name. */
+  queryFilters: readonly string[];
+  /** A query parameter matched (ILIKE, anywhere, wildcards escaped) against these text fields. */
+  search?: { param: string; fields: readonly string[] };
+  /** Paging query parameters of list and search. */
+  paging?: { limit: string; offset: string };
   loc: SourceLocation;
 }
 
@@ -233,6 +474,8 @@ export interface ProjectIR {
   endpoints: EndpointIR[];
   database: DatabaseIR;
   server: { port: ConfigString | number };
+  /** Plugins the config enables, with validated options (compiler/plugins). */
+  plugins: PluginUseIR[];
   /** Filled by 3-lower. */
   routes: RoutePlan[];
   /** Absolute project folder when compiling from disk (to resolve handler files); absent for in-memory compiles. */

@@ -169,7 +169,7 @@ export const crudConfig = z.union([
   }),
 ]);
 
-export const ENTITY_KEYS = ["table", "database", "fields", "relations", "indexes", "softDelete", "timestamps", "computed", "validation", "validations", "variants", "hooks", "apiSchema", "crud", "source", "include", "exclude", "description"] as const;
+export const ENTITY_KEYS = ["table", "database", "fields", "relations", "indexes", "softDelete", "timestamps", "computed", "validation", "validations", "variants", "hooks", "apiSchema", "crud", "crudOverrides", "source", "include", "exclude", "description"] as const;
 
 export const entityDefinition = z.strictObject({
   table: z.string().regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier (letters, digits, _)").optional(),
@@ -190,6 +190,8 @@ export const entityDefinition = z.strictObject({
   hooks: z.record(z.string(), z.string()).optional(),
   apiSchema: z.string().optional(),
   crud: crudConfig.optional(),
+  /** `{POST: {handler: …}, GET_LIST: {…}}`: endpoints replacing CRUD routes (compiler/2-analyze/handlers/overrides.ts). */
+  crudOverrides: z.record(z.string(), z.lazy(() => crudOverride)).optional(),
   source: z.string().optional(),
   include: z.array(z.string()).optional(),
   exclude: z.array(z.string()).optional(),
@@ -239,15 +241,30 @@ export const endpointDefinition = z.strictObject({
   deprecated: z.boolean().optional(),
 });
 
+export const CRUD_OVERRIDE_KEYS = ["handler", "description", "summary", "query", "body", "response", "status", "name"] as const;
+
+/** One `crudOverrides:` entry: an endpoint whose path and method are the CRUD route's. */
+export const crudOverride = endpointDefinition.pick({ handler: true, description: true, summary: true, query: true, body: true, response: true, status: true, name: true }).required({ handler: true });
+
 const restApi = z.looseObject({
   basePath: z.string().regex(/^\//, "must start with /").optional(),
   enabled: z.boolean().optional(),
   endpoints: z.array(endpointDefinition).optional(),
 });
 
+/** `apis.rest` is one API (`{basePath, endpoints, operations, …}`) rather than named ones (`{public: {…}}`). */
+export function isSingleRestApi(rest: object): boolean {
+  return ["basePath", "endpoints", "operations", "defaultPolicy", "include", "exclude", "paths"].some((k) => k in rest);
+}
+
+/** The single form must look like one; otherwise named configs would pass as a loose single API, unchecked. */
+const singleRestApi = restApi.superRefine((api, ctx) => {
+  if (!isSingleRestApi(api)) ctx.addIssue({ code: "invalid_type", expected: "object", input: api, message: "not a single API", continue: false });
+});
+
 /** `apis.rest`: one `{basePath, endpoints}` or named configs `{public: {...}, admin: {...}}`. */
 const apisConfig = z.looseObject({
-  rest: z.union([z.record(z.string(), restApi), restApi]).optional(),
+  rest: z.union([z.record(z.string(), restApi), singleRestApi]).optional(),
 });
 
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
@@ -286,8 +303,10 @@ export const configSchema = z.strictObject({
   types: z.record(z.string(), z.string()).optional(),
   services: later,
   deployment: later,
-  handlerTemplates: later,
-  crudOverrides: later,
+  /** Named declarative handlers with `${param}` placeholders (compiler/2-analyze/handlers/template.ts). */
+  handlerTemplates: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
+  /** `{Product: {POST: {handler: …}}}`: the top-level form of entities' `crudOverrides:`. */
+  crudOverrides: z.record(z.string(), z.record(z.string(), crudOverride)).optional(),
   storage: later,
   email: later,
   queues: later,
@@ -310,7 +329,7 @@ export type RawEndpoint = z.infer<typeof endpointDefinition>;
 export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["operations", "policies", "auth", "rateLimit", "rateLimits", "cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["auth", "rateLimit", "rateLimits", "cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
@@ -320,6 +339,7 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "fields" && p.length === 4) return FIELD_KEYS;
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "relations" && p.length === 4) return RELATION_KEYS;
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "crud" && p.length === 3) return CRUD_KEYS;
+  if (((p[0] === "entities" || p[0] === "schemas") && p[2] === "crudOverrides" && p.length === 4) || (p[0] === "crudOverrides" && p.length === 3)) return CRUD_OVERRIDE_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;

@@ -5,8 +5,10 @@
 import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
 import type { EndpointIR, EntityIR, FieldIR, HandlerIR, SchemaFieldIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
-import type { RawConfig, RawEndpoint, RawValueSpec } from "./config-schema.js";
+import { isSingleRestApi, type RawConfig, type RawEndpoint, type RawValueSpec } from "./config-schema.js";
 import { collectEntitySources, fieldFromObject, fieldFromShorthand, type FieldContext } from "./entities.js";
+import { analyzeHandler, collectCrudOverrides, collectTemplates, reportUnusedTemplates, type HandlerScope } from "./handlers/index.js";
+import { configNode } from "./handlers/node.js";
 import { camelCase, kebabCase, pascalCase, pluralWords, wordsOf } from "./types.js";
 
 /** Reads user files next to the config (handler files); absent for in-memory compiles. */
@@ -17,7 +19,7 @@ export interface ProjectHost {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** Parses one field of a schema or a parameter list; references become ref fields. */
-function parseValue(owner: string, name: string, def: RawValueSpec, path: ConfigPath, ctx: FieldContext, allowRefs: boolean): SchemaFieldIR | undefined {
+export function parseValue(owner: string, name: string, def: RawValueSpec, path: ConfigPath, ctx: FieldContext, allowRefs: boolean): SchemaFieldIR | undefined {
   const loc = ctx.parsed.locate(path, "key");
   if (def === null) {
     ctx.diagnostics.error("missing-type", `${owner}.${name} has no type`, loc, `write a type after the colon, e.g. \`${name}: string!\``);
@@ -54,7 +56,7 @@ function parseValue(owner: string, name: string, def: RawValueSpec, path: Config
 }
 
 /** Resolves `Name`, `Name[]`, `NameArray` to an entity or schema. */
-function resolveShape(text: string, loc: SourceLocation, ctx: FieldContext, schemaNames: ReadonlySet<string>, diagnostics: DiagnosticBag): ShapeRef | undefined {
+export function resolveShape(text: string, loc: SourceLocation, ctx: FieldContext, schemaNames: ReadonlySet<string>, diagnostics: DiagnosticBag): ShapeRef | undefined {
   let name = text.trim();
   let array = false;
   if (name.endsWith("[]")) {
@@ -103,7 +105,7 @@ export function analyzeSchemas(config: RawConfig, ctx: FieldContext): SchemaIR[]
 
 interface RawApi {
   basePath: string;
-  endpoints: { raw: RawEndpoint; path: ConfigPath }[];
+  endpoints: { raw: RawEndpoint; path: ConfigPath; override?: EndpointIR["crudOverride"] }[];
 }
 
 function collectApis(config: RawConfig): RawApi[] {
@@ -111,7 +113,7 @@ function collectApis(config: RawConfig): RawApi[] {
   if (config.endpoints) apis.push({ basePath: "", endpoints: config.endpoints.map((raw, i) => ({ raw, path: ["endpoints", i] })) });
   const rest = config.apis?.rest;
   if (isRecord(rest)) {
-    const single = "endpoints" in rest || "basePath" in rest;
+    const single = isSingleRestApi(rest);
     const named: [string | undefined, Record<string, unknown>][] = single ? [[undefined, rest]] : Object.entries(rest).filter(([, v]) => isRecord(v)).map(([k, v]) => [k, v as Record<string, unknown>]);
     for (const [key, api] of named) {
       if (api.enabled === false) continue;
@@ -137,7 +139,7 @@ function handlerExport(source: string, base: string): string | undefined {
   return undefined;
 }
 
-function resolveHandlerFile(spec: string, loc: SourceLocation, host: ProjectHost | undefined, diagnostics: DiagnosticBag): HandlerIR | undefined {
+export function resolveHandlerFile(spec: string, loc: SourceLocation, host: ProjectHost | undefined, diagnostics: DiagnosticBag): HandlerIR | undefined {
   const isPath = spec.includes("/") || /\.(ts|js|mts|mjs)$/.test(spec);
   const candidates = isPath
     ? [spec.replace(/^\.\//, "").replace(/\.(js|mjs)$/, ".ts").replace(/(?<!\.ts)$/, ".ts").replace(/\.ts\.ts$/, ".ts")]
@@ -181,8 +183,11 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
   const out: EndpointIR[] = [];
   const routes = new Map<string, SourceLocation>();
   const names = new Set<string>();
-  for (const api of collectApis(config)) {
-    for (const { raw: ep, path } of api.endpoints) {
+  const templates = collectTemplates(parsed, diagnostics);
+  const usedTemplates = new Set<string>();
+  const overrides = collectCrudOverrides(config, entities, (p) => configNode(parsed, p), diagnostics);
+  for (const api of [...collectApis(config), { basePath: "", endpoints: overrides }]) {
+    for (const { raw: ep, path, override } of api.endpoints) {
       const loc = parsed.locate(path);
       const fullPath = honoPath(`${api.basePath}${ep.path}`).replace(/(.)\/$/, "$1");
       const routeKey = `${ep.method} ${fullPath.replace(/:[A-Za-z_]\w*/g, ":")}`;
@@ -252,8 +257,15 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       let handler: HandlerIR | undefined;
       const hloc = parsed.locate([...path, "handler"]);
       if (typeof ep.handler === "string") handler = resolveHandlerFile(ep.handler, hloc, host, diagnostics);
-      else if (isRecord(ep.handler)) handler = { kind: "declarative", type: ep.handler.type, config: ep.handler, loc: hloc };
-      else {
+      else if (isRecord(ep.handler)) {
+        const scope: HandlerScope = {
+          report: diagnostics, configText: parsed.text, entities, schemas, templates, usedTemplates, via: [],
+          endpoint: { label: `${ep.method} ${fullPath}`, method: ep.method, params, query, body, response, loc },
+          override: override && { entity: entities.find((e) => e.name === override.entity)!, operation: override.operation },
+          resolveFile: (spec, at) => resolveHandlerFile(spec, at, host, diagnostics),
+        };
+        handler = analyzeHandler(configNode(parsed, [...path, "handler"]), scope);
+      } else {
         const entity = inferEntity(ep, response, entities);
         const operation = ep.method === "GET" ? (response?.array ? "list" : "get") : ep.method === "POST" ? "create" : ep.method === "PUT" || ep.method === "PATCH" ? "update" : ep.method === "DELETE" ? "delete" : undefined;
         const needsId = operation === "get" || operation === "update" || operation === "delete";
@@ -270,7 +282,7 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       }
       if (!handler) continue;
 
-      let name = ep.name ?? ep.operationId ?? (handler.kind === "file" ? camelCase(handler.file.replace(/^.*\//, "").replace(/\.ts$/, "")) : endpointName(ep.method, fullPath));
+      let name = ep.name ?? ep.operationId ?? (handler.kind === "file" ? camelCase(handler.file.replace(/^.*\//, "").replace(/\.ts$/, "")) : endpointName(ep.method, honoPath(ep.path)));
       if (names.has(name)) {
         let i = 2;
         while (names.has(`${name}${i}`)) i++;
@@ -280,9 +292,10 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       if (body && "inline" in body) body.inline.name = `${pascalCase(name)}Body`;
       out.push({
         name, method: ep.method, path: fullPath, description: ep.description ?? ep.summary, params, query, body, response,
-        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, loc,
+        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, ...(override ? { crudOverride: override } : {}), loc,
       });
     }
   }
+  reportUnusedTemplates(templates, usedTemplates, diagnostics);
   return out;
 }

@@ -9,9 +9,12 @@ import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
+import { analyzeOperations } from "./operations.js";
+import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
 import { kebabCase, pluralWords } from "./types.js";
+import { analyzePlugins } from "../plugins/index.js";
 
 /** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -237,9 +240,12 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
+  const plugins = analyzePlugins(value, parsed, diagnostics);
   const fieldContext = createFieldContext(config, parsed, diagnostics);
   const schemas = analyzeSchemas(config, fieldContext);
+  analyzeProjections(config, schemas, entities, parsed, diagnostics);
   const endpoints = analyzeEndpoints(config, fieldContext, entities, schemas, host);
+  endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
   if (diagnostics.hasErrors) return undefined;
 
   const port = config.server?.port;
@@ -252,6 +258,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     schemas,
     endpoints,
     database,
+    plugins,
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],
   };

@@ -5,10 +5,10 @@
 import type { DiagnosticBag } from "../diagnostics.js";
 import type { ProjectIR } from "../ir.js";
 import { lowerCrud } from "./crud.js";
-import { lowerEndpoints } from "./endpoints.js";
+import { lowerEndpoints, withoutOverridden } from "./endpoints.js";
 
 export function lower(ir: ProjectIR, diagnostics: DiagnosticBag): ProjectIR {
   // Custom endpoints come first: they take precedence over CRUD routes with the same path.
-  const routes = [...lowerEndpoints(ir, diagnostics), ...ir.entities.flatMap(lowerCrud)];
+  const routes = [...lowerEndpoints(ir), ...withoutOverridden(ir, ir.entities.flatMap(lowerCrud))];
   return { ...ir, routes };
 }

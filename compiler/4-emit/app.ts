@@ -3,14 +3,17 @@
  * the app talks to).
  */
 import type { ProjectIR } from "../ir.js";
+import type { AppWiring } from "../plugins/types.js";
 import { envExpression, envNumber } from "./env.js";
 import type { OutputFile } from "./index.js";
 import { endpointFile, endpointRouter } from "./endpoints.js";
 import { routerName } from "./routes.js";
 import { file, header, Imports, ts } from "./writer.js";
 
-export function emitApp(ir: ProjectIR): OutputFile {
+export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = []): OutputFile {
   const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound", "requestId").type("./lib/http.js", "AppEnv");
+  const plugged = [...wiring].sort((a, b) => a.order - b.order || a.statement.localeCompare(b.statement));
+  for (const w of plugged) for (const [from, names] of Object.entries(w.imports)) imports.add(from, ...names);
   const mounts: string[] = [];
   for (const route of ir.routes) {
     if (route.kind !== "endpoint") continue;
@@ -28,7 +31,7 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);`;
-  return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, mounts.join("\n")) };
+  return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, plugged.map((w) => w.statement).join("\n"), mounts.join("\n")) };
 }
 
 export function emitClient(ir: ProjectIR): OutputFile {

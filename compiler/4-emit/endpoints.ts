@@ -6,6 +6,8 @@
 import { posix } from "node:path";
 import type { EndpointIR, EntityIR, FieldIR, ProjectIR, ShapeRef } from "../ir.js";
 import { validationHelpers, zodForParam } from "./column-types.js";
+import { expressionHandler } from "./handlers/expression.js";
+import { emitDeclarativeEndpoint, isDeclarative } from "./handlers/index.js";
 import type { OutputFile } from "./index.js";
 import { repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
@@ -38,7 +40,7 @@ function responseType(ref: ShapeRef | undefined, ir: ProjectIR, imports: Imports
   return ref.array ? `${ref.name}[]` : ref.name;
 }
 
-function pkParser(pk: FieldIR, name: string, imports: Imports): string {
+export function pkParser(pk: FieldIR, name: string, imports: Imports): string {
   const arg = `c.req.param(${ts(name)})`;
   switch (pk.type) {
     case "uuid":
@@ -99,6 +101,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
   const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${ir.configFile}:${ep.loc.line}). */`;
   let handlerBody: string;
   const h = ep.handler;
+  if (isDeclarative(h)) return emitDeclarativeEndpoint(ep, h, ir, endpointFile(ep), route);
 
   if (h.kind === "default") {
     const entity = ir.entities.find((e) => e.name === h.entity)!;
@@ -107,12 +110,15 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
       blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
       handlerBody = `  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");\n${defaultHandler(ep, entity, h.operation, imports)}`;
     } else handlerBody = defaultHandler(ep, entity, h.operation, imports);
-  } else if (h.kind === "file") {
+  } else if (h.kind === "file" || h.kind === "expression") {
     imports.add("zod", "z").add("../lib/http.js", "validate").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
-    const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
-    const specifier = from.startsWith(".") ? from : `./${from}`;
-    if (h.exportName === "default") imports.default(specifier, "handler");
-    else imports.add(specifier, `${h.exportName} as handler`);
+    if (h.kind === "expression") blocks.push(expressionHandler(ep, h, ir, imports));
+    else {
+      const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
+      const specifier = from.startsWith(".") ? from : `./${from}`;
+      if (h.exportName === "default") imports.default(specifier, "handler");
+      else imports.add(specifier, `${h.exportName} as handler`);
+    }
     blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};\nconst querySchema = ${objectSchema(ep.query, imports)};`);
     const lines = [
       `  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`,
@@ -157,7 +163,7 @@ const run: (ctx: ${Name}Context) => HandlerResult<${Name}Response> | Promise<Han
     lines.push(`  return respond(c, ctx.statusCode, result, ${ep.status ?? DEFAULT_STATUS[ep.method] ?? 200});`);
     handlerBody = lines.join("\n");
   } else {
-    throw new Error(`declarative handler ${h.type} reached the emitter unlowered`);
+    throw new Error(`no emitter for ${(h as { kind: string }).kind} handlers`);
   }
   blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${method}(${ts(ep.path)}, async (c) => {\n${handlerBody}\n});`);
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };

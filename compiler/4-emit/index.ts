@@ -7,10 +7,13 @@ import { emitNodeTarget } from "../../targets/node/index.js";
 import { emitApp, emitClient } from "./app.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
 import { emitProjectFiles } from "./project.js";
+import { findPlugin } from "../plugins/index.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
 import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
 import { emitSchemas } from "./schemas.js";
+import { emitProjections } from "./projections.js";
+import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
 
@@ -34,19 +37,25 @@ export function emit(ir: ProjectIR): OutputFile[] {
   }
   if (hasEndpoints) {
     files.push(emitEntities(ir), emitContext(ir));
-    for (const route of ir.routes) if (route.kind === "endpoint") files.push(emitEndpoint(route.endpoint, ir));
+    for (const route of ir.routes) {
+      if (route.kind !== "endpoint") continue;
+      const h = route.endpoint.handler;
+      files.push(h.kind === "operation" ? emitOperationEndpoint(route.endpoint, h, ir) : emitEndpoint(route.endpoint, ir));
+    }
   }
   // Named schemas type endpoint bodies and responses; without endpoints nothing uses them.
   const schemas = hasEndpoints ? emitSchemas(ir) : undefined;
-  if (schemas) files.push(schemas);
+  if (schemas) files.push(schemas, ...emitProjections(ir));
   for (const junction of ir.junctions) files.push(emitJunction(junction, ir));
   const relations = emitRelations(ir);
   if (relations) files.push(relations);
   files.push(emitSchemaIndex(ir, relations !== undefined));
+  const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
+  for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitClient(ir));
-  files.push(emitApp(ir));
+  files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
   files.push(...emitNodeTarget(ir));
   files.push(...emitRuntimeLib(files));
-  files.push(...emitProjectFiles(ir));
+  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

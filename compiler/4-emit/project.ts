@@ -19,7 +19,7 @@ function versionOf(name: string): string {
 
 const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
 
-export function emitProjectFiles(ir: ProjectIR): OutputFile[] {
+export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}): OutputFile[] {
   const pkg = {
     name: ir.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app",
     version: ir.version,
@@ -32,7 +32,7 @@ export function emitProjectFiles(ir: ProjectIR): OutputFile[] {
       "db:generate": "drizzle-kit generate",
       typecheck: "tsc --noEmit",
     },
-    dependencies: pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]),
+    dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => a.localeCompare(b))),
     devDependencies: pick(["@types/node", "drizzle-kit", "typescript"]),
   };
   const tsconfig = {

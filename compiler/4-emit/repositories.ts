@@ -64,7 +64,7 @@ ${[...(live ? [`    ${live},`] : []), ...filters.map((f) => `    filters.${f.nam
   );
 }
 
-const byId = db.select(${sel}).from(${t}).where(and(eq(${t}.${pk.name}, sql.placeholder("id"))${live ? `, ${live}` : ""})).prepare(${ts(`${entity.table}_repository_find_by_id`)});`);
+const byId = db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${pk.name}, sql.placeholder("id")), ${live})` : `eq(${t}.${pk.name}, sql.placeholder("id"))`}).prepare(${ts(`${entity.table}_repository_find_by_id`)});`);
   if (!filters.every((f) => f.notNull)) imports.add("drizzle-orm", "isNull");
 
   const idT = idType(pk);
@@ -94,7 +94,7 @@ const byId = db.select(${sel}).from(${t}).where(and(eq(${t}.${pk.name}, sql.plac
   async update(id: ${idT}, data: Partial<New${entity.name}Row>): Promise<${entity.name} | null> {
     const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(${t}).set(changes).where(and(eq(${t}.${pk.name}, id)${live ? `, ${live}` : ""})).returning(${sel});
+    const [row] = await db.update(${t}).set(changes).where(${live ? `and(eq(${t}.${pk.name}, id), ${live})` : `eq(${t}.${pk.name}, id)`}).returning(${sel});
     return row ?? null;
   },`,
     `  /** ${soft ? `Soft-deletes (sets ${soft.name})` : "Deletes"}; false when no row has this ${pk.name}. */

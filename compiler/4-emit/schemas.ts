@@ -46,6 +46,7 @@ function tsField(f: SchemaFieldIR, imports: Imports, ir: ProjectIR): string {
     void repositoryName;
   }
   if (f.ref.array) type += "[]";
+  if (f.nullable) type += " | null";
   return `  ${key(f.name)}${f.required ? "" : "?"}: ${type};`;
 }
 

@@ -5,13 +5,15 @@
  * so drizzle-kit and drizzle-orm's migrator read them unchanged.
  *
  * Destructive changes (dropping a table or a column) are refused unless allowed. When they are
- * allowed, drops and additions are diffed in two steps so drizzle-kit never stops to ask
- * whether a dropped column was renamed.
+ * allowed, drops and additions are diffed in separate steps so drizzle-kit never stops to ask
+ * whether a dropped column was renamed (see destructiveSteps).
  */
+import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { generateDrizzleJson, generateMigration, type DrizzleSnapshotJSON } from "drizzle-kit/api";
+import { register } from "tsx/esm/api";
 
 interface Journal {
   version: string;
@@ -56,22 +58,70 @@ function drops(prev: DrizzleSnapshotJSON, cur: DrizzleSnapshotJSON): string[] {
   return out;
 }
 
-/** prev without the tables and columns that cur no longer has: the "drops only" midpoint. */
-function withoutDrops(prev: DrizzleSnapshotJSON, cur: DrizzleSnapshotJSON): DrizzleSnapshotJSON {
-  const mid = structuredClone(prev) as unknown as SnapshotTables;
-  const c = cur as unknown as SnapshotTables;
-  for (const key of Object.keys(mid.tables)) {
-    const now = c.tables[key];
-    if (!now) delete mid.tables[key];
-    else for (const column of Object.keys(mid.tables[key]!.columns)) if (!(column in now.columns)) delete mid.tables[key]!.columns[column];
+/** The parts of a table that are not columns: named, and dropped or created as a whole. */
+const TABLE_PARTS = ["indexes", "foreignKeys", "compositePrimaryKeys", "uniqueConstraints", "checkConstraints", "policies"] as const;
+
+type SnapshotTable = SnapshotTables["tables"][string] & Partial<Record<(typeof TABLE_PARTS)[number], Record<string, unknown>>>;
+
+/** JSON with sorted keys, so two snapshots of the same thing compare equal. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
   }
-  return mid as unknown as DrizzleSnapshotJSON;
+  return JSON.stringify(value);
+}
+
+/**
+ * The midpoints of a destructive change, each diffed against the next so that no step both
+ * drops and creates (drizzle-kit would stop to ask whether that is a rename):
+ *   1. prev without the indexes, foreign keys and constraints of kept tables that cur lacks or
+ *      defines differently: these are dropped first, while the columns they cover still exist
+ *      (dropping a column or a table removes them silently, and a later DROP would fail);
+ *   2. that without the tables and columns cur no longer has;
+ *   then cur adds, alters and recreates the rest.
+ */
+function destructiveSteps(prev: DrizzleSnapshotJSON, cur: DrizzleSnapshotJSON): [DrizzleSnapshotJSON, DrizzleSnapshotJSON] {
+  const c = cur as unknown as { tables: Record<string, SnapshotTable> };
+  const withoutParts = structuredClone(prev) as unknown as { tables: Record<string, SnapshotTable> };
+  for (const [key, table] of Object.entries(withoutParts.tables)) {
+    const now = c.tables[key];
+    if (!now) continue; // DROP TABLE … CASCADE takes its indexes and constraints with it
+    for (const part of TABLE_PARTS) {
+      const items = table[part];
+      if (!items) continue;
+      for (const name of Object.keys(items)) {
+        if (!now[part] || !(name in now[part]) || canonical(items[name]) !== canonical(now[part][name])) delete items[name];
+      }
+    }
+  }
+  const withoutDrops = structuredClone(withoutParts);
+  for (const key of Object.keys(withoutDrops.tables)) {
+    const now = c.tables[key];
+    if (!now) delete withoutDrops.tables[key];
+    else for (const column of Object.keys(withoutDrops.tables[key]!.columns)) if (!(column in now.columns)) delete withoutDrops.tables[key]!.columns[column];
+  }
+  return [withoutParts as unknown as DrizzleSnapshotJSON, withoutDrops as unknown as DrizzleSnapshotJSON];
+}
+
+/**
+ * Imports src/db/schema.ts and the table modules under it afresh. A plain import() would return
+ * the module cached by an earlier call in the same process (a recompiled schema would look
+ * unchanged); a tsx namespace of its own gives every call a new module graph.
+ */
+async function importFresh(path: string): Promise<Record<string, unknown>> {
+  const api = register({ namespace: randomUUID() });
+  try {
+    return (await api.import(pathToFileURL(path).href, import.meta.url)) as Record<string, unknown>;
+  } finally {
+    await api.unregister();
+  }
 }
 
 export async function generateProjectMigration(projectDir: string, options: { folder: string; allowDestructive: boolean; name?: string }): Promise<GenerateResult> {
   const schemaPath = join(projectDir, "src/db/schema.ts");
   if (!existsSync(schemaPath)) throw new Error(`${schemaPath} does not exist: run \`yamac compile\` first`);
-  const imports = (await import(pathToFileURL(schemaPath).href)) as Record<string, unknown>;
+  const imports = await importFresh(schemaPath);
   const out = join(projectDir, options.folder);
   const meta = join(out, "meta");
   const journalPath = join(meta, "_journal.json");
@@ -82,9 +132,17 @@ export async function generateProjectMigration(projectDir: string, options: { fo
 
   const destructive = drops(prev, cur);
   if (destructive.length && !options.allowDestructive) return { statements: [], destructive, refused: true };
-  const statements = destructive.length
-    ? [...(await generateMigration(prev, withoutDrops(prev, cur))), ...(await generateMigration(withoutDrops(prev, cur), cur))]
-    : await generateMigration(prev, cur);
+  let statements: string[];
+  if (destructive.length) {
+    const [withoutParts, withoutDrops] = destructiveSteps(prev, cur);
+    statements = [
+      ...(await generateMigration(prev, withoutParts)),
+      ...(await generateMigration(withoutParts, withoutDrops)),
+      ...(await generateMigration(withoutDrops, cur)),
+    ];
+  } else {
+    statements = await generateMigration(prev, cur);
+  }
   if (statements.length === 0) return { statements, destructive, refused: false };
 
   const idx = last ? last.idx + 1 : 0;
@@ -94,7 +152,10 @@ export async function generateProjectMigration(projectDir: string, options: { fo
   mkdirSync(meta, { recursive: true });
   writeFileSync(join(out, `${tag}.sql`), statements.join("\n--> statement-breakpoint\n") + "\n");
   writeFileSync(join(meta, `${prefix}_snapshot.json`), JSON.stringify(cur, null, 2) + "\n");
-  journal.entries.push({ idx, version: "7", when: Date.now(), tag, breakpoints: true });
+  // drizzle-orm's migrator applies the entries whose `when` is later than the last applied one's:
+  // two migrations generated within the same millisecond must still get increasing times.
+  const when = Math.max(Date.now(), (last?.when ?? 0) + 1);
+  journal.entries.push({ idx, version: "7", when, tag, breakpoints: true });
   writeFileSync(journalPath, JSON.stringify(journal, null, 2) + "\n");
   return { file: `${options.folder}/${tag}.sql`, statements, destructive, refused: false };
 }

@@ -152,3 +152,54 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
     expect(res.text).not.toMatch(/hunter2|secret|at .*\.ts/);
   });
 });
+
+describe("health plugin", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    dir = await prepareProject("endpoints");
+    db = await createDatabase("yamac_health");
+    server = await startServer(dir, { DATABASE_URL: db.url });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("serves liveness, readiness with a database check, and the configured aggregate path", async () => {
+    expect((await call(server!.base, "GET", "/health/live")).body).toEqual({ status: "ok" });
+    const ready = await call(server!.base, "GET", "/health/ready");
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ status: "ok", checks: { database: { status: "ok" } } });
+    const all = await call(server!.base, "GET", "/healthz");
+    expect(all.status).toBe(200);
+    expect(all.body).toMatchObject({ status: "ok", uptimeSeconds: expect.any(Number) });
+  });
+
+  it("reports 503 while the database is unreachable and 200 once it is back", async () => {
+    // Terminate the app's connections and block new ones to its database, then allow them again.
+    const name = new URL(db!.url).pathname.slice(1);
+    const admin = (await import("postgres")).default("postgres://postgres@127.0.0.1:5432/postgres", { max: 1, onnotice: () => {} });
+    try {
+      await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      await admin.unsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
+      const down = await call(server!.base, "GET", "/health/ready");
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ status: "unavailable", checks: { database: { status: "error" } } });
+      await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        status = (await call(server!.base, "GET", "/health/ready")).status;
+        if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe(200);
+    } finally {
+      await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
+      await admin.end({ timeout: 5 });
+    }
+  });
+});

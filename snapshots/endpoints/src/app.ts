@@ -2,14 +2,15 @@
 import { Hono } from "hono";
 import { acceptRoute } from "./endpoints/accept.js";
 import { boomRoute } from "./endpoints/boom.js";
-import { deleteApiV1ProductsByIdRoute } from "./endpoints/delete-api-v1-products-by-id.js";
-import { getApiV1ProductsByIdRoute } from "./endpoints/get-api-v1-products-by-id.js";
-import { getApiV1ProductsRoute } from "./endpoints/get-api-v1-products.js";
-import { patchApiV1ProductsByIdRoute } from "./endpoints/patch-api-v1-products-by-id.js";
-import { postApiV1ProductsRoute } from "./endpoints/post-api-v1-products.js";
+import { deleteProductsByIdRoute } from "./endpoints/delete-products-by-id.js";
+import { getProductsByIdRoute } from "./endpoints/get-products-by-id.js";
+import { getProductsRoute } from "./endpoints/get-products.js";
+import { patchProductsByIdRoute } from "./endpoints/patch-products-by-id.js";
+import { postProductsRoute } from "./endpoints/post-products.js";
 import { repriceRoute } from "./endpoints/reprice.js";
 import { searchProductsRoute } from "./endpoints/search-products.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { healthRoutes } from "./plugins/health.js";
 
 /** The endpoints API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -18,11 +19,13 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
-app.route("/", getApiV1ProductsRoute);
-app.route("/", getApiV1ProductsByIdRoute);
-app.route("/", postApiV1ProductsRoute);
-app.route("/", patchApiV1ProductsByIdRoute);
-app.route("/", deleteApiV1ProductsByIdRoute);
+app.route("/", healthRoutes);
+
+app.route("/", getProductsRoute);
+app.route("/", getProductsByIdRoute);
+app.route("/", postProductsRoute);
+app.route("/", patchProductsByIdRoute);
+app.route("/", deleteProductsByIdRoute);
 app.route("/", repriceRoute);
 app.route("/", searchProductsRoute);
 app.route("/", boomRoute);

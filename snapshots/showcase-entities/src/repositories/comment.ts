@@ -33,7 +33,7 @@ function where(filters: CommentFilters) {
   );
 }
 
-const byId = db.select().from(comments).where(and(eq(comments.id, sql.placeholder("id")))).prepare("comments_repository_find_by_id");
+const byId = db.select().from(comments).where(eq(comments.id, sql.placeholder("id"))).prepare("comments_repository_find_by_id");
 
 /** `ctx.entities.Comment` in handlers. */
 export const commentRepository = {
@@ -66,7 +66,7 @@ export const commentRepository = {
   async update(id: string, data: Partial<NewCommentRow>): Promise<Comment | null> {
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(comments).set(changes).where(and(eq(comments.id, id))).returning();
+    const [row] = await db.update(comments).set(changes).where(eq(comments.id, id)).returning();
     return row ?? null;
   },
 

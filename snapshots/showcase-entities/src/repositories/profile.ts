@@ -33,7 +33,7 @@ function where(filters: ProfileFilters) {
   );
 }
 
-const byId = db.select().from(profiles).where(and(eq(profiles.id, sql.placeholder("id")))).prepare("profiles_repository_find_by_id");
+const byId = db.select().from(profiles).where(eq(profiles.id, sql.placeholder("id"))).prepare("profiles_repository_find_by_id");
 
 /** `ctx.entities.Profile` in handlers. */
 export const profileRepository = {
@@ -66,7 +66,7 @@ export const profileRepository = {
   async update(id: string, data: Partial<NewProfileRow>): Promise<Profile | null> {
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(profiles).set(changes).where(and(eq(profiles.id, id))).returning();
+    const [row] = await db.update(profiles).set(changes).where(eq(profiles.id, id)).returning();
     return row ?? null;
   },
 

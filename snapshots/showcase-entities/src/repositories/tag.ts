@@ -31,7 +31,7 @@ function where(filters: TagFilters) {
   );
 }
 
-const byId = db.select().from(tags).where(and(eq(tags.id, sql.placeholder("id")))).prepare("tags_repository_find_by_id");
+const byId = db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_repository_find_by_id");
 
 /** `ctx.entities.Tag` in handlers. */
 export const tagRepository = {
@@ -64,7 +64,7 @@ export const tagRepository = {
   async update(id: string, data: Partial<NewTagRow>): Promise<Tag | null> {
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(tags).set(changes).where(and(eq(tags.id, id))).returning();
+    const [row] = await db.update(tags).set(changes).where(eq(tags.id, id)).returning();
     return row ?? null;
   },
 

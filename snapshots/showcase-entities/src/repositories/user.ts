@@ -37,7 +37,7 @@ function where(filters: UserFilters) {
   );
 }
 
-const byId = db.select().from(users).where(and(eq(users.id, sql.placeholder("id")))).prepare("users_repository_find_by_id");
+const byId = db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare("users_repository_find_by_id");
 
 /** `ctx.entities.User` in handlers. */
 export const userRepository = {
@@ -70,7 +70,7 @@ export const userRepository = {
   async update(id: string, data: Partial<NewUserRow>): Promise<User | null> {
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(users).set(changes).where(and(eq(users.id, id))).returning();
+    const [row] = await db.update(users).set(changes).where(eq(users.id, id)).returning();
     return row ?? null;
   },
 

@@ -31,7 +31,7 @@ function where(filters: TodoFilters) {
   );
 }
 
-const byId = db.select().from(todos).where(and(eq(todos.id, sql.placeholder("id")))).prepare("todos_repository_find_by_id");
+const byId = db.select().from(todos).where(eq(todos.id, sql.placeholder("id"))).prepare("todos_repository_find_by_id");
 
 /** `ctx.entities.Todo` in handlers. */
 export const todoRepository = {
@@ -64,7 +64,7 @@ export const todoRepository = {
   async update(id: string, data: Partial<NewTodoRow>): Promise<Todo | null> {
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
-    const [row] = await db.update(todos).set(changes).where(and(eq(todos.id, id))).returning();
+    const [row] = await db.update(todos).set(changes).where(eq(todos.id, id)).returning();
     return row ?? null;
   },
 

@@ -1,0 +1,94 @@
+/**
+ * `type: relation` → the related rows of one parent, by relation kind:
+ *   belongsTo / hasOne   one statement: the parent LEFT JOIN its related row (404 for either missing)
+ *   hasMany              the parent's existence, then the rows whose foreign key holds its id
+ *   manyToMany           the parent's existence, then the target rows joined through the junction
+ * Soft-deleted rows count as missing on both sides.
+ */
+import type { EntityIR, RelationHandlerIR } from "../../ir.js";
+import { junctionFile } from "../db-schema.js";
+import { key } from "../writer.js";
+import { entityOf, inputExpr, pkOf, selection, statementName, type RouteModule } from "./inputs.js";
+import { buildOrder, paging } from "./order.js";
+import { preparedStatement } from "./query.js";
+import { valuesObject } from "./where.js";
+
+/** `cond`, with the soft-delete test of `entity` (read through `table`) when it has one. */
+function live(m: RouteModule, entity: EntityIR, table: string, cond: string): string {
+  if (!entity.softDelete) return cond;
+  m.imports.add("drizzle-orm", "and", "isNull");
+  return `and(${cond}, isNull(${table}.${entity.softDelete.field}))`;
+}
+
+export function emitRelation(m: RouteModule, h: RelationHandlerIR, status: number): void {
+  const { imports } = m;
+  const parent = entityOf(m.ir, h.entity);
+  const rel = parent.relations.find((r) => r.name === h.relation)!;
+  const target = entityOf(m.ir, rel.target);
+  const p = parent.varName;
+  const ppk = pkOf(parent);
+  const tpk = pkOf(target);
+  const id = inputExpr(h.parentId);
+  const code = status === 200 ? "" : `, ${status} as 200`;
+  imports.add("../db/client.js", "db").add("drizzle-orm", "eq", "sql").add(`../db/tables/${parent.fileName}.js`, p).add(`../db/tables/${target.fileName}.js`, target.varName).add("../lib/errors.js", "NotFoundError");
+  const parentMissing = `throw new NotFoundError(\`${parent.name} \${${id}} not found\`);`;
+  const byParentId = live(m, parent, p, `eq(${p}.${ppk.name}, sql.placeholder("id"))`);
+
+  if (rel.kind === "belongsTo" || rel.kind === "hasOne") {
+    // A relation to the same entity reads the related row through an alias.
+    let t = target.varName;
+    if (target === parent) {
+      imports.add("drizzle-orm/pg-core", "alias");
+      t = "related";
+      m.top.push(`/** ${target.name} again, as the related row. */\nconst related = alias(${target.varName}, "related");`);
+    }
+    const visible = target.fields.filter((f) => !f.writeOnly && !f.sensitive && f.name !== target.softDelete?.field);
+    const join = rel.kind === "belongsTo" ? `eq(${t}.${tpk.name}, ${p}.${rel.foreignKey})` : `eq(${t}.${rel.foreignKey}, ${p}.${ppk.name})`;
+    m.top.push(`/** ${parent.name} by id, with its ${rel.name} (${rel.kind} ${target.name}); \`related\` is null when it has none. */
+const statement = db
+  .select({
+    found: ${p}.${ppk.name},
+    related: {
+${visible.map((f) => `      ${key(f.name)}: ${t}.${f.name},`).join("\n")}
+    },
+  })
+  .from(${p})
+  .leftJoin(${t}, ${live(m, target, t, join)})
+  .where(${byParentId})
+  .orderBy(${(imports.add("drizzle-orm", "asc"), `asc(${t}.${tpk.name})`)})
+  .limit(1)
+  .prepare(${statementName(m.ep)});`);
+    m.lines.push(
+      `  const [row] = await statement.execute({ id: ${id} });`,
+      `  if (!row) ${parentMissing}`,
+      `  if (!row.related) throw new NotFoundError(\`${parent.name} \${${id}} has no ${rel.name}\`);`,
+      `  return c.json(row.related${code});`,
+    );
+    return;
+  }
+
+  m.top.push(`/** Whether the parent ${parent.name} exists. */\nconst parent = db.select({ found: ${p}.${ppk.name} }).from(${p}).where(${byParentId}).prepare(${statementName(m.ep, "_parent")});`);
+  const order = buildOrder(m, target, h.orderBy);
+  const page = paging(m, h.pagination);
+  let chain: string[];
+  const t = target.varName;
+  if (rel.kind === "hasMany") {
+    const sel = selection(m, target);
+    chain = [`.select(${sel})`, `.from(${t})`, `.where(${live(m, target, t, `eq(${t}.${rel.foreignKey}, sql.placeholder("id"))`)})`];
+  } else {
+    const j = rel.junction!;
+    const side = j.from.entity === parent.name ? j.from : j.to;
+    const other = side === j.from ? j.to : j.from;
+    imports.add(`../db/tables/${junctionFile(j)}.js`, j.varName);
+    const sel = selection(m, target, "columns", true);
+    chain = [`.select(${sel})`, `.from(${t})`, `.innerJoin(${j.varName}, eq(${j.varName}.${other.field}, ${t}.${tpk.name}))`, `.where(${live(m, target, t, `eq(${j.varName}.${side.field}, sql.placeholder("id"))`)})`];
+  }
+  chain.push(`.orderBy(${order.args})`, ...page.chain);
+  const call = preparedStatement(m, "statement", chain, false, order.sortExpr, statementName(m.ep), `The ${target.name} rows of one ${parent.name} (${parent.name}.${rel.name}, ${rel.kind})`);
+  m.lines.push(
+    `  const [found] = await parent.execute({ id: ${id} });`,
+    `  if (!found) ${parentMissing}`,
+    `  const rows = await ${call}.execute(${valuesObject([["id", id], ...page.values])});`,
+    `  return c.json(${page.respond("rows")}${code});`,
+  );
+}

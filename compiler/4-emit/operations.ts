@@ -1,0 +1,240 @@
+/**
+ * Emits the module of an endpoint that exposes a dialect-B operation without a handler file
+ * (OperationHandlerIR): one Hono route whose query is written out in Drizzle. Lists and
+ * searches page with `limit`/`offset`; nested operations check their parent (404) and filter
+ * or set its foreign key; DTO outputs are read through src/projections/<dto>.ts.
+ */
+import type { EndpointIR, EntityIR, FieldIR, OperationHandlerIR, ProjectIR } from "../ir.js";
+import { validationHelpers, zodForParam } from "./column-types.js";
+import { endpointFile, endpointRouter } from "./endpoints.js";
+import type { OutputFile } from "./index.js";
+import { projectionFunctions, projectionModule } from "./projections.js";
+import { schemaConst } from "./schemas.js";
+import { hiddenFields, schemaNames } from "./validation.js";
+import { file, header, Imports, key, literal, ts } from "./writer.js";
+
+const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
+  list: "a page of", search: "a page of matching", get: "one", create: "creates a", update: "changes the given fields of a", delete: "deletes a",
+};
+
+/** Reads a path parameter, checked by its type (a malformed id is a 400 before any query). */
+function paramParser(p: FieldIR, imports: Imports): string {
+  const arg = `c.req.param(${ts(p.name)})`;
+  switch (p.type) {
+    case "uuid":
+      imports.add("../lib/params.js", "uuidParam");
+      return `uuidParam(${arg}, ${ts(p.name)})`;
+    case "integer":
+    case "smallint":
+      imports.add("../lib/params.js", "intParam");
+      return `intParam(${arg}, ${ts(p.name)})`;
+    case "bigint":
+      imports.add("../lib/params.js", "bigintParam");
+      return `bigintParam(${arg}, ${ts(p.name)})`;
+    default:
+      imports.add("../lib/params.js", "stringParam");
+      return `stringParam(${arg}, ${ts(p.name)}, ${p.maxLength ?? p.length ?? 255})`;
+  }
+}
+
+function policyText(ep: EndpointIR): string {
+  if (!ep.auth) return "";
+  const a = ep.auth;
+  const who = !a.required ? "no sign-in needed" : [a.roles.length ? `roles ${a.roles.join(", ")}` : "", a.permissions.length ? `permissions ${a.permissions.join(", ")}` : ""].filter(Boolean).join("; ") || "signed-in callers";
+  return `\n * Policy ${a.policy} (${who}): recorded, not enforced yet.`;
+}
+
+export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {
+  const entities = new Map(ir.entities.map((e) => [e.name, e]));
+  const entity = entities.get(h.entity)!;
+  const t = entity.varName;
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const imports = new Imports().add("hono", "Hono").type("../lib/http.js", "AppEnv").add("../db/client.js", "db").add(`../db/tables/${entity.fileName}.js`, t);
+  const blocks: string[] = [];
+  const lines: string[] = [];
+  const response = ep.response;
+  const dto = response?.kind === "schema" ? response.name : undefined;
+  if (response) imports.type(response.kind === "schema" ? "../schemas.js" : `../repositories/${entity.fileName}.js`, response.name);
+  const hidden = hiddenFields(entity);
+  const sel = hidden.length ? `{\n${entity.fields.filter((f) => !hidden.includes(f)).map((f) => `  ${key(f.name)}: ${t}.${f.name},`).join("\n")}\n}` : "";
+  if (sel) blocks.push(`/** Columns sent to clients: all but ${hidden.map((f) => f.name).join(", ")}. */\nconst columns = ${sel};`);
+  const columns = sel ? "columns" : "";
+  const notFound = (what: EntityIR, idExpr: string) => {
+    imports.add("../lib/errors.js", "NotFoundError");
+    return `throw new NotFoundError(\`${what.name} \${${idExpr}} not found\`);`;
+  };
+  /** `, 201` after the JSON of a create; nothing for 200. */
+  const status = (code: 200 | 201) => (code === 200 ? "" : `, ${code}`);
+
+  // Path parameters and query.
+  const idParam = ep.params.find((p) => p.name !== h.parent?.param);
+  for (const p of ep.params) lines.push(`  const ${p.name} = ${paramParser(p, imports)};`);
+  if (ep.query.length) {
+    imports.add("zod", "z").add("../lib/http.js", "validate");
+    const fields = ep.query.map((f) => {
+      const expr = zodForParam(f);
+      const helpers = validationHelpers(expr);
+      if (helpers.length) imports.add("../lib/validation.js", ...helpers);
+      return `  ${key(f.name)}: ${expr},`;
+    });
+    blocks.push(`/** Query parameters; unknown ones are rejected. */\nconst querySchema = z.strictObject({\n${fields.join("\n")}\n});`);
+    lines.push(`  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+  }
+
+  // Body (create, update).
+  if (h.action === "create" || h.action === "update") {
+    imports.add("../lib/http.js", "readJson", "validate");
+    let schema: string;
+    const body = ep.body;
+    if (!body || ("ref" in body && body.ref.kind === "entity")) {
+      schema = schemaNames(entity).create;
+      imports.add(`../validation/${entity.fileName}.js`, schema);
+      const derived = `${schema}${h.parent ? `.omit({ ${key(h.parent.foreignKey)}: true })` : ""}${h.action === "update" ? ".partial()" : ""}`;
+      if (derived !== schema) {
+        blocks.push(`/** Body: ${entity.name}'s writable fields${h.parent ? ` but ${h.parent.foreignKey} (from the path)` : ""}${h.action === "update" ? ", any subset" : ""}. */\nconst bodySchema = ${derived};`);
+        schema = "bodySchema";
+      }
+    } else {
+      schema = schemaConst("ref" in body ? body.ref.name : body.inline.name);
+      imports.add("../schemas.js", schema);
+    }
+    lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+  }
+
+  // The parent must exist before its children are listed or one is created.
+  const parent = h.parent ? entities.get(h.parent.entity)! : undefined;
+  if (parent && h.parent && (h.action === "list" || h.action === "search" || h.action === "create")) {
+    const ppk = parent.fields.find((f) => f.name === parent.primaryKey)!;
+    imports.add(`../db/tables/${parent.fileName}.js`, parent.varName).add("drizzle-orm", "eq");
+    const live = parent.softDelete ? `, isNull(${parent.varName}.${parent.softDelete.field})` : "";
+    if (live) imports.add("drizzle-orm", "and", "isNull");
+    const cond = live ? `and(eq(${parent.varName}.${ppk.name}, ${h.parent.param})${live})` : `eq(${parent.varName}.${ppk.name}, ${h.parent.param})`;
+    lines.push(`  const [parent] = await db.select({ ${key(ppk.name)}: ${parent.varName}.${ppk.name} }).from(${parent.varName}).where(${cond}).limit(1);`);
+    lines.push(`  if (!parent) ${notFound(parent, h.parent.param)}`);
+  }
+
+  // WHERE: the row, its parent, the operation's filter, the query's filters and search term.
+  const conditions: string[] = [];
+  if (entity.softDelete) {
+    imports.add("drizzle-orm", "isNull");
+    conditions.push(`isNull(${t}.${entity.softDelete.field})`);
+  }
+  if (idParam && (h.action === "get" || h.action === "update" || h.action === "delete")) {
+    imports.add("drizzle-orm", "eq");
+    conditions.push(`eq(${t}.${pk.name}, ${idParam.name})`);
+  }
+  if (h.parent && h.action !== "create") {
+    imports.add("drizzle-orm", "eq");
+    conditions.push(`eq(${t}.${h.parent.foreignKey}, ${h.parent.param})`);
+  }
+  for (const f of h.filter) {
+    if (f.value === null) {
+      imports.add("drizzle-orm", "isNull");
+      conditions.push(`isNull(${t}.${f.field})`);
+    } else {
+      imports.add("drizzle-orm", "eq");
+      conditions.push(`eq(${t}.${f.field}, ${literal(f.value)})`);
+    }
+  }
+  for (const name of h.queryFilters) {
+    const q = ep.query.find((x) => x.name === name)!;
+    imports.add("drizzle-orm", "eq");
+    const required = q.notNull || q.default !== undefined;
+    conditions.push(required ? `eq(${t}.${name}, query.${name})` : `query.${name} === undefined ? undefined : eq(${t}.${name}, query.${name})`);
+  }
+  if (h.search) {
+    const q = ep.query.find((x) => x.name === h.search!.param)!;
+    const required = q.notNull || q.default !== undefined;
+    const mode = entity.crud?.search?.mode ?? "contains";
+    imports.add("drizzle-orm", "ilike").add("../lib/search.js", "likePattern");
+    if (h.search.fields.length > 1) imports.add("drizzle-orm", "or");
+    const terms = h.search.fields.map((f) => `ilike(${t}.${f}, pattern)`);
+    const match = terms.length > 1 ? `or(${terms.join(", ")})` : terms[0]!;
+    lines.push(`  const pattern = ${required ? "" : `query.${h.search.param} === undefined ? undefined : `}likePattern(query.${h.search.param}, ${ts(mode)});`);
+    conditions.push(required ? match : `pattern === undefined ? undefined : ${match}`);
+  }
+  let where = "undefined";
+  if (conditions.length === 1) where = conditions[0]!;
+  else if (conditions.length > 1) {
+    imports.add("drizzle-orm", "and");
+    where = `and(\n    ${conditions.join(",\n    ")},\n  )`;
+  }
+  if (conditions.length && h.action !== "create") lines.push(`  const where = ${where};`);
+  const fns = dto ? projectionFunctions(dto) : undefined;
+  if (fns) imports.add(projectionModule(dto!), ...(h.action === "list" || h.action === "search" ? [fns.list] : [fns.get]));
+  const whereArg = conditions.length ? "where" : "undefined";
+  const idExpr = idParam?.name ?? "id";
+
+  switch (h.action) {
+    case "list":
+    case "search": {
+      const page = `{ limit: query.${h.paging!.limit}, offset: query.${h.paging!.offset} }`;
+      if (fns) lines.push(`  const rows: ${dto}[] = await ${fns.list}(${whereArg}, ${page});`);
+      else {
+        imports.add("drizzle-orm", "asc");
+        lines.push(`  const rows: ${entity.name}[] = await db\n    .select(${columns})\n    .from(${t})\n    .where(${whereArg})\n    .orderBy(asc(${t}.${pk.name}))\n    .limit(query.${h.paging!.limit})\n    .offset(query.${h.paging!.offset});`);
+      }
+      lines.push(`  return c.json(rows${status(200)});`);
+      break;
+    }
+    case "get": {
+      if (fns) lines.push(`  const row: ${dto} | null = await ${fns.get}(${whereArg});`);
+      else lines.push(`  const [row]: ${entity.name}[] = await db.select(${columns}).from(${t}).where(${whereArg}).limit(1);`);
+      lines.push(`  if (!row) ${notFound(entity, idExpr)}`);
+      lines.push(`  return c.json(row${status(200)});`);
+      break;
+    }
+    case "create": {
+      const values = h.parent ? `{ ...body, ${h.parent.foreignKey === h.parent.param ? h.parent.param : `${key(h.parent.foreignKey)}: ${h.parent.param}`} }` : "body";
+      if (fns) {
+        imports.add("drizzle-orm", "eq");
+        lines.push(`  const [created] = await db.insert(${t}).values(${values}).returning({ ${key(pk.name)}: ${t}.${pk.name} });`);
+        lines.push(`  const row: ${dto} | null = await ${fns.get}(eq(${t}.${pk.name}, created!.${pk.name}));`);
+        lines.push(`  if (!row) ${notFound(entity, `created!.${pk.name}`)}`);
+      } else {
+        lines.push(`  const [row]: ${entity.name}[] = await db.insert(${t}).values(${values}).returning(${columns});`);
+      }
+      lines.push(`  return c.json(row${status(201)});`);
+      break;
+    }
+    case "update": {
+      const bump = entity.fields.filter((f) => f.autoUpdate);
+      const returning = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
+      const readBack = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
+      if (bump.length) {
+        imports.add("drizzle-orm", "sql");
+        lines.push(`  const [changed] = await db\n    .update(${t})\n    .set({ ...body${bump.map((f) => `, ${key(f.name)}: sql\`now()\``).join("")} })\n    .where(${whereArg})\n    .returning(${returning});`);
+      } else {
+        // An empty body changes nothing: answer with the row as it is.
+        lines.push(`  const [changed] =\n    Object.keys(body).length === 0\n      ? await db.select(${readBack}).from(${t}).where(${whereArg}).limit(1)\n      : await db.update(${t}).set(body).where(${whereArg}).returning(${returning});`);
+      }
+      lines.push(`  if (!changed) ${notFound(entity, idExpr)}`);
+      if (fns) {
+        imports.add("drizzle-orm", "eq");
+        lines.push(`  const row: ${dto} | null = await ${fns.get}(eq(${t}.${pk.name}, changed.${pk.name}));`);
+        lines.push(`  if (!row) ${notFound(entity, idExpr)}`);
+        lines.push(`  return c.json(row${status(200)});`);
+      } else {
+        lines.push(`  const row: ${entity.name} = changed;`);
+        lines.push(`  return c.json(row${status(200)});`);
+      }
+      break;
+    }
+    case "delete": {
+      const soft = entity.softDelete;
+      if (soft) imports.add("drizzle-orm", "sql");
+      const stmt = soft ? `db.update(${t}).set({ ${key(soft.field)}: sql\`now()\` })` : `db.delete(${t})`;
+      lines.push(`  const [deleted] = await ${stmt}.where(${whereArg}).returning({ ${key(pk.name)}: ${t}.${pk.name} });`);
+      lines.push(`  if (!deleted) ${notFound(entity, idExpr)}`);
+      lines.push(`  return c.body(null, 204);`);
+      break;
+    }
+  }
+
+  const route = endpointRouter(ep);
+  const op = ep.operation;
+  const what = `${ACTION_TEXT[h.action]} ${entity.name}${h.action === "list" || h.action === "search" ? " rows" : ""}${dto ? ` as ${dto}` : ""}`;
+  const doc = `/**\n * ${ep.method} ${ep.path}: ${op ? `${op.name}${op.api !== "default" ? ` (API ${op.api})` : ""}` : ep.name}, ${what}${h.parent ? ` of one ${h.parent.entity}` : ""} (${ir.configFile}:${ep.loc.line}).${ep.description ? `\n * ${ep.description}` : ""}${policyText(ep)}\n */`;
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, async (c) => {\n${lines.join("\n")}\n});`);
+  return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
+}

@@ -1,0 +1,100 @@
+/**
+ * The plugin registry and the `plugins:` section. Three forms are accepted, as real configs
+ * use them:
+ *
+ *   plugins: ["@betagors/yama-health"]                       # list of names
+ *   plugins: [{"@betagors/yama-health": {path: /healthz}}]   # list of one-key maps
+ *   plugins: {"@betagors/yama-health": {path: /healthz}}     # map (options may sit under `config:`)
+ */
+import type { core } from "zod";
+import { closest, type DiagnosticBag } from "../diagnostics.js";
+import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import { healthPlugin } from "./health.js";
+import type { PluginUseIR, YamaPlugin } from "./types.js";
+
+export type { PluginUseIR, YamaPlugin } from "./types.js";
+
+/** Plugins compiled by this version. */
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>];
+
+/** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
+const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
+
+/** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
+const PLANNED = [
+  "@betagors/yama-logging", "@betagors/yama-metrics", "@betagors/yama-error-tracking", "@betagors/yama-tracing",
+  "@betagors/yama-security", "@betagors/yama-email-sendgrid", "@betagors/yama-email-resend", "@betagors/yama-email-ses",
+  "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-queue-bullmq", "@betagors/yama-auth-oauth",
+  "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-cache", "@betagors/yama-s3", "@betagors/yama-fs",
+  "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
+];
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+interface Entry {
+  name: string;
+  options: unknown;
+  path: ConfigPath;
+}
+
+function entries(raw: unknown): Entry[] {
+  const out: Entry[] = [];
+  const unwrap = (v: unknown) => (isRecord(v) && Object.keys(v).length === 1 && isRecord(v.config) ? v.config : v);
+  if (Array.isArray(raw)) {
+    raw.forEach((item, i) => {
+      if (typeof item === "string") out.push({ name: item, options: undefined, path: ["plugins", i] });
+      else if (isRecord(item)) for (const [name, options] of Object.entries(item)) out.push({ name, options: unwrap(options), path: ["plugins", i, name] });
+    });
+  } else if (isRecord(raw)) {
+    for (const [name, options] of Object.entries(raw)) out.push({ name, options: unwrap(options), path: ["plugins", name] });
+  }
+  return out;
+}
+
+export function findPlugin(name: string): YamaPlugin<never> | undefined {
+  return PLUGINS.find((p) => p.name === name || p.aliases.includes(name));
+}
+
+function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, plugin: string): void {
+  for (const issue of issues) {
+    const at = [...path, ...(issue.path as (string | number)[])];
+    if (issue.code === "unrecognized_keys") {
+      for (const k of issue.keys) diagnostics.error("unknown-key", `unknown option "${k}" for plugin ${plugin}`, parsed.locate([...at, k], "key"));
+    } else {
+      diagnostics.error("bad-plugin-option", `${plugin}: ${at.slice(path.length).join(".") || "options"}: ${issue.message}`, parsed.locate(at));
+    }
+  }
+}
+
+export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag): PluginUseIR[] {
+  const uses: PluginUseIR[] = [];
+  const seen = new Set<string>();
+  for (const entry of entries(config.plugins)) {
+    const loc = parsed.locate(entry.path, typeof entry.path.at(-1) === "string" ? "key" : "value");
+    if (BUILT_IN.includes(entry.name)) continue;
+    const plugin = findPlugin(entry.name);
+    if (!plugin) {
+      if (PLANNED.includes(entry.name)) {
+        diagnostics.warn("not-yet-compiled", `plugin ${entry.name} is not compiled by this version of yamac; it is ignored`, loc);
+        continue;
+      }
+      const names = [...PLUGINS.flatMap((p) => [p.name, ...p.aliases]), ...BUILT_IN, ...PLANNED];
+      const s = closest(entry.name, names);
+      diagnostics.error("unknown-plugin", `unknown plugin "${entry.name}"`, loc, s ? `did you mean "${s}"?` : `known plugins: ${PLUGINS.map((p) => p.name).join(", ")}`);
+      continue;
+    }
+    if (seen.has(plugin.name)) {
+      diagnostics.error("duplicate-plugin", `plugin ${plugin.name} is listed twice`, loc, "keep one entry");
+      continue;
+    }
+    seen.add(plugin.name);
+    const result = plugin.options.safeParse(entry.options ?? {});
+    if (!result.success) {
+      reportIssues(result.error.issues, entry.path, parsed, diagnostics, plugin.name);
+      continue;
+    }
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config });
+    uses.push({ name: plugin.name, options: result.data, loc });
+  }
+  return uses;
+}

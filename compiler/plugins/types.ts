@@ -1,0 +1,61 @@
+/**
+ * Plugins are compile-time modules. Each one owns a config section, validates it with its
+ * own zod schema (diagnostics carry line:col like the rest of the config), records what it
+ * needs in the IR, and contributes plain code to the emitted app: middleware wired into
+ * src/app.ts, modules under src/plugins/, runtime-lib pieces (copied when imported) and the
+ * npm packages the emitted package.json must list. An app that does not use a plugin
+ * contains none of its code and none of its dependencies.
+ *
+ * The interface is deliberately small so that a project can later register its own plugins.
+ */
+import type { ZodType } from "zod";
+import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
+import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import type { OutputFile } from "../4-emit/index.js";
+import type { ProjectIR } from "../ir.js";
+
+/** One plugin as the config enables it, with its validated options. */
+export interface PluginUseIR {
+  /** Canonical package-style name, e.g. `@betagors/yama-logging`. */
+  name: string;
+  /** The plugin's options after its schema parsed them (defaults applied). */
+  options: unknown;
+  loc: SourceLocation;
+}
+
+export interface PluginAnalyzeContext {
+  parsed: ParsedConfig;
+  diagnostics: DiagnosticBag;
+  /** Where the plugin's options are in the config, for diagnostics. */
+  path: ConfigPath;
+  /** The whole config as plain data, for plugins that also read a top-level section. */
+  config: Readonly<Record<string, unknown>>;
+}
+
+/** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
+export interface AppWiring {
+  /** Lower runs first. Conventions: 10 request id/logging, 20 security, 30 rate limit, 40 auth, 90 routes-level extras. */
+  order: number;
+  /** Named imports, by module specifier relative to src/app.ts. */
+  imports: Readonly<Record<string, readonly string[]>>;
+  statement: string;
+}
+
+export interface PluginContribution {
+  wiring?: AppWiring[];
+  files?: OutputFile[];
+  /** npm packages the emitted project needs, with versions. */
+  dependencies?: Readonly<Record<string, string>>;
+}
+
+export interface YamaPlugin<TOptions = unknown> {
+  name: string;
+  /** Other names configs use for it (`logging`, `@betagors/yama-logging`). */
+  aliases: readonly string[];
+  /** Validates the plugin's options; unknown keys should be rejected (strictObject). */
+  options: ZodType<TOptions>;
+  /** Extra checks once the options parsed (cross-references to entities, …). */
+  analyze?(options: TOptions, ctx: PluginAnalyzeContext): void;
+  /** What the plugin adds to the emitted app. */
+  emit(options: TOptions, ir: ProjectIR): PluginContribution;
+}
