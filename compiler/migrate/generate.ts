@@ -63,11 +63,16 @@ const TABLE_PARTS = ["indexes", "foreignKeys", "compositePrimaryKeys", "uniqueCo
 
 type SnapshotTable = SnapshotTables["tables"][string] & Partial<Record<(typeof TABLE_PARTS)[number], Record<string, unknown>>>;
 
-/** JSON with sorted keys, so two snapshots of the same thing compare equal. */
+/**
+ * JSON with sorted keys and without undefined properties, so a snapshot read from disk and one
+ * just generated (which has e.g. `where: undefined`) compare equal when they describe the same thing.
+ */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`).join(",")}}`;
+    const record = value as Record<string, unknown>;
+    const keys = Object.keys(record).filter((k) => record[k] !== undefined).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(record[k])}`).join(",")}}`;
   }
   return JSON.stringify(value);
 }
