@@ -77,18 +77,18 @@ function defaultHandler(ep: EndpointIR, entity: EntityIR, operation: string, imp
       const filters = ep.query.filter((q) => fields.has(q.name)).map((q) => `${q.name}: query.${q.name}`);
       for (const paging of ["limit", "offset"]) if (ep.query.some((q) => q.name === paging && !fields.has(paging))) filters.push(`${paging}: query.${paging}`);
       if (ep.query.some((q) => q.name === "orderBy" || q.name === "sort")) filters.push(`orderBy: query.${ep.query.some((q) => q.name === "sort") ? "sort" : "orderBy"}`);
-      return `  const rows = await ${repo}.findAll({ ${filters.join(", ")} });\n  return c.json(rows, ${status} as 200);`;
+      return `  const rows = await ${repo}.findAll({ ${filters.join(", ")} });\n  return c.json(rows, ${status});`;
     }
     case "get":
-      return `  const id = ${pkParser(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status} as 200);`;
+      return `  const id = ${pkParser(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
     case "create":
       imports.add(`../validation/${entity.fileName}.js`, names.create).add("../lib/http.js", "readJson", "validate");
-      return `  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.create(body);\n  return c.json(row, ${status} as 201);`;
+      return `  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.create(body);\n  return c.json(row, ${status});`;
     case "update":
       imports.add(`../validation/${entity.fileName}.js`, `${names.create}`).add("../lib/http.js", "readJson", "validate");
-      return `  const id = ${pkParser(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status} as 200);`;
+      return `  const id = ${pkParser(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
     default:
-      return `  const id = ${pkParser(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status} as 204);`;
+      return `  const id = ${pkParser(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status});`;
   }
 }
 

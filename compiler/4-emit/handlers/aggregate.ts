@@ -51,7 +51,7 @@ export function emitAggregate(m: RouteModule, h: AggregateHandlerIR, status: num
   const call = preparedStatement(m, "statement", chain, where.shape.length > 0, undefined, statementName(m.ep), `The aggregates of ${entity.name}`);
   const shape = shapeLine(where);
   if (shape) m.lines.push(shape);
-  const code = status === 200 ? "" : `, ${status} as 200`;
+  const code = status === 200 ? "" : `, ${status}`;
   if (h.groupBy.length) m.lines.push(`  const rows = await ${call}.execute(${valuesObject(where.values)});`, `  return c.json(rows${code});`);
   // Without GROUP BY an aggregate query returns exactly one row.
   else m.lines.push(`  const [result] = await ${call}.execute(${valuesObject(where.values)});`, `  return c.json(result${code});`);

@@ -34,7 +34,7 @@ export function emitQuery(m: RouteModule, h: QueryHandlerIR, status: number): vo
   const shape = shapeLine(where);
   if (shape) m.lines.push(shape);
   const values = valuesObject([...where.values, ...page.values]);
-  const code = status === 200 ? "" : `, ${status} as 200`;
+  const code = status === 200 ? "" : `, ${status}`;
   if (h.single) {
     m.imports.add("../lib/errors.js", "NotFoundError");
     m.lines.push(`  const [row] = await ${call}.execute(${values});`, `  if (!row) throw new NotFoundError(${JSON.stringify(`No ${entity.name} matches`)});`, `  return c.json(row${code});`);

@@ -29,7 +29,7 @@ export function emitRelation(m: RouteModule, h: RelationHandlerIR, status: numbe
   const ppk = pkOf(parent);
   const tpk = pkOf(target);
   const id = inputExpr(h.parentId);
-  const code = status === 200 ? "" : `, ${status} as 200`;
+  const code = status === 200 ? "" : `, ${status}`;
   imports.add("../db/client.js", "db").add("drizzle-orm", "eq", "sql").add(`../db/tables/${parent.fileName}.js`, p).add(`../db/tables/${target.fileName}.js`, target.varName).add("../lib/errors.js", "NotFoundError");
   const parentMissing = `throw new NotFoundError(\`${parent.name} \${${id}} not found\`);`;
   const byParentId = live(m, parent, p, `eq(${p}.${ppk.name}, sql.placeholder("id"))`);

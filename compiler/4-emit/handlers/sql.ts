@@ -18,7 +18,7 @@ export function emitSql(m: RouteModule, h: SqlHandlerIR, status: number): void {
   const statement = multiline ? `sql\`\n${template.replace(/^\n/, "").replace(/\n?$/, "\n")}\`` : `sql\`${template}\``;
   m.lines.push(`  // The statement of ${m.ir.configFile}:${h.loc.line}${h.inputs.length ? "; the request's values are bound as parameters, never spliced into it" : ""}.`);
   m.lines.push(`  const rows = rowsOf(await db.execute(${statement}));`);
-  const code = status === 200 ? "" : `, ${status} as 200`;
+  const code = status === 200 ? "" : `, ${status}`;
   if (h.single) {
     m.imports.add("../lib/errors.js", "NotFoundError");
     m.lines.push(`  const [row] = rows;`, `  if (!row) throw new NotFoundError("No row found");`, `  return c.json(row${code});`);

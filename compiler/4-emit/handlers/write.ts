@@ -41,7 +41,7 @@ export function emitWrite(m: RouteModule, h: WriteHandlerIR, status: number): vo
     imports.add("../lib/errors.js", "ValidationError").type("../lib/errors.js", "ErrorDetail");
     m.lines.push(`  const problems: ErrorDetail[] = [];`, ...ruleLines, `  if (problems.length > 0) throw new ValidationError("Invalid request body", problems);`);
   }
-  const code = status === 200 ? "" : `, ${status} as 200`;
+  const code = status === 200 ? "" : `, ${status}`;
   if (h.operation === "create") m.lines.push(`  const row = await ${repo}.create(input);`, `  return c.json(row${code});`);
   else {
     imports.add("../lib/errors.js", "NotFoundError");

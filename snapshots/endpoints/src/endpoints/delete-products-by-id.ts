@@ -11,5 +11,5 @@ export const deleteProductsByIdRoute = new Hono<AppEnv>();
 deleteProductsByIdRoute.delete("/api/v1/products/:id", async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   if (!(await productRepository.delete(id))) throw new NotFoundError(`Product ${id} not found`);
-  return c.body(null, 204 as 204);
+  return c.body(null, 204);
 });

@@ -12,5 +12,5 @@ getProductsByIdRoute.get("/api/v1/products/:id", async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const row = await productRepository.findById(id);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row, 200 as 200);
+  return c.json(row, 200);
 });

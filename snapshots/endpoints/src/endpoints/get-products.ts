@@ -17,5 +17,5 @@ export const getProductsRoute = new Hono<AppEnv>();
 getProductsRoute.get("/api/v1/products", async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows = await productRepository.findAll({ featured: query.featured, limit: query.limit, offset: query.offset });
-  return c.json(rows, 200 as 200);
+  return c.json(rows, 200);
 });

@@ -14,5 +14,5 @@ patchProductsByIdRoute.patch("/api/v1/products/:id", async (c) => {
   const body = validate(productCreateSchema.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const row = await productRepository.update(id, body);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row, 200 as 200);
+  return c.json(row, 200);
 });

@@ -10,5 +10,5 @@ export const postProductsRoute = new Hono<AppEnv>();
 postProductsRoute.post("/api/v1/products", async (c) => {
   const body = validate(productCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const row = await productRepository.create(body);
-  return c.json(row, 201 as 201);
+  return c.json(row, 201);
 });

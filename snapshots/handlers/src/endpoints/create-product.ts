@@ -17,5 +17,5 @@ createProductRoute.post("/products", async (c) => {
   if (input.sku !== undefined && input.sku !== null && !/^[A-Z0-9-]+$/.test(input.sku)) problems.push({ field: "sku", message: "must be upper-case letters, digits and dashes", rule: "pattern" });
   if (problems.length > 0) throw new ValidationError("Invalid request body", problems);
   const row = await productRepository.create(input);
-  return c.json(row, 201 as 200);
+  return c.json(row, 201);
 });
