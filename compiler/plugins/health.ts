@@ -54,7 +54,7 @@ healthRoutes.get(${ts(opts.path)}, async (c) => {
 });`;
     return {
       files: [{ path: "src/plugins/health.ts", content: header("plugin @betagors/yama-health", ir.configFile) + file(imports.toString(), body) }],
-      wiring: [{ order: 5, imports: { "./plugins/health.js": ["healthRoutes"] }, statement: "app.route(\"/\", healthRoutes);" }],
+      wiring: [{ order: 50, imports: { "./plugins/health.js": ["healthRoutes"] }, statement: "app.route(\"/\", healthRoutes);" }],
     };
   },
 };

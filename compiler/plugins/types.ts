@@ -34,7 +34,7 @@ export interface PluginAnalyzeContext {
 
 /** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
 export interface AppWiring {
-  /** Lower runs first. Conventions: 10 request id/logging, 20 security, 30 rate limit, 40 auth, 90 routes-level extras. */
+  /** Lower runs first. Conventions: 10 logging, 20 security, 30 rate limit, 40 auth (middleware), 50 and up: routes (health, docs). Routes see only the middleware registered before them. */
   order: number;
   /** Named imports, by module specifier relative to src/app.ts. */
   imports: Readonly<Record<string, readonly string[]>>;

@@ -203,3 +203,53 @@ describe("health plugin", () => {
     }
   });
 });
+
+describe("security plugin", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+
+  beforeAll(async () => {
+    dir = await prepareProject("endpoints");
+    db = await createDatabase("yamac_security");
+    server = await startServer(dir, { DATABASE_URL: db.url, CORS_ORIGINS: "https://app.example, https://admin.example" });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("sends secure headers on every response", async () => {
+    const res = await call(server!.base, "GET", "/health/live");
+    expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
+    expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("strict-transport-security")).toMatch(/max-age=/);
+  });
+
+  it("answers CORS preflights for allowed origins only (origins from the environment)", async () => {
+    const ok = await fetch(`${server!.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://admin.example", "access-control-request-method": "POST" } });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://admin.example");
+    expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
+    expect(ok.headers.get("access-control-max-age")).toBe("600");
+    const denied = await fetch(`${server!.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("rejects a cross-site form post (CSRF) and accepts one from an allowed origin", async () => {
+    const form = { "content-type": "application/x-www-form-urlencoded" };
+    const evil = await fetch(`${server!.base}/api/v1/accepted`, { method: "POST", headers: { ...form, origin: "https://evil.example" }, body: "note=x" });
+    expect(evil.status).toBe(403);
+    const json = await call(server!.base, "POST", "/api/v1/accepted", { note: "ok" }, { origin: "https://app.example" });
+    expect(json.status).toBe(202);
+  });
+
+  it("answers 413 in the error envelope for a body over the limit", async () => {
+    const res = await call(server!.base, "POST", "/api/v1/products", { name: "x".repeat(70 * 1024), price: 1 });
+    expect(res.status).toBe(413);
+    expect(res.body).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+});

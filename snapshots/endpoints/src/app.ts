@@ -11,6 +11,7 @@ import { repriceRoute } from "./endpoints/reprice.js";
 import { searchProductsRoute } from "./endpoints/search-products.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
+import { security } from "./plugins/security.js";
 
 /** The endpoints API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -19,6 +20,7 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
+app.use(...security);
 app.route("/", healthRoutes);
 
 app.route("/", getProductsRoute);
