@@ -80,7 +80,14 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col, length };
   };
-  for (const err of doc.errors) {
+  // One syntax error often makes the parser report dozens more after it: show the first few.
+  const MAX_SYNTAX_ERRORS = 5;
+  if (doc.errors.length > MAX_SYNTAX_ERRORS) {
+    const rest = doc.errors.length - MAX_SYNTAX_ERRORS;
+    const first = doc.errors[MAX_SYNTAX_ERRORS]!;
+    diagnostics.error("yaml-syntax", `${rest} more YAML syntax error${rest === 1 ? "" : "s"} follow${rest === 1 ? "s" : ""}, probably caused by the ones above`, at(first.pos[0]), "fix the first errors and compile again");
+  }
+  for (const err of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     const opener = openerOf(doc, err);
     if (opener !== undefined) {

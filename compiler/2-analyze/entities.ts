@@ -169,13 +169,17 @@ function resolveTypeName(
   loc: SourceLocation,
   ctx: FieldContext,
 ): { base: BaseType; enumValues?: string[]; alias?: string } | { reference: string } | undefined {
-  const base = baseTypeOf(typeName) ?? baseTypeOf(typeName.toLowerCase());
+  // Exact names first: an entity, enum or alias named `Date` or `Money` wins over the
+  // case-insensitive match of a base type (`date`, `money`).
+  const base = baseTypeOf(typeName);
   if (base) return { base };
   if (ctx.entityNames.has(typeName)) return { reference: typeName };
   const enumValues = ctx.enums.get(typeName);
   if (enumValues) return { base: "enum", enumValues };
   const alias = ctx.aliases.get(typeName);
   if (alias !== undefined) return { base: "string", alias };
+  const folded = baseTypeOf(typeName.toLowerCase());
+  if (folded) return { base: folded };
   if (ctx.otherSchemas.has(typeName)) {
     if (ctx.allowSchemaRefs) return { reference: typeName };
     ctx.diagnostics.error("not-an-entity", `${entityName}.${fieldName} refers to ${typeName}, which is a schema without a table`, loc, `give ${typeName} a \`database:\` (or move it under \`entities:\`), or store it as \`json\``);
@@ -544,6 +548,10 @@ function collectIndexes(entity: EntityIR, raw: RawEntity, path: ConfigPath, ctx:
   for (const { def, path: ipath } of declared) {
     const { fields, unique, name, method } = indexFields(def);
     const loc = ctx.parsed.locate(ipath);
+    if (typeof def === "object" && !Array.isArray(def) && def.where !== undefined) {
+      // A partial index compiled as a full one would change what a unique index rejects.
+      ctx.diagnostics.error("not-yet-compiled", "partial indexes (`where:` on an index) are not compiled by this version of yamac", ctx.parsed.locate([...ipath, "where"], "key"), "remove `where:` (the index then covers every row) or create the partial index in a hand-written migration");
+    }
     entity.indexes.push({ name: name ?? "", fields, unique, method, origin: "declared", loc });
   }
   for (const field of entity.fields) {

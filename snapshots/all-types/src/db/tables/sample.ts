@@ -31,7 +31,7 @@ export const samples = pgTable("samples", {
   someBinary: text("some_binary"),
   anEnum: text("an_enum", { enum: ["one", "two", "three"] }).default("one"),
   aNamedEnum: text("a_named_enum", { enum: ["low", "normal", "high"] }).default("normal"),
-  anAlias: numeric("an_alias", { precision: 19, scale: 4 }),
+  anAlias: numeric("an_alias", { precision: 19, scale: 4, mode: "number" }),
   tags: varchar("tags", { length: 255 }).array(),
   scores: integer("scores").array(),
   pattern: varchar("pattern", { length: 255 }).notNull(),
