@@ -1,5 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { compileText, folderHost } from "../index.js";
 import { describe, expect, it } from "vitest";
 import { expectedFiles, fixtureNames, materialize, ROOT, snapshotFiles } from "./snapshot-lib.js";
 
@@ -33,5 +35,16 @@ describe("fixtures", () => {
   it.each(names)("%s compiles without errors", (name) => {
     const log = expectedFiles(name).get("yamac.log")!;
     expect(log).not.toMatch(/: error:/);
+  });
+});
+
+describe("examples", () => {
+  it("examples/shop/src is what its yama.yaml compiles to (regenerate with `yamac compile examples/shop`)", () => {
+    const dir = join(ROOT, "examples/shop");
+    const result = compileText(readFileSync(join(dir, "yama.yaml"), "utf8"), "yama.yaml", folderHost(dir));
+    expect(result.ok).toBe(true);
+    for (const f of result.files!.filter((f) => f.path.startsWith("src/"))) {
+      expect(existsSync(join(dir, f.path)) ? readFileSync(join(dir, f.path), "utf8") : undefined, f.path).toBe(f.content);
+    }
   });
 });

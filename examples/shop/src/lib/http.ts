@@ -40,7 +40,7 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<Ap
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
     if (err instanceof HTTPException) {
       const status = err.status;
-      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 401 ? "AUTH_REQUIRED" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
+      const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 504 ? "TIMEOUT" : status === 401 ? "AUTH_REQUIRED" : status === 403 ? "AUTHZ_FORBIDDEN" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
       return errorResponse(c, status, code, err.message || "Request failed");
     }
     const mapped = fromDatabaseError(err);

@@ -69,3 +69,17 @@ export function parseSort(value: string | undefined, sortable: Readonly<Record<s
   order.push(asc(primaryKey));
   return order;
 }
+
+/** The envelope of keyset-paginated lists: `nextCursor` continues after the last row. */
+export interface CursorPage<T> {
+  data: T[];
+  pagination: { type: "cursor"; limit: number; hasNext: boolean; nextCursor: string | null };
+}
+
+/** Builds a cursor page from rows fetched with `LIMIT limit + 1`. */
+export function cursorPage<T>(rows: T[], limit: number, cursorOf: (row: T) => string): CursorPage<T> {
+  const hasNext = rows.length > limit;
+  if (hasNext) rows.length = limit;
+  const last = rows[rows.length - 1];
+  return { data: rows, pagination: { type: "cursor", limit, hasNext, nextCursor: hasNext && last !== undefined ? cursorOf(last) : null } };
+}
