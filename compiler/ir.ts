@@ -403,6 +403,8 @@ export interface EndpointIR {
   crudOverride?: { entity: string; operation: CrudRoutePlan["operation"] };
   /** Dialect B: the operation (`operations:`) this endpoint exposes, and the API (`apis.rest.<api>`) exposing it. */
   operation?: { name: string; api: string };
+  /** `rateLimit:` on the endpoint (compiled by the rate-limit plugin). */
+  rateLimit?: { max: number; windowMs: number; keyBy?: "ip" | "user" | "both" };
   /**
    * Who may call the endpoint, resolved from the API's policies (`defaultPolicy`, `- op: policy`).
    * Absent when no policy applies. Recorded for the auth module; not enforced yet.

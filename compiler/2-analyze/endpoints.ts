@@ -10,6 +10,7 @@ import { collectEntitySources, fieldFromObject, fieldFromShorthand, type FieldCo
 import { analyzeHandler, collectCrudOverrides, collectTemplates, reportUnusedTemplates, type HandlerScope } from "./handlers/index.js";
 import { configNode } from "./handlers/node.js";
 import { camelCase, kebabCase, pascalCase, pluralWords, wordsOf } from "./types.js";
+import { limitSpec, normalizeLimit } from "../plugins/rate-limit.js";
 
 /** Reads user files next to the config (handler files); absent for in-memory compiles. */
 export interface ProjectHost {
@@ -194,7 +195,13 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       const clash = routes.get(routeKey);
       if (clash) diagnostics.error("duplicate-route", `${ep.method} ${fullPath} is declared twice (first at line ${clash.line})`, loc, "remove one of them or change its path");
       routes.set(routeKey, loc);
-      for (const key of ["auth", "rateLimit", "cache", "middleware"] as const) {
+      let rateLimit: EndpointIR["rateLimit"];
+      if (ep.rateLimit !== undefined) {
+        const parsedLimit = limitSpec.safeParse(ep.rateLimit);
+        if (parsedLimit.success) rateLimit = normalizeLimit(parsedLimit.data);
+        else for (const issue of parsedLimit.error.issues) diagnostics.error("bad-rate-limit", `rateLimit of ${ep.method} ${ep.path}: ${issue.message}`, parsed.locate([...path, "rateLimit", ...(issue.path as (string | number)[])]), "write e.g. `rateLimit: {max: 10, window: 1m}`");
+      }
+      for (const key of ["auth", "cache", "middleware"] as const) {
         if (ep[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}\` on endpoints is not compiled by this version of yamac; it is ignored`, parsed.locate([...path, key], "key"));
       }
 
@@ -292,7 +299,7 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       if (body && "inline" in body) body.inline.name = `${pascalCase(name)}Body`;
       out.push({
         name, method: ep.method, path: fullPath, description: ep.description ?? ep.summary, params, query, body, response,
-        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, ...(override ? { crudOverride: override } : {}), loc,
+        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, ...(override ? { crudOverride: override } : {}), ...(rateLimit ? { rateLimit } : {}), loc,
       });
     }
   }

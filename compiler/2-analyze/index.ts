@@ -15,6 +15,7 @@ import { analyzeEntities, collectEntitySources, createFieldContext } from "./ent
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
 import { kebabCase, pluralWords } from "./types.js";
 import { analyzePlugins } from "../plugins/index.js";
+import { rateLimitPlugin } from "../plugins/rate-limit.js";
 
 /** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -245,6 +246,9 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   const schemas = analyzeSchemas(config, fieldContext);
   analyzeProjections(config, schemas, entities, parsed, diagnostics);
   const endpoints = analyzeEndpoints(config, fieldContext, entities, schemas, host);
+  // An endpoint's own `rateLimit:` enables rate limiting even without a top-level section.
+  const limited = endpoints.find((e) => e.rateLimit);
+  if (limited && !plugins.some((p) => p.name === rateLimitPlugin.name)) plugins.push({ name: rateLimitPlugin.name, options: {}, loc: limited.loc });
   endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
   if (diagnostics.hasErrors) return undefined;
 

@@ -18,3 +18,10 @@ export function envNumber(value: ConfigString | number, fallback: number): strin
   if (value.kind === "literal") return String(Number(value.value) || fallback);
   return `Number(${envExpression(value)} ?? ${fallback})`;
 }
+
+/** A config string as an expression of type `string` (an unset variable without a fallback reads as ""). */
+export function envText(value: ConfigString): string {
+  const expr = envExpression(value);
+  if (value.kind === "literal" || expr.startsWith("(") || expr.startsWith("[")) return expr;
+  return `(${expr} ?? "")`;
+}

@@ -10,13 +10,14 @@ import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { healthPlugin } from "./health.js";
+import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
 
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
@@ -56,13 +57,31 @@ export function findPlugin(name: string): YamaPlugin<never> | undefined {
   return PLUGINS.find((p) => p.name === name || p.aliases.includes(name));
 }
 
+/** Option names of the object an unrecognized_keys issue is about, for "did you mean". */
+function knownOptionKeys(issue: core.$ZodIssue, pluginName: string): string[] {
+  const plugin = findPlugin(pluginName);
+  let schema: unknown = plugin?.options;
+  for (const segment of issue.path) {
+    const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+    let next: unknown = shape?.[String(segment)];
+    // Unwrap optional/default/nullable wrappers.
+    for (let i = 0; i < 4 && next && !(next as { shape?: unknown }).shape; i++) next = (next as { def?: { innerType?: unknown } }).def?.innerType;
+    schema = next;
+  }
+  const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
 function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, plugin: string): void {
   for (const issue of issues) {
     const at = [...path, ...(issue.path as (string | number)[])];
     if (issue.code === "unrecognized_keys") {
-      for (const k of issue.keys) diagnostics.error("unknown-key", `unknown option "${k}" for plugin ${plugin}`, parsed.locate([...at, k], "key"));
+      for (const k of issue.keys) {
+        const s = closest(k, knownOptionKeys(issue, plugin));
+        diagnostics.error("unknown-key", `unknown option "${k}" in ${at.length ? at.join(".") : plugin}`, parsed.locate([...at, k], "key"), s ? `did you mean "${s}"?` : undefined);
+      }
     } else {
-      diagnostics.error("bad-plugin-option", `${plugin}: ${at.slice(path.length).join(".") || "options"}: ${issue.message}`, parsed.locate(at));
+      diagnostics.error("bad-plugin-option", `${at.join(".") || plugin}: ${issue.message}`, parsed.locate(at));
     }
   }
 }
@@ -96,6 +115,19 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
     }
     plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config });
     uses.push({ name: plugin.name, options: result.data, loc });
+  }
+  // Plugins enabled by a top-level section of their own.
+  for (const plugin of PLUGINS) {
+    const present = (plugin.sections ?? []).filter((s) => config[s] !== undefined && config[s] !== null);
+    if (present.length === 0 || seen.has(plugin.name)) continue;
+    seen.add(plugin.name);
+    const result = plugin.options.safeParse(Object.fromEntries(present.map((s) => [s, config[s]])));
+    if (!result.success) {
+      reportIssues(result.error.issues, [], parsed, diagnostics, plugin.name);
+      continue;
+    }
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config });
+    uses.push({ name: plugin.name, options: result.data, loc: parsed.locate([present[0]!], "key") });
   }
   return uses;
 }

@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
-import { envExpression } from "../4-emit/env.js";
+import { envText } from "../4-emit/env.js";
 import { file, header, Imports, ts } from "../4-emit/writer.js";
 import type { YamaPlugin } from "./types.js";
 
@@ -57,8 +57,7 @@ function originsExpression(value: string | string[]): string {
   if (Array.isArray(value)) return `[${value.map(ts).join(", ")}]`;
   const parsed = parseConfigString(value);
   if (parsed.kind === "literal") return `[${value.split(",").map((o) => ts(o.trim())).join(", ")}]`;
-  const expr = envExpression(parsed);
-  return `${expr.startsWith("(") ? expr : `(${expr} ?? "")`}.split(",").map((origin) => origin.trim()).filter((origin) => origin !== "")`;
+  return `${envText(parsed)}.split(",").map((origin) => origin.trim()).filter((origin) => origin !== "")`;
 }
 
 

@@ -52,6 +52,11 @@ export interface YamaPlugin<TOptions = unknown> {
   name: string;
   /** Other names configs use for it (`logging`, `@betagors/yama-logging`). */
   aliases: readonly string[];
+  /**
+   * Top-level config sections that enable the plugin without a `plugins:` entry (e.g. `rateLimit`).
+   * Its options are then `{<section>: <value>, …}` and diagnostics point into those sections.
+   */
+  sections?: readonly string[];
   /** Validates the plugin's options; unknown keys should be rejected (strictObject). */
   options: ZodType<TOptions>;
   /** Extra checks once the options parsed (cross-references to entities, …). */

@@ -3,7 +3,7 @@
  * written for the original runtime) runs over HTTP on PostgreSQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createDatabase, prepareProject, removeProject, type RunningServer, startServer } from "./harness.js";
+import { call, createDatabase, freshRedisUrl, prepareProject, removeProject, type RunningServer, startServer } from "./harness.js";
 
 describe("todo-api handlers over HTTP", () => {
   let dir = "";
@@ -86,7 +86,7 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
   beforeAll(async () => {
     dir = await prepareProject("endpoints");
     db = await createDatabase("yamac_endpoints");
-    server = await startServer(dir, { DATABASE_URL: db.url, NODE_ENV: "production" });
+    server = await startServer(dir, { DATABASE_URL: db.url, NODE_ENV: "production", REDIS_URL: await freshRedisUrl() });
   }, 120_000);
 
   afterAll(async () => {
@@ -161,7 +161,7 @@ describe("health plugin", () => {
   beforeAll(async () => {
     dir = await prepareProject("endpoints");
     db = await createDatabase("yamac_health");
-    server = await startServer(dir, { DATABASE_URL: db.url });
+    server = await startServer(dir, { DATABASE_URL: db.url, REDIS_URL: await freshRedisUrl() });
   }, 120_000);
 
   afterAll(async () => {
@@ -212,7 +212,7 @@ describe("security plugin", () => {
   beforeAll(async () => {
     dir = await prepareProject("endpoints");
     db = await createDatabase("yamac_security");
-    server = await startServer(dir, { DATABASE_URL: db.url, CORS_ORIGINS: "https://app.example, https://admin.example" });
+    server = await startServer(dir, { DATABASE_URL: db.url, CORS_ORIGINS: "https://app.example, https://admin.example", REDIS_URL: await freshRedisUrl() });
   }, 120_000);
 
   afterAll(async () => {
@@ -251,5 +251,46 @@ describe("security plugin", () => {
     const res = await call(server!.base, "POST", "/api/v1/products", { name: "x".repeat(70 * 1024), price: 1 });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
+  });
+});
+
+describe("rate limiting (Redis store)", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+  let redisUrl = "";
+
+  beforeAll(async () => {
+    dir = await prepareProject("endpoints");
+    db = await createDatabase("yamac_ratelimit");
+    redisUrl = await freshRedisUrl();
+    server = await startServer(dir, { DATABASE_URL: db.url, REDIS_URL: redisUrl });
+  }, 120_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("counts in Redis, sends X-RateLimit-* headers, and answers 429 with Retry-After past the route's limit", async () => {
+    const results = [];
+    for (let i = 0; i < 4; i++) results.push(await call(server!.base, "POST", "/api/v1/accepted", { note: `n${i}` }));
+    expect(results.map((r) => r.status)).toEqual([202, 202, 202, 429]);
+    expect(results[0]!.headers.get("x-ratelimit-limit")).toBe("3");
+    expect(results[2]!.headers.get("x-ratelimit-remaining")).toBe("0");
+    const limited = results[3]!;
+    expect(limited.body).toMatchObject({ error: { code: "RATE_LIMIT_EXCEEDED" } });
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+    // The app-wide limit applies to every route, with its own counter.
+    const other = await call(server!.base, "GET", "/health/live");
+    expect(other.headers.get("x-ratelimit-limit")).toBe("10000");
+    const { Redis } = await import("ioredis");
+    const redis = new Redis(redisUrl);
+    try {
+      expect((await redis.keys("ratelimit:accept:*")).length).toBe(1);
+    } finally {
+      await redis.quit();
+    }
   });
 });

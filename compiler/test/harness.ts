@@ -142,3 +142,15 @@ export async function call(base: string, method: string, path: string, json?: un
   }
   return { status: res.status, headers: res.headers, text, body };
 }
+
+/** A Redis logical database (1–15) emptied for this test run, so counters from earlier runs do not leak in. */
+export async function freshRedisUrl(): Promise<string> {
+  const { Redis } = await import("ioredis");
+  const index = 1 + Math.floor(Math.random() * 15);
+  const url = `redis://127.0.0.1:6379/${index}`;
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  await redis.flushdb();
+  await redis.quit();
+  return url;
+}

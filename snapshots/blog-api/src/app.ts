@@ -34,6 +34,7 @@ import { unpublishPostRoute } from "./endpoints/unpublish-post.js";
 import { updateAuthorRoute } from "./endpoints/update-author.js";
 import { updatePostRoute } from "./endpoints/update-post.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 
 /** The blog-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -41,6 +42,9 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
+
+app.use(globalLimit);
+for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 
 app.route("/", adminListAuthorsRoute);
 app.route("/", adminCreateAuthorRoute);

@@ -11,6 +11,7 @@ import { repriceRoute } from "./endpoints/reprice.js";
 import { searchProductsRoute } from "./endpoints/search-products.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
+import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
 /** The endpoints API. Targets (src/server.ts, …) serve this app; it never reads the config. */
@@ -21,6 +22,8 @@ app.onError(errorHandler());
 app.notFound(notFound);
 
 app.use(...security);
+app.use(globalLimit);
+for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 app.route("/", healthRoutes);
 
 app.route("/", getProductsRoute);

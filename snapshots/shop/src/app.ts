@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
+import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 import { categoryRoutes } from "./routes/category.js";
 import { productRoutes } from "./routes/product.js";
 import { reviewRoutes } from "./routes/review.js";
@@ -14,6 +15,8 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
+app.use(globalLimit);
+for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 app.route("/", healthRoutes);
 
 app.route("/categories", categoryRoutes);
