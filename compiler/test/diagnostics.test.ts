@@ -411,3 +411,25 @@ describe("compileText never throws", () => {
     }
   });
 });
+
+describe("the diagnostics catalog", () => {
+  it("docs/diagnostics.md lists every code the compiler reports", async () => {
+    const { readdirSync, readFileSync, statSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const root = new URL("../..", import.meta.url).pathname;
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const full = join(dir, name);
+        if (statSync(full).isDirectory()) {
+          if (name !== "test") walk(full);
+        } else if (name.endsWith(".ts")) files.push(full);
+      }
+    };
+    walk(join(root, "compiler"));
+    const codes = new Set<string>();
+    for (const f of files) for (const m of readFileSync(f, "utf8").matchAll(/\.(?:error|warn)\(\s*"([a-z-]+)"/g)) codes.add(m[1]!);
+    const catalog = readFileSync(join(root, "docs/diagnostics.md"), "utf8");
+    expect([...codes].filter((c) => !catalog.includes(`\`${c}\``))).toEqual([]);
+  });
+});
