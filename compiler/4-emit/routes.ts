@@ -7,7 +7,7 @@ import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
 import { emitIncludes } from "./includes.js";
-import { filterFields, hiddenFields, schemaNames } from "./validation.js";
+import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
@@ -222,30 +222,63 @@ ${fetch}
         break;
       }
       case "get": {
-        imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "entityTag", "tagMatches");
+        imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
+        top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
         handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.`)}
 ${routerName(entity)}.get(${ts(local)}, async (c) => {
   const id = ${paramParser(pk, imports)};
-  const query = validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
 ${shapeParse()}
   const [row] = await findById.execute({ id });
   if (!row) throw ${notFound()};
-${shapeApply("[row]")}  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });`);
         break;
       }
       case "create": {
         imports.add("../lib/http.js", "readJson", "validate").add(`../validation/${entity.fileName}.js`, names.create);
-        handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
+        const writable = writableFields(entity);
+        // Placeholders skip Drizzle's value encoders, so only plain scalar columns are bound that way
+        // (timestamps are bound as ISO text); json, arrays and binary keep the per-request builder.
+        const preparable = writable.every((f) => !f.array && !["json", "binary", "base64", "interval"].includes(f.type));
+        if (preparable) {
+          imports.add("../lib/prepared.js", "preparedPerShape").add("drizzle-orm", "sql");
+          const optional = writable.filter((f) => !(f.notNull && f.default === undefined && !f.generated));
+          const values = writable.map((f) => {
+            const i = optional.indexOf(f);
+            const v = `${key(f.name)}: sql.placeholder(${ts(f.name)})`;
+            return i < 0 ? `      ${v},` : `      ...(present[${i}] === "1" ? { ${v} } : {}),`;
+          });
+          top.push(`/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((${optional.length ? "present: string" : ""}) =>
+  db
+    .insert(${t})
+    .values({
+${values.join("\n")}
+    })
+    .returning(${sel})
+    .prepare(${ts(`${prefix}_insert`)}),
+);`);
+          const presentExpr = optional.length ? optional.map((f) => `(input.${f.name} === undefined ? "0" : "1")`).join(" +\n    ") : "";
+          const dates = writable.filter((f) => f.type === "timestamp" || f.type === "timestamplocal");
+          const args = dates.length ? `{ ...input${dates.map((f) => `, ${f.name}: input.${f.name}${f.notNull && f.default === undefined ? "" : "?"}.toISOString()`).join("")} }` : "input";
+          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
+${routerName(entity)}.post(${ts(local)}, async (c) => {
+  const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");${optional.length ? `\n  const present =\n    ${presentExpr};` : ""}
+  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
+  return c.json(row, 201);
+});`);
+        } else {
+          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
 ${routerName(entity)}.post(${ts(local)}, async (c) => {
   const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row] = await db.insert(${t}).values(input).returning(${sel});
   return c.json(row, 201);
 });`);
+        }
         if (entity.crud!.bulk) {
           imports.add(`../validation/${entity.fileName}.js`, names.bulk);
           handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`. */

@@ -1,8 +1,9 @@
 /**
  * `type: relation` → the related rows of one parent, by relation kind:
  *   belongsTo / hasOne   one statement: the parent LEFT JOIN its related row (404 for either missing)
- *   hasMany              the parent's existence, then the rows whose foreign key holds its id
- *   manyToMany           the parent's existence, then the target rows joined through the junction
+ *   hasMany              the rows whose foreign key holds the parent's id; the parent's existence
+ *                        is checked only when there are none (404)
+ *   manyToMany           the target rows joined through the junction; likewise
  * Soft-deleted rows count as missing on both sides.
  */
 import type { EntityIR, RelationHandlerIR } from "../../ir.js";
@@ -85,10 +86,13 @@ ${visible.map((f) => `      ${key(f.name)}: ${t}.${f.name},`).join("\n")}
   }
   chain.push(`.orderBy(${order.args})`, ...page.chain);
   const call = preparedStatement(m, "statement", chain, false, order.sortExpr, statementName(m.ep), `The ${target.name} rows of one ${parent.name} (${parent.name}.${rel.name}, ${rel.kind})`);
+  // Rows first: the parent's existence is only in question when there are none (one query, not two).
   m.lines.push(
-    `  const [found] = await parent.execute({ id: ${id} });`,
-    `  if (!found) ${parentMissing}`,
     `  const rows = await ${call}.execute(${valuesObject([["id", id], ...page.values])});`,
+    `  if (rows.length === 0) {`,
+    `    const [found] = await parent.execute({ id: ${id} });`,
+    `    if (!found) ${parentMissing}`,
+    `  }`,
     `  return c.json(${page.respond("rows")}${code});`,
   );
 }

@@ -26,9 +26,14 @@ export function pickFields<T extends Record<string, unknown>>(rows: readonly T[]
   });
 }
 
-/** A strong ETag of a JSON body: the same value always gives the same tag. */
+/** A strong ETag of a JSON body's text: the same body always gives the same tag. */
+export function textTag(json: string): string {
+  return `"${createHash("sha1").update(json).digest("base64url")}"`;
+}
+
+/** The ETag a value is sent with (the tag of its JSON text). */
 export function entityTag(value: unknown): string {
-  return `"${createHash("sha1").update(JSON.stringify(value)).digest("base64url")}"`;
+  return textTag(JSON.stringify(value));
 }
 
 /** True when an If-None-Match / If-Match header lists this tag (or `*`). */

@@ -13,7 +13,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { productCreateSchema, productGetQuerySchema, productListQuerySchema, productReplaceSchema, productUpdateSchema } from "../validation/product.js";
 
 /** Columns sent to clients: all but deletedAt. */
@@ -121,6 +121,26 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(products).where(listWhere(present)).prepare("products_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = productGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(products)
+    .values({
+      name: sql.placeholder("name"),
+      ...(present[0] === "1" ? { description: sql.placeholder("description") } : {}),
+      price: sql.placeholder("price"),
+      ...(present[1] === "1" ? { stock: sql.placeholder("stock") } : {}),
+      ...(present[2] === "1" ? { featured: sql.placeholder("featured") } : {}),
+      ...(present[3] === "1" ? { status: sql.placeholder("status") } : {}),
+      ...(present[4] === "1" ? { categoryId: sql.placeholder("categoryId") } : {}),
+    })
+    .returning(columns)
+    .prepare("products_insert"),
+);
+
 /** Product CRUD, mounted at /products. */
 export const productRoutes = new Hono<AppEnv>();
 
@@ -151,23 +171,28 @@ productRoutes.get("/", async (c) => {
 /** GET /products/:id: one Product, or 404; an ETag, and 304 for a matching If-None-Match. */
 productRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(productGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(productGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Product ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /products: creates a Product; 201 with the new row. */
 productRoutes.post("/", async (c) => {
   const input = validate(productCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(products).values(input).returning(columns);
+  const present =
+    (input.description === undefined ? "0" : "1") +
+    (input.stock === undefined ? "0" : "1") +
+    (input.featured === undefined ? "0" : "1") +
+    (input.status === undefined ? "0" : "1") +
+    (input.categoryId === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 

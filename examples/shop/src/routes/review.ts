@@ -9,7 +9,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
 
 /** Relations `?include=` can load. */
@@ -74,6 +74,23 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(reviews).where(listWhere(present)).prepare("reviews_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = reviewGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(reviews)
+    .values({
+      productId: sql.placeholder("productId"),
+      rating: sql.placeholder("rating"),
+      ...(present[0] === "1" ? { body: sql.placeholder("body") } : {}),
+      authorEmail: sql.placeholder("authorEmail"),
+    })
+    .returning()
+    .prepare("reviews_insert"),
+);
+
 /** Review CRUD, mounted at /reviews. */
 export const reviewRoutes = new Hono<AppEnv>();
 
@@ -99,23 +116,24 @@ reviewRoutes.get("/", async (c) => {
 /** GET /reviews/:id: one Review, or 404; an ETag, and 304 for a matching If-None-Match. */
 reviewRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(reviewGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(reviewGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Review ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /reviews: creates a Review; 201 with the new row. */
 reviewRoutes.post("/", async (c) => {
   const input = validate(reviewCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(reviews).values(input).returning();
+  const present =
+    (input.body === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 

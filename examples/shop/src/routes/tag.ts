@@ -10,7 +10,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { tagCreateSchema, tagGetQuerySchema, tagListQuerySchema, tagReplaceSchema, tagUpdateSchema } from "../validation/tag.js";
 
 /** Relations `?include=` can load. */
@@ -72,6 +72,20 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(tags).where(listWhere(present)).prepare("tags_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = tagGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape(() =>
+  db
+    .insert(tags)
+    .values({
+      name: sql.placeholder("name"),
+    })
+    .returning()
+    .prepare("tags_insert"),
+);
+
 /** Tag CRUD, mounted at /tags. */
 export const tagRoutes = new Hono<AppEnv>();
 
@@ -93,23 +107,22 @@ tagRoutes.get("/", async (c) => {
 /** GET /tags/:id: one Tag, or 404; an ETag, and 304 for a matching If-None-Match. */
 tagRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(tagGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(tagGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Tag ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /tags: creates a Tag; 201 with the new row. */
 tagRoutes.post("/", async (c) => {
   const input = validate(tagCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(tags).values(input).returning();
+  const [row] = await insertStatement().execute(input);
   return c.json(row, 201);
 });
 

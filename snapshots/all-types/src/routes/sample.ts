@@ -8,7 +8,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { sampleCreateSchema, sampleGetQuerySchema, sampleListQuerySchema, sampleReplaceSchema, sampleUpdateSchema } from "../validation/sample.js";
 
 /** Columns sent to clients: all but secret. */
@@ -143,6 +143,9 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(samples).where(listWhere(present)).prepare("samples_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = sampleGetQuerySchema.parse({});
+
 /** Sample CRUD, mounted at /samples. */
 export const sampleRoutes = new Hono<AppEnv>();
 
@@ -192,16 +195,15 @@ sampleRoutes.get("/", async (c) => {
 /** GET /samples/:id: one Sample, or 404; an ETag, and 304 for a matching If-None-Match. */
 sampleRoutes.get("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
-  const query = validate(sampleGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(sampleGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /samples: creates a Sample; 201 with the new row. */

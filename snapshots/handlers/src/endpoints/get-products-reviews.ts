@@ -38,8 +38,10 @@ export const getProductsReviewsRoute = new Hono<AppEnv>();
 getProductsReviewsRoute.get("/products/:id/reviews", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
-  const [found] = await parent.execute({ id: params.id });
-  if (!found) throw new NotFoundError(`Product ${params.id} not found`);
   const rows = await statement.execute({ id: params.id, limit: query.limit + 1, offset: query.offset });
+  if (rows.length === 0) {
+    const [found] = await parent.execute({ id: params.id });
+    if (!found) throw new NotFoundError(`Product ${params.id} not found`);
+  }
   return c.json(offsetPage(rows, query.limit, query.offset));
 });

@@ -40,8 +40,10 @@ export const getProductsTagsRoute = new Hono<AppEnv>();
 getProductsTagsRoute.get("/products/:id/tags", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
-  const [found] = await parent.execute({ id: params.id });
-  if (!found) throw new NotFoundError(`Product ${params.id} not found`);
   const rows = await statement.execute({ id: params.id });
+  if (rows.length === 0) {
+    const [found] = await parent.execute({ id: params.id });
+    if (!found) throw new NotFoundError(`Product ${params.id} not found`);
+  }
   return c.json(rows);
 });

@@ -69,8 +69,10 @@ export const getTagsProductsRoute = new Hono<AppEnv>();
 getTagsProductsRoute.get("/tags/:id/products", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
-  const [found] = await parent.execute({ id: params.id });
-  if (!found) throw new NotFoundError(`Tag ${params.id} not found`);
   const rows = await statement(query.sort).execute({ id: params.id });
+  if (rows.length === 0) {
+    const [found] = await parent.execute({ id: params.id });
+    if (!found) throw new NotFoundError(`Tag ${params.id} not found`);
+  }
   return c.json(rows);
 });

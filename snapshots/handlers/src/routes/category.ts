@@ -9,7 +9,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { categoryCreateSchema, categoryGetQuerySchema, categoryListQuerySchema, categoryReplaceSchema, categoryUpdateSchema } from "../validation/category.js";
 
 /** Relations `?include=` can load. */
@@ -75,6 +75,21 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(categories).where(listWhere(present)).prepare("categories_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = categoryGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(categories)
+    .values({
+      name: sql.placeholder("name"),
+      ...(present[0] === "1" ? { parentId: sql.placeholder("parentId") } : {}),
+    })
+    .returning()
+    .prepare("categories_insert"),
+);
+
 /** Category CRUD, mounted at /categories. */
 export const categoryRoutes = new Hono<AppEnv>();
 
@@ -97,23 +112,24 @@ categoryRoutes.get("/", async (c) => {
 /** GET /categories/:id: one Category, or 404; an ETag, and 304 for a matching If-None-Match. */
 categoryRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(categoryGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(categoryGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Category ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /categories: creates a Category; 201 with the new row. */
 categoryRoutes.post("/", async (c) => {
   const input = validate(categoryCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(categories).values(input).returning();
+  const present =
+    (input.parentId === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 

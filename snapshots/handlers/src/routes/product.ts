@@ -12,7 +12,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { productGetQuerySchema, productListQuerySchema, productReplaceSchema } from "../validation/product.js";
 
 /** Columns sent to clients: all but cost, deletedAt. */
@@ -122,6 +122,9 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(products).where(listWhere(present)).prepare("products_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = productGetQuerySchema.parse({});
+
 /** Product CRUD, mounted at /products. */
 export const productRoutes = new Hono<AppEnv>();
 
@@ -152,17 +155,16 @@ productRoutes.get("/", async (c) => {
 /** GET /products/:id: one Product, or 404; an ETag, and 304 for a matching If-None-Match. */
 productRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(productGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(productGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Product ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** PUT /products/:id: replaces a Product; omitted fields return to their defaults. */

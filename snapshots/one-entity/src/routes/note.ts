@@ -8,7 +8,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { noteCreateSchema, noteGetQuerySchema, noteListQuerySchema, noteReplaceSchema, noteUpdateSchema } from "../validation/note.js";
 
 /** Properties `?fields=` may select. */
@@ -55,6 +55,22 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(notes).where(listWhere(present)).prepare("notes_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = noteGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(notes)
+    .values({
+      title: sql.placeholder("title"),
+      ...(present[0] === "1" ? { body: sql.placeholder("body") } : {}),
+      ...(present[1] === "1" ? { pinned: sql.placeholder("pinned") } : {}),
+    })
+    .returning()
+    .prepare("notes_insert"),
+);
+
 /** Note CRUD, mounted at /notes. */
 export const noteRoutes = new Hono<AppEnv>();
 
@@ -79,22 +95,24 @@ noteRoutes.get("/", async (c) => {
 /** GET /notes/:id: one Note, or 404; an ETag, and 304 for a matching If-None-Match. */
 noteRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(noteGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(noteGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Note ${id} not found`);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /notes: creates a Note; 201 with the new row. */
 noteRoutes.post("/", async (c) => {
   const input = validate(noteCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(notes).values(input).returning();
+  const present =
+    (input.body === undefined ? "0" : "1") +
+    (input.pinned === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 

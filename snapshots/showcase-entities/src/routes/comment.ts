@@ -10,7 +10,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
 /** Relations `?include=` can load. */
@@ -78,6 +78,22 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(comments).where(listWhere(present)).prepare("comments_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = commentGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape(() =>
+  db
+    .insert(comments)
+    .values({
+      content: sql.placeholder("content"),
+      postId: sql.placeholder("postId"),
+      userId: sql.placeholder("userId"),
+    })
+    .returning()
+    .prepare("comments_insert"),
+);
+
 /** Comment CRUD, mounted at /comments. */
 export const commentRoutes = new Hono<AppEnv>();
 
@@ -101,23 +117,22 @@ commentRoutes.get("/", async (c) => {
 /** GET /comments/:id: one Comment, or 404; an ETag, and 304 for a matching If-None-Match. */
 commentRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(commentGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(commentGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /comments: creates a Comment; 201 with the new row. */
 commentRoutes.post("/", async (c) => {
   const input = validate(commentCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(comments).values(input).returning();
+  const [row] = await insertStatement().execute(input);
   return c.json(row, 201);
 });
 

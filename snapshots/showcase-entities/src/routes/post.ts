@@ -12,7 +12,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
 /** Columns sent to clients: all but deletedAt. */
@@ -107,6 +107,24 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(posts).where(listWhere(present)).prepare("posts_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = postGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(posts)
+    .values({
+      title: sql.placeholder("title"),
+      content: sql.placeholder("content"),
+      ...(present[0] === "1" ? { published: sql.placeholder("published") } : {}),
+      ...(present[1] === "1" ? { publishedAt: sql.placeholder("publishedAt") } : {}),
+      authorId: sql.placeholder("authorId"),
+    })
+    .returning(columns)
+    .prepare("posts_insert"),
+);
+
 /** Post CRUD, mounted at /posts. */
 export const postRoutes = new Hono<AppEnv>();
 
@@ -132,23 +150,25 @@ postRoutes.get("/", async (c) => {
 /** GET /posts/:id: one Post, or 404; an ETag, and 304 for a matching If-None-Match. */
 postRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(postGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(postGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`Post ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /posts: creates a Post; 201 with the new row. */
 postRoutes.post("/", async (c) => {
   const input = validate(postCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(posts).values(input).returning(columns);
+  const present =
+    (input.published === undefined ? "0" : "1") +
+    (input.publishedAt === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute({ ...input, publishedAt: input.publishedAt?.toISOString() });
   return c.json(row, 201);
 });
 

@@ -11,7 +11,7 @@ import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { userCreateSchema, userGetQuerySchema, userListQuerySchema, userReplaceSchema, userUpdateSchema } from "../validation/user.js";
 
 /** Relations `?include=` can load. */
@@ -90,6 +90,23 @@ const countStatement = preparedPerShape((present: string) =>
   db.select({ total: count() }).from(users).where(listWhere(present)).prepare("users_count"),
 );
 
+/** The parsed query of a GET /:id without a query string, built once. */
+const noGetQuery = userGetQuerySchema.parse({});
+
+/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+const insertStatement = preparedPerShape((present: string) =>
+  db
+    .insert(users)
+    .values({
+      email: sql.placeholder("email"),
+      name: sql.placeholder("name"),
+      ...(present[0] === "1" ? { avatarUrl: sql.placeholder("avatarUrl") } : {}),
+      ...(present[1] === "1" ? { role: sql.placeholder("role") } : {}),
+    })
+    .returning()
+    .prepare("users_insert"),
+);
+
 /** User CRUD, mounted at /users. */
 export const userRoutes = new Hono<AppEnv>();
 
@@ -115,23 +132,25 @@ userRoutes.get("/", async (c) => {
 /** GET /users/:id: one User, or 404; an ETag, and 304 for a matching If-None-Match. */
 userRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = validate(userGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(userGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });
   if (!row) throw new NotFoundError(`User ${id} not found`);
   await loadIncludes([row], include);
-  const body = fields === undefined ? row : pickFields([row], fields)[0];
-  const tag = entityTag(body);
-  c.header("ETag", tag);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304);
-  return c.json(body);
+  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
+  const tag = textTag(json);
+  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
+  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
 });
 
 /** POST /users: creates a User; 201 with the new row. */
 userRoutes.post("/", async (c) => {
   const input = validate(userCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(users).values(input).returning();
+  const present =
+    (input.avatarUrl === undefined ? "0" : "1") +
+    (input.role === undefined ? "0" : "1");
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 

@@ -1,0 +1,194 @@
+/**
+ * `npm run bench`: the app compiled from bench/fixture against the hand-written reference in
+ * bench/reference, side by side on the same PostgreSQL database and data. Load comes from wrk
+ * (Debian package `wrk`) pinned to CPU 1, the servers to CPU 0; the two apps are measured
+ * alternately (A B A B …) and reported as ratios. Results go to bench/RESULTS.md.
+ *
+ * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50),
+ * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/yamac_bench).
+ */
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import postgres from "postgres";
+import { compileProject } from "../compiler/index.js";
+import { generateProjectMigration } from "../compiler/migrate/generate.js";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const APP = join(ROOT, ".yama", "bench", "app");
+const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/yamac_bench";
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PRODUCTS = 10_000;
+const REVIEWS = 50_000;
+
+function sh(cmd: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): string {
+  return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+}
+
+async function prepare(): Promise<string[]> {
+  rmSync(APP, { recursive: true, force: true });
+  mkdirSync(APP, { recursive: true });
+  cpSync(join(ROOT, "bench/fixture/yama.yaml"), join(APP, "yama.yaml"));
+  const compiled = compileProject(APP);
+  if (!compiled.ok) throw new Error(`bench fixture does not compile: ${JSON.stringify(compiled.diagnostics)}`);
+  await generateProjectMigration(APP, { folder: "drizzle", allowDestructive: false });
+
+  const name = new URL(DB_URL).pathname.slice(1);
+  const admin = postgres(DB_URL.replace(`/${name}`, "/postgres"), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  // The emitted runner applies the emitted migrations: both apps see the same schema and indexes.
+  sh(process.execPath, ["--import", "tsx", "src/migrate.ts"], { DATABASE_URL: DB_URL }, APP);
+  const sql = postgres(DB_URL, { max: 1, onnotice: () => {} });
+  await sql`insert into products (name, description, price, featured, created_at)
+    select 'Product ' || g || case when g % 7 = 0 then ' anvil' else '' end, 'A fine product number ' || g, (g % 1000) + 0.99, g % 5 = 0, now() - (g || ' minutes')::interval
+    from generate_series(1, ${PRODUCTS}) g`;
+  await sql`insert into reviews (product_id, rating, body, created_at)
+    select p.id, 1 + (r % 5), 'Review ' || r, now() - (r || ' seconds')::interval
+    from (select id, row_number() over (order by id) as n from products) p
+    join generate_series(1, ${REVIEWS}) r on (r % ${PRODUCTS}) + 1 = p.n`;
+  await sql`analyze`;
+  const ids = (await sql<{ id: string }[]>`select id from products order by random() limit 500`).map((r) => r.id);
+  await sql.end();
+  return ids;
+}
+
+interface Server {
+  name: string;
+  child: ChildProcess;
+  port: number;
+}
+
+async function start(name: string, args: string[], cwd: string, port: number): Promise<Server> {
+  const child = spawn("taskset", ["-c", "0", process.execPath, "--import", "tsx", ...args], {
+    cwd,
+    env: { ...process.env, DATABASE_URL: DB_URL, DATABASE_POOL_MAX: "10", PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 60_000);
+    child.stdout!.on("data", (d: Buffer) => {
+      if (d.toString().includes("listening")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+  return { name, child, port };
+}
+
+function peakRssMb(pid: number): number {
+  // taskset execs node in place, so the pid is node's.
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+interface Route {
+  name: string;
+  method: "GET" | "POST";
+  /** Lua for wrk: picks a path per request. */
+  script: string;
+}
+
+function routes(ids: string[]): Route[] {
+  const list = `ids = {${ids.map((i) => `"${i}"`).join(",")}}\n`;
+  const pick = (suffix: string) => `${list}request = function() return wrk.format("GET", "/products/" .. ids[math.random(#ids)] .. "${suffix}") end\n`;
+  return [
+    { name: "GET by id", method: "GET", script: pick("") },
+    { name: "list + search + filter + sort", method: "GET", script: `request = function() return wrk.format("GET", "/products?search=anvil&featured=true&sort=-price&limit=20") end\n` },
+    { name: "relation (reviews of a product)", method: "GET", script: pick("/reviews") },
+    { name: "aggregate (count/avg/sum)", method: "GET", script: pick("/stats") },
+    {
+      name: "POST create (validated)",
+      method: "POST",
+      script: `counter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format("POST", "/products", {["content-type"] = "application/json"}, '{"name":"Bench ' .. counter .. '","price":12.5,"featured":true}')\nend\n`,
+    },
+  ];
+}
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+function ms(text: string): number {
+  const m = /([\d.]+)(us|ms|s)/.exec(text);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
+}
+
+function wrk(port: number, route: Route, seconds: number): Sample {
+  const script = join(ROOT, ".yama", "bench", "route.lua");
+  writeFileSync(script, route.script);
+  const out = sh("taskset", ["-c", "1", "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${port}`]);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
+  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
+  return { rps, p50, p99, errors };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (x: number, d = 0) => x.toFixed(d);
+
+async function main(): Promise<void> {
+  if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install -y wrk");
+  console.log("preparing: compile, migrate, seed …");
+  const ids = await prepare();
+  const emitted = await start("emitted", ["src/server.ts"], APP, 3201);
+  const reference = await start("reference", [join(ROOT, "bench/reference/server.ts")], ROOT, 3202);
+  const apps = [reference, emitted];
+  const table: string[] = [];
+  try {
+    const rs = routes(ids);
+    for (const route of rs) for (const app of apps) wrk(app.port, route, 2); // warm-up: JIT, prepared statements, pool
+    const samples = new Map<string, { emitted: Sample[]; reference: Sample[] }>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const route of rs) {
+        const s = samples.get(route.name) ?? { emitted: [], reference: [] };
+        // Alternate which app goes first, so neither always gets the warmer machine.
+        const order = round % 2 === 0 ? apps : [...apps].reverse();
+        for (const app of order) s[app.name as "emitted" | "reference"].push(wrk(app.port, route, SECONDS));
+        samples.set(route.name, s);
+        console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s, reference ${fmt(s.reference.at(-1)!.rps)} req/s`);
+      }
+    }
+    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | non-2xx |");
+    table.push("|---|---:|---:|---|---|---|---:|---:|");
+    for (const [name, s] of samples) {
+      const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
+      const p99s = s.emitted.map((e, i) => e.p99 / s.reference[i]!.p99);
+      table.push(
+        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+      );
+    }
+    table.push("", `Peak RSS: emitted ${fmt(peakRssMb(emitted.child.pid!))} MB, reference ${fmt(peakRssMb(reference.child.pid!))} MB.`);
+  } finally {
+    for (const app of apps) app.child.kill("SIGTERM");
+  }
+  const versions = JSON.parse(readFileSync(join(ROOT, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+  const v = (p: string) => versions.packages[`node_modules/${p}`]?.version ?? "?";
+  const pg = sh("psql", ["-At", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-c", "show server_version"]).trim();
+  const machine = `${cpus().length} cores (${cpus()[0]?.model ?? "?"}), Node ${process.version}, PostgreSQL ${pg}, hono ${v("hono")}, drizzle-orm ${v("drizzle-orm")}, postgres.js ${v("postgres")}, zod ${v("zod")}`;
+  const report = [
+    `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench\` (${ROUNDS} rounds × ${SECONDS} s per route and app, wrk -t1 -c${CONNECTIONS} on CPU 1, servers on CPU 0, pool of 10 connections each, ${PRODUCTS.toLocaleString("en")} products and ${REVIEWS.toLocaleString("en")} reviews).`,
+    `Machine: ${machine}. Load average before the run: ${readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ")}.`,
+    "",
+    ...table,
+  ].join("\n");
+  console.log(`\n${report}`);
+  writeFileSync(join(ROOT, ".yama", "bench", "last-run.md"), report + "\n");
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exitCode = 1;
+});
