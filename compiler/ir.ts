@@ -122,6 +122,8 @@ export interface CrudIR {
   pagination: { type: "offset" | "cursor"; defaultLimit: number; maxLimit: number; cursorField?: string; direction: "asc" | "desc" };
   /** `POST <basePath>/bulk`: an array body inserted all or nothing. */
   bulk: boolean;
+  /** Access rules per operation from `crud.auth` and its method/group keys (absent: the app default). */
+  auth?: Partial<Record<CrudIR["methods"][number], AuthRequirementIR>>;
   /** Fields usable as `?field=value` equality filters. */
   filterable: readonly string[];
   /** `?search=`: ILIKE over these fields by mode, or PostgreSQL full-text search. */

@@ -11,6 +11,7 @@ import { analyzeHandler, collectCrudOverrides, collectTemplates, reportUnusedTem
 import { configNode } from "./handlers/node.js";
 import { camelCase, kebabCase, pascalCase, pluralWords, wordsOf } from "./types.js";
 import { limitSpec, normalizeLimit } from "../plugins/rate-limit.js";
+import { authRequirement } from "../plugins/auth.js";
 
 /** Reads user files next to the config (handler files); absent for in-memory compiles. */
 export interface ProjectHost {
@@ -201,7 +202,11 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
         if (parsedLimit.success) rateLimit = normalizeLimit(parsedLimit.data);
         else for (const issue of parsedLimit.error.issues) diagnostics.error("bad-rate-limit", `rateLimit of ${ep.method} ${ep.path}: ${issue.message}`, parsed.locate([...path, "rateLimit", ...(issue.path as (string | number)[])]), "write e.g. `rateLimit: {max: 10, window: 1m}`");
       }
-      for (const key of ["auth", "cache", "middleware"] as const) {
+      const auth = ep.auth === undefined ? undefined : authRequirement(ep.auth);
+      if (auth && !isRecord(config.auth)) {
+        diagnostics.warn("auth-not-configured", `${ep.method} ${ep.path} declares \`auth\`, but the config has no \`auth:\` section, so nothing enforces it`, parsed.locate([...path, "auth"], "key"), "add `auth: {providers: [...]}` (see docs/auth.md)");
+      }
+      for (const key of ["cache", "middleware"] as const) {
         if (ep[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}\` on endpoints is not compiled by this version of yamac; it is ignored`, parsed.locate([...path, key], "key"));
       }
 
@@ -299,7 +304,7 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       if (body && "inline" in body) body.inline.name = `${pascalCase(name)}Body`;
       out.push({
         name, method: ep.method, path: fullPath, description: ep.description ?? ep.summary, params, query, body, response,
-        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, ...(override ? { crudOverride: override } : {}), ...(rateLimit ? { rateLimit } : {}), loc,
+        status: ep.status ?? (isRecord(ep.response) ? ep.response.status : undefined), handler, ...(override ? { crudOverride: override } : {}), ...(rateLimit ? { rateLimit } : {}), ...(auth ? { auth } : {}), loc,
       });
     }
   }

@@ -16,6 +16,7 @@ import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.j
 import { kebabCase, pluralWords } from "./types.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
+import { authRequirement } from "../plugins/auth.js";
 
 /** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -167,14 +168,33 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     const options = typeof raw === "object" && !Array.isArray(raw) ? raw : {};
     if (fields.length) search = { fields, mode: options.mode ?? "contains", fullText: options.fullText === true };
   }
-  for (const key of ["auth", "inputTypes", "responseTypes", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
+  for (const key of ["inputTypes", "responseTypes"] as const) {
     if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
+  }
+  // Access rules: the most specific key wins (method > group > crud.auth).
+  const auth: NonNullable<CrudIR["auth"]> = {};
+  const layers: [readonly CrudIR["methods"][number][], unknown][] = [
+    [["list", "get", "create", "replace", "update", "delete"], obj.auth],
+    [["list", "get"], obj.read?.auth],
+    [["create", "replace", "update", "delete"], obj.write?.auth ?? obj.mutate?.auth],
+    [["create"], obj.create?.auth],
+    [["replace", "update"], obj.update?.auth],
+    [["delete"], obj.delete?.auth],
+    [["list", "get"], obj.GET?.auth],
+    [["create"], obj.POST?.auth],
+    [["replace"], obj.PUT?.auth],
+    [["update"], obj.PATCH?.auth],
+    [["delete"], obj.DELETE?.auth],
+  ];
+  for (const [ops, raw] of layers) {
+    const requirement = raw === undefined ? undefined : authRequirement(raw);
+    if (requirement) for (const op of ops) auth[op] = requirement;
   }
   const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
   if (!/^\/[A-Za-z0-9/_-]*$/.test(basePath) || basePath.includes("//")) {
     diagnostics.error("bad-crud-option", `crud.path "${basePath}" is not a plain path`, parsed.locate([...path, "path"]), "use letters, digits, -, _ and /, e.g. /products");
   }
-  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { type: paging.type === "cursor" ? "cursor" : "offset", defaultLimit, maxLimit, cursorField, direction: paging.direction ?? "asc" }, bulk: obj.bulk === true, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), search, loc };
+  return { basePath: basePath.replace(/\/$/, "") || "/", methods, pagination: { type: paging.type === "cursor" ? "cursor" : "offset", defaultLimit, maxLimit, cursorField, direction: paging.direction ?? "asc" }, bulk: obj.bulk === true, filterable: pick(obj.filters, "filters"), sortable: pick(obj.sort, "sort"), search, ...(Object.keys(auth).length ? { auth } : {}), loc };
 }
 
 function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: ParsedConfig): DatabaseIR {

@@ -860,7 +860,7 @@ export function analyzeOperations(
       });
     }
     if (recorded) {
-      diagnostics.warn("policies-not-enforced", `API ${api.name}${basePath ? ` (${basePath})` : ""}: policies are recorded on its routes but not enforced by this version of yamac; every route is public`, parsed.locate(api.path, "key"), "do not deploy routes that need auth until auth is compiled");
+      if (!isRecord(config.auth)) diagnostics.warn("policies-not-enforced", `API ${api.name}${basePath ? ` (${basePath})` : ""}: policies are recorded on its routes, but the config has no \`auth:\` section, so nothing enforces them`, parsed.locate(api.path, "key"), "add `auth: {providers: [...]}` (see docs/auth.md)");
     }
   }
   for (const name of declared) {

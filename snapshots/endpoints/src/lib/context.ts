@@ -7,11 +7,27 @@ import type { Context } from "hono";
 import type { AppEnv } from "./http.js";
 import type { Logger } from "./logger.js";
 
-/** Who is calling. Filled by the auth plugin; `{authenticated: false}` without it. */
+/** Who is calling. Filled by the auth module; `{authenticated: false}` without it. */
 export interface AuthContext {
   authenticated: boolean;
-  user?: { id: string; roles?: string[]; [claim: string]: unknown };
+  user?: { id: string; roles?: string[]; permissions?: string[]; [claim: string]: unknown };
   provider?: string;
+  /** Whether the caller has this role. */
+  hasRole(role: string): boolean;
+  /** Whether the caller's own permissions grant this one (`*` and `resource:*` wildcards). */
+  can(permission: string): boolean;
+}
+
+function authContext(state: Omit<AuthContext, "hasRole" | "can"> | undefined): AuthContext {
+  const user = state?.user;
+  const granted = user?.permissions ?? [];
+  return {
+    authenticated: state?.authenticated === true,
+    ...(user ? { user } : {}),
+    ...(state?.provider ? { provider: state.provider } : {}),
+    hasRole: (role) => user?.roles?.includes(role) === true,
+    can: (permission) => granted.some((g) => g === "*" || g === permission || (g.endsWith(":*") && permission.startsWith(g.slice(0, -1)))),
+  };
 }
 
 export interface RequestContext<TParams, TQuery, TBody> {
@@ -49,7 +65,7 @@ export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logge
     params,
     query,
     body,
-    auth: { authenticated: false },
+    auth: authContext(c.get("auth" as never) as Omit<AuthContext, "hasRole" | "can"> | undefined),
     requestId,
     logger: logger.child({ requestId }),
     method: c.req.method,
