@@ -204,9 +204,9 @@ const cases: Case[] = [
   },
   // Warnings
   {
-    name: "policies recorded but not enforced (one warning per API)",
+    name: "policies recorded but nothing enforces them without an auth: section (one warning per API)",
     yaml: config(["  listPosts: PostSummary[]"], ["policies:", "  public:", "    auth: false", "apis:", "  rest:", "    v1:", "      defaultPolicy: public", "      operations: [listPosts]"]),
-    code: "policies-not-enforced", message: "API v1: policies are recorded on its routes but not enforced", line: 26, col: 5, severity: "warning",
+    code: "policies-not-enforced", message: "API v1: policies are recorded on its routes, but the config has no `auth:` section", line: 26, col: 5, severity: "warning",
   },
   {
     name: "an operation no API exposes",
