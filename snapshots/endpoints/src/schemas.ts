@@ -13,7 +13,7 @@ export const priceChangeSchema = z.strictObject({
   reason: z.string().max(255).nullable().optional(),
 });
 
-/** AcceptBody (yama.yaml:89). */
+/** AcceptBody (yama.yaml:94). */
 export interface AcceptBody {
   note: string;
 }
