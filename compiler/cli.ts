@@ -21,7 +21,8 @@ Commands:
           [--allow-destructive]  also allow dropping tables or columns
           [--name <name>]    name the migration file
   migrate [up] [dir]         apply pending migrations (PGlite, or PostgreSQL when DATABASE_URL is set)
-  init [dir]                 create a new project with a small yama.yaml
+  init [dir]                 create a new project with a small yama.yaml (and its JSON Schema for editors)
+  schema [--out file]        print (or write) the JSON Schema of yama.yaml
 
 Options:
   -h, --help                 show this help
@@ -30,7 +31,8 @@ Options:
 
 Exit codes: 0 success, 1 diagnostics or a failed command, 2 bad usage.`;
 
-const INIT_CONFIG = `# yama.yaml: the whole backend. Run \`yamac compile\`, then \`npm install && npm start\`.
+const INIT_CONFIG = `# yaml-language-server: $schema=./yama.schema.json
+# yama.yaml: the whole backend. Run \`yamac compile\`, then \`npm install && npm start\`.
 name: my-api
 version: 0.1.0
 
@@ -67,6 +69,7 @@ export async function main(argv: string[]): Promise<number> {
         "no-color": { type: "boolean" },
         "allow-destructive": { type: "boolean" },
         name: { type: "string" },
+        out: { type: "string" },
         db: { type: "boolean" },
       },
     });
@@ -137,7 +140,18 @@ export async function main(argv: string[]): Promise<number> {
       }
       mkdirSync(dir, { recursive: true });
       writeFileSync(target, INIT_CONFIG);
+      const { configJsonSchema, SCHEMA_FILE } = await import("./json-schema.js");
+      writeFileSync(join(dir, SCHEMA_FILE), JSON.stringify(configJsonSchema(), null, 2) + "\n");
       console.log(`created ${target}\nnext: yamac compile ${dir} && cd ${dir} && npm install && npm start`);
+      return 0;
+    }
+    case "schema": {
+      const { configJsonSchema } = await import("./json-schema.js");
+      const text = JSON.stringify(configJsonSchema(), null, 2) + "\n";
+      if (values.out) {
+        writeFileSync(values.out, text);
+        console.log(`wrote ${values.out}`);
+      } else process.stdout.write(text);
       return 0;
     }
     default:
