@@ -478,6 +478,8 @@ export interface ProjectIR {
   endpoints: EndpointIR[];
   database: DatabaseIR;
   server: { port: ConfigString | number };
+  /** Deployment targets besides node (always emitted): lambda, vercel, netlify. */
+  targets: ("lambda" | "vercel" | "netlify")[];
   /** Plugins the config enables, with validated options (compiler/plugins). */
   plugins: PluginUseIR[];
   /** Filled by 3-lower. */

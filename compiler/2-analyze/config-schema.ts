@@ -302,7 +302,9 @@ export const configSchema = z.strictObject({
   enums: z.record(z.string(), z.union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), default: z.string().optional() })])).optional(),
   types: z.record(z.string(), z.string()).optional(),
   services: later,
-  deployment: later,
+  deployment: z.looseObject({
+    targets: z.array(z.enum(["node", "lambda", "vercel", "netlify", "docker", "workers"])).optional(),
+  }).optional(),
   /** Named declarative handlers with `${param}` placeholders (compiler/2-analyze/handlers/template.ts). */
   handlerTemplates: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   /** `{Product: {POST: {handler: …}}}`: the top-level form of entities' `crudOverrides:`. */
@@ -329,7 +331,7 @@ export type RawEndpoint = z.infer<typeof endpointDefinition>;
 export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "monitoring", "config", "services", "deployment", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "monitoring", "config", "services", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {

@@ -272,6 +272,14 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
   if (diagnostics.hasErrors) return undefined;
 
+  const targets: ProjectIR["targets"] = [];
+  for (const [i, t] of (config.deployment?.targets ?? []).entries()) {
+    if (t === "lambda" || t === "vercel" || t === "netlify") targets.push(t);
+    else if (t !== "node") diagnostics.warn("not-yet-compiled", `the ${t} target is not compiled by this version of yamac`, parsed.locate(["deployment", "targets", i]));
+  }
+  for (const key of Object.keys(config.deployment ?? {})) {
+    if (key !== "targets") diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
+  }
   const port = config.server?.port;
   return {
     name: config.project?.name ?? config.name ?? "yama-app",
@@ -283,6 +291,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     endpoints,
     database,
     plugins,
+    targets: [...new Set(targets)].sort(),
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],
   };

@@ -3,7 +3,11 @@
  * only decides which emitters run. Output order is sorted, so it is the same on every run.
  */
 import type { CrudRoutePlan, ProjectIR } from "../ir.js";
+import { lambdaTarget } from "../../targets/lambda/index.js";
+import { netlifyTarget } from "../../targets/netlify/index.js";
 import { emitNodeTarget } from "../../targets/node/index.js";
+import type { Target } from "../../targets/types.js";
+import { vercelTarget } from "../../targets/vercel/index.js";
 import { emitApp, emitClient } from "./app.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
 import { emitProjectFiles } from "./project.js";
@@ -16,6 +20,8 @@ import { emitProjections } from "./projections.js";
 import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
+
+const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { lambda: lambdaTarget, vercel: vercelTarget, netlify: netlifyTarget };
 
 export interface OutputFile {
   /** Relative to the project directory, with forward slashes. */
@@ -55,6 +61,7 @@ export function emit(ir: ProjectIR): OutputFile[] {
   files.push(emitClient(ir));
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
   files.push(...emitNodeTarget(ir));
+  for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
   files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));

@@ -48,7 +48,7 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
       isolatedModules: true,
       forceConsistentCasingInFileNames: true,
     },
-    include: ["src", "handlers", "drizzle.config.ts"],
+    include: ["src", "handlers", "drizzle.config.ts", ...(ir.targets.includes("vercel") ? ["api"] : []), ...(ir.targets.includes("netlify") ? ["netlify"] : [])],
   };
   const drizzleConfig = `import { defineConfig } from "drizzle-kit";
 

@@ -10,7 +10,7 @@ import type { OutputFile } from "../4-emit/index.js";
 import { GENERATED_MARKER } from "../4-emit/writer.js";
 
 /** Folders whose generated files yamac owns (stale ones are deleted). */
-const OWNED_DIRS = ["src"];
+const OWNED_DIRS = ["src", "api", "netlify/functions"];
 
 export interface WriteResult {
   written: string[];
