@@ -21,6 +21,8 @@ Commands:
           [--allow-destructive]  also allow dropping tables or columns
           [--name <name>]    name the migration file
   migrate [up] [dir]         apply pending migrations (PGlite, or PostgreSQL when DATABASE_URL is set)
+  build [dir]                bundle each target with esbuild into dir/dist (no tsx at run time)
+          [--out dist] [--minify] [--sourcemap]
   init [dir]                 create a new project with a small yama.yaml (and its JSON Schema for editors)
   schema [--out file]        print (or write) the JSON Schema of yama.yaml
 
@@ -70,6 +72,8 @@ export async function main(argv: string[]): Promise<number> {
         "allow-destructive": { type: "boolean" },
         name: { type: "string" },
         out: { type: "string" },
+        minify: { type: "boolean" },
+        sourcemap: { type: "boolean" },
         db: { type: "boolean" },
       },
     });
@@ -143,6 +147,17 @@ export async function main(argv: string[]): Promise<number> {
       const { configJsonSchema, SCHEMA_FILE } = await import("./json-schema.js");
       writeFileSync(join(dir, SCHEMA_FILE), JSON.stringify(configJsonSchema(), null, 2) + "\n");
       console.log(`created ${target}\nnext: yamac compile ${dir} && cd ${dir} && npm install && npm start`);
+      return 0;
+    }
+    case "build": {
+      const dir = rest[0] ?? ".";
+      const result = compileProject(dir);
+      report(result, color);
+      if (!result.ok) return 1;
+      const { buildProject } = await import("./build.js");
+      const out = values.out ?? "dist";
+      const bundles = await buildProject(dir, result.ir!, { out, minify: values.minify === true, sourcemap: values.sourcemap === true });
+      for (const b of bundles) console.log(`${join(out, b.file)}  ${(b.bytes / 1024).toFixed(0)} KiB (${(b.gzipBytes / 1024).toFixed(0)} KiB gzip)`);
       return 0;
     }
     case "schema": {

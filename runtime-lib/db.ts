@@ -1,8 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { PGlite } from "@electric-sql/pglite";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
@@ -32,7 +29,11 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   close(): Promise<void>;
 }
 
-export function createDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): DatabaseHandle<TSchema> {
+/**
+ * PGlite is loaded only when it is used (no DATABASE_URL), so deployments on PostgreSQL never
+ * load it and bundles can leave it out.
+ */
+export async function createDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<DatabaseHandle<TSchema>> {
   if (options.url) {
     const client = postgres(options.url, {
       max: options.poolMax,
@@ -52,6 +53,11 @@ export function createDatabase<TSchema extends Record<string, unknown>>(options:
     };
   }
   mkdirSync(options.dataDir, { recursive: true });
+  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("drizzle-orm/pglite"),
+    import("drizzle-orm/pglite/migrator"),
+  ]);
   const client = new PGlite(options.dataDir);
   const db = drizzlePglite(client, { schema: options.schema });
   return {

@@ -41,7 +41,7 @@ export function emitClient(ir: ProjectIR): OutputFile {
  * The database: PGlite (PostgreSQL in-process, files under ${ir.database.dataDir}) when DATABASE_URL
  * is unset, PostgreSQL through postgres.js when it is set.
  */
-export const database = createDatabase({
+export const database = await createDatabase({
   schema,
   url: ${url} || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ${ts(ir.database.dataDir)},

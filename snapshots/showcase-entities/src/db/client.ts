@@ -6,7 +6,7 @@ import * as schema from "./schema.js";
  * The database: PGlite (PostgreSQL in-process, files under .yama/data) when DATABASE_URL
  * is unset, PostgreSQL through postgres.js when it is set.
  */
-export const database = createDatabase({
+export const database = await createDatabase({
   schema,
   url: process.env.DATABASE_URL || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ".yama/data",
