@@ -7,14 +7,16 @@ import { spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildProject } from "../compiler/build.js";
+import { compileProject } from "../compiler/index.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const APP = join(ROOT, ".yama", "bench", "app");
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/yamac_bench";
 
-async function firstOk(env: Record<string, string>, port: number): Promise<number> {
+async function firstOk(env: Record<string, string>, port: number, bundled = false): Promise<number> {
   const started = performance.now();
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: APP, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: "ignore" });
+  const child = spawn(process.execPath, bundled ? ["dist/node/server.mjs"] : ["--import", "tsx", "src/server.ts"], { cwd: APP, env: { ...process.env, ...env, PORT: String(port), HOST: "127.0.0.1" }, stdio: "ignore" });
   try {
     for (;;) {
       try {
@@ -35,12 +37,21 @@ async function firstOk(env: Record<string, string>, port: number): Promise<numbe
 if (!existsSync(APP)) throw new Error("run `npm run bench` first: it prepares .yama/bench/app");
 const dataDir = join(APP, ".yama", "startup-data");
 const runs = Number(process.env.RUNS ?? 3);
-const rows: [string, number[]][] = [["PostgreSQL", []], ["PGlite, new data directory", []], ["PGlite, existing data directory", []]];
-for (let i = 0; i < runs; i++) {
-  rows[0]![1].push(await firstOk({ DATABASE_URL: DB_URL }, 3401));
-  rmSync(dataDir, { recursive: true, force: true });
-  rows[1]![1].push(await firstOk({ DATABASE_URL: "", YAMA_DATA_DIR: dataDir }, 3402));
-  rows[2]![1].push(await firstOk({ DATABASE_URL: "", YAMA_DATA_DIR: dataDir }, 3403));
+const compiled = compileProject(APP);
+await buildProject(APP, compiled.ir!, { out: "dist", minify: false, sourcemap: false });
+const rows: [string, number[]][] = [];
+for (const bundled of [false, true]) {
+  const how = bundled ? "bundle (`yamac build`, plain node)" : "src/ through tsx";
+  const pg: number[] = [];
+  const fresh: number[] = [];
+  const reopen: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    pg.push(await firstOk({ DATABASE_URL: DB_URL }, 3401, bundled));
+    rmSync(dataDir, { recursive: true, force: true });
+    fresh.push(await firstOk({ DATABASE_URL: "", YAMA_DATA_DIR: dataDir }, 3402, bundled));
+    reopen.push(await firstOk({ DATABASE_URL: "", YAMA_DATA_DIR: dataDir }, 3403, bundled));
+  }
+  rows.push([`${how}: PostgreSQL`, pg], [`${how}: PGlite, new data directory`, fresh], [`${how}: PGlite, existing data directory`, reopen]);
 }
 console.log("| database | first 200 after spawn, median of " + runs + " (ms) | all runs (ms) |\n|---|---:|---|");
 for (const [name, xs] of rows) {
