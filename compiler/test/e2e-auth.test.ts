@@ -4,8 +4,8 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { sign } from "hono/jwt";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createDatabase, prepareProject, removeProject, type RunningServer, startServer } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { call, serveFixture } from "./harness.js";
 
 const SECRET = randomBytes(32).toString("hex");
 const API_KEY = randomBytes(24).toString("base64url");
@@ -15,29 +15,14 @@ const now = () => Math.floor(Date.now() / 1000);
 const token = (claims: Record<string, unknown>, secret = SECRET) => sign({ iss: "yamac-test", aud: "api", sub: "user-1", iat: now(), exp: now() + 600, ...claims }, secret, "HS256");
 
 describe("auth over HTTP", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-  const api = (method: string, path: string, headers: Record<string, string> = {}, json?: unknown) => call(server!.base, method, path, json, headers);
-  const bearer = async (claims: Record<string, unknown>, secret?: string) => ({ authorization: `Bearer ${await token(claims, secret)}` });
-
-  beforeAll(async () => {
-    dir = await prepareProject("auth");
-    db = await createDatabase("yamac_auth");
-    server = await startServer(dir, {
-      DATABASE_URL: db.url,
-      JWT_SECRET: SECRET,
-      API_KEY_HASHES: `${createHash("sha256").update("some-other-key").digest("hex")},${createHash("sha256").update(API_KEY).digest("hex")}`,
-      ADMIN_USER: ADMIN.user,
-      ADMIN_PASSWORD: ADMIN.password,
-    });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
+  const served = serveFixture("auth", {
+    JWT_SECRET: SECRET,
+    API_KEY_HASHES: `${createHash("sha256").update("some-other-key").digest("hex")},${createHash("sha256").update(API_KEY).digest("hex")}`,
+    ADMIN_USER: ADMIN.user,
+    ADMIN_PASSWORD: ADMIN.password,
   });
+  const api = (method: string, path: string, headers: Record<string, string> = {}, json?: unknown) => call(served.server.base, method, path, json, headers);
+  const bearer = async (claims: Record<string, unknown>, secret?: string) => ({ authorization: `Bearer ${await token(claims, secret)}` });
 
   async function postId(): Promise<string> {
     const res = await api("POST", "/posts", await bearer({ roles: ["editor"] }), { title: "A post" });

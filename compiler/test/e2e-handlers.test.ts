@@ -2,26 +2,12 @@
  * Custom handlers end to end: fixtures/todo-api (the original YAMA Todo app, with handlers
  * written for the original runtime) runs over HTTP on PostgreSQL.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createDatabase, freshRedisUrl, prepareProject, removeProject, type RunningServer, startServer } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { call, serveFixture } from "./harness.js";
 
 describe("todo-api handlers over HTTP", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-  const api = (method: string, path: string, json?: unknown) => call(server!.base, method, path, json);
-
-  beforeAll(async () => {
-    dir = await prepareProject("todo-api");
-    db = await createDatabase("yamac_handlers");
-    server = await startServer(dir, { DATABASE_URL: db.url });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
-  });
+  const served = serveFixture("todo-api");
+  const api = (method: string, path: string, json?: unknown) => call(served.server.base, method, path, json);
 
   it("creates through a handler that returns the repository's row (201 by default)", async () => {
     const res = await api("POST", "/todos", { title: "write tests" });
@@ -78,22 +64,8 @@ describe("todo-api handlers over HTTP", () => {
 });
 
 describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-  const api = (method: string, path: string, json?: unknown) => call(server!.base, method, `/api/v1${path}`, json);
-
-  beforeAll(async () => {
-    dir = await prepareProject("endpoints");
-    db = await createDatabase("yamac_endpoints");
-    server = await startServer(dir, { DATABASE_URL: db.url, NODE_ENV: "production", REDIS_URL: await freshRedisUrl() });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
-  });
+  const served = serveFixture("endpoints", { NODE_ENV: "production" });
+  const api = (method: string, path: string, json?: unknown) => call(served.server.base, method, `/api/v1${path}`, json);
 
   it("smart defaults: create, get, list with declared filters and defaults, patch, delete", async () => {
     const a = await api("POST", "/products", { name: "Anvil", price: 100, featured: true });
@@ -154,46 +126,32 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
 });
 
 describe("health plugin", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-
-  beforeAll(async () => {
-    dir = await prepareProject("endpoints");
-    db = await createDatabase("yamac_health");
-    server = await startServer(dir, { DATABASE_URL: db.url, REDIS_URL: await freshRedisUrl() });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
-  });
+  const served = serveFixture("endpoints");
 
   it("serves liveness, readiness with a database check, and the configured aggregate path", async () => {
-    expect((await call(server!.base, "GET", "/health/live")).body).toEqual({ status: "ok" });
-    const ready = await call(server!.base, "GET", "/health/ready");
+    expect((await call(served.server.base, "GET", "/health/live")).body).toEqual({ status: "ok" });
+    const ready = await call(served.server.base, "GET", "/health/ready");
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: "ok", checks: { database: { status: "ok" } } });
-    const all = await call(server!.base, "GET", "/healthz");
+    const all = await call(served.server.base, "GET", "/healthz");
     expect(all.status).toBe(200);
     expect(all.body).toMatchObject({ status: "ok", uptimeSeconds: expect.any(Number) });
   });
 
   it("reports 503 while the database is unreachable and 200 once it is back", async () => {
     // Terminate the app's connections and block new ones to its database, then allow them again.
-    const name = new URL(db!.url).pathname.slice(1);
+    const name = new URL(served.db.url).pathname.slice(1);
     const admin = (await import("postgres")).default("postgres://postgres@127.0.0.1:5432/postgres", { max: 1, onnotice: () => {} });
     try {
       await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
       await admin.unsafe(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`);
-      const down = await call(server!.base, "GET", "/health/ready");
+      const down = await call(served.server.base, "GET", "/health/ready");
       expect(down.status).toBe(503);
       expect(down.body).toMatchObject({ status: "unavailable", checks: { database: { status: "error" } } });
       await admin.unsafe(`ALTER DATABASE ${name} ALLOW_CONNECTIONS true`);
       let status = 0;
       for (let i = 0; i < 50 && status !== 200; i++) {
-        status = (await call(server!.base, "GET", "/health/ready")).status;
+        status = (await call(served.server.base, "GET", "/health/ready")).status;
         if (status !== 200) await new Promise((r) => setTimeout(r, 100));
       }
       expect(status).toBe(200);
@@ -205,24 +163,10 @@ describe("health plugin", () => {
 });
 
 describe("security plugin", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-
-  beforeAll(async () => {
-    dir = await prepareProject("endpoints");
-    db = await createDatabase("yamac_security");
-    server = await startServer(dir, { DATABASE_URL: db.url, CORS_ORIGINS: "https://app.example, https://admin.example", REDIS_URL: await freshRedisUrl() });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
-  });
+  const served = serveFixture("endpoints", { CORS_ORIGINS: "https://app.example, https://admin.example" });
 
   it("sends secure headers on every response", async () => {
-    const res = await call(server!.base, "GET", "/health/live");
+    const res = await call(served.server.base, "GET", "/health/live");
     expect(res.headers.get("content-security-policy")).toContain("default-src 'none'");
     expect(res.headers.get("x-frame-options")).toBe("SAMEORIGIN");
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
@@ -230,52 +174,36 @@ describe("security plugin", () => {
   });
 
   it("answers CORS preflights for allowed origins only (origins from the environment)", async () => {
-    const ok = await fetch(`${server!.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://admin.example", "access-control-request-method": "POST" } });
+    const ok = await fetch(`${served.server.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://admin.example", "access-control-request-method": "POST" } });
     expect(ok.status).toBe(204);
     expect(ok.headers.get("access-control-allow-origin")).toBe("https://admin.example");
     expect(ok.headers.get("access-control-allow-credentials")).toBe("true");
     expect(ok.headers.get("access-control-max-age")).toBe("600");
-    const denied = await fetch(`${server!.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
+    const denied = await fetch(`${served.server.base}/api/v1/products`, { method: "OPTIONS", headers: { origin: "https://evil.example", "access-control-request-method": "POST" } });
     expect(denied.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("rejects a cross-site form post (CSRF) and accepts one from an allowed origin", async () => {
     const form = { "content-type": "application/x-www-form-urlencoded" };
-    const evil = await fetch(`${server!.base}/api/v1/accepted`, { method: "POST", headers: { ...form, origin: "https://evil.example" }, body: "note=x" });
+    const evil = await fetch(`${served.server.base}/api/v1/accepted`, { method: "POST", headers: { ...form, origin: "https://evil.example" }, body: "note=x" });
     expect(evil.status).toBe(403);
-    const json = await call(server!.base, "POST", "/api/v1/accepted", { note: "ok" }, { origin: "https://app.example" });
+    const json = await call(served.server.base, "POST", "/api/v1/accepted", { note: "ok" }, { origin: "https://app.example" });
     expect(json.status).toBe(202);
   });
 
   it("answers 413 in the error envelope for a body over the limit", async () => {
-    const res = await call(server!.base, "POST", "/api/v1/products", { name: "x".repeat(70 * 1024), price: 1 });
+    const res = await call(served.server.base, "POST", "/api/v1/products", { name: "x".repeat(70 * 1024), price: 1 });
     expect(res.status).toBe(413);
     expect(res.body).toMatchObject({ error: { code: "PAYLOAD_TOO_LARGE" } });
   });
 });
 
 describe("rate limiting (Redis store)", () => {
-  let dir = "";
-  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
-  let server: RunningServer | undefined;
-  let redisUrl = "";
-
-  beforeAll(async () => {
-    dir = await prepareProject("endpoints");
-    db = await createDatabase("yamac_ratelimit");
-    redisUrl = await freshRedisUrl();
-    server = await startServer(dir, { DATABASE_URL: db.url, REDIS_URL: redisUrl });
-  }, 120_000);
-
-  afterAll(async () => {
-    await server?.stop();
-    await db?.drop();
-    removeProject(dir);
-  });
+  const served = serveFixture("endpoints");
 
   it("counts in Redis, sends X-RateLimit-* headers, and answers 429 with Retry-After past the route's limit", async () => {
     const results = [];
-    for (let i = 0; i < 4; i++) results.push(await call(server!.base, "POST", "/api/v1/accepted", { note: `n${i}` }));
+    for (let i = 0; i < 4; i++) results.push(await call(served.server.base, "POST", "/api/v1/accepted", { note: `n${i}` }));
     expect(results.map((r) => r.status)).toEqual([202, 202, 202, 429]);
     expect(results[0]!.headers.get("x-ratelimit-limit")).toBe("3");
     expect(results[2]!.headers.get("x-ratelimit-remaining")).toBe("0");
@@ -283,10 +211,10 @@ describe("rate limiting (Redis store)", () => {
     expect(limited.body).toMatchObject({ error: { code: "RATE_LIMIT_EXCEEDED" } });
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
     // The app-wide limit applies to every route, with its own counter.
-    const other = await call(server!.base, "GET", "/health/live");
+    const other = await call(served.server.base, "GET", "/health/live");
     expect(other.headers.get("x-ratelimit-limit")).toBe("10000");
     const { Redis } = await import("ioredis");
-    const redis = new Redis(redisUrl);
+    const redis = new Redis(served.redisUrl);
     try {
       expect((await redis.keys("ratelimit:accept:*")).length).toBe(1);
     } finally {

@@ -10,6 +10,7 @@ import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
+import { afterAll, beforeAll } from "vitest";
 import { compileProject } from "../index.js";
 import { generateProjectMigration } from "../migrate/generate.js";
 
@@ -153,4 +154,32 @@ export async function freshRedisUrl(): Promise<string> {
   await redis.flushdb();
   await redis.quit();
   return url;
+}
+
+export interface ServedFixture {
+  dir: string;
+  redisUrl: string;
+  db: Awaited<ReturnType<typeof createDatabase>>;
+  server: RunningServer;
+}
+
+/**
+ * Registers beforeAll/afterAll hooks that compile a fixture, give it a fresh PostgreSQL
+ * database (and a fresh Redis database in REDIS_URL), start its server, and clean up.
+ * Read the fields inside tests: they are set once the hooks ran.
+ */
+export function serveFixture(fixture: string, env: Record<string, string> = {}): ServedFixture {
+  const served = {} as ServedFixture;
+  beforeAll(async () => {
+    served.dir = await prepareProject(fixture);
+    served.db = await createDatabase(`yamac_${fixture.replace(/\W/g, "_")}`);
+    served.redisUrl = await freshRedisUrl();
+    served.server = await startServer(served.dir, { DATABASE_URL: served.db.url, REDIS_URL: served.redisUrl, ...env });
+  }, 120_000);
+  afterAll(async () => {
+    await served.server?.stop();
+    await served.db?.drop();
+    removeProject(served.dir);
+  });
+  return served;
 }
