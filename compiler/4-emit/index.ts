@@ -10,6 +10,7 @@ import type { Target } from "../../targets/types.js";
 import { vercelTarget } from "../../targets/vercel/index.js";
 import { emitApp, emitClient } from "./app.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
+import { emitOpenApi } from "./openapi.js";
 import { emitProjectFiles } from "./project.js";
 import { findPlugin } from "../plugins/index.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
@@ -58,6 +59,7 @@ export function emit(ir: ProjectIR): OutputFile[] {
   files.push(emitSchemaIndex(ir, relations !== undefined));
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   for (const c of contributions) files.push(...(c.files ?? []));
+  files.push(emitOpenApi(ir));
   files.push(emitClient(ir));
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
   files.push(...emitNodeTarget(ir));

@@ -29,7 +29,11 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-const isGenerated = (path: string) => readFileSync(path, "utf8").startsWith(GENERATED_MARKER);
+/** JSON cannot carry a comment: generated JSON files start with an "x-generated-by" member instead. */
+const JSON_MARKER = '{\n  "x-generated-by": "yamac';
+
+const hasMarker = (text: string) => text.startsWith(GENERATED_MARKER) || text.startsWith(JSON_MARKER);
+const isGenerated = (path: string) => hasMarker(readFileSync(path, "utf8"));
 
 export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag): WriteResult {
   const result: WriteResult = { written: [], unchanged: [], deleted: [], skipped: [] };
@@ -46,14 +50,14 @@ export function planWrite(projectDir: string, files: readonly OutputFile[], diag
     }
     const current = readFileSync(target, "utf8");
     if (current === f.content) result.unchanged.push(f.path);
-    else if (!current.startsWith(GENERATED_MARKER)) {
+    else if (!hasMarker(current)) {
       diagnostics.error("not-generated", `${f.path} was not written by yamac, so it will not be overwritten`, { file: f.path, line: 1, col: 1 }, "move your code out of src/ (user code belongs in handlers/), or delete the file to let yamac write it");
     } else result.written.push(f.path);
   }
   for (const dir of OWNED_DIRS) {
     for (const full of walk(join(projectDir, dir))) {
       const rel = relative(projectDir, full).split(sep).join("/");
-      if (!wanted.has(rel) && rel.endsWith(".ts") && isGenerated(full)) result.deleted.push(rel);
+      if (!wanted.has(rel) && (rel.endsWith(".ts") || rel.endsWith(".json")) && isGenerated(full)) result.deleted.push(rel);
     }
   }
   return result;

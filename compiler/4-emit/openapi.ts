@@ -1,0 +1,213 @@
+/**
+ * Emits src/openapi.json: an OpenAPI 3.1 description of every route (CRUD and endpoints), derived
+ * from the same IR the routes are emitted from, so the contract cannot drift from the code.
+ * Property order is fixed, so the file is byte-identical on every compile.
+ */
+import type { EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
+import type { OutputFile } from "./index.js";
+import { filterFields, hiddenFields, writableFields } from "./validation.js";
+
+type Json = Record<string, unknown>;
+
+/** JSON Schema of one field as clients send or receive it. */
+export function fieldSchema(f: FieldIR, nullable = !f.notNull): Json {
+  const s: Json = {};
+  switch (f.type) {
+    case "uuid":
+      Object.assign(s, { type: "string", format: "uuid" });
+      break;
+    case "email":
+      Object.assign(s, { type: "string", format: "email" });
+      break;
+    case "url":
+      Object.assign(s, { type: "string", format: "uri" });
+      break;
+    case "timestamp":
+    case "timestamplocal":
+      Object.assign(s, { type: "string", format: "date-time" });
+      break;
+    case "date":
+      Object.assign(s, { type: "string", format: "date" });
+      break;
+    case "time":
+      Object.assign(s, { type: "string", format: "time" });
+      break;
+    case "smallint":
+    case "integer":
+    case "bigint":
+      s.type = "integer";
+      break;
+    case "number":
+    case "double":
+    case "real":
+    case "decimal":
+      s.type = "number";
+      break;
+    case "boolean":
+      s.type = "boolean";
+      break;
+    case "json":
+      break;
+    case "enum":
+      Object.assign(s, { type: "string", enum: f.enumValues ?? [] });
+      break;
+    case "binary":
+    case "base64":
+      Object.assign(s, { type: "string", contentEncoding: "base64" });
+      break;
+    default:
+      s.type = "string";
+  }
+  if (f.minLength !== undefined) s.minLength = f.minLength;
+  if (f.maxLength !== undefined) s.maxLength = f.maxLength;
+  if (f.min !== undefined) s.minimum = f.min;
+  if (f.max !== undefined) s.maximum = f.max;
+  if (f.pattern !== undefined) s.pattern = f.pattern;
+  if (f.description) s.description = f.description;
+  let out: Json = f.array ? { type: "array", items: s } : s;
+  if (nullable) {
+    if (typeof out.type === "string") out = { ...out, type: [out.type, "null"] };
+    else if (out.type === undefined && f.type !== "json") out = { anyOf: [out, { type: "null" }] };
+  }
+  return out;
+}
+
+const ref = (name: string): Json => ({ $ref: `#/components/schemas/${name}` });
+
+function entitySchemas(entity: EntityIR): [string, Json][] {
+  const hidden = new Set(hiddenFields(entity));
+  const visible = entity.fields.filter((f) => !hidden.has(f));
+  const row: Json = {
+    type: "object",
+    properties: Object.fromEntries(visible.map((f) => [f.name, fieldSchema(f)])),
+    required: visible.map((f) => f.name),
+  };
+  const writable = writableFields(entity);
+  const create: Json = {
+    type: "object",
+    additionalProperties: false,
+    properties: Object.fromEntries(writable.map((f) => [f.name, fieldSchema(f)])),
+    required: writable.filter((f) => f.notNull && f.default === undefined && !f.generated).map((f) => f.name),
+  };
+  return [
+    [entity.name, row],
+    [`${entity.name}Create`, create],
+    [`${entity.name}Update`, { ...create, required: [] }],
+  ];
+}
+
+function namedSchema(schema: SchemaIR): Json {
+  const properties: Json = {};
+  const required: string[] = [];
+  for (const f of schema.fields) {
+    if (f.kind === "scalar") {
+      properties[f.field.name] = fieldSchema(f.field, f.nullable);
+      if (f.field.notNull && f.field.default === undefined) required.push(f.field.name);
+    } else {
+      const target = ref(f.ref.name);
+      properties[f.name] = f.ref.array ? { type: "array", items: target } : target;
+      if (f.required) required.push(f.name);
+    }
+  }
+  return { type: "object", properties, required };
+}
+
+const shape = (s: ShapeRef): Json => (s.array ? { type: "array", items: ref(s.name) } : ref(s.name));
+const openapiPath = (path: string) => path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, "{$1}");
+const json = (schema: Json, description: string): Json => ({ description, content: { "application/json": { schema } } });
+
+const ERRORS: Json = {
+  "400": { $ref: "#/components/responses/BadRequest" },
+  "500": { $ref: "#/components/responses/ServerError" },
+};
+
+function parameters(where: "path" | "query", fields: readonly FieldIR[]): Json[] {
+  return fields.map((f) => ({ name: f.name, in: where, required: where === "path" || (f.notNull && f.default === undefined), schema: { ...fieldSchema(f, false), ...(f.default?.kind === "literal" ? { default: f.default.value } : {}) } }));
+}
+
+function endpointOperation(ep: EndpointIR): Json {
+  const op: Json = { operationId: ep.name, ...(ep.description ? { summary: ep.description } : {}) };
+  const params = [...parameters("path", ep.params), ...parameters("query", ep.query)];
+  if (params.length) op.parameters = params;
+  if (ep.body) op.requestBody = { required: true, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
+  const status = String(ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200));
+  op.responses = { [status]: status === "204" ? { description: "No content" } : json(ep.response ? shape(ep.response) : {}, "Success"), ...ERRORS, ...(ep.params.length ? { "404": { $ref: "#/components/responses/NotFound" } } : {}) };
+  if (ep.auth?.required) op.security = [{ bearerAuth: [] }];
+  return op;
+}
+
+function crudOperations(entity: EntityIR): [string, string, Json][] {
+  const crud = entity.crud!;
+  const base = crud.basePath === "/" ? "" : crud.basePath;
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const idParam = { name: "id", in: "path", required: true, schema: fieldSchema(pk, false) };
+  const out: [string, string, Json][] = [];
+  const tag = [entity.name];
+  for (const operation of crud.methods) {
+    if (operation === "list") {
+      const paging = crud.pagination.type === "cursor"
+        ? [{ name: "cursor", in: "query", schema: { type: "string" } }]
+        : [
+            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+            { name: "sort", in: "query", description: "Comma-separated fields, `-` for descending", schema: { type: "string" } },
+            { name: "count", in: "query", schema: { type: "boolean" } },
+          ];
+      out.push([crud.basePath, "get", {
+        operationId: `list${entity.name}`,
+        tags: tag,
+        parameters: [
+          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: crud.pagination.maxLimit, default: crud.pagination.defaultLimit } },
+          ...paging,
+          ...(crud.search ? [{ name: "search", in: "query", schema: { type: "string", maxLength: 256 } }] : []),
+          ...(entity.relations.length ? [{ name: "include", in: "query", schema: { type: "string" } }] : []),
+          { name: "fields", in: "query", schema: { type: "string" } },
+          ...filterFields(entity).map((f) => ({ name: f.name, in: "query", schema: fieldSchema(f, false) })),
+        ],
+        responses: { "200": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) }, pagination: ref(crud.pagination.type === "cursor" ? "CursorPagination" : "OffsetPagination") }, required: ["data", "pagination"] }, "A page"), ...ERRORS },
+      }]);
+    } else if (operation === "get") {
+      out.push([`${base}/{id}`, "get", { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } }]);
+    } else if (operation === "create") {
+      out.push([crud.basePath, "post", { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } }]);
+    } else if (operation === "replace" || operation === "update") {
+      out.push([`${base}/{id}`, operation === "replace" ? "put" : "patch", { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), "404": { $ref: "#/components/responses/NotFound" }, "412": { description: "If-Match does not match the current ETag" }, ...ERRORS } }]);
+    } else {
+      out.push([`${base}/{id}`, "delete", { operationId: `delete${entity.name}`, tags: tag, parameters: [idParam], responses: { "204": { description: "Deleted" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } }]);
+    }
+  }
+  return out;
+}
+
+export function emitOpenApi(ir: ProjectIR): OutputFile {
+  const paths: Record<string, Json> = {};
+  const add = (path: string, method: string, op: Json) => {
+    const p = openapiPath(path);
+    paths[p] = { ...(paths[p] ?? {}), [method]: op };
+  };
+  for (const route of ir.routes) if (route.kind === "endpoint") add(route.endpoint.path, route.endpoint.method.toLowerCase(), endpointOperation(route.endpoint));
+  for (const entity of ir.entities) if (entity.crud) for (const [path, method, op] of crudOperations(entity)) if (!(paths[openapiPath(path)] as Json | undefined)?.[method]) add(path, method, op);
+  const schemas: Record<string, Json> = {};
+  for (const entity of ir.entities) for (const [name, s] of entitySchemas(entity)) schemas[name] = s;
+  for (const s of ir.schemas) schemas[s.name] = namedSchema(s);
+  for (const ep of ir.endpoints) if (ep.body && "inline" in ep.body) schemas[ep.body.inline.name] = namedSchema(ep.body.inline);
+  schemas.Error = {
+    type: "object",
+    required: ["error"],
+    properties: { error: { type: "object", required: ["code", "message", "requestId"], properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" }, details: { type: "array", items: { type: "object", required: ["field", "message", "rule"], properties: { field: { type: "string" }, message: { type: "string" }, rule: { type: "string" } } } } } } },
+  };
+  schemas.OffsetPagination = { type: "object", required: ["type", "limit", "offset", "hasNext", "hasPrev"], properties: { type: { const: "offset" }, limit: { type: "integer" }, offset: { type: "integer" }, hasNext: { type: "boolean" }, hasPrev: { type: "boolean" }, total: { type: "integer" } } };
+  schemas.CursorPagination = { type: "object", required: ["type", "limit", "hasNext", "nextCursor"], properties: { type: { const: "cursor" }, limit: { type: "integer" }, hasNext: { type: "boolean" }, nextCursor: { type: ["string", "null"] } } };
+  const error = (description: string): Json => json(ref("Error"), description);
+  const doc = {
+    "x-generated-by": `yamac from ${ir.configFile}; do not edit`,
+    openapi: "3.1.0",
+    info: { title: ir.name, version: ir.version },
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
+    components: {
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
+      responses: { BadRequest: error("Invalid request (VALIDATION_BODY, VALIDATION_QUERY, VALIDATION_PARAMS)"), NotFound: error("NOT_FOUND"), Conflict: error("CONFLICT (a unique value is taken)"), ServerError: error("INTERNAL_ERROR") },
+      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+    },
+  };
+  return { path: "src/openapi.json", content: JSON.stringify(doc, null, 2) + "\n" };
+}
