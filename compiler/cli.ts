@@ -120,7 +120,13 @@ export async function main(argv: string[]): Promise<number> {
             return 1;
           }
         }
-        console.log(`${dir}: ok (${result.ir!.entities.length} entities, ${result.ir!.routes.length} routes${values.db ? ", sql checked against the database" : ""})`);
+        const ir = result.ir!;
+        console.log(`${dir}: ok (${ir.entities.length} entities, ${ir.routes.length} routes${values.db ? ", sql checked against the database" : ""})`);
+        if (ir.plugins.some((p) => p.name === "@betagors/yama-auth")) {
+          const { routeRequirements } = await import("./plugins/auth.js");
+          const open = routeRequirements(ir).filter((r) => !r.requirement.required);
+          console.log(open.length ? `public routes (no authentication):\n${open.map((r) => `  ${r.method} ${r.path}`).join("\n")}` : "every route requires authentication");
+        }
         return 0;
       }
       const w = result.write!;

@@ -1,7 +1,7 @@
 /**
  * `node bin/yamac.js` as users run it: exit codes, plain output when piped, init → compile.
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -101,5 +101,16 @@ describe.concurrent("yamac CLI", () => {
     const second = await yamac("compile", dir);
     expect(second.status).toBe(0);
     expect(second.stdout).toMatch(/: 0 written, \d+ unchanged/);
+  });
+});
+
+describe("yamac check with auth", () => {
+  it("lists the routes that are public", () => {
+    const res = spawnSync(process.execPath, [join(ROOT, "bin/yamac.js"), "check", join(ROOT, "fixtures/auth")], { encoding: "utf8" });
+    expect(res.status).toBe(0);
+    expect(res.stdout).toContain("public routes (no authentication):");
+    expect(res.stdout).toContain("  GET /posts\n");
+    expect(res.stdout).toContain("  GET /public/ping");
+    expect(res.stdout).not.toContain("POST /posts");
   });
 });
