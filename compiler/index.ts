@@ -46,8 +46,7 @@ export function compileText(text: string, file = "yama.yaml", host?: ProjectHost
   const parsed = parseConfig(file, text, diagnostics);
   const analyzed = parsed ? analyze(parsed, diagnostics, host) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
-  const ir = lower(analyzed, diagnostics);
-  if (diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
+  const ir = lower(analyzed);
   const files = emit(ir);
   return { ok: true, diagnostics: diagnostics.sorted(), sources, ir, files };
 }

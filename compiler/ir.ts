@@ -6,8 +6,12 @@
  *   2-analyze  ParsedConfig          -> ProjectIR    (names resolved, types mapped, relations linked)
  *   3-lower    ProjectIR             -> ProjectIR with `routes` filled in (CRUD and endpoints become
  *                                       RoutePlans: plain descriptions of the code to emit)
- *   4-emit     ProjectIR             -> OutputFile[] (TypeScript, SQL-free: Drizzle builds the SQL)
+ *   4-emit     ProjectIR             -> OutputFile[] (TypeScript and src/openapi.json; SQL comes from
+ *                                       Drizzle builders or compile-time text, never from input)
  *   5-write    OutputFile[]          -> files on disk (ownership checks, stale-file removal)
+ *
+ * Plugins (compiler/plugins) validate their options during 2-analyze (PluginUseIR) and add
+ * wiring, files and dependencies during 4-emit; targets/ add the platform entries.
  *
  * Every node keeps the SourceLocation it came from so later phases can report errors and
  * generated files can say which yama.yaml line they come from.
