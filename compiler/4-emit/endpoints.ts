@@ -14,6 +14,7 @@ import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { kebabCase, pascalCase } from "../2-analyze/types.js";
+import { usesPino } from "../plugins/logging.js";
 
 export const endpointFile = (e: EndpointIR) => `src/endpoints/${kebabCase(e.name)}.ts`;
 export const endpointRouter = (e: EndpointIR) => `${e.name}Route`;
@@ -177,15 +178,16 @@ export function emitContext(ir: ProjectIR): OutputFile {
     .type("./entities.js", "Entities")
     .add("./lib/context.js", "requestContext")
     .type("./lib/context.js", "RequestContext")
-    .type("./lib/http.js", "AppEnv")
-    .add("./lib/logger.js", "createLogger");
+    .type("./lib/http.js", "AppEnv");
+  if (usesPino(ir)) imports.add("./plugins/logging.js", "handlerLogger");
+  else imports.add("./lib/logger.js", "createLogger");
   const body = `/** What every custom handler receives: the request, \`entities\` (typed repositories) and \`db\` (Drizzle). */
 export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
   entities: Entities;
   db: typeof db;
 };
 
-const logger = createLogger({ app: ${ts(ir.name)} });
+const logger = ${usesPino(ir) ? "handlerLogger({})" : `createLogger({ app: ${ts(ir.name)} })`};
 
 export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
   return Object.assign(requestContext(c, logger, params, query, body), { entities, db });

@@ -11,6 +11,7 @@ import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { authPlugin } from "./auth.js";
 import { healthPlugin } from "./health.js";
+import { loggingPlugin } from "./logging.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
@@ -18,14 +19,14 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
-  "@betagors/yama-logging", "@betagors/yama-metrics", "@betagors/yama-error-tracking", "@betagors/yama-tracing",
+  "@betagors/yama-metrics", "@betagors/yama-error-tracking", "@betagors/yama-tracing",
   "@betagors/yama-email-sendgrid", "@betagors/yama-email-resend", "@betagors/yama-email-ses",
   "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-queue-bullmq", "@betagors/yama-auth-oauth",
   "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-cache", "@betagors/yama-s3", "@betagors/yama-fs",

@@ -109,6 +109,20 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
     expect(((await api("GET", "/search?q=chis&max=1")).body as unknown[]).length).toBe(0);
   });
 
+  it("logs one JSON line per request and redacts credentials in handler logs", async () => {
+    const product = (await api("POST", "/products", { name: "Logged", price: 10 })).body as { id: string };
+    const res = await call(served.server.base, "POST", `/api/v1/products/${product.id}/reprice`, { percent: 10 }, { authorization: "Bearer top-secret-token" });
+    expect(res.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = served.server.output.join("").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const request = lines.find((l) => l.msg === "request" && l.requestId === res.headers.get("x-request-id"));
+    expect(request).toMatchObject({ method: "POST", path: `/api/v1/products/${product.id}/reprice`, route: "/api/v1/products/:id/reprice", status: 200 });
+    expect(typeof request!.durationMs).toBe("number");
+    const handlerLine = lines.find((l) => l.msg === "repriced" && l.requestId === res.headers.get("x-request-id"));
+    expect(handlerLine).toMatchObject({ id: product.id, authorization: "[redacted]" });
+    expect(served.server.output.join("")).not.toContain("top-secret-token");
+  });
+
   it("ctx.status() overrides the default status; inline body fields are validated", async () => {
     const res = await api("POST", "/accepted", { note: "hello" });
     expect(res.status).toBe(202);

@@ -12,6 +12,7 @@ import { searchProductsRoute } from "./endpoints/search-products.js";
 import { slowRoute } from "./endpoints/slow.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
+import { loggedErrors, requestLog } from "./plugins/logging.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
@@ -22,6 +23,8 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
+app.onError(loggedErrors);
+app.use(requestLog);
 app.use(...security);
 app.use(globalLimit);
 for (const route of routeLimits) app.on(route.method, route.path, route.limit);

@@ -4,7 +4,7 @@ import { db } from "./db/client.js";
 import { entities, type Entities } from "./entities.js";
 import { requestContext, type RequestContext } from "./lib/context.js";
 import type { AppEnv } from "./lib/http.js";
-import { createLogger } from "./lib/logger.js";
+import { handlerLogger } from "./plugins/logging.js";
 
 /** What every custom handler receives: the request, `entities` (typed repositories) and `db` (Drizzle). */
 export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
@@ -12,7 +12,7 @@ export type HandlerContext<TParams = Record<string, string>, TQuery = Record<str
   db: typeof db;
 };
 
-const logger = createLogger({ app: "endpoints" });
+const logger = handlerLogger({});
 
 export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
   return Object.assign(requestContext(c, logger, params, query, body), { entities, db });

@@ -1,0 +1,80 @@
+/**
+ * @betagors/yama-logging: pino. One JSON line per request (method, path, route pattern, status,
+ * duration, request id), unexpected errors logged with their stack (never sent to clients),
+ * `ctx.logger` bound to the request id, and redaction of credentials and of every field marked
+ * `sensitive` or `writeOnly` in the config.
+ */
+import { z } from "zod";
+import { file, header, Imports, ts } from "../4-emit/writer.js";
+import type { ProjectIR } from "../ir.js";
+import type { YamaPlugin } from "./types.js";
+
+const options = z.strictObject({
+  /** Default level; LOG_LEVEL overrides it at start-up. */
+  level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  /** Log one line per request. */
+  requests: z.boolean().default(true),
+  /** Extra property names to redact wherever they appear in a log entry. */
+  redact: z.array(z.string().regex(/^[A-Za-z_$][\w$]*$/, "must be a property name")).default([]),
+});
+
+export type LoggingOptions = z.output<typeof options>;
+
+const ALWAYS_REDACTED = ["authorization", "cookie", "password", "token", "secret"];
+
+export const LOGGING_PLUGIN = "@betagors/yama-logging";
+
+/** Whether the app logs through pino (the handler context then uses its logger). */
+export const usesPino = (ir: ProjectIR) => ir.plugins.some((p) => p.name === LOGGING_PLUGIN);
+
+export const loggingPlugin: YamaPlugin<LoggingOptions> = {
+  name: LOGGING_PLUGIN,
+  aliases: ["logging", "yama-logging"],
+  options,
+  emit(opts, ir) {
+    const sensitive = ir.entities.flatMap((e) => e.fields.filter((f) => f.sensitive || f.writeOnly).map((f) => f.name));
+    const names = [...new Set([...ALWAYS_REDACTED, ...sensitive, ...opts.redact])].sort();
+    const imports = new Imports().default("pino", "pino").type("hono", "MiddlewareHandler").type("../lib/http.js", "AppEnv").type("../lib/logger.js", "Logger").add("../lib/http.js", "errorHandler");
+    const body = `/** Property names whose values never reach the logs, at the top level and one level down. */
+const redacted = [${names.map(ts).join(", ")}];
+
+export const logger = pino({
+  level: process.env.LOG_LEVEL ?? ${ts(opts.level)},
+  base: { app: ${ts(ir.name)} },
+  redact: { paths: [...redacted, ...redacted.map((name) => \`*.\${name}\`)], censor: "[redacted]" },
+});
+
+/** The logger handlers see as \`ctx.logger\`: message first, details second. */
+export function handlerLogger(bindings: Record<string, unknown>): Logger {
+  const log = logger.child(bindings);
+  return {
+    debug: (message, meta) => log.debug(meta ?? {}, message),
+    info: (message, meta) => log.info(meta ?? {}, message),
+    warn: (message, meta) => log.warn(meta ?? {}, message),
+    error: (message, error, meta) => log.error({ ...meta, err: error }, message),
+    child: (more) => handlerLogger({ ...bindings, ...more }),
+  };
+}
+${opts.requests ? `
+/** One line per request, written once the response is ready. */
+export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const started = performance.now();
+  await next();
+  logger.info(
+    { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+    "request",
+  );
+};
+` : ""}
+/** Unexpected errors are logged with their stack; the client still gets the plain 500 envelope. */
+export const loggedErrors = errorHandler({ report: (err, c) => logger.error({ err, requestId: c.get("requestId") }, "unhandled error") });`;
+    return {
+      files: [{ path: "src/plugins/logging.ts", content: header(`plugin ${LOGGING_PLUGIN}`, ir.configFile) + file(imports.toString(), body) }],
+      wiring: [
+        { order: 10, imports: { "./plugins/logging.js": ["loggedErrors"] }, statement: "app.onError(loggedErrors);" },
+        ...(opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : []),
+      ],
+      dependencies: { pino: "^10.4.0" },
+    };
+  },
+};
