@@ -412,8 +412,9 @@ export interface EndpointIR {
   /** `rateLimit:` on the endpoint (compiled by the rate-limit plugin). */
   rateLimit?: { max: number; windowMs: number; keyBy?: "ip" | "user" | "both" };
   /**
-   * Who may call the endpoint, resolved from the API's policies (`defaultPolicy`, `- op: policy`).
-   * Absent when no policy applies. Recorded for the auth module; not enforced yet.
+   * Who may call the endpoint: its own `auth:`, or the API's policy (`defaultPolicy`, `- op: policy`).
+   * Absent when neither applies (then the app's default: authenticated when `auth:` is configured).
+   * Enforced by the auth module (compiler/plugins/auth).
    */
   auth?: AuthRequirementIR;
   loc: SourceLocation;
@@ -428,6 +429,8 @@ export interface AuthRequirementIR {
   permissions: string[];
   /** The policy name this came from. */
   policy: string;
+  /** `provider:` on the rule: only credentials from these providers count (absent: any provider). */
+  providers?: string[];
 }
 
 /**

@@ -9,8 +9,20 @@ import { z } from "zod";
 
 const httpMethod = z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]);
 
-/** `{required, roles, permissions}` or a boolean. Compiled by the auth module. */
-const authRule = z.union([z.boolean(), z.looseObject({ required: z.boolean().optional(), roles: z.array(z.string()).optional(), permissions: z.array(z.string()).optional() })]);
+export const AUTH_RULE_KEYS = ["required", "roles", "permissions", "provider", "handler"] as const;
+
+/** `{required, roles, permissions, provider}` or a boolean. Compiled by the auth module (compiler/plugins/auth). */
+const authRule = z.union([
+  z.boolean(),
+  z.strictObject({
+    required: z.boolean().optional(),
+    roles: z.array(z.string()).optional(),
+    permissions: z.array(z.string()).optional(),
+    provider: z.union([z.string(), z.array(z.string())]).optional(),
+    /** A custom check file: part of the YAMA format, refused by the auth module (not compiled). */
+    handler: z.string().optional(),
+  }),
+]);
 
 export const FIELD_KEYS = [
   "type", "primary", "primaryKey", "generated", "required", "nullable", "default", "unique", "index", "indexed",
@@ -342,6 +354,7 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "relations" && p.length === 4) return RELATION_KEYS;
   if ((p[0] === "entities" || p[0] === "schemas") && p[2] === "crud" && p.length === 3) return CRUD_KEYS;
   if (((p[0] === "entities" || p[0] === "schemas") && p[2] === "crudOverrides" && p.length === 4) || (p[0] === "crudOverrides" && p.length === 3)) return CRUD_OVERRIDE_KEYS;
+  if (p.at(-1) === "auth" && p[0] !== "auth") return AUTH_RULE_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;

@@ -202,10 +202,7 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
         if (parsedLimit.success) rateLimit = normalizeLimit(parsedLimit.data);
         else for (const issue of parsedLimit.error.issues) diagnostics.error("bad-rate-limit", `rateLimit of ${ep.method} ${ep.path}: ${issue.message}`, parsed.locate([...path, "rateLimit", ...(issue.path as (string | number)[])]), "write e.g. `rateLimit: {max: 10, window: 1m}`");
       }
-      const auth = ep.auth === undefined ? undefined : authRequirement(ep.auth);
-      if (auth && !isRecord(config.auth)) {
-        diagnostics.warn("auth-not-configured", `${ep.method} ${ep.path} declares \`auth\`, but the config has no \`auth:\` section, so nothing enforces it`, parsed.locate([...path, "auth"], "key"), "add `auth: {providers: [...]}` (see docs/auth.md)");
-      }
+      const auth = ep.auth === undefined ? undefined : authRequirement(ep.auth, { parsed, diagnostics, path: [...path, "auth"], what: `${ep.method} ${ep.path}` });
       for (const key of ["cache", "middleware"] as const) {
         if (ep[key] !== undefined) diagnostics.warn("not-yet-compiled", `\`${key}\` on endpoints is not compiled by this version of yamac; it is ignored`, parsed.locate([...path, key], "key"));
       }

@@ -16,7 +16,7 @@ import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.j
 import { kebabCase, pluralWords } from "./types.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
-import { authRequirement } from "../plugins/auth.js";
+import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
 
 /** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -171,23 +171,24 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
   for (const key of ["inputTypes", "responseTypes"] as const) {
     if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
   }
-  // Access rules: the most specific key wins (method > group > crud.auth).
+  // Access rules: the most specific key wins (method > group > crud.auth). Groups and methods may
+  // also sit under `enabled:` (the object form of the YAMA format); the top-level key wins.
   const auth: NonNullable<CrudIR["auth"]> = {};
-  const layers: [readonly CrudIR["methods"][number][], unknown][] = [
-    [["list", "get", "create", "replace", "update", "delete"], obj.auth],
-    [["list", "get"], obj.read?.auth],
-    [["create", "replace", "update", "delete"], obj.write?.auth ?? obj.mutate?.auth],
-    [["create"], obj.create?.auth],
-    [["replace", "update"], obj.update?.auth],
-    [["delete"], obj.delete?.auth],
-    [["list", "get"], obj.GET?.auth],
-    [["create"], obj.POST?.auth],
-    [["replace"], obj.PUT?.auth],
-    [["update"], obj.PATCH?.auth],
-    [["delete"], obj.DELETE?.auth],
+  const enabledRules = isRecord(obj.enabled) ? obj.enabled : {};
+  const GROUPS: [string, readonly CrudIR["methods"][number][]][] = [
+    ["read", ["list", "get"]], ["mutate", ["create", "replace", "update", "delete"]], ["write", ["create", "replace", "update", "delete"]],
+    ["create", ["create"]], ["update", ["replace", "update"]], ["delete", ["delete"]],
+    ["GET", ["list", "get"]], ["POST", ["create"]], ["PUT", ["replace"]], ["PATCH", ["update"]], ["DELETE", ["delete"]],
   ];
-  for (const [ops, raw] of layers) {
-    const requirement = raw === undefined ? undefined : authRequirement(raw);
+  const layers: [readonly CrudIR["methods"][number][], unknown, ConfigPath, string][] = [[all, obj.auth, [...path, "auth"], `${entity.name} CRUD`]];
+  for (const [group, ops] of GROUPS) {
+    const top = (obj as Record<string, unknown>)[group];
+    const nested = enabledRules[group];
+    if (isRecord(top) && top.auth !== undefined) layers.push([ops, top.auth, [...path, group, "auth"], `${entity.name} CRUD (${group})`]);
+    else if (isRecord(nested) && nested.auth !== undefined) layers.push([ops, nested.auth, [...path, "enabled", group, "auth"], `${entity.name} CRUD (${group})`]);
+  }
+  for (const [ops, raw, at, what] of layers) {
+    const requirement = raw === undefined ? undefined : authRequirement(raw, { parsed, diagnostics, path: at, what });
     if (requirement) for (const op of ops) auth[op] = requirement;
   }
   const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
@@ -270,6 +271,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   const limited = endpoints.find((e) => e.rateLimit);
   if (limited && !plugins.some((p) => p.name === rateLimitPlugin.name)) plugins.push({ name: rateLimitPlugin.name, options: {}, loc: limited.loc });
   endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
+  checkPolicyRules(endpoints, parsed, diagnostics);
   if (diagnostics.hasErrors) return undefined;
 
   const targets: ProjectIR["targets"] = [];

@@ -9,7 +9,7 @@
  *   listComments + parent: Post   GET /posts/:postId/comments (filtered by the parent, 404 without it)
  *
  * Each API exposing an operation gets its own route under its basePath, with the policy it
- * assigns resolved into `EndpointIR.auth` (recorded, not enforced yet).
+ * assigns resolved into `EndpointIR.auth` (enforced by the auth module, compiler/plugins/auth).
  */
 import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
 import type { AuthRequirementIR, EndpointIR, EntityIR, FieldIR, HandlerIR, OperationHandlerIR, SchemaFieldIR, SchemaIR, ShapeRef } from "../ir.js";
@@ -167,7 +167,9 @@ function readPolicies(config: RawConfig, a: Analysis): Map<string, AuthRequireme
     }
     const roles = list("roles");
     const permissions = list("permissions");
-    if (auth.check !== undefined) a.diagnostics.warn("not-yet-compiled", `policy ${name}: \`check\` handlers are not compiled by this version of yamac; it is ignored`, a.parsed.locate([...path, "auth", "check"], "key"));
+    if (auth.check !== undefined) {
+      a.diagnostics.error("auth-check-not-compiled", `policy ${name}: \`check\` handlers are not compiled by this version of yamac; its routes would be less protected than written`, a.parsed.locate([...path, "auth", "check"], "key"), "express the rule with `roles:` and `permissions:`, or check inside the handler with ctx.auth");
+    }
     if (ok) out.set(name, { required: typeof auth.required === "boolean" ? auth.required : true, roles, permissions, policy: name });
   }
   return out;
@@ -820,7 +822,6 @@ export function analyzeOperations(
     }
     const exposures = readExposures(api, declared, ops, a);
     if (!exposures) continue;
-    let recorded = false;
     for (const e of exposures) {
       let auth = defaultPolicy;
       if (e.policy) {
@@ -833,7 +834,6 @@ export function analyzeOperations(
       exposed.add(e.op);
       const op = ops.get(e.op);
       if (!op) continue;
-      if (auth) recorded = true;
       let name = routed.has(e.op) ? camelCase(`${api.name} ${wordsOf(e.op).join(" ")}`) : e.op;
       routed.add(e.op);
       if (names.has(name)) {
@@ -858,9 +858,6 @@ export function analyzeOperations(
         name, method: op.method, path, description: op.description, params: [...op.params], query: [...op.query], body, response: op.response,
         status: op.status, handler: op.handler, loc: op.loc, operation: { name: op.name, api: api.name }, ...(auth ? { auth } : {}),
       });
-    }
-    if (recorded) {
-      if (!isRecord(config.auth)) diagnostics.warn("policies-not-enforced", `API ${api.name}${basePath ? ` (${basePath})` : ""}: policies are recorded on its routes, but the config has no \`auth:\` section, so nothing enforces them`, parsed.locate(api.path, "key"), "add `auth: {providers: [...]}` (see docs/auth.md)");
     }
   }
   for (const name of declared) {

@@ -6,6 +6,7 @@
 import type { EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
+import { applySecurity, securitySchemes } from "../plugins/auth/openapi.js";
 
 type Json = Record<string, unknown>;
 
@@ -132,7 +133,6 @@ function endpointOperation(ep: EndpointIR): Json {
   if (ep.body) op.requestBody = { required: true, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
   const status = String(ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200));
   op.responses = { [status]: status === "204" ? { description: "No content" } : json(ep.response ? shape(ep.response) : {}, "Success"), ...ERRORS, ...(ep.params.length ? { "404": { $ref: "#/components/responses/NotFound" } } : {}) };
-  if (ep.auth?.required) op.security = [{ bearerAuth: [] }];
   return op;
 }
 
@@ -186,6 +186,7 @@ export function emitOpenApi(ir: ProjectIR): OutputFile {
   };
   for (const route of ir.routes) if (route.kind === "endpoint") add(route.endpoint.path, route.endpoint.method.toLowerCase(), endpointOperation(route.endpoint));
   for (const entity of ir.entities) if (entity.crud) for (const [path, method, op] of crudOperations(entity)) if (!(paths[openapiPath(path)] as Json | undefined)?.[method]) add(path, method, op);
+  applySecurity(ir, paths, openapiPath);
   const schemas: Record<string, Json> = {};
   for (const entity of ir.entities) for (const [name, s] of entitySchemas(entity)) schemas[name] = s;
   for (const s of ir.schemas) schemas[s.name] = namedSchema(s);
@@ -206,7 +207,7 @@ export function emitOpenApi(ir: ProjectIR): OutputFile {
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
       responses: { BadRequest: error("Invalid request (VALIDATION_BODY, VALIDATION_QUERY, VALIDATION_PARAMS)"), NotFound: error("NOT_FOUND"), Conflict: error("CONFLICT (a unique value is taken)"), ServerError: error("INTERNAL_ERROR") },
-      securitySchemes: { bearerAuth: { type: "http", scheme: "bearer", bearerFormat: "JWT" } },
+      ...(Object.keys(securitySchemes(ir)).length ? { securitySchemes: securitySchemes(ir) } : {}),
     },
   };
   return { path: "src/openapi.json", content: JSON.stringify(doc, null, 2) + "\n" };

@@ -12,6 +12,7 @@ import { projectionFunctions, projectionModule } from "./projections.js";
 import { schemaConst } from "./schemas.js";
 import { hiddenFields, schemaNames } from "./validation.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
+import { endpointGuard } from "../plugins/auth/emit.js";
 
 const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
   list: "a page of", search: "a page of matching", get: "one", create: "creates a", update: "changes the given fields of a", delete: "deletes a",
@@ -41,7 +42,7 @@ function policyText(ep: EndpointIR): string {
   if (!ep.auth) return "";
   const a = ep.auth;
   const who = !a.required ? "no sign-in needed" : [a.roles.length ? `roles ${a.roles.join(", ")}` : "", a.permissions.length ? `permissions ${a.permissions.join(", ")}` : ""].filter(Boolean).join("; ") || "signed-in callers";
-  return `\n * Policy ${a.policy} (${who}): recorded, not enforced yet.`;
+  return `\n * Policy ${a.policy} (${who}).`;
 }
 
 export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {
@@ -235,6 +236,6 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   const op = ep.operation;
   const what = `${ACTION_TEXT[h.action]} ${entity.name}${h.action === "list" || h.action === "search" ? " rows" : ""}${dto ? ` as ${dto}` : ""}`;
   const doc = `/**\n * ${ep.method} ${ep.path}: ${op ? `${op.name}${op.api !== "default" ? ` (API ${op.api})` : ""}` : ep.name}, ${what}${h.parent ? ` of one ${h.parent.entity}` : ""} (${ir.configFile}:${ep.loc.line}).${ep.description ? `\n * ${ep.description}` : ""}${policyText(ep)}\n */`;
-  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, async (c) => {\n${lines.join("\n")}\n});`);
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointGuard(ir, ep, imports)}async (c) => {\n${lines.join("\n")}\n});`);
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
 }

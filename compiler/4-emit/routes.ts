@@ -9,6 +9,8 @@ import { validationHelpers, zodForQuery } from "./column-types.js";
 import { emitIncludes } from "./includes.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
+import { crudGuard } from "../plugins/auth/emit.js";
+import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
 export function searchVectorSql(columns: readonly string[]): string {
@@ -52,7 +54,9 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   const prefix = `${entity.table}`;
   const top: string[] = [];
   const handlers: string[] = [];
-  const routeDoc = (p: CrudRoutePlan, what: string) => `/** ${p.method} ${p.path}: ${what} */`;
+  const routeDoc = (p: CrudRoutePlan, what: string) => `/** ${p.method} ${p.path}: ${what}${authEnabled(ir) && !crudAccess(ir, entity, p.operation).rule ? " Public." : ""} */`;
+  /** The route's access check (auth module), placed before its handler; empty for public routes. */
+  const guard = (p: CrudRoutePlan) => crudGuard(ir, entity, p.operation, imports);
 
   // Projection: all columns, unless some must never leave the server.
   const sel = hidden.length ? "columns" : "";
@@ -211,7 +215,7 @@ ${shapeApply("rows")}  const page = cursorPage(rows, query.limit, (row) => encod
 ${shapeApply("rows")}  const page = offsetPage(rows, query.limit, query.offset, total);`;
         if (!cursorMode) imports.add("../lib/pagination.js", "offsetPage", "parseSort");
         handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.`)}
-${routerName(entity)}.get(${ts(local)}, async (c) => {
+${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
   const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
 ${shapeParse()}
   const present =
@@ -225,7 +229,7 @@ ${fetch}
         imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
         top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
         handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.`)}
-${routerName(entity)}.get(${ts(local)}, async (c) => {
+${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
   const query = c.req.url.includes("?") ? validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
 ${shapeParse()}
@@ -266,14 +270,14 @@ ${values.join("\n")}
           const dates = writable.filter((f) => f.type === "timestamp" || f.type === "timestamplocal");
           const args = dates.length ? `{ ...input${dates.map((f) => `, ${f.name}: input.${f.name}${f.notNull && f.default === undefined ? "" : "?"}.toISOString()`).join("")} }` : "input";
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
-${routerName(entity)}.post(${ts(local)}, async (c) => {
+${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");${optional.length ? `\n  const present =\n    ${presentExpr};` : ""}
   const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
   return c.json(row, 201);
 });`);
         } else {
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
-${routerName(entity)}.post(${ts(local)}, async (c) => {
+${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row] = await db.insert(${t}).values(input).returning(${sel});
   return c.json(row, 201);
@@ -282,7 +286,7 @@ ${routerName(entity)}.post(${ts(local)}, async (c) => {
         if (entity.crud!.bulk) {
           imports.add(`../validation/${entity.fileName}.js`, names.bulk);
           handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`. */
-${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, async (c) => {
+${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, ${guard(plan)}async (c) => {
   const input = validate(${names.bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const rows = await db.insert(${t}).values(input).returning(${sel});
   return c.json({ data: rows }, 201);
@@ -306,7 +310,7 @@ ${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, async (c
 `
           : "";
         handlers.push(`${routeDoc(plan, isPut ? `replaces a ${entity.name}; omitted fields return to their defaults.` : `changes the given fields of a ${entity.name}.`)}
-${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, async (c) => {
+${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
 ${ifMatch()}${emptyGuard}  const [row] = await db
@@ -321,7 +325,7 @@ ${ifMatch()}${emptyGuard}  const [row] = await db
       }
       case "delete": {
         handlers.push(`${routeDoc(plan, soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`)}
-${routerName(entity)}.delete(${ts(local)}, async (c) => {
+${routerName(entity)}.delete(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
 ${ifMatch()}  const [row] = await deleteById.execute({ id });
   if (!row) throw ${notFound()};

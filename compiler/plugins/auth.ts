@@ -4,6 +4,7 @@
  *   auth:
  *     providers:                         # tried in order
  *       - {type: jwt, secret: ${JWT_SECRET}, algorithm: HS256, issuer: my-app, audience: api, clockSkew: 30}
+ *       - {type: jwt, jwksUrl: https://issuer.example/.well-known/jwks.json, algorithm: RS256}
  *       - {type: api-key, header: X-API-Key, keys: ${API_KEY_HASHES}}     # SHA-256 hex digests, comma-separated
  *       - {type: basic, identifier: ${ADMIN_USER}, password: ${ADMIN_PASSWORD}, roles: [admin]}
  *     roles:
@@ -11,135 +12,105 @@
  *       editor: {permissions: ["posts:*"]}
  *
  * Secure by default: with `auth:` configured, every endpoint and CRUD route requires an
- * authenticated caller unless it says `auth: false` (or a public policy). Secrets must come
- * from the environment.
+ * authenticated caller unless it says `auth: false` (or uses a public policy). Secrets must come
+ * from the environment. The module lives in compiler/plugins/auth/: options, rules, emit.
  */
-import { z } from "zod";
+import { readFileSync } from "node:fs";
 import { parseConfigString } from "../2-analyze/config-string.js";
-import { envText } from "../4-emit/env.js";
-import { file, header, Imports, key, ts } from "../4-emit/writer.js";
-import type { AuthRequirementIR, ProjectIR } from "../ir.js";
 import type { YamaPlugin } from "./types.js";
+import { emitAuthModule } from "./auth/emit.js";
+import { type AuthOptions, authOptions, jwtAlgorithms, PROVIDER_TYPES } from "./auth/options.js";
+import { AUTH_PLUGIN } from "./auth/rules.js";
 
-const provider = z.discriminatedUnion("type", [
-  z.strictObject({
-    type: z.literal("jwt"),
-    secret: z.string().min(1),
-    algorithm: z.enum(["HS256", "HS384", "HS512"]).default("HS256"),
-    issuer: z.string().optional(),
-    audience: z.string().optional(),
-    clockSkew: z.number().int().min(0).max(600).default(30),
-    accessToken: z.unknown().optional(),
-    refreshToken: z.unknown().optional(),
-  }),
-  z.strictObject({
-    type: z.literal("api-key"),
-    header: z.string().regex(/^[A-Za-z0-9-]+$/, "must be a header name").default("X-API-Key"),
-    keys: z.string().min(1),
-  }),
-  z.strictObject({
-    type: z.literal("basic"),
-    mode: z.literal("static").default("static"),
-    identifier: z.string().min(1),
-    password: z.string().min(1),
-    roles: z.array(z.string()).default([]),
-  }),
-]);
+export type { AuthOptions } from "./auth/options.js";
+export { authRequirement, checkPolicyRules, routeAccess, routeRequirements } from "./auth/rules.js";
 
-const options = z.strictObject({
-  auth: z.strictObject({
-    providers: z.array(provider).min(1, "list at least one provider"),
-    roles: z.record(z.string(), z.strictObject({ permissions: z.array(z.string()).default([]), description: z.string().optional() })).default({}),
-    user: z.unknown().optional(),
-    endpoints: z.unknown().optional(),
-  }),
-});
+const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { dependencies: Record<string, string> };
 
-export type AuthOptions = z.output<typeof options>;
+/** Environment variable names suggested for each secret. */
+const SUGGESTED: Readonly<Record<string, string>> = { secret: "JWT_SECRET", keys: "API_KEY_HASHES", identifier: "ADMIN_USER", password: "ADMIN_PASSWORD" };
 
-/** Reads `auth:` on an endpoint or CRUD method: a boolean or `{required, roles, permissions}`. */
-export function authRequirement(raw: unknown, policy = ""): AuthRequirementIR | undefined {
-  if (typeof raw === "boolean") return { required: raw, roles: [], permissions: [], policy };
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return undefined;
-  const r = raw as { required?: unknown; roles?: unknown; permissions?: unknown };
-  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-  const roles = list(r.roles);
-  const permissions = list(r.permissions);
-  return { required: typeof r.required === "boolean" ? r.required : true, roles, permissions, policy };
-}
-
-/** The requirement of every route, in the order routes are mounted; secure by default. */
-export function routeRequirements(ir: ProjectIR): { method: string; path: string; requirement: AuthRequirementIR; explicit: boolean }[] {
-  const out: { method: string; path: string; requirement: AuthRequirementIR; explicit: boolean }[] = [];
-  const fallback: AuthRequirementIR = { required: true, roles: [], permissions: [], policy: "" };
-  for (const route of ir.routes) {
-    if (route.kind === "endpoint") {
-      const ep = route.endpoint;
-      out.push({ method: ep.method, path: ep.path, requirement: ep.auth ?? fallback, explicit: ep.auth !== undefined });
-    } else {
-      const entity = ir.entities.find((e) => e.name === route.entity)!;
-      const explicit = entity.crud?.auth?.[route.operation];
-      out.push({ method: route.method, path: route.path, requirement: explicit ?? fallback, explicit: explicit !== undefined });
-    }
-  }
-  return out;
-}
-
-const SECRET_KEYS = { jwt: ["secret"], "api-key": ["keys"], basic: ["identifier", "password"] } as const;
+const isLoopback = (host: string) => host === "localhost" || host === "127.0.0.1" || host === "[::1]";
 
 export const authPlugin: YamaPlugin<AuthOptions> = {
-  name: "@betagors/yama-auth",
+  name: AUTH_PLUGIN,
   aliases: ["auth"],
-  options,
+  options: authOptions,
   sections: ["auth"],
   analyze(opts, ctx) {
+    const { diagnostics, parsed } = ctx;
+    const at = (i: number, ...rest: (string | number)[]) => ["auth", "providers", i, ...rest];
+    const declaredRoles = Object.keys(opts.auth.roles);
+    /** A value that must be a `${VAR}` reference. */
+    const fromEnv = (value: string | undefined, i: number, key: string) => {
+      if (value === undefined || parseConfigString(value).kind === "env") return;
+      diagnostics.error("secret-in-config", `auth.providers[${i}].${key} is written into the config`, parsed.locate(at(i, key)), `read it from the environment: \`${key}: \${${SUGGESTED[key] ?? key.toUpperCase()}}\``);
+    };
+    const checkRoles = (roles: readonly string[], i: number) =>
+      roles.forEach((role, j) => {
+        if (!declaredRoles.includes(role)) diagnostics.error("unknown-role", `auth.providers[${i}] grants role "${role}", which auth.roles does not declare`, parsed.locate(at(i, "roles", j)), `declare it: \`roles: {${role}: {permissions: [...]}}\``);
+      });
     opts.auth.providers.forEach((p, i) => {
-      for (const key of SECRET_KEYS[p.type]) {
-        const value = (p as Record<string, unknown>)[key] as string;
-        if (parseConfigString(value).kind === "literal") {
-          ctx.diagnostics.error("secret-in-config", `auth.providers[${i}].${key} is written into the config`, ctx.parsed.locate(["auth", "providers", i, key]), `read it from the environment: \`${key}: \${${p.type === "jwt" ? "JWT_SECRET" : p.type === "api-key" ? "API_KEY_HASHES" : key === "identifier" ? "ADMIN_USER" : "ADMIN_PASSWORD"}}\``);
+      if (p.type === "jwt") {
+        const sources = (["secret", "publicKey", "jwksUrl"] as const).filter((k) => p[k] !== undefined);
+        if (sources.length !== 1) {
+          diagnostics.error("bad-plugin-option", sources.length === 0 ? `auth.providers[${i}] (jwt) needs a key: \`secret\` (HS256), \`publicKey\` or \`jwksUrl\`` : `auth.providers[${i}] (jwt) gives ${sources.join(" and ")}; give exactly one`, parsed.locate(sources.length ? at(i, sources[1]!) : at(i), sources.length ? "key" : "value"), "e.g. `secret: ${JWT_SECRET}`, or `jwksUrl: https://issuer/.well-known/jwks.json` with `algorithm: RS256`");
+          return;
         }
+        const algorithms = jwtAlgorithms(p);
+        const hmac = algorithms.filter((a) => a.startsWith("HS"));
+        if (p.secret !== undefined ? hmac.length !== algorithms.length : hmac.length > 0) {
+          diagnostics.error("bad-plugin-option", p.secret !== undefined ? `auth.providers[${i}]: a secret verifies HS256/HS384/HS512 only, not ${algorithms.filter((a) => !a.startsWith("HS")).join(", ")}` : `auth.providers[${i}]: ${hmac.join(", ")} needs a shared \`secret\`, not a public key`, parsed.locate(p.algorithm !== undefined ? at(i, "algorithm") : at(i, sources[0]!), p.algorithm !== undefined ? "value" : "key"));
+        }
+        if (p.publicKey !== undefined && algorithms.length > 1) diagnostics.error("bad-plugin-option", `auth.providers[${i}]: a public key verifies one algorithm; list several only with jwksUrl`, parsed.locate(at(i, "algorithm")));
+        fromEnv(p.secret, i, "secret");
+        if (p.publicKey !== undefined && parseConfigString(p.publicKey).kind === "literal" && !/-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(p.publicKey)) {
+          diagnostics.error("bad-plugin-option", `auth.providers[${i}].publicKey is not a PEM public key or certificate`, parsed.locate(at(i, "publicKey")), "use `publicKey: ${JWT_PUBLIC_KEY}` with -----BEGIN PUBLIC KEY----- … in the environment");
+        }
+        if (p.jwksUrl !== undefined && parseConfigString(p.jwksUrl).kind === "literal") {
+          let url: URL | undefined;
+          try {
+            url = new URL(p.jwksUrl);
+          } catch {
+            url = undefined;
+          }
+          if (!url || !(url.protocol === "https:" || (url.protocol === "http:" && isLoopback(url.hostname)))) {
+            diagnostics.error("bad-plugin-option", `auth.providers[${i}].jwksUrl must be an https:// URL`, parsed.locate(at(i, "jwksUrl")), "e.g. https://issuer.example/.well-known/jwks.json");
+          }
+        }
+        for (const key of ["accessToken", "refreshToken"] as const) {
+          if (p[key] !== undefined) diagnostics.warn("not-yet-compiled", `auth.providers[${i}].${key}: issuing tokens (login, refresh) is not compiled by this version of yamac; tokens are only verified`, parsed.locate(at(i, key), "key"));
+        }
+      } else if (p.type === "api-key") {
+        fromEnv(p.keys, i, "keys");
+        checkRoles(p.roles, i);
+      } else if (p.type === "basic") {
+        if (p.mode === "database") {
+          diagnostics.error("auth-provider-not-compiled", `auth.providers[${i}]: basic auth against an entity (mode: database) is not compiled by this version of yamac`, parsed.locate(at(i, "mode")), "use `mode: static` with `identifier: ${ADMIN_USER}` and `password: ${ADMIN_PASSWORD}`, or JWT");
+          return;
+        }
+        for (const key of ["userEntity", "identifierField", "passwordField"] as const) {
+          if (p[key] !== undefined) diagnostics.error("bad-plugin-option", `auth.providers[${i}].${key} applies to mode: database only`, parsed.locate(at(i, key), "key"));
+        }
+        for (const key of ["identifier", "password"] as const) {
+          if (p[key] === undefined) diagnostics.error("bad-plugin-option", `auth.providers[${i}] (basic) needs \`${key}\``, parsed.locate(at(i), "value"), `add \`${key}: \${${SUGGESTED[key]}}\``);
+          else fromEnv(p[key], i, key);
+        }
+        checkRoles(p.roles, i);
+      } else {
+        diagnostics.error("auth-provider-not-compiled", `auth provider type ${p.type} is not compiled by this version of yamac`, parsed.locate(at(i, "type")), `providers compiled: ${PROVIDER_TYPES.join(", ")}`);
       }
     });
-    if (opts.auth.endpoints !== undefined) ctx.diagnostics.warn("not-yet-compiled", "auth.endpoints (register, login, refresh, …) are not compiled by this version of yamac", ctx.parsed.locate(["auth", "endpoints"], "key"));
+    if (opts.auth.endpoints !== undefined) diagnostics.warn("not-yet-compiled", "auth.endpoints (register, login, refresh, …) are not compiled by this version of yamac", parsed.locate(["auth", "endpoints"], "key"));
+    if (opts.auth.user !== undefined) diagnostics.warn("not-yet-compiled", "auth.user (the user entity and its field mapping) is not compiled by this version of yamac", parsed.locate(["auth", "user"], "key"));
   },
   emit(opts, ir) {
-    const imports = new Imports().type("hono", "MiddlewareHandler").add("../lib/auth.js", "authenticate", "requireAuth");
-    const providers = opts.auth.providers.map((p) => {
-      const env = (v: string) => envText(parseConfigString(v));
-      if (p.type === "jwt") {
-        imports.add("../lib/auth.js", "jwtProvider");
-        return `  jwtProvider({ secret: ${env(p.secret)}, algorithm: ${ts(p.algorithm)}, ${p.issuer ? `issuer: ${ts(p.issuer)}, ` : ""}${p.audience ? `audience: ${ts(p.audience)}, ` : ""}clockSkewSeconds: ${p.clockSkew} }),`;
-      }
-      if (p.type === "api-key") {
-        imports.add("../lib/auth.js", "apiKeyProvider");
-        return `  apiKeyProvider({ header: ${ts(p.header.toLowerCase())}, hashes: ${env(p.keys)}.split(",") }),`;
-      }
-      imports.add("../lib/auth.js", "basicProvider");
-      return `  basicProvider({ identifier: ${env(p.identifier)}, password: ${env(p.password)}, roles: [${p.roles.map(ts).join(", ")}] }),`;
-    });
-    const roles = Object.entries(opts.auth.roles).map(([role, r]) => `  ${key(role)}: [${r.permissions.map(ts).join(", ")}],`);
-    const rules = routeRequirements(ir).filter((r) => r.requirement.required);
-    const body = `/** Providers, tried in order (secrets are read from the environment at start-up). */
-export const authentication: MiddlewareHandler = authenticate([
-${providers.join("\n")}
-]);
-
-/** Permissions each role grants (\`*\` and \`resource:*\` are wildcards). */
-const rolePermissions: Record<string, readonly string[]> = {
-${roles.join("\n")}
-};
-
-/** Routes that need an authenticated caller (every route not marked \`auth: false\`). */
-export const protectedRoutes: { method: string; path: string; check: MiddlewareHandler }[] = [
-${rules.map((r) => `  { method: ${ts(r.method)}, path: ${ts(r.path)}, check: requireAuth({ roles: [${r.requirement.roles.map(ts).join(", ")}], permissions: [${r.requirement.permissions.map(ts).join(", ")}] }, rolePermissions) },`).join("\n")}
-];`;
+    const jwt = opts.auth.providers.some((p) => p.type === "jwt");
     return {
-      files: [{ path: "src/plugins/auth.ts", content: header("authentication and access rules", ir.configFile) + file(imports.toString(), body) }],
-      wiring: [
-        { order: 25, imports: { "./plugins/auth.js": ["authentication"] }, statement: "app.use(authentication);" },
-        { order: 41, imports: { "./plugins/auth.js": ["protectedRoutes"] }, statement: "for (const route of protectedRoutes) app.on(route.method, route.path, route.check);" },
-      ],
+      files: [emitAuthModule(opts, ir)],
+      // Before rate limiting (30), so limits keyed by user see the caller.
+      wiring: [{ order: 25, imports: { "./plugins/auth.js": ["authentication"] }, statement: "app.use(authentication);" }],
+      dependencies: jwt ? { jose: own.dependencies.jose ?? "^6.2.18" } : undefined,
     };
   },
 };

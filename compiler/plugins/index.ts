@@ -65,13 +65,16 @@ function knownOptionKeys(issue: core.$ZodIssue, pluginName: string): string[] {
   let schema: unknown = plugin?.options;
   for (const segment of issue.path) {
     const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
-    let next: unknown = shape?.[String(segment)];
+    let next: unknown = typeof segment === "number" ? (schema as { def?: { element?: unknown } } | undefined)?.def?.element : shape?.[String(segment)];
     // Unwrap optional/default/nullable wrappers.
-    for (let i = 0; i < 4 && next && !(next as { shape?: unknown }).shape; i++) next = (next as { def?: { innerType?: unknown } }).def?.innerType;
+    for (let i = 0; i < 4 && next && !(next as { shape?: unknown }).shape && (next as { def?: { innerType?: unknown } }).def?.innerType; i++) next = (next as { def?: { innerType?: unknown } }).def?.innerType;
     schema = next;
   }
   const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
-  return shape ? Object.keys(shape) : [];
+  if (shape) return Object.keys(shape);
+  // A list of alternatives (e.g. auth providers): the keys any of them accepts.
+  const options = (schema as { def?: { options?: unknown[] } } | undefined)?.def?.options ?? [];
+  return [...new Set(options.flatMap((o) => Object.keys((o as { shape?: Record<string, unknown> }).shape ?? {})))];
 }
 
 function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, plugin: string): void {

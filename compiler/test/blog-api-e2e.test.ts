@@ -4,8 +4,10 @@
  * on a fresh PostgreSQL database, and checked over HTTP: projections, search, filters, nested
  * routes, custom operations and both APIs' base paths.
  */
+import { randomBytes } from "node:crypto";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, createDatabase, prepareProject, removeProject, type Reply, type RunningServer, startServer } from "./harness.js";
+import { call, createDatabase, jwtAuthSection, prepareProject, removeProject, type Reply, type RunningServer, startServer } from "./harness.js";
 
 const MISSING_ID = "7b0c4a52-2b8e-4d47-9d0a-5f8a1e0c9b11";
 const SUMMARY_KEYS = ["authorName", "excerpt", "id", "published", "title"];
@@ -20,10 +22,13 @@ describe("blog-api (operations, policies, apis) over HTTP on PostgreSQL", () => 
   let dir = "";
   let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
   let server: RunningServer | undefined;
+  /** The policies need a signed-in caller: requests carry an admin's token unless `token` is "". */
+  const secret = randomBytes(32).toString("hex");
+  let adminToken = "";
 
   /** One request; a 5xx fails the test on the spot. */
-  async function api(method: string, path: string, json?: unknown): Promise<Reply> {
-    const res = await call(server!.base, method, path, json);
+  async function api(method: string, path: string, json?: unknown, token = adminToken): Promise<Reply> {
+    const res = await call(server!.base, method, path, json, token ? { authorization: `Bearer ${token}` } : {});
     expect(res.status, `${method} ${path} → ${res.status} ${res.text}`).toBeLessThan(500);
     return res;
   }
@@ -42,9 +47,11 @@ describe("blog-api (operations, policies, apis) over HTTP on PostgreSQL", () => 
   let third: Json;
 
   beforeAll(async () => {
-    dir = await prepareProject("blog-api");
+    // The blog config's policies need a signed-in caller: the test adds a JWT provider to its copy.
+    dir = await prepareProject("blog-api", jwtAuthSection({ admin: ["*"], author: ["posts:*", "comments:*"] }));
     db = await createDatabase("yamac_blog");
-    server = await startServer(dir, { DATABASE_URL: db.url });
+    server = await startServer(dir, { DATABASE_URL: db.url, JWT_SECRET: secret });
+    adminToken = await new SignJWT({ sub: "admin-1", roles: ["admin"] }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(secret));
 
     const author = async (name: string, email: string) => {
       const res = await v1("POST", "/authors", { name, email, bio: `${name} writes.` });
@@ -302,6 +309,21 @@ describe("blog-api (operations, policies, apis) over HTTP on PostgreSQL", () => 
       const [comments] = await db!.sql`select count(*)::int as n from comments where post_id = ${third.id as string}`;
       expect(comments!.n).toBe(0);
       expect(((await v1("GET", "/posts")).body as Json[]).map((p) => p.id)).not.toContain(third.id);
+    });
+  });
+
+  describe("policies", () => {
+    const token = (roles: string[]) => new SignJWT({ sub: "u-1", roles }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(secret));
+
+    it("public operations need no token; author and admin policies answer 401 without one and 403 without the role", async () => {
+      expect((await api("GET", "/api/v1/posts", undefined, "")).status).toBe(200);
+      const body = { title: "By policy", content: "x", authorId: ann.id };
+      expectError(await api("POST", "/api/v1/posts", body, ""), 401, "AUTH_REQUIRED");
+      expectError(await api("POST", "/api/v1/posts", body, await token(["reader"])), 403, "AUTHZ_INSUFFICIENT_ROLE");
+      expect((await api("POST", "/api/v1/posts", body, await token(["author"]))).status).toBe(201);
+      expectError(await api("GET", "/api/admin/posts", undefined, ""), 401, "AUTH_REQUIRED");
+      expectError(await api("GET", "/api/admin/posts", undefined, await token(["author"])), 403, "AUTHZ_INSUFFICIENT_ROLE");
+      expectError(await api("GET", "/api/admin/posts", undefined, "not.a.token"), 401, "AUTH_INVALID_TOKEN");
     });
   });
 

@@ -2,12 +2,24 @@
  * Custom handlers end to end: fixtures/todo-api (the original YAMA Todo app, with handlers
  * written for the original runtime) runs over HTTP on PostgreSQL.
  */
+import { randomBytes } from "node:crypto";
+import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
-import { call, serveFixture } from "./harness.js";
+import { call, jwtAuthSection, serveFixture } from "./harness.js";
 
 describe("todo-api handlers over HTTP", () => {
-  const served = serveFixture("todo-api");
-  const api = (method: string, path: string, json?: unknown) => call(served.server.base, method, path, json);
+  // The fixture's routes need a signed-in caller (GET /todos a role): requests carry a user's token.
+  const secret = randomBytes(32).toString("hex");
+  // The Todo config declares auth rules but no providers: the test adds a JWT provider to its copy.
+  const served = serveFixture("todo-api", { JWT_SECRET: secret }, jwtAuthSection({ admin: ["*"], user: ["todos:*"] }));
+  const token = new SignJWT({ sub: "user-1", roles: ["user"] }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(secret));
+  const api = async (method: string, path: string, json?: unknown) => call(served.server.base, method, path, json, { authorization: `Bearer ${await token}` });
+
+  it("GET /todos needs a token with role user or admin", async () => {
+    expect((await call(served.server.base, "GET", "/todos")).status).toBe(401);
+    const other = await new SignJWT({ sub: "x", roles: ["guest"] }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("1h").sign(new TextEncoder().encode(secret));
+    expect((await call(served.server.base, "GET", "/todos", undefined, { authorization: `Bearer ${other}` })).status).toBe(403);
+  });
 
   it("creates through a handler that returns the repository's row (201 by default)", async () => {
     const res = await api("POST", "/todos", { title: "write tests" });

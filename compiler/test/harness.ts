@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,12 +17,17 @@ import { generateProjectMigration } from "../migrate/generate.js";
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const PG_BASE = "postgres://postgres@127.0.0.1:5432";
 
-/** Copies fixtures/<name> (config and user files) into a new folder, compiles it and generates its first migration. */
-export async function prepareProject(fixture: string): Promise<string> {
+/**
+ * Copies fixtures/<name> (config and user files) into a new folder, compiles it and generates its
+ * first migration. `extraConfig` is appended to the copy's yama.yaml (e.g. an `auth:` section a
+ * test needs), so fixtures copied from real projects stay as they are.
+ */
+export async function prepareProject(fixture: string, extraConfig = ""): Promise<string> {
   mkdirSync(join(ROOT, ".yama"), { recursive: true });
   const dir = mkdtempSync(join(ROOT, ".yama", `${fixture}-`));
   const source = join(ROOT, "fixtures", fixture);
   for (const entry of readdirSync(source)) cpSync(join(source, entry), join(dir, entry), { recursive: true });
+  if (extraConfig) appendFileSync(join(dir, "yama.yaml"), `\n${extraConfig}`);
   const compiled = compileProject(dir);
   if (!compiled.ok) throw new Error(`fixture ${fixture} does not compile: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === "error"))}`);
   await generateProjectMigration(dir, { folder: "drizzle", allowDestructive: false });
@@ -168,10 +173,10 @@ export interface ServedFixture {
  * database (and a fresh Redis database in REDIS_URL), start its server, and clean up.
  * Read the fields inside tests: they are set once the hooks ran.
  */
-export function serveFixture(fixture: string, env: Record<string, string> = {}): ServedFixture {
+export function serveFixture(fixture: string, env: Record<string, string> = {}, extraConfig = ""): ServedFixture {
   const served = {} as ServedFixture;
   beforeAll(async () => {
-    served.dir = await prepareProject(fixture);
+    served.dir = await prepareProject(fixture, extraConfig);
     served.db = await createDatabase(`yamac_${fixture.replace(/\W/g, "_")}`);
     served.redisUrl = await freshRedisUrl();
     served.server = await startServer(served.dir, { DATABASE_URL: served.db.url, REDIS_URL: served.redisUrl, ...env });
@@ -182,4 +187,11 @@ export function serveFixture(fixture: string, env: Record<string, string> = {}):
     removeProject(served.dir);
   });
   return served;
+}
+
+/** An \`auth:\` section with a JWT provider (secret from JWT_SECRET), for tests of configs that declare auth rules. */
+export function jwtAuthSection(roles: Record<string, string[]>): string {
+  const lines = ["auth:", "  providers:", "    - type: jwt", "      secret: ${JWT_SECRET}", "  roles:"];
+  for (const [role, permissions] of Object.entries(roles)) lines.push(`    ${role}:`, `      permissions: [${permissions.map((p) => JSON.stringify(p)).join(", ")}]`);
+  return lines.join("\n") + "\n";
 }

@@ -202,12 +202,12 @@ const cases: Case[] = [
     yaml: [...BASE.slice(0, 13), "  Stats:", "    fields:", "      total: integer!", "operations:", "  listPosts: Stats[]", ...ALL].join("\n") + "\n",
     code: "no-handler", message: "its output Stats has no `source:`", line: 18, col: 14,
   },
-  // Warnings
   {
-    name: "policies recorded but nothing enforces them without an auth: section (one warning per API)",
-    yaml: config(["  listPosts: PostSummary[]"], ["policies:", "  public:", "    auth: false", "apis:", "  rest:", "    v1:", "      defaultPolicy: public", "      operations: [listPosts]"]),
-    code: "policies-not-enforced", message: "API v1: policies are recorded on its routes, but the config has no `auth:` section", line: 26, col: 5, severity: "warning",
+    name: "a policy that needs a signed-in caller, in a config without auth: (its routes answer 401)",
+    yaml: config(["  listPosts: PostSummary[]"], ["policies:", "  members:", "    auth: true", "apis:", "  rest:", "    v1:", "      defaultPolicy: members", "      operations: [listPosts]"]),
+    code: "auth-not-configured", message: "policy members requires authentication and routes use it (GET /posts, …), but the config has no `auth:` section: no caller can sign in", line: 23, col: 5, severity: "warning",
   },
+  // Warnings
   {
     name: "an operation no API exposes",
     yaml: config(["  listPosts: PostSummary[]", "  deletePost: ~"], ["apis:", "  rest:", "    v1:", "      operations: [listPosts]"]),
@@ -231,10 +231,10 @@ describe("operations, policies and apis diagnostics", () => {
     if ((c.severity ?? "error") === "error") expect(result.ok).toBe(false);
   });
 
-  it("compiles the blog-api shapes: every operation resolved, policies recorded per API", () => {
+  it("compiles the blog-api shapes: every operation resolved, policies resolved per API", () => {
     const yaml = config(
       ["  listPosts: PostSummary[]", "  getPost: PostSummary", "  createPost: Post", "  deletePost: ~", "  publishPost:", "    input:", "      id: uuid!", "    output: Post", "    handler: src/handlers/publishPost.ts"],
-      ["policies:", "  public: {auth: false}", "  admin: {auth: {required: true, roles: [admin]}}", "apis:", "  rest:", "    public:", "      basePath: /api/v1", "      defaultPolicy: public", "      operations:", "        - listPosts", "        - getPost", "        - publishPost: admin", "        - {operation: createPost, policy: admin, path: /posts/new}", "    admin:", "      basePath: /api/admin", "      defaultPolicy: admin", "      operations: [all]", "      paths:", "        getPost: /p/{id}"],
+      ["auth:", "  providers: [{type: jwt, secret: \"${JWT_SECRET}\"}]", "  roles: {admin: {permissions: [\"*\"]}}", "policies:", "  public: {auth: false}", "  admin: {auth: {required: true, roles: [admin]}}", "apis:", "  rest:", "    public:", "      basePath: /api/v1", "      defaultPolicy: public", "      operations:", "        - listPosts", "        - getPost", "        - publishPost: admin", "        - {operation: createPost, policy: admin, path: /posts/new}", "    admin:", "      basePath: /api/admin", "      defaultPolicy: admin", "      operations: [all]", "      paths:", "        getPost: /p/{id}"],
     );
     const result = compileText(yaml);
     expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -253,7 +253,6 @@ describe("operations, policies and apis diagnostics", () => {
     const publish = result.ir!.endpoints.find((e) => e.name === "publishPost")!;
     expect(publish.auth).toEqual({ required: true, roles: ["admin"], permissions: [], policy: "admin" });
     expect(publish.operation).toEqual({ name: "publishPost", api: "public" });
-    expect(result.diagnostics.filter((d) => d.code === "policies-not-enforced")).toHaveLength(2);
     expect(result.diagnostics.some((d) => /`(operations|policies):` is not compiled/.test(d.message))).toBe(false);
   });
 });

@@ -12,6 +12,7 @@ import { emitQuery } from "./query.js";
 import { emitRelation } from "./relation.js";
 import { emitSql } from "./sql.js";
 import { emitWrite } from "./write.js";
+import { endpointGuard } from "../../plugins/auth/emit.js";
 
 export type DeclarativeHandlerIR = QueryHandlerIR | RelationHandlerIR | AggregateHandlerIR | SqlHandlerIR | WriteHandlerIR;
 
@@ -72,6 +73,6 @@ export function emitDeclarativeEndpoint(ep: EndpointIR, h: DeclarativeHandlerIR,
   if (h.kind !== "write") readInputs(m, new Set(inputsOf(h).map((i) => i.source)));
   const what = h.kind === "write" ? `${h.operation} ${h.entity} with validation` : `${h.kind} handler`;
   const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${what}, ${ir.configFile}:${ep.loc.line}). */`;
-  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, async (c) => {\n${m.lines.join("\n")}\n});`;
+  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointGuard(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
   return { path, content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(m.imports.toString(), ...m.top, route) };
 }

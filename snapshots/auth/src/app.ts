@@ -3,8 +3,10 @@ import { Hono } from "hono";
 import { meRoute } from "./endpoints/me.js";
 import { pingRoute } from "./endpoints/ping.js";
 import { reportsRoute } from "./endpoints/reports.js";
+import { tokensOnlyRoute } from "./endpoints/tokens-only.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
-import { authentication, protectedRoutes } from "./plugins/auth.js";
+import { authentication } from "./plugins/auth.js";
+import { noteRoutes } from "./routes/note.js";
 import { postRoutes } from "./routes/post.js";
 
 /** The auth-demo API. Targets (src/server.ts, …) serve this app; it never reads the config. */
@@ -15,9 +17,10 @@ app.onError(errorHandler());
 app.notFound(notFound);
 
 app.use(authentication);
-for (const route of protectedRoutes) app.on(route.method, route.path, route.check);
 
 app.route("/", meRoute);
 app.route("/", pingRoute);
 app.route("/", reportsRoute);
+app.route("/", tokensOnlyRoute);
+app.route("/notes", noteRoutes);
 app.route("/posts", postRoutes);

@@ -2,17 +2,18 @@
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import type { Author } from "../repositories/author.js";
 import { authorCreateSchema } from "../validation/author.js";
 
 /**
  * POST /api/admin/authors: createAuthor (API admin), creates a Author (yama.yaml:131).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminCreateAuthorRoute = new Hono<AppEnv>();
 
-adminCreateAuthorRoute.post("/api/admin/authors", async (c) => {
+adminCreateAuthorRoute.post("/api/admin/authors", requireAuth({ roles: ["admin"] }), async (c) => {
   const body = validate(authorCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row]: Author[] = await db.insert(authors).values(body).returning();
   return c.json(row, 201);

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -12,11 +13,11 @@ import { createCommentInputSchema } from "../schemas.js";
 
 /**
  * POST /api/admin/posts/:postId/comments: createComment (API admin), creates a Comment of one Post (yama.yaml:143).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminCreateCommentRoute = new Hono<AppEnv>();
 
-adminCreateCommentRoute.post("/api/admin/posts/:postId/comments", async (c) => {
+adminCreateCommentRoute.post("/api/admin/posts/:postId/comments", requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const body = validate(createCommentInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);

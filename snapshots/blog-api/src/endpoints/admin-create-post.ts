@@ -2,17 +2,18 @@
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
 import { postCreateSchema } from "../validation/post.js";
 
 /**
  * POST /api/admin/posts: createPost (API admin), creates a Post (yama.yaml:98).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminCreatePostRoute = new Hono<AppEnv>();
 
-adminCreatePostRoute.post("/api/admin/posts", async (c) => {
+adminCreatePostRoute.post("/api/admin/posts", requireAuth({ roles: ["admin"] }), async (c) => {
   const body = validate(postCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row]: Post[] = await db.insert(posts).values(body).returning();
   return c.json(row, 201);

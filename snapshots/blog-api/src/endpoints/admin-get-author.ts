@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -11,11 +12,11 @@ import type { AuthorWithPosts } from "../schemas.js";
 
 /**
  * GET /api/admin/authors/:id: getAuthor (API admin), one Author as AuthorWithPosts (yama.yaml:130).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminGetAuthorRoute = new Hono<AppEnv>();
 
-adminGetAuthorRoute.get("/api/admin/authors/:id", async (c) => {
+adminGetAuthorRoute.get("/api/admin/authors/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const where = eq(authors.id, id);
   const row: AuthorWithPosts | null = await getAuthorWithPosts(where);

@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -10,11 +11,11 @@ import type { Comment } from "../repositories/comment.js";
 
 /**
  * GET /api/admin/posts/:postId/comments/:id: getComment (API admin), one Comment of one Post (yama.yaml:139).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminGetCommentRoute = new Hono<AppEnv>();
 
-adminGetCommentRoute.get("/api/admin/posts/:postId/comments/:id", async (c) => {
+adminGetCommentRoute.get("/api/admin/posts/:postId/comments/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const id = uuidParam(c.req.param("id"), "id");
   const where = and(

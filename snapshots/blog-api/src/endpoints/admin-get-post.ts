@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -11,11 +12,11 @@ import type { PostDetail } from "../schemas.js";
 
 /**
  * GET /api/admin/posts/:id: getPost (API admin), one Post as PostDetail (yama.yaml:97).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminGetPostRoute = new Hono<AppEnv>();
 
-adminGetPostRoute.get("/api/admin/posts/:id", async (c) => {
+adminGetPostRoute.get("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const where = eq(posts.id, id);
   const row: PostDetail | null = await getPostDetail(where);

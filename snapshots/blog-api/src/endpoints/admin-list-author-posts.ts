@@ -5,6 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -20,11 +21,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/authors/:authorId/posts: listAuthorPosts (API admin), a page of Post rows as PostSummary of one Author (yama.yaml:156).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminListAuthorPostsRoute = new Hono<AppEnv>();
 
-adminListAuthorPostsRoute.get("/api/admin/authors/:authorId/posts", async (c) => {
+adminListAuthorPostsRoute.get("/api/admin/authors/:authorId/posts", requireAuth({ roles: ["admin"] }), async (c) => {
   const authorId = uuidParam(c.req.param("authorId"), "authorId");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const [parent] = await db.select({ id: authors.id }).from(authors).where(eq(authors.id, authorId)).limit(1);

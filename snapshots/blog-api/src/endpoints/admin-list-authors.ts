@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import type { Author } from "../repositories/author.js";
@@ -16,11 +17,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/authors: listAuthors (API admin), a page of Author rows (yama.yaml:129).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminListAuthorsRoute = new Hono<AppEnv>();
 
-adminListAuthorsRoute.get("/api/admin/authors", async (c) => {
+adminListAuthorsRoute.get("/api/admin/authors", requireAuth({ roles: ["admin"] }), async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows: Author[] = await db
     .select()

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -19,11 +20,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/posts/:postId/comments: listComments (API admin), a page of Comment rows of one Post (yama.yaml:135).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminListCommentsRoute = new Hono<AppEnv>();
 
-adminListCommentsRoute.get("/api/admin/posts/:postId/comments", async (c) => {
+adminListCommentsRoute.get("/api/admin/posts/:postId/comments", requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);

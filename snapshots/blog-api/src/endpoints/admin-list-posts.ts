@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
@@ -16,11 +17,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/posts: listPosts (API admin), a page of Post rows as PostSummary (yama.yaml:96).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminListPostsRoute = new Hono<AppEnv>();
 
-adminListPostsRoute.get("/api/admin/posts", async (c) => {
+adminListPostsRoute.get("/api/admin/posts", requireAuth({ roles: ["admin"] }), async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows: PostSummary[] = await listPostSummary(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);

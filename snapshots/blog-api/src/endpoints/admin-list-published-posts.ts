@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
@@ -17,11 +18,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/published-posts: listPublishedPosts (API admin), a page of Post rows as PostSummary (yama.yaml:111).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminListPublishedPostsRoute = new Hono<AppEnv>();
 
-adminListPublishedPostsRoute.get("/api/admin/published-posts", async (c) => {
+adminListPublishedPostsRoute.get("/api/admin/published-posts", requireAuth({ roles: ["admin"] }), async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const where = eq(posts.published, true);
   const rows: PostSummary[] = await listPostSummary(where, { limit: query.limit, offset: query.offset });

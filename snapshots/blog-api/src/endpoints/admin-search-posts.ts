@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { likePattern } from "../lib/search.js";
 import { queryBoolean, queryInt } from "../lib/validation.js";
@@ -20,11 +21,11 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/admin/posts/search: searchPosts (API admin), a page of matching Post rows as PostSummary (yama.yaml:103).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminSearchPostsRoute = new Hono<AppEnv>();
 
-adminSearchPostsRoute.get("/api/admin/posts/search", async (c) => {
+adminSearchPostsRoute.get("/api/admin/posts/search", requireAuth({ roles: ["admin"] }), async (c) => {
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const pattern = likePattern(query.q, "contains");
   const where = and(

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { unpublishPost as handler } from "../handlers/unpublishPost.js";
+import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
@@ -25,7 +26,7 @@ const run: (ctx: AdminUnpublishPostContext) => HandlerResult<AdminUnpublishPostR
 /** POST /api/admin/posts/:id/unpublish (yama.yaml:122). */
 export const adminUnpublishPostRoute = new Hono<AppEnv>();
 
-adminUnpublishPostRoute.post("/api/admin/posts/:id/unpublish", async (c) => {
+adminUnpublishPostRoute.post("/api/admin/posts/:id/unpublish", requireAuth({ roles: ["admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = await readOptionalJson(c);

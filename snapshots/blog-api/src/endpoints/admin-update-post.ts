@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -14,11 +15,11 @@ const bodySchema = postCreateSchema.partial();
 
 /**
  * PUT /api/admin/posts/:id: updatePost (API admin), changes the given fields of a Post (yama.yaml:99).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const adminUpdatePostRoute = new Hono<AppEnv>();
 
-adminUpdatePostRoute.put("/api/admin/posts/:id", async (c) => {
+adminUpdatePostRoute.put("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(posts.id, id);

@@ -2,17 +2,18 @@
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
 import { postCreateSchema } from "../validation/post.js";
 
 /**
  * POST /api/v1/posts: createPost (API public), creates a Post (yama.yaml:98).
- * Policy author (roles author, admin): recorded, not enforced yet.
+ * Policy author (roles author, admin).
  */
 export const createPostRoute = new Hono<AppEnv>();
 
-createPostRoute.post("/api/v1/posts", async (c) => {
+createPostRoute.post("/api/v1/posts", requireAuth({ roles: ["author", "admin"] }), async (c) => {
   const body = validate(postCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row]: Post[] = await db.insert(posts).values(body).returning();
   return c.json(row, 201);

@@ -3,17 +3,18 @@ import { and, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 
 /**
  * DELETE /api/admin/posts/:postId/comments/:id: deleteComment (API admin), deletes a Comment of one Post (yama.yaml:151).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const deleteCommentRoute = new Hono<AppEnv>();
 
-deleteCommentRoute.delete("/api/admin/posts/:postId/comments/:id", async (c) => {
+deleteCommentRoute.delete("/api/admin/posts/:postId/comments/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const id = uuidParam(c.req.param("id"), "id");
   const where = and(

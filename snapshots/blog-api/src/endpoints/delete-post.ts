@@ -3,17 +3,18 @@ import { eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 
 /**
  * DELETE /api/admin/posts/:id: deletePost (API admin), deletes a Post (yama.yaml:100).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const deletePostRoute = new Hono<AppEnv>();
 
-deletePostRoute.delete("/api/admin/posts/:id", async (c) => {
+deletePostRoute.delete("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const where = eq(posts.id, id);
   const [deleted] = await db.delete(posts).where(where).returning({ id: posts.id });

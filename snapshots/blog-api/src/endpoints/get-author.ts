@@ -11,7 +11,7 @@ import type { AuthorWithPosts } from "../schemas.js";
 
 /**
  * GET /api/v1/authors/:id: getAuthor (API public), one Author as AuthorWithPosts (yama.yaml:130).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const getAuthorRoute = new Hono<AppEnv>();
 

@@ -10,7 +10,7 @@ import type { Comment } from "../repositories/comment.js";
 
 /**
  * GET /api/v1/posts/:postId/comments/:id: getComment (API public), one Comment of one Post (yama.yaml:139).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const getCommentRoute = new Hono<AppEnv>();
 

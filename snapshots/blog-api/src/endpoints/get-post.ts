@@ -11,7 +11,7 @@ import type { PostDetail } from "../schemas.js";
 
 /**
  * GET /api/v1/posts/:id: getPost (API public), one Post as PostDetail (yama.yaml:97).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const getPostRoute = new Hono<AppEnv>();
 

@@ -20,7 +20,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/authors/:authorId/posts: listAuthorPosts (API public), a page of Post rows as PostSummary of one Author (yama.yaml:156).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const listAuthorPostsRoute = new Hono<AppEnv>();
 

@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/authors: listAuthors (API public), a page of Author rows (yama.yaml:129).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const listAuthorsRoute = new Hono<AppEnv>();
 

@@ -19,7 +19,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/posts/:postId/comments: listComments (API public), a page of Comment rows of one Post (yama.yaml:135).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const listCommentsRoute = new Hono<AppEnv>();
 

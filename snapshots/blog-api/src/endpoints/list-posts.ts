@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/posts: listPosts (API public), a page of Post rows as PostSummary (yama.yaml:96).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const listPostsRoute = new Hono<AppEnv>();
 

@@ -17,7 +17,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/published-posts: listPublishedPosts (API public), a page of Post rows as PostSummary (yama.yaml:111).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const listPublishedPostsRoute = new Hono<AppEnv>();
 

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { publishPost as handler } from "../handlers/publishPost.js";
+import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
@@ -25,7 +26,7 @@ const run: (ctx: PublishPostContext) => HandlerResult<PublishPostResponse> | Pro
 /** POST /api/v1/posts/:id/publish (yama.yaml:116). */
 export const publishPostRoute = new Hono<AppEnv>();
 
-publishPostRoute.post("/api/v1/posts/:id/publish", async (c) => {
+publishPostRoute.post("/api/v1/posts/:id/publish", requireAuth({ roles: ["author", "admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = await readOptionalJson(c);

@@ -20,7 +20,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /api/v1/posts/search: searchPosts (API public), a page of matching Post rows as PostSummary (yama.yaml:103).
- * Policy public (no sign-in needed): recorded, not enforced yet.
+ * Policy public (no sign-in needed).
  */
 export const searchPostsRoute = new Hono<AppEnv>();
 

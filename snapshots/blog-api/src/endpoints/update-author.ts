@@ -3,6 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
+import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
@@ -14,11 +15,11 @@ const bodySchema = authorCreateSchema.partial();
 
 /**
  * PUT /api/admin/authors/:id: updateAuthor (API admin), changes the given fields of a Author (yama.yaml:132).
- * Policy admin (roles admin): recorded, not enforced yet.
+ * Policy admin (roles admin).
  */
 export const updateAuthorRoute = new Hono<AppEnv>();
 
-updateAuthorRoute.put("/api/admin/authors/:id", async (c) => {
+updateAuthorRoute.put("/api/admin/authors/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"), "id");
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(authors.id, id);

@@ -15,7 +15,7 @@ const bodySchema = noteCreateSchema.omit({ taskId: true });
 
 /**
  * POST /v2/tasks/:taskId/notes: createNote, creates a Note of one Task (yama.yaml:93).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const createNoteRoute = new Hono<AppEnv>();
 

@@ -10,7 +10,7 @@ import { createTaskInputSchema, type TaskView } from "../schemas.js";
 
 /**
  * POST /v2/tasks: createTask, creates a Task as TaskView (yama.yaml:72).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const createTaskRoute = new Hono<AppEnv>();
 

@@ -8,7 +8,7 @@ import { teamCreateSchema } from "../validation/team.js";
 
 /**
  * POST /v2/teams: createTeam, creates a Team (yama.yaml:102).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const createTeamRoute = new Hono<AppEnv>();
 

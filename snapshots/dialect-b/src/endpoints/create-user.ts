@@ -17,7 +17,7 @@ const columns = {
 
 /**
  * POST /v2/users: createUser, creates a User (yama.yaml:101).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const createUserRoute = new Hono<AppEnv>();
 

@@ -9,7 +9,7 @@ import { uuidParam } from "../lib/params.js";
 
 /**
  * DELETE /v2/tasks/:taskId/notes/:id: deleteNote, deletes a Note of one Task (yama.yaml:98).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const deleteNoteRoute = new Hono<AppEnv>();
 

@@ -9,7 +9,7 @@ import { uuidParam } from "../lib/params.js";
 
 /**
  * DELETE /v2/tasks/:id: deleteTask, deletes a Task (yama.yaml:78).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const deleteTaskRoute = new Hono<AppEnv>();
 

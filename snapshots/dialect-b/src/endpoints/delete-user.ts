@@ -17,7 +17,7 @@ const columns = {
 
 /**
  * DELETE /v2/users/:id: deleteUser, deletes a User (yama.yaml:104).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const deleteUserRoute = new Hono<AppEnv>();
 

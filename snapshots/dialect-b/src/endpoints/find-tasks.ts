@@ -20,7 +20,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/tasks/search: findTasks, a page of matching Task rows as TaskRow (yama.yaml:79).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const findTasksRoute = new Hono<AppEnv>();
 

@@ -11,7 +11,7 @@ import type { TaskView } from "../schemas.js";
 
 /**
  * GET /v2/tasks/:id: getTask, one Task as TaskView (yama.yaml:69).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const getTaskRoute = new Hono<AppEnv>();
 

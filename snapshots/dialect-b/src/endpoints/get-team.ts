@@ -11,7 +11,7 @@ import type { TeamView } from "../schemas.js";
 
 /**
  * GET /v2/squads/:id: getTeam, one Team as TeamView (yama.yaml:105).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const getTeamRoute = new Hono<AppEnv>();
 

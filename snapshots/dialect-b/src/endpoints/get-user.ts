@@ -18,7 +18,7 @@ const columns = {
 
 /**
  * GET /v2/users/:id: getUser, one User (yama.yaml:103).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const getUserRoute = new Hono<AppEnv>();
 

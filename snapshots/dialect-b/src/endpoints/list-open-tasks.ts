@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/open-tasks: listOpenTasks, a page of Task rows (yama.yaml:85).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const listOpenTasksRoute = new Hono<AppEnv>();
 

@@ -19,7 +19,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/tasks/:taskId/notes: listTaskNotes, a page of Note rows of one Task (yama.yaml:90).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const listTaskNotesRoute = new Hono<AppEnv>();
 

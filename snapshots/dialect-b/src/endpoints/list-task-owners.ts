@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/task-owners: listTaskOwners, a page of Task rows as TaskWithOwner (yama.yaml:70).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const listTaskOwnersRoute = new Hono<AppEnv>();
 

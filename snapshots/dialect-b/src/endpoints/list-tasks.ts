@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/tasks: listTasks, a page of Task rows as TaskView (yama.yaml:68).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const listTasksRoute = new Hono<AppEnv>();
 

@@ -24,7 +24,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /v2/users: listUsers, a page of User rows (yama.yaml:100).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const listUsersRoute = new Hono<AppEnv>();
 

@@ -14,7 +14,7 @@ const bodySchema = noteCreateSchema.omit({ taskId: true }).partial();
 
 /**
  * PUT /v2/tasks/:taskId/notes/:id: updateNote, changes the given fields of a Note of one Task (yama.yaml:96).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const updateNoteRoute = new Hono<AppEnv>();
 

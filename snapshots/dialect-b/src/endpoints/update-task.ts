@@ -15,7 +15,7 @@ const bodySchema = taskCreateSchema.partial();
 
 /**
  * PUT /v2/tasks/:id: updateTask, changes the given fields of a Task as TaskRow (yama.yaml:77).
- * Policy anyone (no sign-in needed): recorded, not enforced yet.
+ * Policy anyone (no sign-in needed).
  */
 export const updateTaskRoute = new Hono<AppEnv>();
 

@@ -4,10 +4,27 @@ import { HTTPException } from "hono/http-exception";
 import type { ZodType, core } from "zod";
 import { ApiError, type ErrorBody, type ErrorDetail, ValidationError, fromDatabaseError } from "./errors.js";
 
-/** Variables every request carries (`c.get("requestId")`). */
+/** The caller of a request, set by the auth middleware of apps with an `auth:` section (lib/auth.ts). */
+export interface RequestAuth {
+  authenticated: boolean;
+  user?: { id: string; roles: string[]; permissions: string[]; [claim: string]: unknown };
+  /** The provider that recognised (or rejected) the credentials: jwt, api-key, basic. */
+  provider?: string;
+  /** Every permission the caller holds: their own and their roles' (wildcards kept). */
+  granted?: readonly string[];
+  /** Why presented credentials were rejected (bad signature, expired, unknown key). */
+  failure?: string;
+  /** The credentials could not be checked right now (e.g. the signing keys were unreachable). */
+  unavailable?: boolean;
+  /** The WWW-Authenticate challenge a 401 carries. */
+  challenge?: string;
+}
+
+/** Variables every request carries (`c.get("requestId")`, and `c.get("auth")` with auth). */
 export interface AppEnv {
   Variables: {
     requestId: string;
+    auth?: RequestAuth;
   };
 }
 

@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { getCurrentUser as handler } from "../handlers/getCurrentUser.js";
+import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import type { User } from "../repositories/user.js";
@@ -23,7 +24,7 @@ const run: (ctx: GetCurrentUserContext) => HandlerResult<GetCurrentUserResponse>
 /** GET /users/me (yama.yaml:124). */
 export const getCurrentUserRoute = new Hono<AppEnv>();
 
-getCurrentUserRoute.get("/users/me", async (c) => {
+getCurrentUserRoute.get("/users/me", requireAuth(), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;

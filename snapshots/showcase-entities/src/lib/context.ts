@@ -4,29 +4,37 @@
  * The generated src/context.ts adds the app's typed `entities` and `db`.
  */
 import type { Context } from "hono";
-import type { AppEnv } from "./http.js";
+import type { AppEnv, RequestAuth } from "./http.js";
 import type { Logger } from "./logger.js";
 
 /** Who is calling. Filled by the auth module; `{authenticated: false}` without it. */
 export interface AuthContext {
   authenticated: boolean;
   user?: { id: string; roles?: string[]; permissions?: string[]; [claim: string]: unknown };
+  /** The provider that authenticated the caller: jwt, api-key or basic. */
   provider?: string;
   /** Whether the caller has this role. */
   hasRole(role: string): boolean;
-  /** Whether the caller's own permissions grant this one (`*` and `resource:*` wildcards). */
+  /** Whether the caller holds this permission, directly or through a role (`*` and `resource:*` wildcards). */
   can(permission: string): boolean;
+  /** Whether the caller holds at least one of these permissions. */
+  canAny(permissions: readonly string[]): boolean;
+  /** Whether the caller holds every one of these permissions. */
+  canAll(permissions: readonly string[]): boolean;
 }
 
-function authContext(state: Omit<AuthContext, "hasRole" | "can"> | undefined): AuthContext {
-  const user = state?.user;
-  const granted = user?.permissions ?? [];
+function authContext(state: RequestAuth | undefined): AuthContext {
+  const user = state?.authenticated ? state.user : undefined;
+  const granted = state?.granted ?? user?.permissions ?? [];
+  const can = (permission: string) => granted.some((g) => g === "*" || g === permission || (g.endsWith(":*") && permission.startsWith(g.slice(0, -1))));
   return {
-    authenticated: state?.authenticated === true,
+    authenticated: user !== undefined,
     ...(user ? { user } : {}),
-    ...(state?.provider ? { provider: state.provider } : {}),
-    hasRole: (role) => user?.roles?.includes(role) === true,
-    can: (permission) => granted.some((g) => g === "*" || g === permission || (g.endsWith(":*") && permission.startsWith(g.slice(0, -1)))),
+    ...(user && state?.provider ? { provider: state.provider } : {}),
+    hasRole: (role) => user?.roles.includes(role) === true,
+    can,
+    canAny: (permissions) => permissions.some(can),
+    canAll: (permissions) => permissions.every(can),
   };
 }
 
@@ -65,7 +73,7 @@ export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logge
     params,
     query,
     body,
-    auth: authContext(c.get("auth" as never) as Omit<AuthContext, "hasRole" | "can"> | undefined),
+    auth: authContext(c.get("auth")),
     requestId,
     logger: logger.child({ requestId }),
     method: c.req.method,

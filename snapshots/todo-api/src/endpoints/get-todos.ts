@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { getTodos as handler } from "../../handlers/getTodos.js";
 import { createContext, type HandlerContext } from "../context.js";
+import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { queryBoolean, queryInt } from "../lib/validation.js";
@@ -28,7 +29,7 @@ const run: (ctx: GetTodosContext) => HandlerResult<GetTodosResponse> | Promise<H
 /** GET /todos: Get all todos (yama.yaml:93). */
 export const getTodosRoute = new Hono<AppEnv>();
 
-getTodosRoute.get("/todos", async (c) => {
+getTodosRoute.get("/todos", requireAuth({ roles: ["user", "admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = undefined;
