@@ -10,6 +10,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, ServiceUnavailableError } from "./errors.js";
 import type { AppEnv, RequestAuth } from "./http.js";
+import { permits } from "./permissions.js";
 
 export type AuthUser = NonNullable<RequestAuth["user"]>;
 
@@ -53,10 +54,7 @@ export function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(x, y);
 }
 
-/** `posts:*` grants `posts:read`; `*` grants everything. */
-export function permits(granted: readonly string[], wanted: string): boolean {
-  return granted.some((g) => g === "*" || g === wanted || (g.endsWith(":*") && wanted.startsWith(g.slice(0, -1))));
-}
+export { permits } from "./permissions.js";
 
 /** The caller's own permissions plus those of their roles, without duplicates. */
 export function grantedPermissions(user: AuthUser, roles: RolePermissions): string[] {

@@ -6,6 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv, RequestAuth } from "./http.js";
 import type { Logger } from "./logger.js";
+import { permits } from "./permissions.js";
 
 /** Who is calling. Filled by the auth module; `{authenticated: false}` without it. */
 export interface AuthContext {
@@ -26,7 +27,7 @@ export interface AuthContext {
 function authContext(state: RequestAuth | undefined): AuthContext {
   const user = state?.authenticated ? state.user : undefined;
   const granted = state?.granted ?? user?.permissions ?? [];
-  const can = (permission: string) => granted.some((g) => g === "*" || g === permission || (g.endsWith(":*") && permission.startsWith(g.slice(0, -1))));
+  const can = (permission: string) => permits(granted, permission);
   return {
     authenticated: user !== undefined,
     ...(user ? { user } : {}),
