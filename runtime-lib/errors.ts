@@ -149,6 +149,8 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     case "53300":
       return new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE");
     default:
-      return undefined;
+      // Class 22 is "data exception": a value the request supplied (an interval that overflows,
+      // a negative OFFSET from a handler, …) that the database refused.
+      return pg.code.startsWith("22") ? new ValidationError("A value is out of range or malformed") : undefined;
   }
 }

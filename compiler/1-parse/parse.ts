@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type YAMLError } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type Scalar, type YAMLError, type YAMLMap } from "yaml";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 
 /** A key path into the config, e.g. ["entities", "Product", "fields", "price"]. */
@@ -19,13 +19,46 @@ export interface ParsedConfig {
   locate(path: ConfigPath, part?: "key" | "value"): SourceLocation;
 }
 
+/** Each mapping's pairs by key, built on first use: locating every field of a large entity stays linear. */
+const pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+
+function pairOf(map: YAMLMap, segment: string | number): Pair | undefined {
+  let index = pairIndex.get(map);
+  if (!index) {
+    index = new Map();
+    for (const pair of map.items) if (isScalar(pair.key) && !index.has(String(pair.key.value))) index.set(String(pair.key.value), pair);
+    pairIndex.set(map, index);
+  }
+  return index.get(String(segment));
+}
+
+/**
+ * Duplicate keys in any mapping (merge keys excepted). The parser's own check compares every key
+ * with every other one, which is quadratic in the size of a mapping; a set per mapping is not.
+ */
+function duplicateKeys(doc: Document): Array<{ key: Scalar; first: Scalar }> {
+  const found: Array<{ key: Scalar; first: Scalar }> = [];
+  visit(doc, {
+    Map(_, map) {
+      const seen = new Map<unknown, Scalar>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key) || pair.key.value === "<<") continue;
+        const first = seen.get(pair.key.value);
+        if (first) found.push({ key: pair.key, first });
+        else seen.set(pair.key.value, pair.key);
+      }
+    },
+  });
+  return found;
+}
+
 function nodeAt(doc: Document, path: ConfigPath): { node: YamlNode | undefined; key: YamlNode | undefined; depth: number } {
   let node: unknown = doc.contents;
   let key: YamlNode | undefined;
   let depth = 0;
   for (const segment of path) {
     if (isMap(node)) {
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment));
+      const pair = pairOf(node, segment);
       if (!pair) break;
       key = pair.key as YamlNode;
       node = pair.value ?? pair.key;
@@ -74,8 +107,16 @@ function culpritOf(doc: Document, message: string): YamlNode | undefined {
 
 export function parseConfig(file: string, text: string, diagnostics: DiagnosticBag): ParsedConfig | undefined {
   const lineCounter = new LineCounter();
+  const runaway = runawayFlowNesting(text);
+  if (runaway !== undefined) {
+    const lineStart = text.lastIndexOf("\n", runaway - 1) + 1;
+    let line = 1;
+    for (let i = text.indexOf("\n"); i !== -1 && i < runaway; i = text.indexOf("\n", i + 1)) line++;
+    diagnostics.error("yaml-too-deep", `the config nests deeper than ${MAX_FLOW_DEPTH} brackets here`, { file, line, col: runaway - lineStart + 1, length: 1 }, "no part of a yama.yaml needs this much nesting: flatten this value");
+    return undefined;
+  }
   // logLevel "error": problems reach the user as diagnostics, not as process warnings.
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false, strict: true, logLevel: "error" });
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: "error" });
   const at = (offset: number, length = 1): SourceLocation => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col, length };
@@ -101,6 +142,10 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
       diagnostics.error("yaml-syntax", "a config is one YAML document, but this file has several", at(err.pos[0], 3), "remove the `---` line and merge the documents");
       continue;
     }
+    if (/call stack/i.test(message)) {
+      diagnostics.error("yaml-too-deep", "the config nests too deeply for the YAML parser here", at(err.pos[0]), "no part of a yama.yaml needs this much nesting: flatten this value");
+      continue;
+    }
     let offset = err.pos[0];
     // "All mapping items must start at the same column" is reported at the start of the line: point at the item.
     if (err.code === "BAD_INDENT") while (text[offset] === " ") offset++;
@@ -108,6 +153,12 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     diagnostics.error("yaml-syntax", message, at(offset, offset === err.pos[0] ? Math.max(1, err.pos[1] - err.pos[0]) : 1), hint);
   }
   if (doc.errors.length > 0) return undefined;
+  const duplicates = duplicateKeys(doc);
+  for (const { key, first } of duplicates) {
+    const line = first.range ? lineCounter.linePos(first.range[0]).line : undefined;
+    diagnostics.error("yaml-syntax", `Map keys must be unique: "${String(key.value)}" is already defined${line ? ` on line ${line}` : ""}`, at(key.range?.[0] ?? 0, Math.max(1, (key.range?.[1] ?? 1) - (key.range?.[0] ?? 0))), "remove or rename one of the two keys");
+  }
+  if (duplicates.length > 0) return undefined;
   for (const warning of doc.warnings) {
     diagnostics.warn("yaml-warning", warning.message.split("\n")[0]!, at(warning.pos[0]));
   }
@@ -121,7 +172,7 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     return undefined;
   }
   let lines: string[] | undefined;
-  return {
+  const parsed: ParsedConfig = {
     file,
     text,
     value,
@@ -139,4 +190,55 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
       return at(range[0], Math.max(1, (source?.length ?? range[1] - range[0]) || 1));
     },
   };
+  const deep = tooDeep(value);
+  if (deep) {
+    diagnostics.error("yaml-too-deep", `the config nests deeper than ${MAX_DEPTH} levels here`, parsed.locate(deep), "no part of a yama.yaml needs this much nesting: flatten this value");
+    return undefined;
+  }
+  return parsed;
+}
+
+/**
+ * The parser builds flow collections recursively, so millions of `[` exhaust memory before it
+ * can report anything. Brackets are counted outside quotes and comments; block scalars may hold
+ * unbalanced brackets, hence a limit far above any real config.
+ */
+const MAX_FLOW_DEPTH = 1000;
+
+function runawayFlowNesting(text: string): number | undefined {
+  let depth = 0;
+  let quote = "";
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (quote) {
+      if (ch === quote) quote = "";
+      else if (ch === "\n") quote = "";
+      continue;
+    }
+    if (ch === "[" || ch === "{") {
+      if (++depth > MAX_FLOW_DEPTH) return i;
+    } else if (ch === "]" || ch === "}") depth = Math.max(0, depth - 1);
+    else if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === "#" && (i === 0 || text[i - 1] === " " || text[i - 1] === "\n")) {
+      const end = text.indexOf("\n", i);
+      i = end === -1 ? text.length : end - 1;
+    }
+  }
+  return undefined;
+}
+
+/** No section of the format nests more than a dozen levels; later phases may recurse freely below this. */
+const MAX_DEPTH = 64;
+
+/** The path of the first value nested deeper than MAX_DEPTH, found without recursion. */
+function tooDeep(root: unknown): ConfigPath | undefined {
+  const stack: Array<{ value: unknown; path: ConfigPath }> = [{ value: root, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== "object" || value === null) continue;
+    if (path.length > MAX_DEPTH) return path;
+    const children: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [key, child] of children) stack.push({ value: child, path: [...path, key] });
+  }
+  return undefined;
 }

@@ -14,7 +14,8 @@ export function emitNodeTarget(ir: ProjectIR): OutputFile[] {
     .add("node:url", "fileURLToPath")
     .add("@hono/node-server", "serve")
     .add("./app.js", "app")
-    .add("./db/client.js", "database");
+    .add("./db/client.js", "database")
+    .add("./lib/node-server.js", "answerClientErrors");
   const serverBody = `const port = ${envNumber(ir.server.port, 3000)};
 const hostname = process.env.HOST ?? "0.0.0.0";
 ${ir.database.migrations.autoRun ? `
@@ -24,6 +25,7 @@ await database.migrate(fileURLToPath(new URL(${folder}, import.meta.url)));
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   console.log(\`${ir.name} listening on http://localhost:\${info.port} (\${database.driver})\`);
 });
+answerClientErrors(server);
 
 /** Stop accepting connections, let in-flight requests finish, then close the database. */
 function shutdown(signal: string): void {

@@ -55,7 +55,9 @@ export function collectCrudOverrides(config: RawConfig, entities: readonly Entit
   const out: OverrideEndpoint[] = [];
   const seen = new Map<string, string>();
   for (const { entity: name, entries, path } of sources) {
-    const entity = entities.find((e) => e.name === name)!;
+    // An entity whose own definition failed is not in the list; its errors are already reported.
+    const entity = entities.find((e) => e.name === name);
+    if (!entity) continue;
     for (const [key, entry] of Object.entries(entries)) {
       const at = node([...path, key]);
       const operation = Object.hasOwn(KEYS, key) ? KEYS[key]! : undefined;

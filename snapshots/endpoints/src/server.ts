@@ -3,6 +3,7 @@ import { serve } from "@hono/node-server";
 import { fileURLToPath } from "node:url";
 import { app } from "./app.js";
 import { database } from "./db/client.js";
+import { answerClientErrors } from "./lib/node-server.js";
 
 const port = Number((process.env.PORT || "3000") ?? 3000);
 const hostname = process.env.HOST ?? "0.0.0.0";
@@ -13,6 +14,7 @@ await database.migrate(fileURLToPath(new URL("../drizzle", import.meta.url)));
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   console.log(`endpoints listening on http://localhost:${info.port} (${database.driver})`);
 });
+answerClientErrors(server);
 
 /** Stop accepting connections, let in-flight requests finish, then close the database. */
 function shutdown(signal: string): void {
