@@ -65,6 +65,6 @@ export function emit(ir: ProjectIR): OutputFile[] {
   files.push(...emitNodeTarget(ir));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
-  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {}))));
+  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
