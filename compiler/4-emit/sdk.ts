@@ -347,7 +347,8 @@ function endpointMethod(ep: EndpointIR, types: WireTypes, ir: ProjectIR, access:
   params.push("options?: RequestOptions");
   call.push("options");
   const summary = ep.description ? `${ep.description.replace(/\.$/, "")}.` : "";
-  return { name: ep.name, doc: `${ep.method} ${ep.path}${summary ? `: ${summary}` : ""}${access(ep.method, ep.path)}`, params, result: endpointResponse(ep, types, ir), method: ep.method, path: expr, call };
+  const rule = access(ep.method, ep.path);
+  return { name: ep.name, doc: `${ep.method} ${ep.path}${summary ? `: ${summary}` : rule ? "." : ""}${rule}`, params, result: endpointResponse(ep, types, ir), method: ep.method, path: expr, call };
 }
 
 function printMethod(m: Method): string {

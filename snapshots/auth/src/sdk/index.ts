@@ -15,13 +15,13 @@ export type * from "./types.js";
 export function createClient(options: ClientOptions = {}) {
   const send = createTransport(options, "X-API-Key");
   return {
-    /** GET /me Access: requires a signed-in caller. */
+    /** GET /me. Access: requires a signed-in caller. */
     me: (options?: RequestOptions) => send<unknown>("GET", "/me", { options }),
-    /** GET /public/ping Access: public. */
+    /** GET /public/ping. Access: public. */
     ping: (options?: RequestOptions) => send<unknown>("GET", "/public/ping", { options }),
-    /** GET /reports Access: requires permission reports:read. */
+    /** GET /reports. Access: requires permission reports:read. */
     reports: (options?: RequestOptions) => send<unknown>("GET", "/reports", { options }),
-    /** GET /tokens-only Access: requires credentials from jwt. */
+    /** GET /tokens-only. Access: requires credentials from jwt. */
     tokensOnly: (options?: RequestOptions) => send<unknown>("GET", "/tokens-only", { options }),
     /** GET /posts: a page of Post rows. Access: public. */
     listPost: (query: PostListQuery = {}, options?: RequestOptions) => send<OffsetPage<Post>>("GET", "/posts", { query, options }),
