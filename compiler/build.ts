@@ -2,7 +2,8 @@
  * `yamac build [dir] [--out dist] [--minify] [--sourcemap]`: compiles the project, then bundles
  * each target's entry with esbuild into dist/<target>/ (no TypeScript at run time, so no tsx),
  * copies the migrations to dist/drizzle, and writes dist/manifest.json (targets, routes,
- * migrations, versions, bundle sizes) and a production dist/package.json.
+ * migrations, versions, bundle sizes) and a production dist/package.json (the packages left out of
+ * the bundles: PGlite, and swagger-ui-dist when the app serves its docs page).
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -12,6 +13,9 @@ import type { ProjectIR } from "./ir.js";
 
 /** Packages left out of bundles: PGlite ships WebAssembly files it loads from its own folder. */
 const EXTERNAL = ["@electric-sql/pglite"];
+
+/** Packages the app reads files from at run time (the docs page's script and style): installed beside the bundles, never bundled. */
+const READ_AT_RUNTIME = ["swagger-ui-dist"];
 
 export interface BuildOptions {
   out: string;
@@ -64,7 +68,7 @@ export async function buildProject(dir: string, ir: ProjectIR, options: BuildOpt
   const migrationFiles = existsSync(migrations) ? readdirSync(migrations).filter((f) => f.endsWith(".sql")).sort() : [];
   if (existsSync(migrations)) cpSync(migrations, join(out, ir.database.migrations.folder), { recursive: true });
   const own = JSON.parse(readFileSync(join(projectDir, "package.json"), "utf8")) as { name?: string; version?: string; dependencies?: Record<string, string> };
-  const dependencies = Object.fromEntries(EXTERNAL.filter((p) => own.dependencies?.[p]).map((p) => [p, own.dependencies![p]!]));
+  const dependencies = Object.fromEntries([...EXTERNAL, ...READ_AT_RUNTIME].filter((p) => own.dependencies?.[p]).map((p) => [p, own.dependencies![p]!]));
   writeFileSync(join(out, "package.json"), JSON.stringify({ name: own.name, version: own.version, private: true, type: "module", scripts: { start: "node node/server.mjs" }, dependencies }, null, 2) + "\n");
   const manifest = {
     name: ir.name,

@@ -126,6 +126,9 @@ export async function main(argv: string[]): Promise<number> {
           const { routeRequirements } = await import("./plugins/auth.js");
           const open = routeRequirements(ir).filter((r) => !r.requirement.required);
           console.log(open.length ? `public routes (no authentication):\n${open.map((r) => `  ${r.method} ${r.path}`).join("\n")}` : "every route requires authentication");
+          const { docsOf } = await import("./plugins/docs.js");
+          const docs = docsOf(ir);
+          if (docs) console.log(`public docs${docs.enabled === "development" ? " (when NODE_ENV=development)" : ""}: GET ${docs.openapiPath}, GET ${docs.path}`);
         }
         return 0;
       }

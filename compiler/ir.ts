@@ -6,7 +6,7 @@
  *   2-analyze  ParsedConfig          -> ProjectIR    (names resolved, types mapped, relations linked)
  *   3-lower    ProjectIR             -> ProjectIR with `routes` filled in (CRUD and endpoints become
  *                                       RoutePlans: plain descriptions of the code to emit)
- *   4-emit     ProjectIR             -> OutputFile[] (TypeScript and src/openapi.json; SQL comes from
+ *   4-emit     ProjectIR             -> OutputFile[] (TypeScript, src/openapi.json, src/sdk/; SQL comes from
  *                                       Drizzle builders or compile-time text, never from input)
  *   5-write    OutputFile[]          -> files on disk (ownership checks, stale-file removal)
  *

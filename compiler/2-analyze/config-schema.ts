@@ -279,6 +279,28 @@ const apisConfig = z.looseObject({
   rest: z.union([z.record(z.string(), restApi), singleRestApi]).optional(),
 });
 
+export const DOCS_KEYS = ["enabled", "path", "openapiPath"] as const;
+
+const docsRoute = z.string().regex(/^\/[A-Za-z0-9/._-]*[A-Za-z0-9._-]$/, "must be a path such as /docs (not / alone, no trailing /)");
+
+/**
+ * `docs:` GET /openapi.json and a Swagger UI page at GET /docs, served by the app itself
+ * (compiler/plugins/docs.ts). Absent: only when NODE_ENV=development. `true` or an object:
+ * in every environment. `false`: not compiled in.
+ */
+export const docsConfig = z.union([
+  z.boolean(),
+  z.literal("development"),
+  z.strictObject({
+    /** `true` (default for the object form), `false`, or `development` (only when NODE_ENV=development). */
+    enabled: z.union([z.boolean(), z.literal("development")]).optional(),
+    /** The docs page; default /docs. */
+    path: docsRoute.optional(),
+    /** The OpenAPI document; default /openapi.json. */
+    openapiPath: docsRoute.optional(),
+  }),
+]);
+
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
 const later = z.unknown().optional();
 
@@ -286,7 +308,7 @@ export const TOP_LEVEL_KEYS = [
   "name", "version", "description", "project", "schemas", "entities", "endpoints", "apis", "operations", "policies",
   "auth", "rateLimit", "rateLimits", "cache", "plugins", "middleware", "realtime", "monitoring", "database", "server",
   "config", "enums", "types", "services", "deployment", "handlerTemplates", "crudOverrides", "storage", "email",
-  "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking",
+  "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking", "docs",
 ] as const;
 
 export const configSchema = z.strictObject({
@@ -331,6 +353,7 @@ export const configSchema = z.strictObject({
   tracing: later,
   health: later,
   errorTracking: later,
+  docs: docsConfig.optional(),
 });
 
 export type RawConfig = z.infer<typeof configSchema>;
@@ -356,6 +379,7 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if (((p[0] === "entities" || p[0] === "schemas") && p[2] === "crudOverrides" && p.length === 4) || (p[0] === "crudOverrides" && p.length === 3)) return CRUD_OVERRIDE_KEYS;
   if (p.at(-1) === "auth" && p[0] !== "auth") return AUTH_RULE_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
+  if (p[0] === "docs" && p.length === 1) return DOCS_KEYS;
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;
   return [];

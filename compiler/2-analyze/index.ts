@@ -17,6 +17,7 @@ import { kebabCase, pluralWords } from "./types.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
 import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
+import { defaultDocsUse, DOCS_PLUGIN } from "../plugins/docs.js";
 
 /** A plain mapping: not a list, and not what YAML tags such as !!binary, !!set or !!timestamp produce. */
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -263,6 +264,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
   const plugins = analyzePlugins(value, parsed, diagnostics);
+  // Without a `docs:` key, the contract and its docs page are served in development only.
+  if (!plugins.some((p) => p.name === DOCS_PLUGIN)) plugins.push(defaultDocsUse(parsed.locate([])));
   const fieldContext = createFieldContext(config, parsed, diagnostics);
   const schemas = analyzeSchemas(config, fieldContext);
   analyzeProjections(config, schemas, entities, parsed, diagnostics);

@@ -16,6 +16,7 @@ import { findPlugin } from "../plugins/index.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
 import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
+import { emitSdk } from "./sdk.js";
 import { emitSchemas } from "./schemas.js";
 import { emitProjections } from "./projections.js";
 import { emitOperationEndpoint } from "./operations.js";
@@ -60,11 +61,12 @@ export function emit(ir: ProjectIR): OutputFile[] {
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir));
+  files.push(...emitSdk(ir));
   files.push(emitClient(ir));
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
   files.push(...emitNodeTarget(ir));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
-  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {}))));
+  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

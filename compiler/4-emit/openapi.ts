@@ -132,7 +132,11 @@ function endpointOperation(ep: EndpointIR): Json {
   if (params.length) op.parameters = params;
   if (ep.body) op.requestBody = { required: true, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
   const status = String(ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200));
-  op.responses = { [status]: status === "204" ? { description: "No content" } : json(ep.response ? shape(ep.response) : {}, "Success"), ...ERRORS, ...(ep.params.length ? { "404": { $ref: "#/components/responses/NotFound" } } : {}) };
+  // Paginated query and relation handlers answer the list envelope of CRUD lists.
+  const h = ep.handler;
+  const paged = (h.kind === "query" || h.kind === "relation") && h.pagination && ep.response;
+  const success = paged ? { type: "object", properties: { data: { type: "array", items: ref(ep.response!.name) }, pagination: ref("OffsetPagination") }, required: ["data", "pagination"] } : ep.response ? shape(ep.response) : {};
+  op.responses = { [status]: status === "204" ? { description: "No content" } : json(success, paged ? "A page" : "Success"), ...ERRORS, ...(ep.params.length ? { "404": { $ref: "#/components/responses/NotFound" } } : {}) };
   return op;
 }
 
@@ -169,6 +173,10 @@ function crudOperations(entity: EntityIR): [string, string, Json][] {
       out.push([`${base}/{id}`, "get", { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } }]);
     } else if (operation === "create") {
       out.push([crud.basePath, "post", { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } }]);
+      if (crud.bulk) {
+        const rows = { type: "array", items: ref(`${entity.name}Create`), minItems: 1, maxItems: 1000 };
+        out.push([`${base}/bulk`, "post", { operationId: `bulkCreate${entity.name}`, tags: tag, summary: "Creates up to 1,000 rows, all or none", requestBody: { required: true, content: { "application/json": { schema: rows } } }, responses: { "201": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) } }, required: ["data"] }, "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } }]);
+      }
     } else if (operation === "replace" || operation === "update") {
       out.push([`${base}/{id}`, operation === "replace" ? "put" : "patch", { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), "404": { $ref: "#/components/responses/NotFound" }, "412": { description: "If-Match does not match the current ETag" }, ...ERRORS } }]);
     } else {

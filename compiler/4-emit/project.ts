@@ -11,7 +11,8 @@ const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
   devDependencies: Record<string, string>;
 };
 
-function versionOf(name: string): string {
+/** The version yamac pins for a package the emitted project uses (from yamac's own package.json). */
+export function versionOf(name: string): string {
   const v = own.dependencies[name] ?? own.devDependencies[name];
   if (!v) throw new Error(`yamac's package.json does not pin ${name}`);
   return v;
@@ -19,7 +20,7 @@ function versionOf(name: string): string {
 
 const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
 
-export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}): OutputFile[] {
+export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}): OutputFile[] {
   const pkg = {
     name: ir.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app",
     version: ir.version,
@@ -34,6 +35,7 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
     },
     dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => a.localeCompare(b))),
     devDependencies: pick(["@types/node", "drizzle-kit", "typescript"]),
+    ...Object.fromEntries(Object.entries(packageFields).sort(([a], [b]) => a.localeCompare(b))),
   };
   const tsconfig = {
     compilerOptions: {

@@ -10,6 +10,7 @@ import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { authPlugin } from "./auth.js";
+import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
 import { loggingPlugin } from "./logging.js";
 import { rateLimitPlugin } from "./rate-limit.js";
@@ -19,7 +20,7 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];

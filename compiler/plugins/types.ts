@@ -34,7 +34,7 @@ export interface PluginAnalyzeContext {
 
 /** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
 export interface AppWiring {
-  /** Lower runs first. Conventions: 10 logging, 20 security, 30 rate limit, 40 auth (middleware), 50 and up: routes (health, docs). Routes see only the middleware registered before them. */
+  /** Lower runs first. Conventions: 10 logging, 15 docs (routes that send their own security headers), 20 security, 30 rate limit, 40 auth (middleware), 50 and up: routes (health). Routes see only the middleware registered before them. */
   order: number;
   /** Named imports, by module specifier relative to src/app.ts. */
   imports: Readonly<Record<string, readonly string[]>>;
@@ -46,6 +46,8 @@ export interface PluginContribution {
   files?: OutputFile[];
   /** npm packages the emitted project needs, with versions. */
   dependencies?: Readonly<Record<string, string>>;
+  /** Top-level fields of the emitted package.json (written once, like the file itself). */
+  packageFields?: Readonly<Record<string, unknown>>;
 }
 
 export interface YamaPlugin<TOptions = unknown> {

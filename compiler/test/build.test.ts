@@ -33,12 +33,13 @@ describe("yamac build", () => {
     expect(manifest.routes).toContain("POST /api/v1/products/:id/reprice");
     expect(manifest.migrations).toEqual(["0000_init.sql"]);
     const pkg = JSON.parse(readFileSync(join(dir, "dist/package.json"), "utf8")) as { dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies)).toEqual(["@electric-sql/pglite"]);
+    // PGlite loads its WebAssembly from its folder, the docs page its assets from swagger-ui-dist: both stay out of the bundles.
+    expect(Object.keys(pkg.dependencies)).toEqual(["@electric-sql/pglite", "swagger-ui-dist"]);
   }, 60_000);
 
   it("the Node bundle starts with plain node, applies migrations and serves", async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, ["dist/node/server.mjs"], { cwd: dir, env: { ...process.env, DATABASE_URL: db!.url, REDIS_URL: await freshRedisUrl(), PORT: String(port), HOST: "127.0.0.1" }, stdio: "ignore" });
+    const child = spawn(process.execPath, ["dist/node/server.mjs"], { cwd: dir, env: { ...process.env, DATABASE_URL: db!.url, REDIS_URL: await freshRedisUrl(), PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "development" }, stdio: "ignore" });
     try {
       let status = 0;
       for (let i = 0; i < 200 && status !== 200; i++) {
@@ -48,6 +49,12 @@ describe("yamac build", () => {
       expect(status).toBe(200);
       const created = await call(`http://127.0.0.1:${port}`, "POST", "/api/v1/products", { name: "Bundled", price: 1 });
       expect(created.status).toBe(201);
+      // The OpenAPI document is inlined in the bundle; the docs assets are read from swagger-ui-dist.
+      const spec = await call(`http://127.0.0.1:${port}`, "GET", "/openapi.json");
+      expect(spec.body).toEqual(JSON.parse(readFileSync(join(dir, "src/openapi.json"), "utf8")));
+      const script = await fetch(`http://127.0.0.1:${port}/docs/swagger-ui-bundle.js`);
+      expect(script.status).toBe(200);
+      expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
     } finally {
       child.kill("SIGTERM");
       await new Promise((r) => child.once("exit", r));

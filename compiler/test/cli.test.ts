@@ -112,5 +112,7 @@ describe("yamac check with auth", () => {
     expect(res.stdout).toContain("  GET /posts\n");
     expect(res.stdout).toContain("  GET /public/ping");
     expect(res.stdout).not.toContain("POST /posts");
+    // The docs routes answer without credentials too (in development, without a docs: key).
+    expect(res.stdout).toContain("public docs (when NODE_ENV=development): GET /openapi.json, GET /docs");
   });
 });

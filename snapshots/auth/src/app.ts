@@ -6,6 +6,7 @@ import { reportsRoute } from "./endpoints/reports.js";
 import { tokensOnlyRoute } from "./endpoints/tokens-only.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { authentication } from "./plugins/auth.js";
+import { docsRoutes } from "./plugins/docs.js";
 import { noteRoutes } from "./routes/note.js";
 import { postRoutes } from "./routes/post.js";
 
@@ -16,6 +17,8 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(authentication);
 
 app.route("/", meRoute);

@@ -34,6 +34,7 @@ import { unpublishPostRoute } from "./endpoints/unpublish-post.js";
 import { updateAuthorRoute } from "./endpoints/update-author.js";
 import { updatePostRoute } from "./endpoints/update-post.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 
 /** The blog-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
@@ -43,6 +44,8 @@ app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(globalLimit);
 for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 

@@ -19,6 +19,7 @@ import { listUsersRoute } from "./endpoints/list-users.js";
 import { updateNoteRoute } from "./endpoints/update-note.js";
 import { updateTaskRoute } from "./endpoints/update-task.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 
 /** The dialect-b API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -26,6 +27,9 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
+
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 
 app.route("/", listOpenTasksRoute);
 app.route("/", getTeamRoute);

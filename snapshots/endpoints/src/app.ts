@@ -11,6 +11,7 @@ import { repriceRoute } from "./endpoints/reprice.js";
 import { searchProductsRoute } from "./endpoints/search-products.js";
 import { slowRoute } from "./endpoints/slow.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
 import { loggedErrors, requestLog } from "./plugins/logging.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
@@ -25,6 +26,8 @@ app.notFound(notFound);
 
 app.onError(loggedErrors);
 app.use(requestLog);
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(...security);
 app.use(globalLimit);
 for (const route of routeLimits) app.on(route.method, route.path, route.limit);

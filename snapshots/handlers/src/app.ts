@@ -25,6 +25,7 @@ import { postProductsFindRoute } from "./endpoints/post-products-find.js";
 import { postReportsBySkuRoute } from "./endpoints/post-reports-by-sku.js";
 import { updateProductRoute } from "./endpoints/update-product.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 import { categoryRoutes } from "./routes/category.js";
 import { productRoutes } from "./routes/product.js";
 import { reviewRoutes } from "./routes/review.js";
@@ -36,6 +37,9 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
+
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 
 app.route("/", getProductsSearchRoute);
 app.route("/", getProductsBySkuByIdRoute);

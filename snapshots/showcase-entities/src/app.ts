@@ -2,6 +2,7 @@
 import { Hono } from "hono";
 import { getCurrentUserRoute } from "./endpoints/get-current-user.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 import { commentRoutes } from "./routes/comment.js";
 import { postRoutes } from "./routes/post.js";
 import { tagRoutes } from "./routes/tag.js";
@@ -13,6 +14,9 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
+
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 
 app.route("/", getCurrentUserRoute);
 app.route("/comments", commentRoutes);

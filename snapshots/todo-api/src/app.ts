@@ -6,6 +6,7 @@ import { getTodoByIdRoute } from "./endpoints/get-todo-by-id.js";
 import { getTodosRoute } from "./endpoints/get-todos.js";
 import { updateTodoRoute } from "./endpoints/update-todo.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { docsRoutes } from "./plugins/docs.js";
 
 /** The todo-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -13,6 +14,9 @@ export const app = new Hono<AppEnv>();
 app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
+
+// API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
+if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 
 app.route("/", getTodosRoute);
 app.route("/", createTodoRoute);

@@ -1,0 +1,406 @@
+/**
+ * Emits src/sdk/: a typed client of the app's own routes, for browsers and Node.
+ *
+ *   src/sdk/http.ts   the transport (fetch, credentials, ApiError), copied from runtime-lib/client-http.ts
+ *   src/sdk/types.ts  the JSON the routes take and answer: rows, bodies, queries, DTOs, list envelopes
+ *   src/sdk/index.ts  createClient(): one method per route, named by its OpenAPI operationId
+ *
+ * The folder imports nothing outside itself and no package, so a frontend can import it from a
+ * workspace or copy it. Its types describe JSON on the wire (timestamps are ISO strings), which is
+ * why they are derived here from the IR rather than imported from the server's Drizzle row types
+ * (Date objects) or zod schemas (which would pull zod into a browser bundle). A test checks that
+ * each body type here and the input type of the zod schema validating that body accept the same values.
+ */
+import { readFileSync } from "node:fs";
+import type { CrudRoutePlan, EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
+import type { OutputFile } from "./index.js";
+import { allSchemas } from "./schemas.js";
+import { filterFields, hiddenFields, writableFields } from "./validation.js";
+import { file, header, Imports, key, ts } from "./writer.js";
+import { AUTH_PLUGIN, describeRule, routeAccess } from "../plugins/auth/rules.js";
+import type { AuthOptions } from "../plugins/auth/options.js";
+
+const TRANSPORT = readFileSync(new URL("../../runtime-lib/client-http.ts", import.meta.url), "utf8");
+
+const isRequiredOnCreate = (f: FieldIR) => f.notNull && f.default === undefined && !f.generated;
+
+/** The TypeScript type of a field's value in JSON (without null). */
+function wireBase(f: FieldIR): string {
+  let t: string;
+  switch (f.type) {
+    case "smallint":
+    case "integer":
+    case "bigint":
+    case "number":
+    case "double":
+    case "real":
+    case "decimal":
+      t = "number";
+      break;
+    case "boolean":
+      t = "boolean";
+      break;
+    case "json":
+      t = "JsonValue";
+      break;
+    case "enum":
+      t = (f.enumValues ?? []).map(ts).join(" | ") || "string";
+      break;
+    default:
+      // Text, uuids, money (exact decimal text), dates and times (ISO 8601), base64.
+      t = "string";
+  }
+  return f.array ? (t.includes("|") ? `(${t})[]` : `${t}[]`) : t;
+}
+
+const wire = (f: FieldIR, nullable: boolean) => `${wireBase(f)}${nullable ? " | null" : ""}`;
+
+/** `/** text *\/` above a member, when there is text. */
+const doc = (text: string | undefined, indent = "  ") => (text ? `${indent}/** ${text.replace(/\*\//g, "*\\/").replace(/\s*\n\s*/g, " ")} */\n` : "");
+
+/** Builds src/sdk/types.ts on demand: only the types some method uses, and what they refer to. */
+class WireTypes {
+  private readonly decls = new Map<string, string>();
+  constructor(private readonly ir: ProjectIR) {}
+
+  private entity(name: string): EntityIR {
+    return this.ir.entities.find((e) => e.name === name)!;
+  }
+
+  private declare(name: string, build: () => string): string {
+    if (!this.decls.has(name)) {
+      this.decls.set(name, "");
+      this.decls.set(name, build());
+    }
+    return name;
+  }
+
+  json(): string {
+    return this.declare("JsonValue", () => "/** Any JSON value (json fields). */\nexport type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };");
+  }
+
+  private use(type: string): string {
+    if (type.includes("JsonValue")) this.json();
+    return type;
+  }
+
+  /** A row as the API sends it: every column but hidden ones; relations when asked for with `?include=`. */
+  row(name: string): string {
+    return this.declare(name, () => {
+      const e = this.entity(name);
+      const hidden = new Set(hiddenFields(e));
+      const fields = e.fields.filter((f) => !hidden.has(f)).map((f) => `${doc(f.description)}  ${key(f.name)}: ${this.use(wire(f, !f.notNull))};`);
+      const relations = e.crud ? e.relations.map((r) => {
+        const target = this.row(r.target);
+        const type = r.kind === "hasMany" || r.kind === "manyToMany" ? `${target}[]` : `${target} | null`;
+        return `  /** With \`?include=${r.name}\`. */\n  ${key(r.name)}?: ${type};`;
+      }) : [];
+      return `/** A ${name} row (${e.loc.file}:${e.loc.line}). */\nexport interface ${name} {\n${[...fields, ...relations].join("\n")}\n}`;
+    });
+  }
+
+  /** POST and PUT bodies: the writable fields; those with a default or null may be left out. */
+  create(name: string): string {
+    return this.declare(`${name}Create`, () => {
+      const e = this.entity(name);
+      const fields = writableFields(e).map((f) => `${doc(f.description)}  ${key(f.name)}${isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull))};`);
+      return `/** The body that creates (POST) or replaces (PUT) a ${name}. */\nexport interface ${name}Create {\n${fields.join("\n")}\n}`;
+    });
+  }
+
+  /** PATCH bodies: any subset of the writable fields. */
+  update(name: string): string {
+    return this.declare(`${name}Update`, () => `/** The body of a PATCH: any subset of the writable fields. */\nexport type ${name}Update = Partial<${this.create(name)}>;`);
+  }
+
+  listQuery(name: string): string {
+    return this.declare(`${name}ListQuery`, () => {
+      const e = this.entity(name);
+      const crud = e.crud!;
+      const lines = [`  /** Page size, 1 to ${crud.pagination.maxLimit} (default ${crud.pagination.defaultLimit}). */\n  limit?: number;`];
+      if (crud.pagination.type === "cursor") lines.push("  /** `pagination.nextCursor` of the previous page. */\n  cursor?: string;");
+      else {
+        lines.push("  offset?: number;");
+        if (crud.sortable.length) lines.push(`  /** Comma-separated fields, \`-\` for descending: ${crud.sortable.slice(0, 4).join(", ")}${crud.sortable.length > 4 ? ", …" : "."} */\n  sort?: string;`);
+        lines.push("  /** Adds `pagination.total`. */\n  count?: boolean;");
+      }
+      if (crud.search) lines.push(`  /** Matches ${crud.search.fields.join(", ")}. */\n  search?: string;`);
+      lines.push(...this.shapeParams(e));
+      for (const f of filterFields(e)) lines.push(`  ${key(f.name)}?: ${this.use(wireBase(f))};`);
+      return `/** The query of list${name}: paging, sorting, search and equality filters. */\nexport interface ${name}ListQuery {\n${lines.join("\n")}\n}`;
+    });
+  }
+
+  getQuery(name: string): string {
+    return this.declare(`${name}GetQuery`, () => `/** The query of get${name}. */\nexport interface ${name}GetQuery {\n${this.shapeParams(this.entity(name)).join("\n")}\n}`);
+  }
+
+  private shapeParams(e: EntityIR): string[] {
+    return [
+      ...(e.relations.length ? [`  /** Comma-separated relations to add to each row: ${e.relations.map((r) => r.name).join(", ")}. */\n  include?: string;`] : []),
+      "  /** Comma-separated fields to send (the others are left out of the answer). */\n  fields?: string;",
+    ];
+  }
+
+  offsetPage(): string {
+    return this.declare("OffsetPage", () => `/** A page of a list: \`pagination.total\` only with \`count: true\`. */
+export interface OffsetPage<T> {
+  data: T[];
+  pagination: { type: "offset"; limit: number; offset: number; hasNext: boolean; hasPrev: boolean; total?: number };
+}`);
+  }
+
+  cursorPage(): string {
+    return this.declare("CursorPage", () => `/** A page of a keyset-paginated list: pass \`nextCursor\` as \`cursor\` for the next one. */
+export interface CursorPage<T> {
+  data: T[];
+  pagination: { type: "cursor"; limit: number; hasNext: boolean; nextCursor: string | null };
+}`);
+  }
+
+  /** A named schema as the API sends it (a response DTO). */
+  schema(name: string): string {
+    return this.declare(name, () => {
+      const s = allSchemas(this.ir).find((x) => x.name === name)!;
+      const lines = s.fields.map((f) => {
+        if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.notNull || f.field.default ? "" : "?"}: ${this.use(wire(f.field, f.nullable))};`;
+        const target = f.ref.kind === "entity" ? this.row(f.ref.name) : this.schema(f.ref.name);
+        return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""}${f.nullable ? " | null" : ""};`;
+      });
+      return `/** ${name}${s.source ? `, a view of ${s.source}` : ""} (${s.loc.file}:${s.loc.line}). */\nexport interface ${name} {\n${lines.join("\n")}\n}`;
+    });
+  }
+
+  /** A named or inline schema as a request body. Inline bodies have only this form, so they keep their name. */
+  schemaInput(s: SchemaIR, inline: boolean): string {
+    const name = inline ? s.name : `${s.name}Input`;
+    return this.declare(name, () => {
+      const lines = s.fields.map((f) => {
+        if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.default?.kind === "literal" || !f.field.notNull ? "?" : ""}: ${this.use(wire(f.field, f.nullable))};`;
+        const target = f.ref.kind === "entity" ? this.create(f.ref.name) : this.namedInput(f.ref.name);
+        return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""};`;
+      });
+      return `/** ${inline ? `The body of ${s.name.replace(/Body$/, "")}` : `${s.name} as a request body`} (${s.loc.file}:${s.loc.line}). */\nexport interface ${name} {\n${lines.join("\n")}\n}`;
+    });
+  }
+
+  /** A schema named by a body reference: a `schemas:` entry, or the inline body another endpoint declared. */
+  namedInput(name: string): string {
+    const named = this.ir.schemas.find((x) => x.name === name);
+    return named ? this.schemaInput(named, false) : this.schemaInput(allSchemas(this.ir).find((x) => x.name === name)!, true);
+  }
+
+  /** An endpoint's query as an object type. */
+  query(typeName: string, ep: EndpointIR): string {
+    return this.declare(typeName, () => {
+      const lines = ep.query.map((f) => {
+        const base = this.use(wireBase({ ...f, array: false }));
+        // Lists (`in` filters) may be sent as an array; they travel comma-separated.
+        const type = f.array ? `${base} | readonly ${base.includes("|") ? `(${base})` : base}[]` : base;
+        return `${doc(f.description)}  ${key(f.name)}${f.notNull && f.default === undefined ? "" : "?"}: ${type};`;
+      });
+      return `/** The query of ${ep.name} (${ep.method} ${ep.path}). */\nexport interface ${typeName} {\n${lines.join("\n")}\n}`;
+    });
+  }
+
+  toString(): string {
+    return [...this.decls.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d).join("\n\n");
+  }
+}
+
+/** An endpoint's success answer as a TypeScript type; `void` for 204. */
+function endpointResponse(ep: EndpointIR, types: WireTypes, ir: ProjectIR): string {
+  const h = ep.handler;
+  const status = ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200);
+  const shape = (s: ShapeRef) => `${s.kind === "entity" ? types.row(s.name) : types.schema(s.name)}${s.array ? "[]" : ""}`;
+  const item = (s: ShapeRef | undefined, entity: string) => (s ? (s.kind === "entity" ? types.row(s.name) : types.schema(s.name)) : types.row(entity));
+  switch (h.kind) {
+    case "query":
+      if (h.pagination) return `${types.offsetPage()}<${item(ep.response, h.entity)}>`;
+      return h.single ? item(ep.response, h.entity) : `${item(ep.response, h.entity)}[]`;
+    case "relation":
+    {
+      const rel = ir.entities.find((e) => e.name === h.entity)?.relations.find((r) => r.name === h.relation);
+      const target = rel?.target ?? h.entity;
+      if (h.pagination) return `${types.offsetPage()}<${item(ep.response, target)}>`;
+      if (ep.response) return shape(ep.response);
+      return rel?.kind === "hasMany" || rel?.kind === "manyToMany" ? `${types.row(target)}[]` : types.row(target);
+    }
+    case "write":
+      return ep.response ? shape(ep.response) : types.row(h.entity);
+    case "operation":
+      if (h.action === "delete") return "void";
+      if (h.action === "list" || h.action === "search") return `${item(ep.response, h.entity)}[]`;
+      return item(ep.response, h.entity);
+    case "default":
+      if (h.operation === "delete") return "void";
+      return h.operation === "list" ? `${item(ep.response, h.entity)}[]` : item(ep.response, h.entity);
+    case "aggregate":
+      return ep.response ? shape(ep.response) : h.groupBy.length ? "Record<string, unknown>[]" : "Record<string, unknown>";
+    case "sql":
+      return ep.response ? shape(ep.response) : h.single ? "Record<string, unknown>" : "Record<string, unknown>[]";
+    default:
+      // file and expression handlers: what they return, as declared.
+      if (status === 204) return "void";
+      return ep.response ? shape(ep.response) : "unknown";
+  }
+}
+
+/** An endpoint's request body type, or undefined when it takes none. `optional`: it may be left out. */
+function endpointBody(ep: EndpointIR, types: WireTypes): { type: string; optional: boolean } | undefined {
+  const h = ep.handler;
+  if (h.kind === "write") return { type: h.operation === "update" ? `Partial<${types.create(h.entity)}>` : types.create(h.entity), optional: false };
+  if (ep.body && "inline" in ep.body) return { type: types.schemaInput(ep.body.inline, true), optional: false };
+  if (ep.body) {
+    const ref = ep.body.ref;
+    if (ref.kind === "schema") return { type: `${types.namedInput(ref.name)}${ref.array ? "[]" : ""}`, optional: false };
+    let type = types.create(ref.name);
+    if (h.kind === "operation" && h.parent) type = `Omit<${type}, ${ts(h.parent.foreignKey)}>`;
+    if (h.kind === "operation" && h.action === "update") type = `Partial<${type}>`;
+    return { type: ref.array ? `${type}[]` : type, optional: false };
+  }
+  if (h.kind === "default" && (h.operation === "create" || h.operation === "update")) {
+    const type = types.create(h.entity);
+    return { type: h.operation === "update" ? `Partial<${type}>` : type, optional: false };
+  }
+  if ((h.kind === "file" || h.kind === "expression") && ["POST", "PUT", "PATCH"].includes(ep.method)) return { type: "unknown", optional: true };
+  return undefined;
+}
+
+/** Identifiers the generated methods use themselves; path parameters with these names are renamed. */
+const TAKEN = new Set(["body", "query", "options", "send", "segment", "default", "delete", "new", "class", "function", "var", "in", "for", "if", "return", "this", "void", "typeof"]);
+const paramName = (name: string) => (TAKEN.has(name) ? `${name}Param` : name);
+
+interface Method {
+  name: string;
+  doc: string;
+  params: string[];
+  result: string;
+  method: string;
+  /** The path as a TypeScript expression (a template literal with path parameters). */
+  path: string;
+  call: string[];
+}
+
+/** `/posts/:id/comments` with its parameters: a template literal that encodes each one. */
+function pathExpression(path: string): { expr: string; names: string[] } {
+  const names: string[] = [];
+  const template = path.replace(/:([A-Za-z_][A-Za-z0-9_]*)/g, (_, name: string) => {
+    names.push(name);
+    return `\${segment(${paramName(name)})}`;
+  });
+  return { expr: names.length ? `\`${template.replace(/`/g, "\\`")}\`` : ts(path), names };
+}
+
+function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, access: (method: string, path: string) => string): Method[] {
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const id = `id: ${wireBase(pk)}`;
+  const E = entity.name;
+  const { expr } = pathExpression(plan.path);
+  const base = (name: string, what: string, params: string[], result: string, call: string[], path = expr, method = plan.method, accessPath = plan.path): Method => ({
+    name, doc: `${method} ${accessPath}: ${what}${access(method, accessPath)}`, params: [...params, "options?: RequestOptions"], result, method, path, call: [...call, "options"],
+  });
+  switch (plan.operation) {
+    case "list": {
+      const page = entity.crud!.pagination.type === "cursor" ? types.cursorPage() : types.offsetPage();
+      return [base(`list${E}`, `a page of ${E} rows.`, [`query: ${types.listQuery(E)} = {}`], `${page}<${types.row(E)}>`, ["query"])];
+    }
+    case "get":
+      return [base(`get${E}`, `one ${E}; ApiError NOT_FOUND when there is none.`, [id, `query?: ${types.getQuery(E)}`], types.row(E), ["query"])];
+    case "create": {
+      const out = [base(`create${E}`, `creates a ${E} and answers it.`, [`body: ${types.create(E)}`], types.row(E), ["body"])];
+      if (entity.crud!.bulk) {
+        const bulkPath = `${plan.path === "/" ? "" : plan.path}/bulk`;
+        out.push(base(`bulkCreate${E}`, `creates up to 1,000 ${E} rows, all or none.`, [`body: ${types.create(E)}[]`], `{ data: ${types.row(E)}[] }`, ["body"], ts(bulkPath), "POST", bulkPath));
+      }
+      return out;
+    }
+    case "replace":
+      return [base(`replace${E}`, `replaces a ${E}; omitted fields return to their defaults.`, [id, `body: ${types.create(E)}`], types.row(E), ["body"])];
+    case "update":
+      return [base(`update${E}`, `changes the given fields of a ${E}.`, [id, `body: ${types.update(E)}`], types.row(E), ["body"])];
+    case "delete":
+      return [base(`delete${E}`, `deletes a ${E}.`, [id], "void", [])];
+  }
+}
+
+function endpointMethod(ep: EndpointIR, types: WireTypes, ir: ProjectIR, access: (method: string, path: string) => string): Method {
+  const { expr, names } = pathExpression(ep.path);
+  const params = names.map((n) => {
+    const f = ep.params.find((p) => p.name === n);
+    return `${paramName(n)}: ${f ? wireBase(f) : "string"}`;
+  });
+  const call: string[] = [];
+  const body = endpointBody(ep, types);
+  if (body) {
+    params.push(`body${body.optional ? "?" : ""}: ${body.type}`);
+    call.push("body");
+  }
+  if (ep.query.length) {
+    const type = types.query(`${ep.name[0]!.toUpperCase()}${ep.name.slice(1)}Query`, ep);
+    const required = ep.query.some((f) => f.notNull && f.default === undefined);
+    params.push(required ? `query: ${type}` : `query: ${type} = {}`);
+    call.push("query");
+  }
+  // A required parameter cannot follow an optional one: an optional body then takes `undefined` explicitly.
+  if (body?.optional && ep.query.some((f) => f.notNull && f.default === undefined)) params[params.findIndex((p) => p.startsWith("body?"))] = `body: ${body.type}`;
+  params.push("options?: RequestOptions");
+  call.push("options");
+  const summary = ep.description ? `${ep.description.replace(/\.$/, "")}.` : "";
+  const rule = access(ep.method, ep.path);
+  return { name: ep.name, doc: `${ep.method} ${ep.path}${summary ? `: ${summary}` : rule ? "." : ""}${rule}`, params, result: endpointResponse(ep, types, ir), method: ep.method, path: expr, call };
+}
+
+function printMethod(m: Method): string {
+  return `${doc(m.doc, "    ")}    ${m.name}: (${m.params.join(", ")}) => send<${m.result}>(${ts(m.method)}, ${m.path}, { ${m.call.join(", ")} }),`;
+}
+
+export function emitSdk(ir: ProjectIR): OutputFile[] {
+  if (ir.routes.length === 0) return [];
+  const types = new WireTypes(ir);
+  const rules = new Map(routeAccess(ir).map((r) => [`${r.method} ${r.path}`, r.rule]));
+  const auth = ir.plugins.some((p) => p.name === AUTH_PLUGIN);
+  const access = (method: string, path: string) => (auth ? ` Access: ${describeRule(rules.get(`${method} ${path}`))}.` : "");
+  const methods: Method[] = [];
+  for (const route of ir.routes) {
+    if (route.kind === "endpoint") methods.push(endpointMethod(route.endpoint, types, ir, access));
+    else methods.push(...crudMethods(ir.entities.find((e) => e.name === route.entity)!, route, types, access));
+  }
+  // Names are operationIds, unique per app; a clash (an endpoint named like a CRUD method) keeps the first.
+  const seen = new Map<string, number>();
+  for (const m of methods) {
+    const n = seen.get(m.name) ?? 0;
+    seen.set(m.name, n + 1);
+    if (n > 0) m.name = `${m.name}${n + 1}`;
+  }
+  const apiKey = (ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined)?.auth.providers.find((p) => p.type === "api-key");
+  const typesText = types.toString();
+  const typeNames = [...typesText.matchAll(/^export (?:interface|type) ([A-Za-z0-9_]+)/gm)].map((m) => m[1]!);
+  const used = typeNames.filter((n) => methods.some((m) => new RegExp(`\\b${n}\\b`).test(`${m.params.join(" ")} ${m.result}`)));
+  const imports = new Imports().add("./http.js", "createTransport", ...(methods.some((m) => m.path.includes("segment(")) ? ["segment"] : [])).type("./http.js", "ClientOptions", "RequestOptions");
+  if (used.length) imports.type("./types.js", ...used);
+  const body = `export { ApiError, isApiError } from "./http.js";
+export type { ClientOptions, Credential, ErrorCode, ErrorDetail, ErrorEnvelope, RequestOptions } from "./http.js";
+export type * from "./types.js";
+
+/**
+ * A typed client of the ${ir.name} API: one method per route, named by its operationId in
+ * src/openapi.json. Errors are thrown as ApiError (status, code, details, requestId).
+ *
+ *   const api = createClient({ baseUrl: "http://localhost:3000", token: () => session.token });
+ */
+export function createClient(options: ClientOptions = {}) {
+  const send = createTransport(options${apiKey?.type === "api-key" ? `, ${ts(apiKey.header)}` : ""});
+  return {
+${methods.map(printMethod).join("\n")}
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;`;
+  const what = (w: string) => header(w, ir.configFile);
+  return [
+    { path: "src/sdk/http.ts", content: header("typed client: transport", "runtime-lib/client-http.ts") + TRANSPORT },
+    { path: "src/sdk/types.ts", content: what("typed client: the JSON of each route") + file(typesText) },
+    { path: "src/sdk/index.ts", content: what("typed client") + file(imports.toString(), body) },
+  ];
+}
