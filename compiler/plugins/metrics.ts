@@ -78,7 +78,7 @@ export const metricsPlugin: YamaPlugin<MetricsOptions> = {
       const clash = BUILT_IN.find((b) => series === b || series === `${b}_total` || series.startsWith(`${b}_`));
       if (clash) ctx.diagnostics.error("duplicate-metric", `metric "${metric.name}" clashes with the built-in series ${clash}`, ctx.parsed.locate([...at, "name"]), "choose another name");
       const first = names.get(series);
-      if (first) ctx.diagnostics.error("duplicate-metric", `metric "${metric.name}" is declared twice (first at ${first.join(".")})`, ctx.parsed.locate([...at, "name"]), "keep one declaration");
+      if (first) ctx.diagnostics.error("duplicate-metric", `metric "${metric.name}" is declared twice (first at line ${ctx.parsed.locate([...first, "name"]).line})`, ctx.parsed.locate([...at, "name"]), "keep one declaration");
       names.set(series, at);
       if (metric.buckets && metric.type !== "histogram") ctx.diagnostics.error("bad-plugin-option", `${metric.name} is a ${metric.type}; only histograms have buckets`, ctx.parsed.locate([...at, "buckets"]), "remove `buckets:`");
       if (metric.buckets && !increasing(metric.buckets)) ctx.diagnostics.error("bad-plugin-option", `the buckets of ${metric.name} must be increasing`, ctx.parsed.locate([...at, "buckets"]));
