@@ -323,3 +323,19 @@ describe("health checks from handler files", () => {
     expect(back.body).toMatchObject({ status: "ok" });
   });
 });
+
+describe("health: Redis", () => {
+  // The same app with its rate-limit counters in Redis, pointed at a port where nothing listens.
+  const redisDown: Record<string, string> = { JWT_SECRET };
+  beforeAll(async () => {
+    Object.assign(redisDown, { OTEL_EXPORTER_OTLP_ENDPOINT: collector.url, REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+  });
+  const down = serveFixture("observability", redisDown, "rateLimit:\n  max: 1000\n  window: 1m\n  store: redis\n  redisUrl: ${REDIS_URL}\n  onFailure: open\n");
+
+  it("checks the app's Redis connection; unreachable, it degrades readiness (requests still work without it)", async () => {
+    const res = await call(down.server.base, "GET", "/health/ready");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "degraded", checks: { database: { status: "ok" }, redis: { status: "error", critical: false } } });
+    expect((await call(down.server.base, "GET", "/products")).status).toBe(200);
+  });
+});

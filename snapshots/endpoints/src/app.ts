@@ -12,7 +12,7 @@ import { searchProductsRoute } from "./endpoints/search-products.js";
 import { slowRoute } from "./endpoints/slow.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
-import { loggedErrors, requestLog } from "./plugins/logging.js";
+import { logError, requestLog } from "./plugins/logging.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
@@ -20,10 +20,9 @@ import { security } from "./plugins/security.js";
 export const app = new Hono<AppEnv>();
 
 app.use(requestId);
-app.onError(errorHandler());
+app.onError(errorHandler({ report: logError }));
 app.notFound(notFound);
 
-app.onError(loggedErrors);
 app.use(requestLog);
 app.use(...security);
 app.use(globalLimit);
