@@ -33,7 +33,7 @@ export const customMetric = z.strictObject({
 export type CustomMetric = z.output<typeof customMetric>;
 
 export const monitoringSchema = z.strictObject({
-  /** Log level (read by the logging plugin's `LOG_LEVEL` default when given). */
+  /** Accepted for compatibility; the log level is the logging plugin's `level` (or LOG_LEVEL). */
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).optional(),
   sampling: z
     .strictObject({

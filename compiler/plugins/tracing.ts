@@ -6,7 +6,7 @@
  */
 import { z } from "zod";
 import { hasEnvReference, parseConfigString } from "../2-analyze/config-string.js";
-import { envExpression, envNumber } from "../4-emit/env.js";
+import { envExpression, envNumber, envText } from "../4-emit/env.js";
 import { file, header, Imports, key, ts } from "../4-emit/writer.js";
 import { readMonitoring } from "./monitoring.js";
 import type { YamaPlugin } from "./types.js";
@@ -62,7 +62,7 @@ export const tracingPlugin: YamaPlugin<TracingOptions> = {
       .add("../lib/tracing.js", "createTracing", "requestTracing", "tracesUrl");
     if (opts.database) imports.add("../lib/tracing.js", "queryTracing");
     const service = opts.serviceName ?? ir.name;
-    const headers = Object.entries(opts.headers ?? {}).map(([k, v]) => `${key(k)}: ${envExpression(parseConfigString(v))} ?? ""`);
+    const headers = Object.entries(opts.headers ?? {}).map(([k, v]) => `${key(k)}: ${envText(parseConfigString(v))}`);
     const exporterOptions = [
       `url: tracesUrl(${opts.endpoint !== undefined ? envExpression(parseConfigString(opts.endpoint)) : "undefined"})`,
       ...(headers.length ? [`headers: { ${headers.join(", ")} }`] : []),

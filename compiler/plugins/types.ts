@@ -101,7 +101,11 @@ export interface YamaPlugin<TOptions = unknown> {
   sections?: readonly string[];
   /** Validates the plugin's options; unknown keys should be rejected (strictObject). */
   options: ZodType<TOptions>;
-  /** Extra checks once the options parsed (cross-references to entities, …). */
+  /**
+   * Extra checks once the options parsed (cross-references to entities, handler files, other
+   * sections such as `monitoring:`). It may complete its own options object with what it
+   * resolved (e.g. handler files found), which `emit` then reads.
+   */
   analyze?(options: TOptions, ctx: PluginAnalyzeContext): void;
   /** What the plugin adds to the emitted app. */
   emit(options: TOptions, ir: ProjectIR): PluginContribution;
