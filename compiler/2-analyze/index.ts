@@ -16,6 +16,7 @@ import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.j
 import { kebabCase, pluralWords } from "./types.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
+import { MONITORING_READERS } from "../plugins/monitoring.js";
 import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
 import { defaultDocsUse, DOCS_PLUGIN } from "../plugins/docs.js";
 
@@ -263,9 +264,12 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
-  const plugins = analyzePlugins(value, parsed, diagnostics);
+  const plugins = analyzePlugins(value, parsed, diagnostics, host);
   // Without a `docs:` key, the contract and its docs page are served in development only.
   if (!plugins.some((p) => p.name === DOCS_PLUGIN)) plugins.push(defaultDocsUse(parsed.locate([])));
+  if (config.monitoring !== undefined && !plugins.some((p) => MONITORING_READERS.includes(p.name))) {
+    diagnostics.warn("not-yet-compiled", "`monitoring:` is read by the metrics, tracing and error-tracking plugins; none is enabled, so it is ignored", parsed.locate(["monitoring"], "key"), "add `@betagors/yama-metrics` to `plugins:`");
+  }
   const fieldContext = createFieldContext(config, parsed, diagnostics);
   const schemas = analyzeSchemas(config, fieldContext);
   analyzeProjections(config, schemas, entities, parsed, diagnostics);

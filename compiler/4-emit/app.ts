@@ -3,15 +3,29 @@
  * the app talks to).
  */
 import type { ProjectIR } from "../ir.js";
-import type { AppWiring } from "../plugins/types.js";
+import type { AppWiring, ErrorReporter } from "../plugins/types.js";
 import { envExpression, envNumber } from "./env.js";
 import type { OutputFile } from "./index.js";
 import { endpointFile, endpointRouter } from "./endpoints.js";
 import { routerName } from "./routes.js";
 import { file, header, Imports, ts } from "./writer.js";
 
-export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = []): OutputFile {
+/** The error handler's reports: the plugins' reporters, and stderr unless one of them logs. */
+function errorReports(reporters: readonly ErrorReporter[], imports: Imports): string {
+  if (reporters.length === 0) return "";
+  const sorted = [...reporters].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  for (const r of sorted) imports.add(r.from, r.name);
+  const names = sorted.map((r) => r.name);
+  if (!sorted.some((r) => r.logs)) {
+    imports.add("./lib/http.js", "printError");
+    names.unshift("printError");
+  }
+  return `{ report: ${names.length === 1 ? names[0] : `[${names.join(", ")}]`} }`;
+}
+
+export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], reporters: readonly ErrorReporter[] = []): OutputFile {
   const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound", "requestId").type("./lib/http.js", "AppEnv");
+  const reports = errorReports(reporters, imports);
   const plugged = [...wiring].sort((a, b) => a.order - b.order || a.statement.localeCompare(b.statement));
   for (const w of plugged) for (const [from, names] of Object.entries(w.imports)) imports.add(from, ...names);
   const mounts: string[] = [];
@@ -29,7 +43,7 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = []): Outpu
 export const app = new Hono<AppEnv>();
 
 app.use(requestId);
-app.onError(errorHandler());
+app.onError(errorHandler(${reports}));
 app.notFound(notFound);`;
   return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, plugged.map((w) => w.statement).join("\n"), mounts.join("\n")) };
 }

@@ -16,6 +16,7 @@ import { file, header, Imports, key, ts } from "./writer.js";
 import { kebabCase, pascalCase } from "../2-analyze/types.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 import { usesPino } from "../plugins/logging.js";
+import type { ContextMember } from "../plugins/types.js";
 
 export const endpointFile = (e: EndpointIR) => `src/endpoints/${kebabCase(e.name)}.ts`;
 export const endpointRouter = (e: EndpointIR) => `${e.name}Route`;
@@ -171,7 +172,7 @@ const run: (ctx: ${Name}Context) => HandlerResult<${Name}Response> | Promise<Han
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
 }
 
-export function emitContext(ir: ProjectIR): OutputFile {
+export function emitContext(ir: ProjectIR, members: readonly ContextMember[] = []): OutputFile {
   const imports = new Imports()
     .type("hono", "Context")
     .add("./db/client.js", "db")
@@ -182,16 +183,23 @@ export function emitContext(ir: ProjectIR): OutputFile {
     .type("./lib/http.js", "AppEnv");
   if (usesPino(ir)) imports.add("./plugins/logging.js", "handlerLogger");
   else imports.add("./lib/logger.js", "createLogger");
-  const body = `/** What every custom handler receives: the request, \`entities\` (typed repositories) and \`db\` (Drizzle). */
+  for (const m of members) {
+    for (const [from, names] of Object.entries(m.imports)) imports.add(from, ...names);
+    for (const [from, names] of Object.entries(m.typeImports ?? {})) imports.type(from, ...names);
+  }
+  const extra = members.map((m) => `  /** ${m.doc} */\n  ${m.name}: ${m.type};\n`).join("");
+  const values = ["entities", "db", ...members.map((m) => (m.value === m.name ? m.name : `${m.name}: ${m.value}`))].join(", ");
+  const what = ["the request", "`entities` (typed repositories)", "`db` (Drizzle)", ...members.map((m) => `\`${m.name}\``)];
+  const body = `/** What every custom handler receives: ${what.slice(0, -1).join(", ")} and ${what.at(-1)}. */
 export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
   entities: Entities;
   db: typeof db;
-};
+${extra}};
 
 const logger = ${usesPino(ir) ? "handlerLogger({})" : `createLogger({ app: ${ts(ir.name)} })`};
 
 export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
-  return Object.assign(requestContext(c, logger, params, query, body), { entities, db });
+  return Object.assign(requestContext(c, logger, params, query, body), { ${values} });
 }`;
   return { path: "src/context.ts", content: header("handler context", ir.configFile) + file(imports.toString(), body) };
 }

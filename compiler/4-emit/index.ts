@@ -43,8 +43,9 @@ export function emit(ir: ProjectIR): OutputFile[] {
     if (plans.length) files.push(emitRoutes(entity, plans, ir));
     if (hasEndpoints) files.push(emitRepository(entity));
   }
+  const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   if (hasEndpoints) {
-    files.push(emitEntities(ir), emitContext(ir));
+    files.push(emitEntities(ir), emitContext(ir, contributions.flatMap((c) => c.context ?? [])));
     for (const route of ir.routes) {
       if (route.kind !== "endpoint") continue;
       const h = route.endpoint.handler;
@@ -58,13 +59,12 @@ export function emit(ir: ProjectIR): OutputFile[] {
   const relations = emitRelations(ir);
   if (relations) files.push(relations);
   files.push(emitSchemaIndex(ir, relations !== undefined));
-  const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir));
   files.push(...emitSdk(ir));
   files.push(emitClient(ir));
-  files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
-  files.push(...emitNodeTarget(ir));
+  files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? []), contributions.flatMap((c) => c.errorReporters ?? [])));
+  files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? [])));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
   files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));

@@ -9,25 +9,28 @@
 import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import type { ProjectHost } from "../2-analyze/endpoints.js";
 import { authPlugin } from "./auth.js";
 import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
+import { errorTrackingPlugin } from "./error-tracking.js";
 import { loggingPlugin } from "./logging.js";
+import { metricsPlugin } from "./metrics.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
+import { tracingPlugin } from "./tracing.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
 
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
-  "@betagors/yama-metrics", "@betagors/yama-error-tracking", "@betagors/yama-tracing",
   "@betagors/yama-email-sendgrid", "@betagors/yama-email-resend", "@betagors/yama-email-ses",
   "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-queue-bullmq", "@betagors/yama-auth-oauth",
   "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-cache", "@betagors/yama-s3", "@betagors/yama-fs",
@@ -61,9 +64,8 @@ export function findPlugin(name: string): YamaPlugin<never> | undefined {
 }
 
 /** Option names of the object an unrecognized_keys issue is about, for "did you mean". */
-function knownOptionKeys(issue: core.$ZodIssue, pluginName: string): string[] {
-  const plugin = findPlugin(pluginName);
-  let schema: unknown = plugin?.options;
+function knownOptionKeys(issue: core.$ZodIssue, root: unknown): string[] {
+  let schema: unknown = root;
   for (const segment of issue.path) {
     const shape = (schema as { shape?: Record<string, unknown> } | undefined)?.shape;
     let next: unknown = typeof segment === "number" ? (schema as { def?: { element?: unknown } } | undefined)?.def?.element : shape?.[String(segment)];
@@ -78,12 +80,13 @@ function knownOptionKeys(issue: core.$ZodIssue, pluginName: string): string[] {
   return [...new Set(options.flatMap((o) => Object.keys((o as { shape?: Record<string, unknown> }).shape ?? {})))];
 }
 
-function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, plugin: string): void {
+/** Reports zod issues of a plugin's options (or of another section, with its schema) at their place in the config. */
+export function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, plugin: string, schema: unknown = findPlugin(plugin)?.options): void {
   for (const issue of issues) {
     const at = [...path, ...(issue.path as (string | number)[])];
     if (issue.code === "unrecognized_keys") {
       for (const k of issue.keys) {
-        const s = closest(k, knownOptionKeys(issue, plugin));
+        const s = closest(k, knownOptionKeys(issue, schema));
         diagnostics.error("unknown-key", `unknown option "${k}" in ${at.length ? at.join(".") : plugin}`, parsed.locate([...at, k], "key"), s ? `did you mean "${s}"?` : undefined);
       }
     } else {
@@ -92,7 +95,7 @@ function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parse
   }
 }
 
-export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag): PluginUseIR[] {
+export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost): PluginUseIR[] {
   const uses: PluginUseIR[] = [];
   const seen = new Set<string>();
   for (const entry of entries(config.plugins)) {
@@ -119,7 +122,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, entry.path, parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, host });
     uses.push({ name: plugin.name, options: result.data, loc });
   }
   // Plugins enabled by a top-level section of their own.
@@ -132,7 +135,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, [], parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config, host });
     uses.push({ name: plugin.name, options: result.data, loc: parsed.locate([present[0]!], "key") });
   }
   return uses;

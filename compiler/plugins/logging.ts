@@ -34,7 +34,7 @@ export const loggingPlugin: YamaPlugin<LoggingOptions> = {
   emit(opts, ir) {
     const sensitive = ir.entities.flatMap((e) => e.fields.filter((f) => f.sensitive || f.writeOnly).map((f) => f.name));
     const names = [...new Set([...ALWAYS_REDACTED, ...sensitive, ...opts.redact])].sort();
-    const imports = new Imports().default("pino", "pino").type("hono", "MiddlewareHandler").type("../lib/http.js", "AppEnv").type("../lib/logger.js", "Logger").add("../lib/http.js", "errorHandler");
+    const imports = new Imports().default("pino", "pino").type("hono", "MiddlewareHandler").type("../lib/http.js", "AppEnv").type("../lib/logger.js", "Logger").type("../lib/http.js", "ErrorReport");
     const body = `/** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = [${names.map(ts).join(", ")}];
 
@@ -67,13 +67,11 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
 };
 ` : ""}
 /** Unexpected errors are logged with their stack; the client still gets the plain 500 envelope. */
-export const loggedErrors = errorHandler({ report: (err, c) => logger.error({ err, requestId: c.get("requestId") }, "unhandled error") });`;
+export const logError: ErrorReport = (err, c) => logger.error({ err, requestId: c.get("requestId") }, "unhandled error");`;
     return {
       files: [{ path: "src/plugins/logging.ts", content: header(`plugin ${LOGGING_PLUGIN}`, ir.configFile) + file(imports.toString(), body) }],
-      wiring: [
-        { order: 10, imports: { "./plugins/logging.js": ["loggedErrors"] }, statement: "app.onError(loggedErrors);" },
-        ...(opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : []),
-      ],
+      wiring: opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : [],
+      errorReporters: [{ order: 10, from: "./plugins/logging.js", name: "logError", logs: true }],
       dependencies: { pino: "^10.4.0" },
     };
   },

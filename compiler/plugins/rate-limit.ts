@@ -120,7 +120,7 @@ export const rateLimitPlugin: YamaPlugin<RateLimitOptions> = {
     if (r?.store === "redis" && url) {
       imports.default("ioredis", "Redis").add("../lib/rate-limit.js", "redisStore");
       store = `/** Counters shared by every instance, in Redis. */
-const redis = new Redis(${envText(parseConfigString(url))}, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+export const redis = new Redis(${envText(parseConfigString(url))}, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
 redis.on("error", () => {}); // reported per request through onFailure
 const store = redisStore(redis);`;
       dependencies.ioredis = "^6.0.0";

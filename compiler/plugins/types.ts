@@ -13,6 +13,7 @@ import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { OutputFile } from "../4-emit/index.js";
 import type { ProjectIR } from "../ir.js";
+import type { ProjectHost } from "../2-analyze/endpoints.js";
 
 /** One plugin as the config enables it, with its validated options. */
 export interface PluginUseIR {
@@ -30,6 +31,8 @@ export interface PluginAnalyzeContext {
   path: ConfigPath;
   /** The whole config as plain data, for plugins that also read a top-level section. */
   config: Readonly<Record<string, unknown>>;
+  /** Reads project files (handler files a plugin names); absent when compiling a config alone. */
+  host?: ProjectHost;
 }
 
 /** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
@@ -41,8 +44,47 @@ export interface AppWiring {
   statement: string;
 }
 
+/**
+ * A function the app's error handler calls with every error that becomes a 500, e.g. a logger
+ * or an error tracker: `(err: unknown, c: Context<AppEnv>) => void`, exported by `from`.
+ */
+export interface ErrorReporter {
+  /** Lower runs first. */
+  order: number;
+  /** Module specifier relative to src/app.ts. */
+  from: string;
+  name: string;
+  /** Whether it writes the error to the logs (otherwise the app also prints it to stderr). */
+  logs?: boolean;
+}
+
+/** A member of the handler context (`ctx.<name>`), typed, built once per request or shared. */
+export interface ContextMember {
+  name: string;
+  /** Named imports, by module specifier relative to src/context.ts. */
+  imports: Readonly<Record<string, readonly string[]>>;
+  /** Type-only imports, likewise. */
+  typeImports?: Readonly<Record<string, readonly string[]>>;
+  /** Its doc comment in HandlerContext. */
+  doc: string;
+  type: string;
+  /** An expression of that type; `c` is the request's Hono context. */
+  value: string;
+}
+
+/** Something src/server.ts awaits on shutdown before exiting (flushing telemetry). */
+export interface ShutdownStep {
+  /** Named imports, by module specifier relative to src/server.ts. */
+  imports: Readonly<Record<string, readonly string[]>>;
+  /** A promise-valued expression. */
+  call: string;
+}
+
 export interface PluginContribution {
   wiring?: AppWiring[];
+  errorReporters?: ErrorReporter[];
+  context?: ContextMember[];
+  shutdown?: ShutdownStep[];
   files?: OutputFile[];
   /** npm packages the emitted project needs, with versions. */
   dependencies?: Readonly<Record<string, string>>;
@@ -61,7 +103,11 @@ export interface YamaPlugin<TOptions = unknown> {
   sections?: readonly string[];
   /** Validates the plugin's options; unknown keys should be rejected (strictObject). */
   options: ZodType<TOptions>;
-  /** Extra checks once the options parsed (cross-references to entities, …). */
+  /**
+   * Extra checks once the options parsed (cross-references to entities, handler files, other
+   * sections such as `monitoring:`). It may complete its own options object with what it
+   * resolved (e.g. handler files found), which `emit` then reads.
+   */
   analyze?(options: TOptions, ctx: PluginAnalyzeContext): void;
   /** What the plugin adds to the emitted app. */
   emit(options: TOptions, ir: ProjectIR): PluginContribution;

@@ -158,7 +158,8 @@ describe("health plugin", () => {
     expect((await call(served.server.base, "GET", "/health/live")).body).toEqual({ status: "ok" });
     const ready = await call(served.server.base, "GET", "/health/ready");
     expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ status: "ok", checks: { database: { status: "ok" } } });
+    // The app keeps its rate-limit counters in Redis, so readiness checks Redis too (not critical: onFailure is open).
+    expect(ready.body).toMatchObject({ status: "ok", checks: { database: { status: "ok", critical: true }, redis: { status: "ok", critical: false } } });
     const all = await call(served.server.base, "GET", "/healthz");
     expect(all.status).toBe(200);
     expect(all.body).toMatchObject({ status: "ok", uptimeSeconds: expect.any(Number) });

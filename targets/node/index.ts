@@ -7,8 +7,9 @@ import type { OutputFile } from "../../compiler/4-emit/index.js";
 import { envNumber } from "../../compiler/4-emit/env.js";
 import { file, header, Imports, ts } from "../../compiler/4-emit/writer.js";
 import type { ProjectIR } from "../../compiler/ir.js";
+import type { ShutdownStep } from "../../compiler/plugins/types.js";
 
-export function emitNodeTarget(ir: ProjectIR): OutputFile[] {
+export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = []): OutputFile[] {
   const folder = ts(`../${ir.database.migrations.folder}`);
   const server = new Imports()
     .add("node:url", "fileURLToPath")
@@ -16,6 +17,8 @@ export function emitNodeTarget(ir: ProjectIR): OutputFile[] {
     .add("./app.js", "app")
     .add("./db/client.js", "database")
     .add("./lib/node-server.js", "answerClientErrors");
+  for (const step of shutdownSteps) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
+  const closing = shutdownSteps.length === 0 ? "database.close()" : `Promise.all([database.close(), ${shutdownSteps.map((s) => s.call).join(", ")}])`;
   const serverBody = `const port = ${envNumber(ir.server.port, 3000)};
 const hostname = process.env.HOST ?? "0.0.0.0";
 ${ir.database.migrations.autoRun ? `
@@ -27,13 +30,13 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 });
 answerClientErrors(server);
 
-/** Stop accepting connections, let in-flight requests finish, then close the database. */
+/** Stop accepting connections, let in-flight requests finish, then close the database${shutdownSteps.length ? " and flush telemetry" : ""}. */
 function shutdown(signal: string): void {
   console.log(\`\${signal} received, shutting down\`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   server.close(() => {
-    database.close().then(
+    ${closing}.then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -13,7 +13,7 @@ import { slowRoute } from "./endpoints/slow.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
-import { loggedErrors, requestLog } from "./plugins/logging.js";
+import { logError, requestLog } from "./plugins/logging.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
@@ -21,10 +21,9 @@ import { security } from "./plugins/security.js";
 export const app = new Hono<AppEnv>();
 
 app.use(requestId);
-app.onError(errorHandler());
+app.onError(errorHandler({ report: logError }));
 app.notFound(notFound);
 
-app.onError(loggedErrors);
 app.use(requestLog);
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);

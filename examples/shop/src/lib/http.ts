@@ -45,14 +45,23 @@ function errorResponse(c: Context<AppEnv>, status: number, code: string, message
   return c.json(body, status as 400);
 }
 
+/** Receives an error that becomes a 500 (a logger, an error tracker). */
+export type ErrorReport = (err: unknown, c: Context<AppEnv>) => void;
+
+/** The default report: the error and its stack on stderr. */
+export const printError: ErrorReport = (err) => console.error(err);
+
 export interface ErrorHandlerOptions {
-  /** Called with errors that become a 500, for logging. */
-  report?: (err: unknown, c: Context<AppEnv>) => void;
+  /** Called with errors that become a 500, in order; stderr when absent. */
+  report?: ErrorReport | readonly ErrorReport[];
 }
 
 /** Maps every thrown error to the error envelope. Never leaks stack traces or SQL. */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<AppEnv> {
-  const report = options.report ?? ((err) => console.error(err));
+  const reports = options.report === undefined ? [printError] : typeof options.report === "function" ? [options.report] : options.report;
+  const report: ErrorReport = reports.length === 1 ? reports[0]! : (err, c) => {
+    for (const r of reports) r(err, c);
+  };
   return (err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
     if (err instanceof HTTPException) {

@@ -4,7 +4,7 @@ import Redis from "ioredis";
 import { rateLimit, redisStore } from "../lib/rate-limit.js";
 
 /** Counters shared by every instance, in Redis. */
-const redis = new Redis((process.env.REDIS_URL || "redis://127.0.0.1:6379"), { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+export const redis = new Redis((process.env.REDIS_URL || "redis://127.0.0.1:6379"), { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
 redis.on("error", () => {}); // reported per request through onFailure
 const store = redisStore(redis);
 
