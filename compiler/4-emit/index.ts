@@ -56,8 +56,8 @@ export function emit(ir: ProjectIR): OutputFile[] {
   for (const junction of ir.junctions) files.push(emitJunction(junction, ir));
   const relations = emitRelations(ir);
   if (relations) files.push(relations);
-  files.push(emitSchemaIndex(ir, relations !== undefined));
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
+  files.push(emitSchemaIndex(ir, relations !== undefined, contributions.flatMap((c) => c.tables ?? [])));
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir));
   files.push(emitClient(ir));

@@ -9,6 +9,7 @@
 import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
+import type { EntityIR } from "../ir.js";
 import { authPlugin } from "./auth.js";
 import { healthPlugin } from "./health.js";
 import { loggingPlugin } from "./logging.js";
@@ -91,7 +92,7 @@ function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath, parse
   }
 }
 
-export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag): PluginUseIR[] {
+export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, entities: readonly EntityIR[] = []): PluginUseIR[] {
   const uses: PluginUseIR[] = [];
   const seen = new Set<string>();
   for (const entry of entries(config.plugins)) {
@@ -118,7 +119,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, entry.path, parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, entities });
     uses.push({ name: plugin.name, options: result.data, loc });
   }
   // Plugins enabled by a top-level section of their own.
@@ -131,7 +132,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, [], parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config, entities });
     uses.push({ name: plugin.name, options: result.data, loc: parsed.locate([present[0]!], "key") });
   }
   return uses;

@@ -12,7 +12,7 @@ import type { ZodType } from "zod";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { OutputFile } from "../4-emit/index.js";
-import type { ProjectIR } from "../ir.js";
+import type { EntityIR, ProjectIR } from "../ir.js";
 
 /** One plugin as the config enables it, with its validated options. */
 export interface PluginUseIR {
@@ -30,6 +30,8 @@ export interface PluginAnalyzeContext {
   path: ConfigPath;
   /** The whole config as plain data, for plugins that also read a top-level section. */
   config: Readonly<Record<string, unknown>>;
+  /** The entities, analysed (plugins that read or write tables check their fields). */
+  entities: readonly EntityIR[];
 }
 
 /** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
@@ -46,6 +48,8 @@ export interface PluginContribution {
   files?: OutputFile[];
   /** npm packages the emitted project needs, with versions. */
   dependencies?: Readonly<Record<string, string>>;
+  /** Table modules the plugin adds under src/db/tables/ (file names without .ts), exported by src/db/schema.ts so migrations create them. */
+  tables?: readonly string[];
 }
 
 export interface YamaPlugin<TOptions = unknown> {
