@@ -13,6 +13,9 @@ export type ColumnKind = "uuid" | "text" | "integer";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The caller's `claim` (`id` or another claim of the token) as a value of the column's type, or undefined. */
+export function callerClaim(auth: RequestAuth | undefined, claim: string, kind: "integer"): number | undefined;
+export function callerClaim(auth: RequestAuth | undefined, claim: string, kind: "uuid" | "text"): string | undefined;
+export function callerClaim(auth: RequestAuth | undefined, claim: string, kind: ColumnKind): string | number | undefined;
 export function callerClaim(auth: RequestAuth | undefined, claim: string, kind: ColumnKind): string | number | undefined {
   const user = auth?.authenticated ? auth.user : undefined;
   if (!user) return undefined;
@@ -32,6 +35,8 @@ export function callerClaim(auth: RequestAuth | undefined, claim: string, kind: 
  * identity cannot own rows of this kind (no such claim, or an id of another type, such as an
  * API key's) gets a 403: no row could ever match.
  */
+export function callerValue(c: Context<AppEnv>, claim: string, kind: "integer"): number;
+export function callerValue(c: Context<AppEnv>, claim: string, kind: "uuid" | "text"): string;
 export function callerValue(c: Context<AppEnv>, claim: string, kind: ColumnKind): string | number {
   const auth = c.get("auth");
   if (!auth?.authenticated) throw new ApiError(401, "AUTH_REQUIRED", "Authentication required");

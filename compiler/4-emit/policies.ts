@@ -72,6 +72,12 @@ export function scopeText(policy: string, scope: readonly RowConditionIR[]): str
   return `Policy ${policy}: only rows whose ${parts.join(" and ")}.`;
 }
 
+/** "sets authorId to the caller's id", for the comment of a create route. */
+export function scopeSetText(policy: string, scope: readonly RowConditionIR[]): string {
+  const parts = scope.map((c) => `${c.field} to ${c.value.kind === "caller" ? `the caller's ${c.value.claim}` : literal(c.value.value)}`);
+  return `Policy ${policy}: sets ${parts.join(" and ")}.`;
+}
+
 /** The fields with `writableBy` among those a body may carry, as `{ field: ["role"] }`; undefined when none. */
 export function fieldRoleRules(fields: readonly FieldIR[]): string | undefined {
   const ruled = fields.filter((f) => f.writableBy?.length);

@@ -11,7 +11,7 @@ import { filterFields, hiddenFields, schemaNames, writableFields } from "./valid
 import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
 import { pascalCase } from "../2-analyze/types.js";
-import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeText, scopeValues } from "./policies.js";
+import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText, scopeText, scopeValues } from "./policies.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
@@ -83,7 +83,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   };
   /** The row policy of an operation (`where:` of its policy), and what the route's comment says about it. */
   const scope = (op: CrudRoutePlan["operation"]) => entity.crud!.auth?.[op]?.where ?? [];
-  const scopeNote = (op: CrudRoutePlan["operation"]) => (scope(op).length ? ` ${scopeText(entity.crud!.auth![op]!.policy, scope(op))}` : "");
+  const scopeNote = (op: CrudRoutePlan["operation"]) => (scope(op).length ? ` ${(op === "create" ? scopeSetText : scopeText)(entity.crud!.auth![op]!.policy, scope(op))}` : "");
   /** Prepared point reads, one per policy among the operations that read by id. */
   const finders = new Map<string, string>();
   const finder = (op: CrudRoutePlan["operation"]) => {

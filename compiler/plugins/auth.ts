@@ -17,7 +17,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseConfigString } from "../2-analyze/config-string.js";
-import type { YamaPlugin } from "./types.js";
+import type { AppWiring, YamaPlugin } from "./types.js";
+import { emitAuthRoutes, emitAuthTables, emitOAuthRoutes, emitTokensModule, IDENTITY_TABLE, REFRESH_TABLE } from "./auth/emit-issuing.js";
 import { emitAuthModule } from "./auth/emit.js";
 import { type AuthOptions, authOptions, authRoutes, isOAuth, jwtAlgorithms, PROVIDER_TYPES } from "./auth/options.js";
 import { issuesTokens, type Report, resolveApiKeyTable, resolveBasicTable, resolveSigner, resolveUserModel } from "./auth/model.js";
@@ -161,11 +162,29 @@ export const authPlugin: YamaPlugin<AuthOptions> = {
   },
   emit(opts, ir) {
     const jwt = opts.auth.providers.some((p) => p.type === "jwt");
-    return {
-      files: [emitAuthModule(opts, ir)],
-      // Before rate limiting (30), so limits keyed by user see the caller.
-      wiring: [{ order: 25, imports: { "./plugins/auth.js": ["authentication"] }, statement: "app.use(authentication);" }],
-      dependencies: jwt ? { jose: own.dependencies.jose ?? "^6.2.18" } : undefined,
-    };
+    const files = [emitAuthModule(opts, ir)];
+    const wiring: AppWiring[] = [{ order: 25, imports: { "./plugins/auth.js": ["authentication"] }, statement: "app.use(authentication);" }];
+    const dependencies: Record<string, string> = {};
+    if (jwt) dependencies.jose = own.dependencies.jose ?? "^6.2.18";
+    const routes = authRoutes(opts);
+    const model = resolveUserModel(opts, ir.entities);
+    const signer = resolveSigner(opts);
+    const oauth = opts.auth.providers.some(isOAuth);
+    const passwords = routes.length > 0 || opts.auth.providers.some((p) => p.type === "basic" && p.mode === "database");
+    if (passwords) dependencies["hash-wasm"] = own.dependencies["hash-wasm"] ?? "4.13.0";
+    const tables: string[] = [];
+    if (model && signer && issuesTokens(opts, routes.length)) {
+      files.push(...emitAuthTables(model, oauth, ir), emitTokensModule(opts, model, signer, ir));
+      tables.push(REFRESH_TABLE.file, ...(oauth ? [IDENTITY_TABLE.file] : []));
+      if (routes.length) {
+        files.push(emitAuthRoutes(opts, model, routes, ir));
+        wiring.push({ order: 50, imports: { "./auth/routes.js": ["authRoutes"] }, statement: `app.route("/", authRoutes);` });
+      }
+      if (oauth) {
+        files.push(emitOAuthRoutes(opts, model, signer, ir));
+        wiring.push({ order: 50, imports: { "./auth/oauth.js": ["oauthRoutes"] }, statement: `app.route("/", oauthRoutes);` });
+      }
+    }
+    return { files, wiring, dependencies: Object.keys(dependencies).length ? dependencies : undefined, tables };
   },
 };

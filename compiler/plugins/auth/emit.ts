@@ -17,7 +17,7 @@ const strings = (values: readonly string[]) => `[${values.map(ts).join(", ")}]`;
 const oneOrMore = (v: string | string[]) => (Array.isArray(v) ? strings(v) : ts(v));
 
 /** A config value that must come from the environment, read once at start-up; missing is fatal. */
-function secret(value: string, imports: Imports, what: string): string {
+export function secret(value: string, imports: Imports, what: string): string {
   const parsed = parseConfigString(value);
   const names = parsed.kind === "env" ? parsed.parts.flatMap((p) => ("env" in p ? [p.env] : [])) : [];
   imports.add("../lib/auth.js", "requireSecret");
@@ -25,7 +25,7 @@ function secret(value: string, imports: Imports, what: string): string {
 }
 
 /** A value that may be written literally or come from the environment (public keys, JWKS URLs). */
-function plain(value: string): string {
+export function plain(value: string): string {
   return envText(parseConfigString(value));
 }
 
@@ -111,7 +111,7 @@ const ${lookupName(i, "userByIdentifier")} = db
   .prepare(${ts(`auth_basic_user_${i}`)});`);
     return `  databaseBasicProvider({
     realm: ${ts(app)},
-    findUser: async (identifier) => (await ${lookupName(i, "userByIdentifier")}.execute({ identifier }))[0],
+    findUser: async (identifier) => (await ${lookupName(i, "userByIdentifier")}.execute({ identifier${table.identifier.type === "email" ? ": identifier.toLowerCase()" : ""} }))[0],
     roles: ${strings(p.roles)},
     permissions: ${strings(p.permissions)},
     defaultRoles: ${strings(opts.auth.defaultRole ? [opts.auth.defaultRole] : [])},
