@@ -12,11 +12,11 @@ export const postCreateSchema = z.strictObject({
 });
 export type PostCreateInput = z.infer<typeof postCreateSchema>;
 
-/** Body of PUT /posts/:id: the full row; omitted fields return to their defaults. */
+/** Body of PUT /posts/:id: the full row; omitted fields return to their defaults (but fields only some roles may set keep their value). */
 export const postReplaceSchema = z.strictObject({
   title: z.string().min(1).max(200),
   body: z.string().nullable().default(null),
-  featured: z.boolean().nullable().default(false),
+  featured: z.boolean().nullable().optional(),
   draftNotes: z.string().nullable().default(null),
   authorId: z.uuid(),
 });
