@@ -10,7 +10,7 @@ import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCr
 import { parseConfigString } from "./config-string.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
-import { checkPolicyFields, readPolicies } from "./policies.js";
+import { checkPolicyFields, isDeclaredPolicy, readPolicies } from "./policies.js";
 import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
@@ -99,7 +99,7 @@ function checkOpenApiStyle(value: Record<string, unknown>, parsed: ParsedConfig,
   return false;
 }
 
-function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, policies: ReadonlyMap<string, AuthRequirementIR>): CrudIR | undefined {
+function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, policies: ReadonlyMap<string, AuthRequirementIR>, config: RawConfig): CrudIR | undefined {
   if (raw === undefined || raw === false) return undefined;
   const obj = raw === true ? {} : raw;
   if (obj.enabled === false) return undefined;
@@ -199,6 +199,7 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     let requirement: AuthRequirementIR | undefined;
     if (typeof owner.policy === "string") {
       requirement = policies.get(owner.policy);
+      if (!requirement && isDeclaredPolicy(config, owner.policy)) continue;
       if (!requirement) {
         const s = closest(owner.policy, policies.keys());
         diagnostics.error("unknown-policy", `${what} uses policy ${owner.policy}, which is not declared under \`policies:\``, parsed.locate([...at, "policy"]), s ? `did you mean "${s}"?` : "declare it, e.g. `policies: {owner: {auth: {required: true}, where: {authorId: auth.user.id}}}`");
@@ -271,7 +272,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   const paths = new Map<string, string>();
   for (const entity of entities) {
     const source = sources.get(entity.name)!;
-    entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics, policies);
+    entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics, policies, config);
     if (entity.crud) {
       const other = paths.get(entity.crud.basePath);
       if (other) diagnostics.error("duplicate-path", `entities ${other} and ${entity.name} both serve CRUD at ${entity.crud.basePath}`, entity.crud.loc, "set `crud.path` on one of them");

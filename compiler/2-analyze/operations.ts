@@ -17,7 +17,7 @@ import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { isSingleRestApi, type RawConfig, type RawValueSpec } from "./config-schema.js";
 import { parseValue, resolveHandlerFile, resolveShape, type ProjectHost } from "./endpoints.js";
 import type { FieldContext } from "./entities.js";
-import { checkPolicyFields } from "./policies.js";
+import { checkPolicyFields, isDeclaredPolicy } from "./policies.js";
 import { typeText, visibleFields } from "./projections.js";
 import { camelCase, kebabCase, pascalCase, pluralize, pluralWords, STRING_TYPES, wordsOf } from "./types.js";
 
@@ -756,7 +756,8 @@ export function analyzeOperations(
         defaultOk = false;
       } else {
         defaultPolicy = policies.get(name);
-        if (!defaultPolicy) {
+        if (!defaultPolicy && isDeclaredPolicy(config, name)) defaultOk = false;
+        else if (!defaultPolicy) {
           diagnostics.error("unknown-policy", `API ${api.name} uses policy ${name}, which is not declared under \`policies:\``, at, hint(name, policies.keys(), policies.size ? `declared policies: ${[...policies.keys()].join(", ")}` : "declare it, e.g. `policies: {public: {auth: false}}`"));
           defaultOk = false;
         }
@@ -768,6 +769,7 @@ export function analyzeOperations(
       let auth = defaultPolicy;
       if (e.policy) {
         auth = policies.get(e.policy.name);
+        if (!auth && isDeclaredPolicy(config, e.policy.name)) continue;
         if (!auth) {
           diagnostics.error("unknown-policy", `${e.op} in API ${api.name} uses policy ${e.policy.name}, which is not declared under \`policies:\``, e.policy.loc, hint(e.policy.name, policies.keys(), policies.size ? `declared policies: ${[...policies.keys()].join(", ")}` : "declare it under `policies:`"));
           continue;

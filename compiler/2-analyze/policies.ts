@@ -118,6 +118,11 @@ export function readPolicies(config: RawConfig, parsed: ParsedConfig, diagnostic
   return out;
 }
 
+/** Whether `policies:` declares this name (a policy that failed to read was already reported: its uses are not). */
+export function isDeclaredPolicy(config: RawConfig, name: string): boolean {
+  return isRecord(config.policies) && Object.hasOwn(config.policies, name);
+}
+
 /** Field types a caller value can be compared with. */
 const CALLER_COLUMN = (f: { type: string; array: boolean }) => !f.array && (f.type === "uuid" || STRING_TYPES.has(f.type as never) || ["smallint", "integer", "bigint"].includes(f.type));
 

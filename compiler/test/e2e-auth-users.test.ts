@@ -257,7 +257,7 @@ describe("auth backed by the app's tables (fixtures/auth-users)", () => {
     expect((await api("GET", `/users/${b.user.id}`, undefined, bearer(a))).status).toBe(404);
 
     expect((await api("DELETE", `/posts/${post.id}`, undefined, bearer(a))).status).toBe(204);
-    const [{ n }] = (await db!.sql`SELECT count(*)::int AS n FROM posts WHERE author_id = ${b.user.id}`) as unknown as [{ n: number }];
+    const [{ n }] = (await db!.sql`SELECT count(*)::int AS n FROM posts WHERE author_id = ${b.user.id as string}`) as unknown as [{ n: number }];
     expect(n).toBe(2);
   });
 
