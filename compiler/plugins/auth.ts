@@ -145,6 +145,12 @@ export const authPlugin: YamaPlugin<AuthOptions> = {
       const jwtAt = opts.auth.providers.findIndex((p) => p.type === "jwt" && (p.accessToken !== undefined || p.refreshToken !== undefined));
       if (jwtAt >= 0) diagnostics.warn("auth-tokens-unused", `auth.providers[${jwtAt}] sets accessToken/refreshToken, but no route issues tokens`, parsed.locate(at(jwtAt), "value"), "enable `auth.endpoints` (login, refresh, …) or an OAuth provider, or remove them");
     }
+    if (issuesTokens(opts, routes.length)) {
+      for (const table of ["auth_refresh_tokens", ...(oauth >= 0 ? ["auth_identities"] : [])]) {
+        const clash = ctx.entities.find((e) => e.table === table);
+        if (clash) diagnostics.error("duplicate-table", `entity ${clash.name} uses the table ${table}, which the auth module adds`, clash.loc, "give the entity another `table:`");
+      }
+    }
     if (opts.auth.defaultRole !== undefined && !declaredRoles.includes(opts.auth.defaultRole)) {
       diagnostics.error("unknown-role", `auth.defaultRole "${opts.auth.defaultRole}" is not declared under auth.roles`, parsed.locate(["auth", "defaultRole"]), `declare it: \`roles: {${opts.auth.defaultRole}: {permissions: [...]}}\``);
     }
