@@ -11,7 +11,7 @@ import type { OutputFile } from "./index.js";
 import { projectionFunctions, projectionModule } from "./projections.js";
 import { schemaConst } from "./schemas.js";
 import { hiddenFields, schemaNames, writableFields } from "./validation.js";
-import { callerSetup, fieldRoleRules, scopeConditions, scopeText, scopeValues } from "./policies.js";
+import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } from "./policies.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 
@@ -43,7 +43,7 @@ function policyText(ep: EndpointIR): string {
   if (!ep.auth) return "";
   const a = ep.auth;
   const who = !a.required ? "no sign-in needed" : [a.roles.length ? `roles ${a.roles.join(", ")}` : "", a.permissions.length ? `permissions ${a.permissions.join(", ")}` : ""].filter(Boolean).join("; ") || "signed-in callers";
-  return `\n * Policy ${a.policy} (${who}).${a.where?.length ? `\n * ${scopeText(a.policy, a.where)}` : ""}`;
+  return `\n * Policy ${a.policy} (${who}${a.where?.length ? `; ${rowsText(a.where)}` : ""}).`;
 }
 
 export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {

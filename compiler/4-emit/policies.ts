@@ -66,10 +66,15 @@ export function scopeValues(scope: readonly RowConditionIR[], mode: "placeholder
   });
 }
 
-/** "authorId is the caller's id", for route comments. */
-export function scopeText(policy: string, scope: readonly RowConditionIR[]): string {
+/** "only rows whose authorId is the caller's id". */
+export function rowsText(scope: readonly RowConditionIR[]): string {
   const parts = scope.map((c) => `${c.field} ${c.value.kind === "caller" ? `is the caller's ${c.value.claim === "id" ? "id" : c.value.claim}` : `is ${literal(c.value.value)}`}`);
-  return `Policy ${policy}: only rows whose ${parts.join(" and ")}.`;
+  return `only rows whose ${parts.join(" and ")}`;
+}
+
+/** "Policy owner: only rows whose authorId is the caller's id.", for route comments. */
+export function scopeText(policy: string, scope: readonly RowConditionIR[]): string {
+  return `Policy ${policy}: ${rowsText(scope)}.`;
 }
 
 /** "sets authorId to the caller's id", for the comment of a create route. */

@@ -272,6 +272,8 @@ describe("auth backed by the app's tables (fixtures/auth-users)", () => {
     expect(allowed.status, allowed.text).toBe(201);
     expect(allowed.body).toMatchObject({ featured: true, authorId: dave.user.id });
     const id = (allowed.body as Json).id;
+    const [row] = await db!.sql`SELECT draft_notes FROM posts WHERE id = ${id as string}`;
+    expect(row!.draft_notes).toBe("n");
     expect((await api("PATCH", `/posts/${id}`, { featured: false }, bearer(dave))).status).toBe(403);
     // A PUT that leaves the field out keeps it (it does not fall back to its default).
     const replaced = await api("PUT", `/posts/${id}`, { title: "replaced" }, bearer(dave));
@@ -284,8 +286,6 @@ describe("auth backed by the app's tables (fixtures/auth-users)", () => {
       expect(res.text).not.toContain("draftNotes");
       expect(res.text).not.toContain("passwordHash");
     }
-    const [row] = await db!.sql`SELECT draft_notes FROM posts WHERE id = ${id as string}`;
-    expect(row!.draft_notes).toBe("n");
   });
 
   it("API keys are looked up by their SHA-256 digest in the ApiKey entity; keys act for their user", async () => {

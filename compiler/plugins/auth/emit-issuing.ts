@@ -381,7 +381,7 @@ export function emitOAuthRoutes(opts: AuthOptions, model: UserModel, signer: Sig
     ];
     blocks.push(`/** ${p.type} (${at}). */\nconst ${d.name}: OAuthClientOptions = {\n${fields.map((f) => `  ${f},`).join("\n")}\n};`);
     routes.push(`/** GET ${prefix}/${d.name}: redirects to ${d.name === "google" ? "Google" : "GitHub"} with a fresh state and PKCE challenge. */
-oauthRoutes.get(${ts(`${prefix}/${d.name}`)}, (c) => startAuthorization(c, ${d.name}));
+oauthRoutes.get(${ts(`${prefix}/${d.name}`)}, async (c) => startAuthorization(c, ${d.name}));
 
 /** GET ${prefix}/${d.name}/callback: checks the state, exchanges the code, signs the user in; the user and a token pair. */
 oauthRoutes.get(${ts(`${prefix}/${d.name}/callback`)}, async (c) => {

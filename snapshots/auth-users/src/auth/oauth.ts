@@ -72,7 +72,7 @@ async function signIn(profile: OAuthProfile) {
 export const oauthRoutes = new Hono<AppEnv>();
 
 /** GET /auth/google: redirects to Google with a fresh state and PKCE challenge. */
-oauthRoutes.get("/auth/google", (c) => startAuthorization(c, google));
+oauthRoutes.get("/auth/google", async (c) => startAuthorization(c, google));
 
 /** GET /auth/google/callback: checks the state, exchanges the code, signs the user in; the user and a token pair. */
 oauthRoutes.get("/auth/google/callback", async (c) => {
@@ -81,7 +81,7 @@ oauthRoutes.get("/auth/google/callback", async (c) => {
 });
 
 /** GET /auth/github: redirects to GitHub with a fresh state and PKCE challenge. */
-oauthRoutes.get("/auth/github", (c) => startAuthorization(c, github));
+oauthRoutes.get("/auth/github", async (c) => startAuthorization(c, github));
 
 /** GET /auth/github/callback: checks the state, exchanges the code, signs the user in; the user and a token pair. */
 oauthRoutes.get("/auth/github/callback", async (c) => {

@@ -21,8 +21,7 @@ const querySchema = z.strictObject({
 
 /**
  * GET /posts/:postId/comments: listComments (API nested), a page of Comment rows of one Post (yama.yaml:116).
- * Policy owner (signed-in callers).
- * Policy owner: only rows whose authorId is the caller's id.
+ * Policy owner (signed-in callers; only rows whose authorId is the caller's id).
  */
 export const listCommentsRoute = new Hono<AppEnv>();
 
