@@ -73,6 +73,8 @@ export interface FieldIR {
   writeOnly: boolean;
   /** Never returned, never logged. */
   sensitive: boolean;
+  /** `writableBy: [admin]`: only callers with one of these roles may set the field in a body (others: 403). */
+  writableBy?: readonly string[];
   /** Set to now() on every update (updatedAt). */
   autoUpdate: boolean;
   /** The foreign key this column holds, for belongsTo relations. */
@@ -431,6 +433,20 @@ export interface AuthRequirementIR {
   policy: string;
   /** `provider:` on the rule: only credentials from these providers count (absent: any provider). */
   providers?: string[];
+  /**
+   * A policy's `where:`: the rows the caller may read, change or delete (others answer 404, as if
+   * they did not exist). Applied in the SQL of CRUD routes and operations that use the policy.
+   */
+  where?: RowConditionIR[];
+}
+
+/** One condition of a row policy (`where: {authorId: auth.user.id}`). */
+export interface RowConditionIR {
+  /** Entity field the rows are compared on. */
+  field: string;
+  /** The caller's id (`claim: "id"`) or another claim of their token; or a constant. */
+  value: { kind: "caller"; claim: string } | { kind: "literal"; value: string | number | boolean | null };
+  loc: SourceLocation;
 }
 
 /**

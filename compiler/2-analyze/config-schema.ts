@@ -28,7 +28,7 @@ export const FIELD_KEYS = [
   "type", "primary", "primaryKey", "generated", "required", "nullable", "default", "unique", "index", "indexed",
   "minLength", "maxLength", "length", "min", "max", "pattern", "enum", "values", "precision", "scale", "description",
   "readonly", "writeOnly", "sensitive", "autoUpdate", "dbColumn", "dbType", "api", "format", "items", "array",
-  "currency", "minItems", "maxItems", "onDelete", "onUpdate", "$ref", "through", "foreignKey", "example",
+  "currency", "minItems", "maxItems", "onDelete", "onUpdate", "$ref", "through", "foreignKey", "example", "writableBy",
 ] as const;
 
 const referentialAction = z.enum(["cascade", "setNull", "set null", "restrict", "noAction", "no action", "setDefault", "set default"]);
@@ -58,6 +58,8 @@ export const fieldObject = z.strictObject({
   readonly: z.boolean().optional(),
   writeOnly: z.boolean().optional(),
   sensitive: z.boolean().optional(),
+  /** Roles allowed to set the field in a body; others get 403. */
+  writableBy: z.array(z.string().min(1)).min(1).optional(),
   autoUpdate: z.boolean().optional(),
   dbColumn: z.string().optional(),
   dbType: z.string().optional(),
@@ -150,9 +152,9 @@ const paginationConfig = z.union([
   }),
 ]);
 
-const methodOverride = z.looseObject({ auth: authRule.optional(), path: z.string().optional(), inputType: z.string().optional(), responseType: z.string().optional() });
+const methodOverride = z.looseObject({ auth: authRule.optional(), policy: z.string().optional(), path: z.string().optional(), inputType: z.string().optional(), responseType: z.string().optional() });
 
-export const CRUD_KEYS = ["enabled", "path", "auth", "inputTypes", "responseTypes", "search", "pagination", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk", "filters", "sort"] as const;
+export const CRUD_KEYS = ["enabled", "path", "auth", "policy", "inputTypes", "responseTypes", "search", "pagination", "read", "write", "mutate", "create", "update", "delete", "GET", "POST", "PUT", "PATCH", "DELETE", "bulk", "filters", "sort"] as const;
 
 export const crudConfig = z.union([
   z.boolean(),
@@ -160,6 +162,8 @@ export const crudConfig = z.union([
     enabled: z.union([z.boolean(), z.array(httpMethod), z.record(z.string(), z.unknown())]).optional(),
     path: z.string().regex(/^\//, "must start with /").optional(),
     auth: authRule.optional(),
+    /** A policy of `policies:` for every route (method groups may name their own). */
+    policy: z.string().optional(),
     inputTypes: z.record(z.string(), z.string()).optional(),
     responseTypes: z.record(z.string(), z.string()).optional(),
     search: searchConfig.optional(),

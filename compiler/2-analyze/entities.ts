@@ -5,6 +5,7 @@
  */
 import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
 import type { BaseType, DefaultValue, EntityIR, FieldIR, IndexIR, ReferentialAction } from "../ir.js";
+import { declaredAuth } from "../plugins/auth/rules.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig, RawEntity, RawField, RawIndex } from "./config-schema.js";
 import { parseDefaultText, parseShorthand, type Shorthand } from "./field-grammar.js";
@@ -374,6 +375,20 @@ export function fieldFromObject(entityName: string, fieldName: string, def: RawF
   field.writeOnly = def.writeOnly === true;
   field.sensitive = def.sensitive === true;
   field.autoUpdate = def.autoUpdate === true;
+  if (def.writableBy !== undefined) {
+    const at = [...path, "writableBy"];
+    const declared = declaredAuth(ctx.parsed);
+    if (field.readonly || field.primary) ctx.diagnostics.error("bad-field-rule", `${entityName}.${fieldName} is ${field.readonly ? "readonly" : "the primary key"}: no body may set it, so writableBy has no effect`, ctx.parsed.locate(at, "key"), "remove one of them");
+    else if (!declared.present) ctx.diagnostics.error("auth-not-configured", `${entityName}.${fieldName}.writableBy names roles, but the config has no \`auth:\` section: nobody could set the field`, ctx.parsed.locate(at, "key"), "add an `auth:` section with providers and roles (see docs/auth.md)");
+    else {
+      def.writableBy.forEach((role, i) => {
+        if (declared.roles.includes(role)) return;
+        const s = closest(role, declared.roles);
+        ctx.diagnostics.error("unknown-role", `${entityName}.${fieldName}.writableBy names role "${role}", which auth.roles does not declare`, ctx.parsed.locate([...at, i]), s ? `did you mean "${s}"?` : `declare it: \`auth: {roles: {${role}: {permissions: [...]}}}\``);
+      });
+    }
+    field.writableBy = [...new Set(def.writableBy)];
+  }
   if (def.dbColumn !== undefined) {
     if (!/^[a-z_][a-z0-9_]*$/.test(def.dbColumn)) ctx.diagnostics.error("bad-column-name", `dbColumn "${def.dbColumn}" is not a lower-case SQL identifier`, ctx.parsed.locate([...path, "dbColumn"]));
     field.column = def.dbColumn;

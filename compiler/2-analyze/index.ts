@@ -4,12 +4,13 @@
  */
 import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
-import type { CrudIR, DatabaseIR, EntityIR, ProjectIR } from "../ir.js";
+import type { AuthRequirementIR, CrudIR, DatabaseIR, EntityIR, ProjectIR } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
+import { checkPolicyFields, isDeclaredPolicy, readPolicies } from "./policies.js";
 import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
@@ -100,7 +101,7 @@ function checkOpenApiStyle(value: Record<string, unknown>, parsed: ParsedConfig,
   return false;
 }
 
-function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag): CrudIR | undefined {
+function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, policies: ReadonlyMap<string, AuthRequirementIR>, config: RawConfig): CrudIR | undefined {
   if (raw === undefined || raw === false) return undefined;
   const obj = raw === true ? {} : raw;
   if (obj.enabled === false) return undefined;
@@ -182,15 +183,34 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     ["create", ["create"]], ["update", ["replace", "update"]], ["delete", ["delete"]],
     ["GET", ["list", "get"]], ["POST", ["create"]], ["PUT", ["replace"]], ["PATCH", ["update"]], ["DELETE", ["delete"]],
   ];
-  const layers: [readonly CrudIR["methods"][number][], unknown, ConfigPath, string][] = [[all, obj.auth, [...path, "auth"], `${entity.name} CRUD`]];
+  // A layer gives either an `auth:` rule or a `policy:` name (a rule that may also filter rows).
+  type Layer = { ops: readonly CrudIR["methods"][number][]; owner: Record<string, unknown>; at: ConfigPath; what: string };
+  const layers: Layer[] = [{ ops: all, owner: obj as Record<string, unknown>, at: path, what: `${entity.name} CRUD` }];
   for (const [group, ops] of GROUPS) {
     const top = (obj as Record<string, unknown>)[group];
     const nested = enabledRules[group];
-    if (isRecord(top) && top.auth !== undefined) layers.push([ops, top.auth, [...path, group, "auth"], `${entity.name} CRUD (${group})`]);
-    else if (isRecord(nested) && nested.auth !== undefined) layers.push([ops, nested.auth, [...path, "enabled", group, "auth"], `${entity.name} CRUD (${group})`]);
+    const has = (v: unknown): v is Record<string, unknown> => isRecord(v) && (v.auth !== undefined || v.policy !== undefined);
+    if (has(top)) layers.push({ ops, owner: top, at: [...path, group], what: `${entity.name} CRUD (${group})` });
+    else if (has(nested)) layers.push({ ops, owner: nested, at: [...path, "enabled", group], what: `${entity.name} CRUD (${group})` });
   }
-  for (const [ops, raw, at, what] of layers) {
-    const requirement = raw === undefined ? undefined : authRequirement(raw, { parsed, diagnostics, path: at, what });
+  for (const { ops, owner, at, what } of layers) {
+    if (owner.auth !== undefined && owner.policy !== undefined) {
+      diagnostics.error("bad-auth-rule", `${what} gives both \`auth:\` and \`policy:\``, parsed.locate([...at, "policy"], "key"), "keep one: the policy's own `auth:` is the rule of its routes");
+      continue;
+    }
+    let requirement: AuthRequirementIR | undefined;
+    if (typeof owner.policy === "string") {
+      requirement = policies.get(owner.policy);
+      if (!requirement && isDeclaredPolicy(config, owner.policy)) continue;
+      if (!requirement) {
+        const s = closest(owner.policy, policies.keys());
+        diagnostics.error("unknown-policy", `${what} uses policy ${owner.policy}, which is not declared under \`policies:\``, parsed.locate([...at, "policy"]), s ? `did you mean "${s}"?` : "declare it, e.g. `policies: {owner: {auth: {required: true}, where: {authorId: auth.user.id}}}`");
+        continue;
+      }
+      if (!checkPolicyFields(requirement, entity, what, diagnostics)) continue;
+    } else if (owner.auth !== undefined) {
+      requirement = authRequirement(owner.auth, { parsed, diagnostics, path: [...at, "auth"], what });
+    }
     if (requirement) for (const op of ops) auth[op] = requirement;
   }
   const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
@@ -250,10 +270,11 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   }
 
   const sources = collectEntitySources(config).entities;
+  const policies = readPolicies(config, parsed, diagnostics);
   const paths = new Map<string, string>();
   for (const entity of entities) {
     const source = sources.get(entity.name)!;
-    entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics);
+    entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics, policies, config);
     if (entity.crud) {
       const other = paths.get(entity.crud.basePath);
       if (other) diagnostics.error("duplicate-path", `entities ${other} and ${entity.name} both serve CRUD at ${entity.crud.basePath}`, entity.crud.loc, "set `crud.path` on one of them");
@@ -264,7 +285,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
-  const plugins = analyzePlugins(value, parsed, diagnostics, host);
+  const plugins = analyzePlugins(value, parsed, diagnostics, host, entities);
   // Without a `docs:` key, the contract and its docs page are served in development only.
   if (!plugins.some((p) => p.name === DOCS_PLUGIN)) plugins.push(defaultDocsUse(parsed.locate([])));
   if (config.monitoring !== undefined && !plugins.some((p) => MONITORING_READERS.includes(p.name))) {
@@ -277,7 +298,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   // An endpoint's own `rateLimit:` enables rate limiting even without a top-level section.
   const limited = endpoints.find((e) => e.rateLimit);
   if (limited && !plugins.some((p) => p.name === rateLimitPlugin.name)) plugins.push({ name: rateLimitPlugin.name, options: {}, loc: limited.loc });
-  endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
+  endpoints.push(...analyzeOperations(policies, config, fieldContext, entities, schemas, host, endpoints));
   checkPolicyRules(endpoints, parsed, diagnostics);
   if (diagnostics.hasErrors) return undefined;
 

@@ -17,6 +17,7 @@ import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { isSingleRestApi, type RawConfig, type RawValueSpec } from "./config-schema.js";
 import { parseValue, resolveHandlerFile, resolveShape, type ProjectHost } from "./endpoints.js";
 import type { FieldContext } from "./entities.js";
+import { checkPolicyFields, isDeclaredPolicy } from "./policies.js";
 import { typeText, visibleFields } from "./projections.js";
 import { camelCase, kebabCase, pascalCase, pluralize, pluralWords, STRING_TYPES, wordsOf } from "./types.js";
 
@@ -28,8 +29,6 @@ const PREFIXES: Readonly<Record<string, Action>> = { list: "list", get: "get", s
 const METHODS: Readonly<Record<Action, EndpointIR["method"]>> = { list: "GET", get: "GET", search: "GET", create: "POST", update: "PUT", delete: "DELETE", custom: "POST" };
 const OPERATION_KEYS = ["input", "output", "handler", "parent", "filter", "path", "description", "summary", "hooks", "tags", "deprecated"];
 const API_KEYS = ["basePath", "enabled", "endpoints", "operations", "defaultPolicy", "include", "exclude", "paths", "description", "name", "version"];
-const POLICY_KEYS = ["auth", "description"];
-const AUTH_KEYS = ["required", "roles", "permissions", "check"];
 const ENTRY_KEYS = ["operation", "policy", "path", "description"];
 /** Input names that are a search term rather than a filter. */
 const SEARCH_PARAMS = ["q", "query", "search", "term", "keyword", "keywords"];
@@ -115,64 +114,6 @@ function kind(f: FieldIR): string {
 function fits(input: FieldIR, column: FieldIR): boolean {
   if (kind(input) !== kind(column) || input.array !== column.array) return false;
   return input.type !== "enum" || (input.enumValues ?? []).every((v) => column.enumValues?.includes(v));
-}
-
-// ---------------------------------------------------------------------------------------------
-// policies:
-
-function readPolicies(config: RawConfig, a: Analysis): Map<string, AuthRequirementIR> {
-  const out = new Map<string, AuthRequirementIR>();
-  const raw = config.policies;
-  if (raw === undefined || raw === null) return out;
-  if (!isRecord(raw)) {
-    a.diagnostics.error("bad-value", "policies should be a mapping of policy names to `{auth: …}`", a.parsed.locate(["policies"]));
-    return out;
-  }
-  for (const [name, def] of Object.entries(raw)) {
-    const path = ["policies", name];
-    if (!isRecord(def)) {
-      a.diagnostics.error("bad-value", `policy ${name} should be a mapping such as \`{auth: true}\``, a.parsed.locate(path), "write `auth: false`, `auth: true` or `auth: {required: true, roles: [admin]}`");
-      continue;
-    }
-    for (const key of Object.keys(def)) {
-      if (!POLICY_KEYS.includes(key)) a.diagnostics.error("unknown-key", `unknown key "${key}" in policy ${name}`, a.parsed.locate([...path, key], "key"), hint(key, POLICY_KEYS, `allowed here: ${POLICY_KEYS.join(", ")}`));
-    }
-    const auth = def.auth;
-    if (typeof auth === "boolean") {
-      out.set(name, { required: auth, roles: [], permissions: [], policy: name });
-      continue;
-    }
-    if (!isRecord(auth)) {
-      a.diagnostics.error("bad-value", `policy ${name} needs \`auth:\` set to true, false or {required, roles, permissions}`, a.parsed.locate(auth === undefined ? path : [...path, "auth"], auth === undefined ? "key" : "value"));
-      continue;
-    }
-    let ok = true;
-    for (const key of Object.keys(auth)) {
-      if (!AUTH_KEYS.includes(key)) {
-        a.diagnostics.error("unknown-key", `unknown key "${key}" in policy ${name}.auth`, a.parsed.locate([...path, "auth", key], "key"), hint(key, AUTH_KEYS, `allowed here: ${AUTH_KEYS.join(", ")}`));
-        ok = false;
-      }
-    }
-    const list = (key: "roles" | "permissions"): string[] => {
-      const value = auth[key];
-      if (value === undefined) return [];
-      if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value as string[];
-      a.diagnostics.error("bad-value", `policy ${name}.auth.${key} should be a list of names`, a.parsed.locate([...path, "auth", key]));
-      ok = false;
-      return [];
-    };
-    if (auth.required !== undefined && typeof auth.required !== "boolean") {
-      a.diagnostics.error("bad-value", `policy ${name}.auth.required should be true or false`, a.parsed.locate([...path, "auth", "required"]));
-      ok = false;
-    }
-    const roles = list("roles");
-    const permissions = list("permissions");
-    if (auth.check !== undefined) {
-      a.diagnostics.error("auth-check-not-compiled", `policy ${name}: \`check\` handlers are not compiled by this version of yamac; its routes would be less protected than written`, a.parsed.locate([...path, "auth", "check"], "key"), "express the rule with `roles:` and `permissions:`, or check inside the handler with ctx.auth");
-    }
-    if (ok) out.set(name, { required: typeof auth.required === "boolean" ? auth.required : true, roles, permissions, policy: name });
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,6 +698,7 @@ const routeKey = (method: string, path: string) => `${method} ${path.replace(/:[
  * declared (`endpoints:`), whose names and routes the new ones must not reuse.
  */
 export function analyzeOperations(
+  policies: ReadonlyMap<string, AuthRequirementIR>,
   config: RawConfig,
   ctx: FieldContext,
   entities: readonly EntityIR[],
@@ -771,7 +713,7 @@ export function analyzeOperations(
     schemas: new Map(schemas.map((s) => [s.name, s])),
     schemaNames: new Set(schemas.map((s) => s.name)),
   };
-  const policies = readPolicies(config, a);
+
   const rawOps = config.operations;
   const ops = new Map<string, Operation>();
   let declared: string[] = [];
@@ -814,7 +756,8 @@ export function analyzeOperations(
         defaultOk = false;
       } else {
         defaultPolicy = policies.get(name);
-        if (!defaultPolicy) {
+        if (!defaultPolicy && isDeclaredPolicy(config, name)) defaultOk = false;
+        else if (!defaultPolicy) {
           diagnostics.error("unknown-policy", `API ${api.name} uses policy ${name}, which is not declared under \`policies:\``, at, hint(name, policies.keys(), policies.size ? `declared policies: ${[...policies.keys()].join(", ")}` : "declare it, e.g. `policies: {public: {auth: false}}`"));
           defaultOk = false;
         }
@@ -826,6 +769,7 @@ export function analyzeOperations(
       let auth = defaultPolicy;
       if (e.policy) {
         auth = policies.get(e.policy.name);
+        if (!auth && isDeclaredPolicy(config, e.policy.name)) continue;
         if (!auth) {
           diagnostics.error("unknown-policy", `${e.op} in API ${api.name} uses policy ${e.policy.name}, which is not declared under \`policies:\``, e.policy.loc, hint(e.policy.name, policies.keys(), policies.size ? `declared policies: ${[...policies.keys()].join(", ")}` : "declare it under `policies:`"));
           continue;
@@ -834,6 +778,14 @@ export function analyzeOperations(
       exposed.add(e.op);
       const op = ops.get(e.op);
       if (!op) continue;
+      if (auth?.where?.length) {
+        const what = `${e.op} in API ${api.name}`;
+        if (op.handler.kind !== "operation") {
+          diagnostics.error("policy-where-not-applied", `policy ${auth.policy} filters rows (\`where:\`), but ${what} runs a handler of its own, which the filter cannot reach`, e.policy?.loc ?? op.loc, "check ownership inside the handler (ctx.auth.user.id), or expose an operation without a handler file");
+          continue;
+        }
+        if (!checkPolicyFields(auth, a.byName.get(op.handler.entity)!, what, diagnostics)) continue;
+      }
       let name = routed.has(e.op) ? camelCase(`${api.name} ${wordsOf(e.op).join(" ")}`) : e.op;
       routed.add(e.op);
       if (names.has(name)) {

@@ -180,10 +180,11 @@ export function emitRelations(ir: ProjectIR): OutputFile | undefined {
   return { path: "src/db/relations.ts", content: header("relations between tables", ir.configFile) + file(imports.toString(), blocks.join("\n\n")) };
 }
 
-export function emitSchemaIndex(ir: ProjectIR, hasRelations: boolean): OutputFile {
+export function emitSchemaIndex(ir: ProjectIR, hasRelations: boolean, pluginTables: readonly string[] = []): OutputFile {
   const lines = [
     ...ir.entities.map((e) => `export * from "./tables/${e.fileName}.js";`),
     ...ir.junctions.map((j) => `export * from "./tables/${junctionFile(j)}.js";`),
+    ...pluginTables.map((t) => `export * from "./tables/${t}.js";`),
   ].sort();
   if (hasRelations) lines.push(`export * from "./relations.js";`);
   return {

@@ -2,7 +2,8 @@
  * `?include=` on CRUD reads: a loader per relation that fetches the related rows of a whole
  * page in one query (never one per row) and attaches them to each row.
  */
-import type { EntityIR, FieldIR, ProjectIR, RelationIR } from "../ir.js";
+import type { EntityIR, FieldIR, ProjectIR, RelationIR, RowConditionIR } from "../ir.js";
+import { callerClaims, callerVar, scopeConditions } from "./policies.js";
 import { hiddenFields } from "./validation.js";
 import { type Imports, key, ts } from "./writer.js";
 
@@ -18,13 +19,31 @@ const prop = (name: string) => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? `.${na
 
 const keyHelper = (field: FieldIR) => (["smallint", "integer", "bigint"].includes(field.type) ? "numberKeys" : "stringKeys");
 
+/** The row policy of a relation's target: the `where:` of the policy on its CRUD list, which `?include=` honours too. */
+export function readScope(target: EntityIR): readonly RowConditionIR[] {
+  return target.crud?.auth?.list?.where ?? [];
+}
+
+/** Whether some includable relation's rows are filtered by the caller (loadIncludes then takes the caller). */
+export function includesNeedCaller(entity: EntityIR, ir: ProjectIR): boolean {
+  return entity.relations.some((r) => readScope(ir.entities.find((e) => e.name === r.target)!).some((c) => c.value.kind === "caller"));
+}
+
 function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Imports): string {
   const target = ir.entities.find((e) => e.name === rel.target)!;
   imports.add(`../db/tables/${target.fileName}.js`, target.varName);
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const targetSoft = target.softDelete ? `isNull(${target.varName}.${target.softDelete.field})` : undefined;
   if (targetSoft) imports.add("drizzle-orm", "isNull");
-  const live = (cond: string) => (targetSoft ? (imports.add("drizzle-orm", "and"), `and(${cond}, ${targetSoft})`) : cond);
+  // Related rows outside the target's policy are left out, as its own routes would leave them out.
+  const scope = readScope(target);
+  const claims = callerClaims(target, scope);
+  const extra = [...(targetSoft ? [targetSoft] : []), ...scopeConditions(target, scope, "value", imports)];
+  const live = (cond: string) => (extra.length ? (imports.add("drizzle-orm", "and"), `and(${[cond, ...extra].join(", ")})`) : cond);
+  if (claims.length) imports.add("../lib/policy.js", "callerClaim");
+  const setup = claims.map(({ claim, kind }) => `      const ${callerVar(claim)} = callerClaim(auth, ${ts(claim)}, ${ts(kind)});
+`).join("");
+  const none = claims.map(({ claim }) => ` || ${callerVar(claim)} === undefined`).join("");
   const selectTarget = publicSelection(target);
   const plainSelect = selectTarget === target.varName ? "" : selectTarget;
   imports.add("drizzle-orm", "inArray");
@@ -34,8 +53,8 @@ function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Impor
       const targetPk = fk.references!.field;
       imports.add("../lib/shape.js", keyHelper(fk));
       return `    case ${ts(rel.name)}: {
-      const keys = ${keyHelper(fk)}(rows, ${ts(fk.name)});
-      const related = keys.length === 0 ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${targetPk}, keys)`)});
+${setup}      const keys = ${keyHelper(fk)}(rows, ${ts(fk.name)});
+      const related = keys.length === 0${none} ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${targetPk}, keys)`)});
       const byKey = new Map<unknown, unknown>(related.map((r) => [r.${targetPk}, r]));
       for (const row of rows) row${prop(rel.name)} = byKey.get(row${prop(fk.name)}) ?? null;
       break;
@@ -47,8 +66,8 @@ function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Impor
       imports.add("../lib/shape.js", keyHelper(pk), "groupBy");
       const attach = rel.kind === "hasOne" ? `groups.get(row${prop(pk.name)})?.[0] ?? null` : `groups.get(row${prop(pk.name)}) ?? []`;
       return `    case ${ts(rel.name)}: {
-      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
-      const related = keys.length === 0 ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${fk.name}, keys)`)}).orderBy(${target.varName}.${target.primaryKey});
+${setup}      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
+      const related = keys.length === 0${none} ? [] : await db.select(${plainSelect}).from(${target.varName}).where(${live(`inArray(${target.varName}.${fk.name}, keys)`)}).orderBy(${target.varName}.${target.primaryKey});
       const groups = groupBy(related, (r) => r.${fk.name});
       for (const row of rows) row${prop(rel.name)} = ${attach};
       break;
@@ -61,8 +80,8 @@ function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Impor
       const targetPk = target.primaryKey;
       imports.add(`../db/tables/${j.table.replace(/_/g, "-")}.js`, j.varName).add("drizzle-orm", "eq").add("../lib/shape.js", keyHelper(pk), "groupBy");
       return `    case ${ts(rel.name)}: {
-      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
-      const related = keys.length === 0 ? [] : await db
+${setup}      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
+      const related = keys.length === 0${none} ? [] : await db
         .select({ owner: ${j.varName}.${mine.field}, item: ${selectTarget} })
         .from(${j.varName})
         .innerJoin(${target.varName}, eq(${j.varName}.${theirs.field}, ${target.varName}.${targetPk}))
@@ -81,11 +100,13 @@ export function emitIncludes(entity: EntityIR, ir: ProjectIR, imports: Imports):
   if (entity.relations.length === 0) return undefined;
   const rels = [...entity.relations].sort((a, b) => a.name.localeCompare(b.name));
   const cases = rels.map((r) => loader(entity, r, ir, imports).replace(/^/gm, "  "));
+  const caller = includesNeedCaller(entity, ir);
+  if (caller) imports.type("../lib/http.js", "RequestAuth");
   return `/** Relations \`?include=\` can load. */
 const includable = [${rels.map((r) => ts(r.name)).join(", ")}];
 
 /** Loads the requested relations for a page of rows: one query per relation, whatever the page size. */
-async function loadIncludes(rows: Record<string, unknown>[], include: readonly string[]): Promise<void> {
+async function loadIncludes(rows: Record<string, unknown>[], include: readonly string[]${caller ? ", auth: RequestAuth | undefined" : ""}): Promise<void> {
   for (const name of include) {
     switch (name) {
 ${cases.join("\n")}

@@ -58,7 +58,7 @@ export function emit(ir: ProjectIR): OutputFile[] {
   for (const junction of ir.junctions) files.push(emitJunction(junction, ir));
   const relations = emitRelations(ir);
   if (relations) files.push(relations);
-  files.push(emitSchemaIndex(ir, relations !== undefined));
+  files.push(emitSchemaIndex(ir, relations !== undefined, contributions.flatMap((c) => c.tables ?? [])));
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir));
   files.push(...emitSdk(ir));

@@ -10,7 +10,8 @@ import { endpointFile, endpointRouter } from "./endpoints.js";
 import type { OutputFile } from "./index.js";
 import { projectionFunctions, projectionModule } from "./projections.js";
 import { schemaConst } from "./schemas.js";
-import { hiddenFields, schemaNames } from "./validation.js";
+import { hiddenFields, schemaNames, writableFields } from "./validation.js";
+import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } from "./policies.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 
@@ -42,7 +43,7 @@ function policyText(ep: EndpointIR): string {
   if (!ep.auth) return "";
   const a = ep.auth;
   const who = !a.required ? "no sign-in needed" : [a.roles.length ? `roles ${a.roles.join(", ")}` : "", a.permissions.length ? `permissions ${a.permissions.join(", ")}` : ""].filter(Boolean).join("; ") || "signed-in callers";
-  return `\n * Policy ${a.policy} (${who}).`;
+  return `\n * Policy ${a.policy} (${who}${a.where?.length ? `; ${rowsText(a.where)}` : ""}).`;
 }
 
 export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {
@@ -70,6 +71,10 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   // Path parameters and query.
   const idParam = ep.params.find((p) => p.name !== h.parent?.param);
   for (const p of ep.params) lines.push(`  const ${p.name} = ${paramParser(p, imports)};`);
+  // The policy's row conditions (`where:`): caller values first, checked before any query.
+  const scope = ep.auth?.where ?? [];
+  const setup = callerSetup(entity, scope, imports);
+  if (setup) lines.push(setup.replace(/\n$/, ""));
   if (ep.query.length) {
     imports.add("zod", "z").add("../lib/http.js", "validate");
     const fields = ep.query.map((f) => {
@@ -100,6 +105,11 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       imports.add("../schemas.js", schema);
     }
     lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+    const rules = fieldRoleRules(writableFields(entity));
+    if (rules) {
+      imports.add("../lib/policy.js", "checkFieldRoles");
+      lines.push(`  checkFieldRoles(c, ${ts(entity.name)}, [body], ${rules});`);
+    }
   }
 
   // The parent must exist before its children are listed or one is created.
@@ -128,6 +138,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     imports.add("drizzle-orm", "eq");
     conditions.push(`eq(${t}.${h.parent.foreignKey}, ${h.parent.param})`);
   }
+  if (h.action !== "create") conditions.push(...scopeConditions(entity, scope, "value", imports));
   for (const f of h.filter) {
     if (f.value === null) {
       imports.add("drizzle-orm", "isNull");
@@ -186,7 +197,8 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       break;
     }
     case "create": {
-      const values = h.parent ? `{ ...body, ${h.parent.foreignKey === h.parent.param ? h.parent.param : `${key(h.parent.foreignKey)}: ${h.parent.param}`} }` : "body";
+      const set = [...(h.parent ? [h.parent.foreignKey === h.parent.param ? h.parent.param : `${key(h.parent.foreignKey)}: ${h.parent.param}`] : []), ...scopeValues(scope, "value")];
+      const values = set.length ? `{ ...body, ${set.join(", ")} }` : "body";
       if (fns) {
         imports.add("drizzle-orm", "eq");
         lines.push(`  const [created] = await db.insert(${t}).values(${values}).returning({ ${key(pk.name)}: ${t}.${pk.name} });`);
@@ -200,14 +212,17 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     }
     case "update": {
       const bump = entity.fields.filter((f) => f.autoUpdate);
+      // The policy's columns keep their values: a body cannot hand the row to someone else.
+      const keep = scopeValues(scope, "value");
+      const changes = keep.length ? `{ ...body, ${keep.join(", ")} }` : "body";
       const returning = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
       const readBack = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
       if (bump.length) {
         imports.add("drizzle-orm", "sql");
-        lines.push(`  const [changed] = await db\n    .update(${t})\n    .set({ ...body${bump.map((f) => `, ${key(f.name)}: sql\`now()\``).join("")} })\n    .where(${whereArg})\n    .returning(${returning});`);
+        lines.push(`  const [changed] = await db\n    .update(${t})\n    .set({ ...body${bump.map((f) => `, ${key(f.name)}: sql\`now()\``).join("")}${keep.map((v) => `, ${v}`).join("")} })\n    .where(${whereArg})\n    .returning(${returning});`);
       } else {
         // An empty body changes nothing: answer with the row as it is.
-        lines.push(`  const [changed] =\n    Object.keys(body).length === 0\n      ? await db.select(${readBack}).from(${t}).where(${whereArg}).limit(1)\n      : await db.update(${t}).set(body).where(${whereArg}).returning(${returning});`);
+        lines.push(`  const [changed] =\n    Object.keys(body).length === 0\n      ? await db.select(${readBack}).from(${t}).where(${whereArg}).limit(1)\n      : await db.update(${t}).set(${changes}).where(${whereArg}).returning(${returning});`);
       }
       lines.push(`  if (!changed) ${notFound(entity, idExpr)}`);
       if (fns) {

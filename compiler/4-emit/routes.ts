@@ -6,10 +6,12 @@
 import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
-import { emitIncludes } from "./includes.js";
+import { emitIncludes, includesNeedCaller } from "./includes.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
+import { pascalCase } from "../2-analyze/types.js";
+import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText, scopeText, scopeValues } from "./policies.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
@@ -77,13 +79,29 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   };
   const shapeApply = (rowsExpr: string) => {
     imports.add("../lib/shape.js", "pickFields");
-    return `${includes ? `  await loadIncludes(${rowsExpr}, include);\n` : ""}`;
+    return `${includes ? `  await loadIncludes(${rowsExpr}, include${includesNeedCaller(entity, ir) ? `, c.get("auth")` : ""});\n` : ""}`;
   };
-  const ifMatch = () => {
+  /** The row policy of an operation (`where:` of its policy), and what the route's comment says about it. */
+  const scope = (op: CrudRoutePlan["operation"]) => entity.crud!.auth?.[op]?.where ?? [];
+  const scopeNote = (op: CrudRoutePlan["operation"]) => (scope(op).length ? ` ${(op === "create" ? scopeSetText : scopeText)(entity.crud!.auth![op]!.policy, scope(op))}` : "");
+  /** Prepared point reads, one per policy among the operations that read by id. */
+  const finders = new Map<string, string>();
+  const finder = (op: CrudRoutePlan["operation"]) => {
+    const policy = scope(op).length ? entity.crud!.auth![op]!.policy : "";
+    let name = finders.get(policy);
+    if (name === undefined) {
+      name = policy ? `findByIdFor${pascalCase(policy)}` : "findById";
+      finders.set(policy, name);
+      imports.add("drizzle-orm", "sql");
+      top.push(`const ${name} = db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")}).prepare(${ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`)});`);
+    }
+    return name;
+  };
+  const ifMatch = (op: CrudRoutePlan["operation"]) => {
     imports.add("../lib/shape.js", "entityTag", "tagMatches", "PreconditionFailedError");
     return `  const ifMatch = c.req.header("if-match");
   if (ifMatch !== undefined) {
-    const [current] = await findById.execute({ id });
+    const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
     if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
   }
@@ -98,19 +116,40 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     }
     return cond;
   };
+  /** The row with this id, within the operation's policy. */
+  const rowWhere = (idExpr: string, op: CrudRoutePlan["operation"], mode: "placeholder" | "value") => {
+    const conds = scopeConditions(entity, scope(op), mode, imports);
+    if (conds.length === 0) return byId(idExpr);
+    imports.add("drizzle-orm", "and", "eq");
+    return `and(${[`eq(${t}.${pk.name}, ${idExpr})`, ...(live ? [live] : []), ...conds].join(", ")})`;
+  };
   const notFound = () => {
     imports.add("../lib/errors.js", "NotFoundError");
     return `new NotFoundError(\`${entity.name} \${id} not found\`)`;
   };
-  if (ops.has("get") || ops.has("update") || ops.has("replace") || ops.has("delete")) {
-    imports.add("drizzle-orm", "sql");
-    top.push(`const findById = db.select(${sel}).from(${t}).where(${byId(`sql.placeholder("id")`)}).prepare(${ts(`${prefix}_find_by_id`)});`);
-  }
+  for (const op of ["get", "update", "replace", "delete"] as const) if (ops.has(op)) finder(op);
+  /** The body schema of a write: the entity's, or a copy without the columns its policy sets. */
+  const bodySchema = (base: string, fields: readonly FieldIR[], forced: ReadonlySet<string>, local: string, what: string) => {
+    imports.add(`../validation/${entity.fileName}.js`, base);
+    const omitted = fields.filter((f) => forced.has(f.name));
+    if (omitted.length === 0) return base;
+    top.push(`/** ${what[0]!.toUpperCase()}${what.slice(1)} without ${omitted.map((f) => f.name).join(", ")}, which the policy sets. */
+const ${local} = ${base}.omit({ ${omitted.map((f) => `${key(f.name)}: true`).join(", ")} });`);
+    return local;
+  };
+  /** `checkFieldRoles(…)` for fields only some roles may set; empty when there are none. */
+  const fieldRoleCheck = (fields: readonly FieldIR[], rows: string) => {
+    const rules = fieldRoleRules(fields);
+    if (!rules) return "";
+    imports.add("../lib/policy.js", "checkFieldRoles");
+    return `  checkFieldRoles(c, ${ts(entity.name)}, ${rows}, ${rules});
+`;
+  };
   if (ops.has("delete")) {
     imports.add("drizzle-orm", "sql");
     const stmt = soft
-      ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(${byId(`sql.placeholder("id")`)}).returning({ ${pk.name}: ${t}.${pk.name} })`
-      : `db.delete(${t}).where(${byId(`sql.placeholder("id")`)}).returning({ ${pk.name}: ${t}.${pk.name} })`;
+      ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(${rowWhere(`sql.placeholder("id")`, "delete", "placeholder")}).returning({ ${pk.name}: ${t}.${pk.name} })`
+      : `db.delete(${t}).where(${rowWhere(`sql.placeholder("id")`, "delete", "placeholder")}).returning({ ${pk.name}: ${t}.${pk.name} })`;
     top.push(`const deleteById = ${stmt}.prepare(${ts(`${prefix}_delete_by_id`)});`);
   }
 
@@ -172,10 +211,12 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
           cursorArgs = keyFields.map((_, i) => `, after${i}: after?.[${i}]`).join("");
           imports.add("../lib/pagination.js", "cursorPage");
         }
+        conditions.unshift(...scopeConditions(entity, scope("list"), "placeholder", imports).map((cond) => `    ${cond},`));
         if (live) conditions.unshift(`    ${live},`);
         if (conditions.length) imports.add("drizzle-orm", "and");
         const presentBits = filters.length + (search ? 1 : 0) + (cursorMode ? 1 : 0);
         const whereArg = presentBits ? "present: string" : "";
+        const listArgs = callerArgs(entity, scope("list"));
         const whereFn = conditions.length
           ? `/** The WHERE of a list; \`present\` has a "1" for each filter the request sent (${filters.map((f) => f.name).join(", ") || "none"}). */\nfunction listWhere(${whereArg}) {\n  return and(\n${conditions.join("\n")}\n  );\n}`
           : "";
@@ -208,17 +249,17 @@ const countStatement = preparedPerShape((present: string) =>
 );`);
         const keyOf = cursorMode ? (entity.fields.find((f) => f.name === paging.cursorField)!.name === pk.name ? [pk.name] : [paging.cursorField!, pk.name]) : [];
         const fetch = cursorMode
-          ? `${cursorSetup}  const rows = await listStatement(present).execute({ ...query, limit: query.limit + 1${searchArgs}${cursorArgs} });
+          ? `${cursorSetup}  const rows = await listStatement(present).execute({ ...query, limit: query.limit + 1${searchArgs}${cursorArgs}${listArgs} });
 ${shapeApply("rows")}  const page = cursorPage(rows, query.limit, (row) => encodeCursor([${keyOf.map((k) => `row.${k}`).join(", ")}]));`
-          : `  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1${searchArgs} });
-  const total = query.count ? (await countStatement(present).execute({ ...query${searchArgs} }))[0]?.total : undefined;
+          : `  const rows = await listStatement(present, query.sort ?? query.orderBy).execute({ ...query, limit: query.limit + 1${searchArgs}${listArgs} });
+  const total = query.count ? (await countStatement(present).execute({ ...query${searchArgs}${listArgs} }))[0]?.total : undefined;
 ${shapeApply("rows")}  const page = offsetPage(rows, query.limit, query.offset, total);`;
         if (!cursorMode) imports.add("../lib/pagination.js", "offsetPage", "parseSort");
-        handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.`)}
+        handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.${scopeNote("list")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
   const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
 ${shapeParse()}
-  const present =
+${callerSetup(entity, scope("list"), imports)}  const present =
     ${presentExpr};
 ${fetch}
   return c.json(fields === undefined ? page : { ...page, data: pickFields(page.data, fields) });
@@ -228,12 +269,12 @@ ${fetch}
       case "get": {
         imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
         top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
-        handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.`)}
+        handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.${scopeNote("get")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
   const query = c.req.url.includes("?") ? validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
 ${shapeParse()}
-  const [row] = await findById.execute({ id });
+${callerSetup(entity, scope("get"), imports)}  const [row] = await ${finder("get")}.execute({ id${callerArgs(entity, scope("get"))} });
   if (!row) throw ${notFound()};
 ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
@@ -244,7 +285,13 @@ ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row :
       }
       case "create": {
         imports.add("../lib/http.js", "readJson", "validate").add(`../validation/${entity.fileName}.js`, names.create);
-        const writable = writableFields(entity);
+        // The policy's columns are set from the caller, never from the body (which may not name them).
+        const forced = scope("create");
+        const forcedNames = new Set(forced.map((c) => c.field));
+        const writable = writableFields(entity).filter((f) => !forcedNames.has(f.name));
+        const body = bodySchema(names.create, writableFields(entity), forcedNames, "createBody", "the create body");
+        const setup = callerSetup(entity, forced, imports);
+        const roleCheck = fieldRoleCheck(writable, "[input]");
         // Placeholders skip Drizzle's value encoders, so only plain scalar columns are bound that way
         // (timestamps are bound as ISO text); json, arrays and binary keep the per-request builder.
         const preparable = writable.every((f) => !f.array && !["json", "binary", "base64", "interval"].includes(f.type));
@@ -256,7 +303,8 @@ ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row :
             const v = `${key(f.name)}: sql.placeholder(${ts(f.name)})`;
             return i < 0 ? `      ${v},` : `      ...(present[${i}] === "1" ? { ${v} } : {}),`;
           });
-          top.push(`/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
+          values.push(...scopeValues(forced, "placeholder").map((v) => `      ${v},`));
+          top.push(`/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults.${forced.length ? ` ${forced.map((c) => c.field).join(", ")} come${forced.length === 1 ? "s" : ""} from policy ${entity.crud!.auth!.create!.policy}.` : ""} */
 const insertStatement = preparedPerShape((${optional.length ? "present: string" : ""}) =>
   db
     .insert(${t})
@@ -268,27 +316,35 @@ ${values.join("\n")}
 );`);
           const presentExpr = optional.length ? optional.map((f) => `(input.${f.name} === undefined ? "0" : "1")`).join(" +\n    ") : "";
           const dates = writable.filter((f) => f.type === "timestamp" || f.type === "timestamplocal");
-          const args = dates.length ? `{ ...input${dates.map((f) => `, ${f.name}: input.${f.name}${f.notNull && f.default === undefined ? "" : "?"}.toISOString()`).join("")} }` : "input";
-          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
+          const extra = `${dates.map((f) => `, ${f.name}: input.${f.name}${f.notNull && f.default === undefined ? "" : "?"}.toISOString()`).join("")}${callerArgs(entity, forced)}`;
+          const args = extra ? `{ ...input${extra} }` : "input";
+          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
-  const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");${optional.length ? `\n  const present =\n    ${presentExpr};` : ""}
-  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
+  const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+${roleCheck}${setup}${optional.length ? `  const present =\n    ${presentExpr};\n` : ""}  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
   return c.json(row, 201);
 });`);
         } else {
-          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.`)}
+          const values = forced.length ? `{ ...input, ${scopeValues(forced, "value").join(", ")} }` : "input";
+          handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
-  const input = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const [row] = await db.insert(${t}).values(input).returning(${sel});
+  const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+${roleCheck}${setup}  const [row] = await db.insert(${t}).values(${values}).returning(${sel});
   return c.json(row, 201);
 });`);
         }
         if (entity.crud!.bulk) {
-          imports.add(`../validation/${entity.fileName}.js`, names.bulk);
-          handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`. */
+          let bulk = names.bulk;
+          if (forced.length) {
+            imports.add("zod", "z");
+            top.push(`/** Body of POST /bulk: rows without the policy's columns. */\nconst bulkBody = z.array(${body}).min(1).max(1000);`);
+            bulk = "bulkBody";
+          } else imports.add(`../validation/${entity.fileName}.js`, names.bulk);
+          const rows = forced.length ? `input.map((row) => ({ ...row, ${scopeValues(forced, "value").join(", ")} }))` : "input";
+          handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`.${scopeNote("create")} */
 ${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, ${guard(plan)}async (c) => {
-  const input = validate(${names.bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const rows = await db.insert(${t}).values(input).returning(${sel});
+  const input = validate(${bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t}).values(${rows}).returning(${sel});
   return c.json({ data: rows }, 201);
 });`);
         }
@@ -296,27 +352,29 @@ ${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, ${guard(
       }
       case "replace":
       case "update": {
-        const isPut = plan.operation === "replace";
-        const schema = isPut ? names.replace : names.update;
-        imports.add("../lib/http.js", "readJson", "validate").add(`../validation/${entity.fileName}.js`, schema);
+        const op = plan.operation;
+        const isPut = op === "replace";
+        const forcedNames = new Set(scope(op).map((c) => c.field));
+        const schema = bodySchema(isPut ? names.replace : names.update, writableFields(entity), forcedNames, isPut ? "replaceBody" : "updateBody", isPut ? "the replace body" : "the update body");
+        imports.add("../lib/http.js", "readJson", "validate");
         const bump = autoUpdate.map((f) => `, ${f.name}: sql\`now()\``).join("");
         if (bump) imports.add("drizzle-orm", "sql");
         const emptyGuard = !isPut && !bump
           ? `  if (Object.keys(input).length === 0) {
-    const [current] = await findById.execute({ id });
+    const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
     return c.json(current);
   }
 `
           : "";
-        handlers.push(`${routeDoc(plan, isPut ? `replaces a ${entity.name}; omitted fields return to their defaults.` : `changes the given fields of a ${entity.name}.`)}
+        handlers.push(`${routeDoc(plan, `${isPut ? `replaces a ${entity.name}; omitted fields return to their defaults.` : `changes the given fields of a ${entity.name}.`}${scopeNote(op)}`)}
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${ifMatch()}${emptyGuard}  const [row] = await db
+${fieldRoleCheck(writableFields(entity).filter((f) => !forcedNames.has(f.name)), "[input]")}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
     .update(${t})
     .set({ ...input${bump} })
-    .where(${byId("id")})
+    .where(${rowWhere("id", op, "value")})
     .returning(${sel});
   if (!row) throw ${notFound()};
   return c.json(row);
@@ -324,10 +382,10 @@ ${ifMatch()}${emptyGuard}  const [row] = await db
         break;
       }
       case "delete": {
-        handlers.push(`${routeDoc(plan, soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`)}
+        handlers.push(`${routeDoc(plan, `${soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`}${scopeNote("delete")}`)}
 ${routerName(entity)}.delete(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${paramParser(pk, imports)};
-${ifMatch()}  const [row] = await deleteById.execute({ id });
+${callerSetup(entity, scope("delete"), imports)}${ifMatch("delete")}  const [row] = await deleteById.execute({ id${callerArgs(entity, scope("delete"))} });
   if (!row) throw ${notFound()};
   return c.body(null, 204);
 });`);

@@ -70,13 +70,15 @@ export function emitValidation(entity: EntityIR, ir: ProjectIR): OutputFile {
       let expr = use(zodForBody(f));
       if (!f.notNull) expr += ".nullable()";
       if (!isRequiredOnCreate(f)) {
-        if (f.default?.kind === "literal") expr += `.default(${literal(f.default.value)})`;
+        // A field only some roles may set keeps its value when the body leaves it out.
+        if (f.writableBy?.length) expr += ".optional()";
+        else if (f.default?.kind === "literal") expr += `.default(${literal(f.default.value)})`;
         else if (!f.notNull) expr += ".default(null)";
         else expr += ".optional()";
       }
       return `  ${key(f.name)}: ${expr},`;
     });
-    blocks.push(`/** Body of PUT ${entity.crud?.basePath ?? ""}/:id: the full row; omitted fields return to their defaults. */\nexport const ${names.replace} = z.strictObject({\n${replaceLines.join("\n")}\n});\nexport type ${names.replaceType} = z.infer<typeof ${names.replace}>;`);
+    blocks.push(`/** Body of PUT ${entity.crud?.basePath ?? ""}/:id: the full row; omitted fields return to their defaults${writable.some((f) => f.writableBy?.length) ? " (but fields only some roles may set keep their value)" : ""}. */\nexport const ${names.replace} = z.strictObject({\n${replaceLines.join("\n")}\n});\nexport type ${names.replaceType} = z.infer<typeof ${names.replace}>;`);
   }
   if (methods.has("update")) {
     blocks.push(`/** Body of PATCH ${entity.crud?.basePath ?? ""}/:id: any subset of the writable fields. */\nexport const ${names.update} = ${names.create}.partial();\nexport type ${names.updateType} = z.infer<typeof ${names.update}>;`);

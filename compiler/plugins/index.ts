@@ -10,6 +10,7 @@ import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { ProjectHost } from "../2-analyze/endpoints.js";
+import type { EntityIR } from "../ir.js";
 import { authPlugin } from "./auth.js";
 import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
@@ -95,7 +96,7 @@ export function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath
   }
 }
 
-export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost): PluginUseIR[] {
+export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost, entities: readonly EntityIR[] = []): PluginUseIR[] {
   const uses: PluginUseIR[] = [];
   const seen = new Set<string>();
   for (const entry of entries(config.plugins)) {
@@ -122,7 +123,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, entry.path, parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, host });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, host, entities });
     uses.push({ name: plugin.name, options: result.data, loc });
   }
   // Plugins enabled by a top-level section of their own.
@@ -135,7 +136,7 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       reportIssues(result.error.issues, [], parsed, diagnostics, plugin.name);
       continue;
     }
-    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config, host });
+    plugin.analyze?.(result.data as never, { parsed, diagnostics, path: [], config, host, entities });
     uses.push({ name: plugin.name, options: result.data, loc: parsed.locate([present[0]!], "key") });
   }
   return uses;

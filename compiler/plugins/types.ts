@@ -12,7 +12,7 @@ import type { ZodType } from "zod";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { OutputFile } from "../4-emit/index.js";
-import type { ProjectIR } from "../ir.js";
+import type { EntityIR, ProjectIR } from "../ir.js";
 import type { ProjectHost } from "../2-analyze/endpoints.js";
 
 /** One plugin as the config enables it, with its validated options. */
@@ -33,6 +33,8 @@ export interface PluginAnalyzeContext {
   config: Readonly<Record<string, unknown>>;
   /** Reads project files (handler files a plugin names); absent when compiling a config alone. */
   host?: ProjectHost;
+  /** The entities, analysed (plugins that read or write tables check their fields). */
+  entities: readonly EntityIR[];
 }
 
 /** A statement added to src/app.ts, e.g. `app.use(requestLogger)`. */
@@ -90,6 +92,8 @@ export interface PluginContribution {
   dependencies?: Readonly<Record<string, string>>;
   /** Top-level fields of the emitted package.json (written once, like the file itself). */
   packageFields?: Readonly<Record<string, unknown>>;
+  /** Table modules the plugin adds under src/db/tables/ (file names without .ts), exported by src/db/schema.ts so migrations create them. */
+  tables?: readonly string[];
 }
 
 export interface YamaPlugin<TOptions = unknown> {

@@ -60,16 +60,16 @@ describe("auth diagnostics", () => {
 
   it("bad provider options: unknown type, missing key, wrong algorithm, http JWKS, planned modes, unknown option", () => {
     const unknownType = onlyError(`auth:\n  providers:\n    - type: oauth-gitlab2\n${entity}`);
-    expect(unknownType).toMatchObject({ code: "bad-plugin-option", message: "auth.providers.0.type: unknown provider type; this version compiles jwt, api-key, basic", location: at(3, 13) });
-    expect(onlyError(`auth:\n  providers:\n    - type: oauth-google\n${entity}`)).toMatchObject({ code: "auth-provider-not-compiled", location: at(3, 13) });
+    expect(unknownType).toMatchObject({ code: "bad-plugin-option", message: "auth.providers.0.type: unknown provider type; this version compiles jwt, api-key, basic, oauth-google, oauth-github", location: at(3, 13) });
+    expect(onlyError(`auth:\n  providers:\n    - type: oauth-gitlab\n${entity}`)).toMatchObject({ code: "auth-provider-not-compiled", location: at(3, 13) });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, algorithm: HS256}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0] (jwt) needs a key: `secret` (HS256), `publicKey` or `jwksUrl`" });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}", publicKey: "\${P}"}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0] (jwt) gives secret and publicKey; give exactly one", location: at(3, 35) });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, publicKey: "\${P}", algorithm: HS256}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0]: HS256 needs a shared `secret`, not a public key", location: at(3, 49) });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}", algorithm: RS256}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0]: a secret verifies HS256/HS384/HS512 only, not RS256" });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, jwksUrl: "http://idp.example/jwks.json"}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0].jwksUrl must be an https:// URL", location: at(3, 28) });
     expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}", algorithm: HS257}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", location: at(3, 46) });
-    expect(onlyError(`auth:\n  providers:\n    - {type: api-key}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers.0.keys: is required: the SHA-256 digests of the accepted keys, from the environment, e.g. `keys: ${API_KEY_HASHES}`" });
-    expect(onlyError(`auth:\n  providers:\n    - {type: basic, mode: database, userEntity: Note}\n${entity}`)).toMatchObject({ code: "auth-provider-not-compiled", location: at(3, 27) });
+    expect(onlyError(`auth:\n  providers:\n    - {type: api-key}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0] (api-key) needs the accepted keys: `keys: ${API_KEY_HASHES}` (SHA-256 digests) or `entity: ApiKey`" });
+    expect(onlyError(`auth:\n  providers:\n    - {type: basic, mode: database}\n${entity}`)).toMatchObject({ code: "bad-plugin-option", message: expect.stringContaining("needs the user entity"), location: at(3, 27) });
     const typo = onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}", clockSkw: 5}\n${entity}`);
     expect(typo).toMatchObject({ code: "unknown-key", hint: 'did you mean "clockSkew"?', location: at(3, 35) });
     const r = compileText(`auth:\n  providers:\n    - type: oauth-gitlab\n  rolez: {}\n${entity}`);
@@ -118,5 +118,60 @@ describe("auth diagnostics", () => {
     expect(routes).toContain('noteRoutes.patch("/:id", requireAuth({ roles: ["editor"] }), async (c) => {');
     expect(routes).toContain('noteRoutes.put("/:id", requireAuth({ permissions: ["notes:replace"] }), async (c) => {');
     expect(routes).toContain('noteRoutes.delete("/:id", requireAuth({ roles: ["admin"] }), async (c) => {');
+  });
+
+  describe("users, tokens, policies and field rules", () => {
+    const users = (password = "text? sensitive", email = "email! unique") => `entities:\n  User:\n    fields:\n      id: uuid!\n      email: ${email}\n      passwordHash: ${password}\n`;
+    const issuing = (extra = "") => `auth:\n  providers:\n    - {type: jwt, secret: "\${JWT_SECRET}"}\n  user: {entity: User}\n  endpoints: true\n${extra}`;
+
+    it("auth.endpoints need a signing secret, a user entity, a sensitive password field and a unique sign-in field", () => {
+      expect(compileText(`${issuing()}${users()}`).ok).toBe(true);
+      expect(onlyError(`auth:\n  providers:\n    - {type: jwt, jwksUrl: "https://idp.example/jwks"}\n  user: {entity: User}\n  endpoints: true\n${users()}`)).toMatchObject({ code: "auth-no-signing-key", location: at(5, 3) });
+      expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}"}\n  endpoints: true\n${users()}`)).toMatchObject({ code: "auth-no-user-entity", location: at(4, 3) });
+      expect(onlyError(`${issuing()}${users("text?")}`)).toMatchObject({ code: "auth-password-exposed", hint: "declare it `passwordHash: string? sensitive` (never returned, never logged)" });
+      expect(onlyError(`${issuing()}${users(undefined, "email!")}`)).toMatchObject({ code: "auth-user-field", message: "the sign-in field User.email is not unique, so two users could share it" });
+      expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}"}\n  user: {entity: Usr}\n  endpoints: true\n${users()}`)).toMatchObject({ code: "unknown-entity", hint: 'did you mean "User"?', location: at(4, 18) });
+      expect(onlyError(`${issuing("  defaultRole: membr\n  roles:\n    member: {permissions: []}\n")}${users()}`)).toMatchObject({ code: "unknown-role", location: at(6, 16) });
+    });
+
+    it("OAuth: the client secret comes from the environment, users need an optional password, URLs are https", () => {
+      const oauth = (provider: string, password = "text? sensitive") => `auth:\n  providers:\n    - {type: jwt, secret: "\${S}"}\n    - ${provider}\n  user: {entity: User}\n${users(password)}`;
+      expect(compileText(oauth(`{type: oauth-google, clientId: "\${ID}", clientSecret: "\${SECRET}"}`)).ok).toBe(true);
+      expect(onlyError(oauth(`{type: oauth-google, clientId: abc, clientSecret: hunter2}`))).toMatchObject({ code: "secret-in-config", location: at(4, 57) });
+      expect(onlyError(oauth(`{type: oauth-github, clientId: abc, clientSecret: "\${S}"}`, "text! sensitive"))).toMatchObject({ code: "auth-user-field", message: "users who sign in with oauth-github have no password, but User.passwordHash is required" });
+      expect(onlyError(oauth(`{type: oauth-google, clientId: abc, clientSecret: "\${S}", tokenUrl: "http://idp.example/token"}`))).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[1].tokenUrl must be an https:// URL (http:// only on localhost)" });
+    });
+
+    it("API keys in an entity: digest field checked, keys and entity exclusive", () => {
+      const keys = (provider: string, key = "string(64)! unique sensitive") => `auth:\n  providers:\n    - ${provider}\nentities:\n  ApiKey:\n    fields:\n      id: uuid!\n      keyHash: ${key}\n`;
+      expect(compileText(keys(`{type: api-key, entity: ApiKey}`)).ok).toBe(true);
+      expect(onlyError(keys(`{type: api-key, entity: ApiKey, keyField: keyHsh}`))).toMatchObject({ code: "unknown-field", hint: 'did you mean "keyHash"?', location: at(3, 49) });
+      expect(onlyError(keys(`{type: api-key, entity: ApiKey}`, "string(64)! sensitive"))).toMatchObject({ code: "bad-plugin-option", message: expect.stringContaining("is not unique") });
+      expect(onlyError(keys(`{type: api-key, entity: ApiKey, keys: "\${K}"}`))).toMatchObject({ code: "bad-plugin-option", message: "auth.providers[0] (api-key) gives both keys and entity; give one" });
+    });
+
+    it("policies: where names fields of the entity, needs a signed-in caller, and reaches only generated queries", () => {
+      const base = `${jwt}policies:\n  owner:\n    auth: {required: true}\n    where: {authorId: auth.user.id}\nentities:\n  Post:\n    fields:\n      id: uuid!\n      authorId: uuid!\n    crud:\n      policy: owner\n`;
+      const ok = compileText(base);
+      expect(ok.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      const routes = ok.files!.find((f) => f.path === "src/routes/post.ts")!.content;
+      expect(routes).toContain('eq(posts.authorId, sql.placeholder("caller.id"))');
+      expect(routes).toContain('const callerId = callerValue(c, "id", "uuid");');
+      expect(onlyError(base.replace("authorId: auth.user.id", "ownerId: auth.user.id"))).toMatchObject({ code: "unknown-field", message: "policy owner filters on ownerId, but Post (Post CRUD) has no such field", location: at(10, 22) });
+      expect(onlyError(base.replace("auth: {required: true}", "auth: false"))).toMatchObject({ code: "bad-policy", location: at(9, 11) });
+      expect(onlyError(base.replace("auth.user.id", "auth.id"))).toMatchObject({ code: "bad-policy", message: 'policy owner.where.authorId: "auth.id" is not a caller value' });
+      expect(onlyError(base.replace("policy: owner", "policy: ownr"))).toMatchObject({ code: "unknown-policy", hint: 'did you mean "owner"?', location: at(17, 15) });
+      expect(onlyError(base.replace("policy: owner", "policy: owner\n      auth: true"))).toMatchObject({ code: "bad-auth-rule" });
+      const handler = `${jwt}policies:\n  owner:\n    auth: {required: true}\n    where: {authorId: auth.user.id}\nentities:\n  Post:\n    fields:\n      id: uuid!\n      authorId: uuid!\noperations:\n  publishPost: {input: {id: uuid!}, output: Post, handler: handlers/publish.ts}\napis:\n  rest:\n    operations: [{operation: publishPost, policy: owner}]\n`;
+      expect(compileText(handler).diagnostics.find((d) => d.code === "policy-where-not-applied")).toMatchObject({ severity: "error" });
+    });
+
+    it("writableBy: roles must be declared, and a readonly field cannot have it", () => {
+      const field = (rule: string) => `${jwt}entities:\n  Post:\n    fields:\n      id: uuid!\n      featured: {type: boolean, ${rule}}\n    crud: true\n`;
+      expect(compileText(field("writableBy: [admin]")).ok).toBe(true);
+      expect(onlyError(field("writableBy: [admn]"))).toMatchObject({ code: "unknown-role", hint: 'did you mean "admin"?' });
+      expect(onlyError(field("readonly: true, writableBy: [admin]"))).toMatchObject({ code: "bad-field-rule" });
+      expect(onlyError(`entities:\n  Post:\n    fields:\n      id: uuid!\n      featured: {type: boolean, writableBy: [admin]}\n`)).toMatchObject({ code: "auth-not-configured" });
+    });
   });
 });

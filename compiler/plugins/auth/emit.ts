@@ -8,7 +8,8 @@ import { envExpression, envText } from "../../4-emit/env.js";
 import { file, header, Imports, key, ts } from "../../4-emit/writer.js";
 import type { AuthRequirementIR, CrudIR, EndpointIR, EntityIR, ProjectIR } from "../../ir.js";
 import type { OutputFile } from "../../4-emit/index.js";
-import { type AuthOptions, jwtAlgorithms, type ProviderOptions, rolePermissions } from "./options.js";
+import { type AuthOptions, isOAuth, jwtAlgorithms, type ProviderOptions, rolePermissions } from "./options.js";
+import { resolveApiKeyTable, resolveBasicTable } from "./model.js";
 import { crudAccess, describeRule, endpointAccess } from "./rules.js";
 
 /** A list of strings as TypeScript. */
@@ -16,7 +17,7 @@ const strings = (values: readonly string[]) => `[${values.map(ts).join(", ")}]`;
 const oneOrMore = (v: string | string[]) => (Array.isArray(v) ? strings(v) : ts(v));
 
 /** A config value that must come from the environment, read once at start-up; missing is fatal. */
-function secret(value: string, imports: Imports, what: string): string {
+export function secret(value: string, imports: Imports, what: string): string {
   const parsed = parseConfigString(value);
   const names = parsed.kind === "env" ? parsed.parts.flatMap((p) => ("env" in p ? [p.env] : [])) : [];
   imports.add("../lib/auth.js", "requireSecret");
@@ -24,11 +25,19 @@ function secret(value: string, imports: Imports, what: string): string {
 }
 
 /** A value that may be written literally or come from the environment (public keys, JWKS URLs). */
-function plain(value: string): string {
+export function plain(value: string): string {
   return envText(parseConfigString(value));
 }
 
-function providerCall(p: ProviderOptions, i: number, app: string, imports: Imports): string {
+/** The name of a provider's prepared lookup, suffixed with its position in auth.providers. */
+function lookupName(i: number, base: string): string {
+  return `${base}${i}`;
+}
+
+/** The provider's constructor call, or undefined for providers that do not authenticate requests (OAuth sign-in). */
+function providerCall(p: ProviderOptions, i: number, opts: AuthOptions, ir: ProjectIR, imports: Imports, statements: string[]): string | undefined {
+  const app = ir.name;
+  if (isOAuth(p)) return undefined;
   const at = `auth.providers[${i}]`;
   if (p.type === "jwt") {
     imports.add("../lib/auth-jwt.js", "jwtProvider");
@@ -52,11 +61,61 @@ function providerCall(p: ProviderOptions, i: number, app: string, imports: Impor
     ];
     return `  jwtProvider({\n${fields.map((f) => `    ${f},`).join("\n")}\n  }),`;
   }
+  if (p.type === "api-key" && p.entity !== undefined) {
+    const table = resolveApiKeyTable(p, i, ir.entities)!;
+    const t = table.entity.varName;
+    imports.add("../lib/auth-db.js", "entityApiKeyProvider").add("../db/client.js", "db").add(`../db/tables/${table.entity.fileName}.js`, t).add("drizzle-orm", "eq", "sql");
+    const pk = table.entity.primaryKey;
+    const columns = [`id: ${t}.${pk}`, ...(table.user ? [`userId: ${t}.${table.user.name}`] : []), ...(table.roles ? [`roles: ${t}.${table.roles.name}`] : [])];
+    let where = `eq(${t}.${table.key.name}, sql.placeholder("digest"))`;
+    if (table.entity.softDelete) {
+      imports.add("drizzle-orm", "and", "isNull");
+      where = `and(${where}, isNull(${t}.${table.entity.softDelete.field}))`;
+    }
+    statements.push(`/** The ${table.entity.name} whose ${table.key.name} is the SHA-256 digest of the presented key${table.entity.softDelete ? " (deleted keys are revoked)" : ""}. */
+const ${lookupName(i, "apiKeyByDigest")} = db
+  .select({ ${columns.join(", ")} })
+  .from(${t})
+  .where(${where})
+  .limit(1)
+  .prepare(${ts(`auth_api_key_${i}`)});`);
+    return `  entityApiKeyProvider({
+    header: ${ts(p.header.toLowerCase())},
+    lookup: async (digest) => (await ${lookupName(i, "apiKeyByDigest")}.execute({ digest }))[0],
+    roles: ${strings(p.roles)},
+    permissions: ${strings(p.permissions)},
+  }),`;
+  }
   if (p.type === "api-key") {
     imports.add("../lib/auth.js", "apiKeyProvider");
-    const env = parseConfigString(p.keys);
+    const env = parseConfigString(p.keys!);
     const label = env.kind === "env" ? env.parts.flatMap((x) => ("env" in x ? [x.env] : [])).join(", ") : `${at}.keys`;
-    return `  apiKeyProvider({ header: ${ts(p.header.toLowerCase())}, hashes: ${secret(p.keys, imports, `${at}.keys`)}, source: ${ts(label)}, roles: ${strings(p.roles)}, permissions: ${strings(p.permissions)} }),`;
+    return `  apiKeyProvider({ header: ${ts(p.header.toLowerCase())}, hashes: ${secret(p.keys!, imports, `${at}.keys`)}, source: ${ts(label)}, roles: ${strings(p.roles)}, permissions: ${strings(p.permissions)} }),`;
+  }
+  if (p.type === "basic" && p.mode === "database") {
+    const table = resolveBasicTable(p, i, opts, ir.entities)!;
+    const t = table.entity.varName;
+    imports.add("../lib/auth-db.js", "databaseBasicProvider").add("../db/client.js", "db").add(`../db/tables/${table.entity.fileName}.js`, t).add("drizzle-orm", "eq", "sql");
+    const columns = [`id: ${t}.${table.entity.primaryKey}`, `passwordHash: ${t}.${table.password.name}`, ...(table.roles ? [`roles: ${t}.${table.roles.name}`] : [])];
+    let where = `eq(${t}.${table.identifier.name}, sql.placeholder("identifier"))`;
+    if (table.entity.softDelete) {
+      imports.add("drizzle-orm", "and", "isNull");
+      where = `and(${where}, isNull(${t}.${table.entity.softDelete.field}))`;
+    }
+    statements.push(`/** The ${table.entity.name} signing in with basic credentials, by ${table.identifier.name}. */
+const ${lookupName(i, "userByIdentifier")} = db
+  .select({ ${columns.join(", ")} })
+  .from(${t})
+  .where(${where})
+  .limit(1)
+  .prepare(${ts(`auth_basic_user_${i}`)});`);
+    return `  databaseBasicProvider({
+    realm: ${ts(app)},
+    findUser: async (identifier) => (await ${lookupName(i, "userByIdentifier")}.execute({ identifier${table.identifier.type === "email" ? ": identifier.toLowerCase()" : ""} }))[0],
+    roles: ${strings(p.roles)},
+    permissions: ${strings(p.permissions)},
+    defaultRoles: ${strings(opts.auth.defaultRole ? [opts.auth.defaultRole] : [])},
+  }),`;
   }
   if (p.type === "basic") {
     imports.add("../lib/auth.js", "basicProvider");
@@ -67,9 +126,10 @@ function providerCall(p: ProviderOptions, i: number, app: string, imports: Impor
 
 export function emitAuthModule(opts: AuthOptions, ir: ProjectIR): OutputFile {
   const imports = new Imports().add("../lib/auth.js", "authenticate").type("../lib/auth.js", "RolePermissions");
-  const providers = opts.auth.providers.map((p, i) => providerCall(p, i, ir.name, imports));
+  const statements: string[] = [];
+  const providers = opts.auth.providers.flatMap((p, i) => providerCall(p, i, opts, ir, imports, statements) ?? []);
   const roles = Object.entries(rolePermissions(opts)).map(([role, permissions]) => `  ${key(role)}: ${strings(permissions)},`);
-  const body = `/** Permissions each role grants (\`*\` and \`resource:*\` are wildcards). */
+  const body = `${statements.length ? `${statements.join("\n\n")}\n\n` : ""}/** Permissions each role grants (\`*\` and \`resource:*\` are wildcards). */
 export const rolePermissions: RolePermissions = {
 ${roles.join("\n")}
 };

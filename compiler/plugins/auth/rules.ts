@@ -6,6 +6,7 @@
 import type { ConfigPath, ParsedConfig } from "../../1-parse/parse.js";
 import { closest, type DiagnosticBag } from "../../diagnostics.js";
 import type { AuthRequirementIR, CrudIR, EndpointIR, EntityIR, ProjectIR } from "../../ir.js";
+import { type AuthOptions, authRoutes, isOAuth } from "./options.js";
 
 export const AUTH_PLUGIN = "@betagors/yama-auth";
 
@@ -140,9 +141,30 @@ export function endpointAccess(ir: ProjectIR, ep: EndpointIR): Pick<RouteAccess,
   return { rule: AUTHENTICATED, origin: "default" };
 }
 
+/** The routes the auth module itself adds (`auth.endpoints`, OAuth sign-in), with their rules. */
+function authModuleRoutes(ir: ProjectIR): RouteAccess[] {
+  const use = ir.plugins.find((p) => p.name === AUTH_PLUGIN);
+  if (!use) return [];
+  const opts = use.options as AuthOptions;
+  const signedIn: AuthRequirementIR = AUTHENTICATED;
+  const out: RouteAccess[] = authRoutes(opts).map(({ route, path }) => ({
+    method: route === "me" ? "GET" : "POST",
+    path,
+    ...(route === "me" || route === "logout" || route === "changePassword" ? { rule: signedIn } : {}),
+    origin: "route" as const,
+  }));
+  const prefix = (typeof opts.auth.endpoints === "object" ? opts.auth.endpoints.prefix : "/auth").replace(/\/$/, "");
+  for (const p of opts.auth.providers) {
+    if (!isOAuth(p)) continue;
+    const name = p.type.slice("oauth-".length);
+    out.push({ method: "GET", path: `${prefix}/${name}`, origin: "route" }, { method: "GET", path: `${prefix}/${name}/callback`, origin: "route" });
+  }
+  return out;
+}
+
 /** Every route the app serves with its rule, in mount order (CRUD bulk inserts follow the create rule). */
 export function routeAccess(ir: ProjectIR): RouteAccess[] {
-  const out: RouteAccess[] = [];
+  const out: RouteAccess[] = authModuleRoutes(ir);
   for (const route of ir.routes) {
     if (route.kind === "endpoint") {
       out.push({ method: route.endpoint.method, path: route.endpoint.path, ...endpointAccess(ir, route.endpoint) });
