@@ -1,0 +1,124 @@
+/**
+ * `deployment:`: which targets to compile, their options, and the features a target cannot run.
+ * A feature that cannot work on a target is a compile error naming both (never a silent
+ * fallback); one that works differently there (per-instance state) is a warning.
+ */
+import type { ParsedConfig } from "../1-parse/parse.js";
+import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
+import type { DatabaseIR, DeploymentIR, TargetName } from "../ir.js";
+import type { PluginUseIR } from "../plugins/types.js";
+import type { RawConfig } from "./config-schema.js";
+
+export const TARGET_NAMES: readonly (TargetName | "node")[] = ["node", "docker", "lambda", "netlify", "vercel", "workers"];
+
+/** Targets that run the app as short-lived function instances: no local disk kept, no state shared between instances. */
+export const SERVERLESS_TARGETS: readonly TargetName[] = ["lambda", "netlify", "vercel", "workers"];
+
+/** The base image both Dockerfile stages use unless `deployment.docker.baseImage` says otherwise. */
+export const DEFAULT_BASE_IMAGE = "node:20.20.2-bookworm-slim";
+
+/** A Workers compatibility date the pinned workerd supports and that turns on process.env from vars and secrets. */
+export const DEFAULT_COMPATIBILITY_DATE = "2026-04-01";
+
+/** Options given on the command line; they add to what the config says. */
+export interface DeploymentOverrides {
+  /** `--target`: compile these targets instead of `deployment.targets`. */
+  targets?: readonly (TargetName | "node")[];
+  pm2?: boolean;
+  systemd?: boolean;
+}
+
+const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers"];
+
+/** A tag with a full version (x.y.z) or an image digest. */
+export function isPinnedImage(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image) || /:[^/@]*\d+\.\d+\.\d+[^/@]*$/.test(image);
+}
+
+const packageName = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app";
+
+export function analyzeDeployment(
+  config: RawConfig,
+  parsed: ParsedConfig,
+  diagnostics: DiagnosticBag,
+  context: { name: string; database: DatabaseIR; plugins: readonly PluginUseIR[] },
+  overrides: DeploymentOverrides = {},
+): { targets: TargetName[]; deployment: DeploymentIR } {
+  const raw = config.deployment ?? {};
+  const top: SourceLocation = { file: parsed.file, line: 1, col: 1 };
+  const locations: DeploymentIR["locations"] = {};
+  const listed: (TargetName | "node")[] = [];
+  if (overrides.targets?.length) {
+    for (const t of overrides.targets) {
+      listed.push(t);
+      const i = (raw.targets ?? []).indexOf(t);
+      locations[t] = i >= 0 ? parsed.locate(["deployment", "targets", i]) : top;
+    }
+  } else {
+    for (const [i, t] of (raw.targets ?? []).entries()) {
+      listed.push(t);
+      locations[t] ??= parsed.locate(["deployment", "targets", i]);
+    }
+  }
+  for (const key of Object.keys(raw)) {
+    if (!DEPLOYMENT_KEYS.includes(key)) diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
+  }
+  const targets = [...new Set(listed.filter((t): t is TargetName => t !== "node"))].sort();
+
+  const node = raw.node ?? {};
+  const pm2 = overrides.pm2 || node.pm2 ? { instances: (typeof node.pm2 === "object" ? node.pm2.instances : undefined) ?? 1 } : undefined;
+  const systemd = overrides.systemd || node.systemd
+    ? { user: (typeof node.systemd === "object" ? node.systemd.user : undefined) ?? "node", directory: (typeof node.systemd === "object" ? node.systemd.directory : undefined) ?? `/srv/${packageName(context.name)}` }
+    : undefined;
+
+  const baseImage = raw.docker?.baseImage ?? DEFAULT_BASE_IMAGE;
+  if (targets.includes("docker") && !isPinnedImage(baseImage)) {
+    diagnostics.error("docker-unpinned-image", `the docker base image "${baseImage}" is not pinned: a rebuild could pick up another Node.js`, parsed.locate(["deployment", "docker", "baseImage"]), `name a full version or a digest, e.g. ${DEFAULT_BASE_IMAGE}`);
+  }
+  const deployment: DeploymentIR = {
+    node: { ...(pm2 ? { pm2 } : {}), ...(systemd ? { systemd } : {}) },
+    docker: { baseImage, image: raw.docker?.image ?? packageName(context.name) },
+    workers: {
+      name: raw.workers?.name ?? packageName(context.name),
+      compatibilityDate: raw.workers?.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE,
+      plan: raw.workers?.plan ?? "free",
+      ...(raw.workers?.hyperdriveId ? { hyperdriveId: raw.workers.hyperdriveId } : {}),
+    },
+    locations,
+  };
+  checkTargetFeatures(config, parsed, diagnostics, targets, context.plugins, locations);
+  return { targets, deployment };
+}
+
+const list = (names: readonly string[]) => (names.length === 1 ? `the ${names[0]} target` : `the ${names.slice(0, -1).join(", ")} and ${names.at(-1)} targets`);
+
+/** Features a target cannot run are errors; features that behave differently there are warnings. */
+function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag, targets: readonly TargetName[], plugins: readonly PluginUseIR[], locations: DeploymentIR["locations"]): void {
+  const serverless = targets.filter((t) => SERVERLESS_TARGETS.includes(t));
+  const db = config.database ?? {};
+  if (serverless.length && (db.dialect === "pglite" || db.dataDir !== undefined)) {
+    const key = db.dialect === "pglite" ? "dialect" : "dataDir";
+    diagnostics.error(
+      "target-pglite",
+      `PGlite file storage (database.${key}) cannot work on ${list(serverless)}: ${serverless.includes("workers") ? "Workers have no file system to keep a database in" : "function instances get a fresh file system and lose it between invocations"}`,
+      parsed.locate(["database", key], "key"),
+      serverless.includes("workers") ? "use PostgreSQL (`database.url: ${DATABASE_URL}`; on Workers it comes through the Hyperdrive binding), or drop the serverless targets" : "use PostgreSQL: `database.url: ${DATABASE_URL}`, or drop the serverless targets",
+    );
+  }
+  const rateLimit = plugins.find((p) => p.name === "@betagors/yama-rate-limit");
+  if (rateLimit && serverless.length) {
+    const options = (rateLimit.options as { rateLimit?: { store?: string; enabled?: boolean } }).rateLimit;
+    const store = options?.store ?? "memory";
+    const section = (["rateLimit", "rateLimits"] as const).find((k) => config[k] !== undefined);
+    const written = typeof config.rateLimit === "object" && config.rateLimit !== null && "store" in config.rateLimit;
+    const at = written ? parsed.locate(["rateLimit", "store"]) : section ? parsed.locate([section], "key") : rateLimit.loc;
+    if (store === "memory") {
+      diagnostics.warn("target-memory-store", `the rate limiter keeps its counters in memory, which on ${list(serverless)} is per function instance: limits are not shared and reset on cold starts`, at, serverless.some((t) => t !== "workers") ? "use `rateLimit: {store: redis, redisUrl: ${REDIS_URL}}` for one limit across instances" : "on Workers, add a Cloudflare rate limiting rule for limits shared across instances");
+    } else if (store === "redis" && targets.includes("workers")) {
+      diagnostics.error("target-node-only", "the rate limiter's redis store (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", at, "use `store: memory` on Workers (per isolate), or a Cloudflare rate limiting rule");
+    }
+  }
+  if (targets.includes("docker") && !plugins.some((p) => p.name === "@betagors/yama-health")) {
+    diagnostics.warn("docker-no-health", "the docker target's HEALTHCHECK probes the health plugin's liveness route; without the plugin the Dockerfile has no HEALTHCHECK", locations.docker!, "add `plugins: [\"@betagors/yama-health\"]`");
+  }
+}
