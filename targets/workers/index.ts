@@ -48,8 +48,8 @@ type RequestDatabase = DatabaseHandle<typeof schema> & { client: Sql };
 
 /**
  * The database on Cloudflare Workers, in place of ./client.ts: a postgres.js client per request
- * through Hyperdrive (at most ${MAX_CONNECTIONS} connections${arrays ? "" : "; no type lookup on connect, the schema has no array columns"}). Migrations run as a
- * deploy step (\`npm run migrate\` against the database), never inside a Worker.
+ * through Hyperdrive, with at most ${MAX_CONNECTIONS} connections.${arrays ? "" : "\n * No type lookup on connect: the schema has no array columns."}
+ * Migrations run as a deploy step (\`npm run migrate\` against the database), never in a Worker.
  */
 export function openDatabase(connectionString: string): RequestDatabase {
   const client = postgres(connectionString, { max: ${MAX_CONNECTIONS}, ${arrays ? "" : "fetch_types: false, "}onnotice: () => {} });
