@@ -30,9 +30,12 @@ export interface DeploymentOverrides {
 
 const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers"];
 
-/** A tag with a full version (x.y.z) or an image digest. */
+/**
+ * An image digest, or a tag naming a release rather than a moving line: at least major.minor
+ * (PostgreSQL's `16.4` is a release; `node:20`, `lts` and `latest` move).
+ */
 export function isPinnedImage(image: string): boolean {
-  return /@sha256:[0-9a-f]{64}$/.test(image) || /:[^/@]*\d+\.\d+\.\d+[^/@]*$/.test(image);
+  return /@sha256:[0-9a-f]{64}$/.test(image) || /:[^/@:]*\d+\.\d+[^/@:]*$/.test(image);
 }
 
 const packageName = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app";
