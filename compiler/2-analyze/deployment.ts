@@ -22,7 +22,7 @@ export const DEFAULT_COMPATIBILITY_DATE = "2026-04-01";
 
 /** Options given on the command line; they add to what the config says. */
 export interface DeploymentOverrides {
-  /** `--target`: compile these targets instead of `deployment.targets`. */
+  /** `--target`: compile these targets too (besides `deployment.targets`). */
   targets?: readonly (TargetName | "node")[];
   pm2?: boolean;
   systemd?: boolean;
@@ -51,17 +51,13 @@ export function analyzeDeployment(
   const top: SourceLocation = { file: parsed.file, line: 1, col: 1 };
   const locations: DeploymentIR["locations"] = {};
   const listed: (TargetName | "node")[] = [];
-  if (overrides.targets?.length) {
-    for (const t of overrides.targets) {
-      listed.push(t);
-      const i = (raw.targets ?? []).indexOf(t);
-      locations[t] = i >= 0 ? parsed.locate(["deployment", "targets", i]) : top;
-    }
-  } else {
-    for (const [i, t] of (raw.targets ?? []).entries()) {
-      listed.push(t);
-      locations[t] ??= parsed.locate(["deployment", "targets", i]);
-    }
+  for (const [i, t] of (raw.targets ?? []).entries()) {
+    listed.push(t);
+    locations[t] ??= parsed.locate(["deployment", "targets", i]);
+  }
+  for (const t of overrides.targets ?? []) {
+    listed.push(t);
+    locations[t] ??= top;
   }
   for (const key of Object.keys(raw)) {
     if (!DEPLOYMENT_KEYS.includes(key)) diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
