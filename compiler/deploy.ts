@@ -87,7 +87,7 @@ export function deployPlan(ir: ProjectIR, target: TargetName | "node"): DeployPl
       return {
         target,
         cli: [{ program: "netlify", install: "npm install --global netlify-cli (needs Node 22), then netlify login and netlify link" }],
-        steps: [migrate, { kind: "cli", program: "netlify", args: ["deploy", "--prod", "--build"] }],
+        steps: [migrate, { kind: "cli", program: "netlify", args: ["deploy", "--prod"] }],
       };
   }
 }

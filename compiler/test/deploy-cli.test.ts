@@ -38,7 +38,7 @@ describe("yamac deploy", () => {
       workers: ["yamac build --target workers", "yamac migrate up    # DATABASE_URL from the environment", "wrangler deploy"],
       lambda: ["yamac build --target lambda", "yamac migrate up    # DATABASE_URL from the environment", "sam deploy --template-file template.yaml --stack-name deploy --capabilities CAPABILITY_IAM --resolve-s3 --no-confirm-changeset --parameter-overrides DatabaseUrl=$DATABASE_URL"],
       vercel: ["yamac migrate up    # DATABASE_URL from the environment", "vercel deploy --prod --yes"],
-      netlify: ["yamac migrate up    # DATABASE_URL from the environment", "netlify deploy --prod --build"],
+      netlify: ["yamac migrate up    # DATABASE_URL from the environment", "netlify deploy --prod"],
       docker: ["docker build --tag ghcr.io/acme/deploy:0.3.0 .", "docker push ghcr.io/acme/deploy:0.3.0"],
       node: ["yamac build --target node", "pm2 startOrReload ecosystem.config.cjs --env production", "sudo cp deploy/deploy.service /etc/systemd/system/deploy.service", "sudo systemctl daemon-reload", "sudo systemctl enable deploy.service", "sudo systemctl restart deploy.service"],
     };
