@@ -95,12 +95,13 @@ const list = (names: readonly string[]) => (names.length === 1 ? `the ${names[0]
 function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag, targets: readonly TargetName[], plugins: readonly PluginUseIR[], locations: DeploymentIR["locations"]): void {
   const serverless = targets.filter((t) => SERVERLESS_TARGETS.includes(t));
   const db = config.database ?? {};
-  if (serverless.length && (db.dialect === "pglite" || db.dataDir !== undefined)) {
-    const key = db.dialect === "pglite" ? "dialect" : "dataDir";
+  const pglitePlugin = pglitePluginPath(config.plugins);
+  if (serverless.length && (db.dialect === "pglite" || db.dataDir !== undefined || pglitePlugin)) {
+    const [feature, at] = db.dialect === "pglite" ? ["database.dialect", parsed.locate(["database", "dialect"], "key")] : db.dataDir !== undefined ? ["database.dataDir", parsed.locate(["database", "dataDir"], "key")] : ["the PGlite plugin", parsed.locate(pglitePlugin!, typeof pglitePlugin!.at(-1) === "string" ? "key" : "value")];
     diagnostics.error(
       "target-pglite",
-      `PGlite file storage (database.${key}) cannot work on ${list(serverless)}: ${serverless.includes("workers") ? "Workers have no file system to keep a database in" : "function instances get a fresh file system and lose it between invocations"}`,
-      parsed.locate(["database", key], "key"),
+      `PGlite file storage (${feature}) cannot work on ${list(serverless)}: ${serverless.includes("workers") ? "Workers have no file system to keep a database in" : "function instances get a fresh file system and lose it between invocations"}`,
+      at,
       serverless.includes("workers") ? "use PostgreSQL (`database.url: ${DATABASE_URL}`; on Workers it comes through the Hyperdrive binding), or drop the serverless targets" : "use PostgreSQL: `database.url: ${DATABASE_URL}`, or drop the serverless targets",
     );
   }
@@ -120,4 +121,18 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (targets.includes("docker") && !plugins.some((p) => p.name === "@betagors/yama-health")) {
     diagnostics.warn("docker-no-health", "the docker target's HEALTHCHECK probes the health plugin's liveness route; without the plugin the Dockerfile has no HEALTHCHECK", locations.docker!, "add `plugins: [\"@betagors/yama-health\"]`");
   }
+}
+
+/** Where `plugins:` lists the PGlite driver (`@betagors/yama-pglite`), in any of its three forms. */
+function pglitePluginPath(plugins: unknown): (string | number)[] | undefined {
+  const names = ["@betagors/yama-pglite", "pglite"];
+  if (Array.isArray(plugins)) {
+    for (const [i, item] of plugins.entries()) {
+      if (typeof item === "string" && names.includes(item)) return ["plugins", i];
+      if (typeof item === "object" && item !== null) for (const name of Object.keys(item)) if (names.includes(name)) return ["plugins", i, name];
+    }
+  } else if (typeof plugins === "object" && plugins !== null) {
+    for (const name of Object.keys(plugins)) if (names.includes(name)) return ["plugins", name];
+  }
+  return undefined;
 }

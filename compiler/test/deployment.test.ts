@@ -29,6 +29,10 @@ describe("features a target cannot run", () => {
     expect(diagnosticsOf(text)).toEqual([
       { code: "target-pglite", severity: "error", at: "10:3", message: "PGlite file storage (database.dialect) cannot work on the lambda and workers targets: Workers have no file system to keep a database in" },
     ]);
+    const plugin = `${base}plugins:\n  "@betagors/yama-pglite":\ndeployment:\n  targets: [vercel]\n`;
+    expect(diagnosticsOf(plugin)).toEqual([
+      { code: "target-pglite", severity: "error", at: "10:3", message: "PGlite file storage (the PGlite plugin) cannot work on the vercel target: function instances get a fresh file system and lose it between invocations" },
+    ]);
     // On Node and in Docker, PGlite is fine.
     expect(diagnosticsOf(`${base}database:\n  dialect: pglite\ndeployment:\n  targets: [node, docker]\n`).filter((d) => d.severity === "error")).toEqual([]);
   });
