@@ -157,6 +157,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       const w = result.write!;
       const ms = Math.round(performance.now() - started);
+      if (result.ir!.targets.includes("docker")) {
+        // package.json is the project's once written: the Dockerfile's `npm run build` needs a script there.
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+        if (!pkg.scripts?.build) {
+          const { BUILD_SCRIPT } = await import("../targets/docker/index.js");
+          console.error(`yamac: the Dockerfile runs \`npm run build\`, and package.json has no build script; add\n  "build": ${JSON.stringify(BUILD_SCRIPT)}\nand the esbuild devDependency (npm install --save-dev esbuild)`);
+        }
+      }
       const parts = [`${w.written.length} written`, `${w.unchanged.length} unchanged`];
       if (w.deleted.length) parts.push(`${w.deleted.length} deleted`);
       console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}: ${parts.join(", ")} in ${ms} ms`);

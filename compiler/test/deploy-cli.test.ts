@@ -80,6 +80,21 @@ describe("yamac deploy", () => {
   });
 });
 
+describe("yamac compile --target", () => {
+  it("adds a target to an existing project and says what its own package.json lacks", async () => {
+    const dir = await prepareProject("one-entity");
+    try {
+      const run = await yamac("compile", dir, "--target", "docker");
+      expect(run.code).toBe(0);
+      expect(existsSync(join(dir, "Dockerfile")) && existsSync(join(dir, "compose.yaml"))).toBe(true);
+      expect(run.err).toContain("package.json has no build script");
+      expect(run.err).toContain("[docker-no-health]");
+    } finally {
+      removeProject(dir);
+    }
+  }, 60_000);
+});
+
 describe("yamac smoke", () => {
   const served = serveFixture("deploy", { LOG_LEVEL: "warn" });
 
