@@ -36,5 +36,8 @@ export function livenessPath(ir: ProjectIR): string | undefined {
   return use ? (use.options as HealthOptions).liveness : undefined;
 }
 
-/** The npm package name of the app (package.json `name`). */
-export const packageName = (ir: ProjectIR): string => ir.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app";
+/** An app name as an npm package name (package.json `name`), also used for images, services and units. */
+export const slug = (name: string): string => name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app";
+
+/** The npm package name of the app. */
+export const packageName = (ir: ProjectIR): string => slug(ir.name);

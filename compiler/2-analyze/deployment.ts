@@ -5,8 +5,9 @@
  */
 import type { ParsedConfig } from "../1-parse/parse.js";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
-import type { DatabaseIR, DeploymentIR, TargetName } from "../ir.js";
+import type { DeploymentIR, TargetName } from "../ir.js";
 import type { PluginUseIR } from "../plugins/types.js";
+import { slug } from "../../targets/settings.js";
 import type { RawConfig } from "./config-schema.js";
 
 export const TARGET_NAMES: readonly (TargetName | "node")[] = ["node", "docker", "lambda", "netlify", "vercel", "workers"];
@@ -38,13 +39,11 @@ export function isPinnedImage(image: string): boolean {
   return /@sha256:[0-9a-f]{64}$/.test(image) || /:[^/@:]*\d+\.\d+[^/@:]*$/.test(image);
 }
 
-const packageName = (name: string) => name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app";
-
 export function analyzeDeployment(
   config: RawConfig,
   parsed: ParsedConfig,
   diagnostics: DiagnosticBag,
-  context: { name: string; database: DatabaseIR; plugins: readonly PluginUseIR[] },
+  context: { name: string; plugins: readonly PluginUseIR[] },
   overrides: DeploymentOverrides = {},
 ): { targets: TargetName[]; deployment: DeploymentIR } {
   const raw = config.deployment ?? {};
@@ -67,7 +66,7 @@ export function analyzeDeployment(
   const node = raw.node ?? {};
   const pm2 = overrides.pm2 || node.pm2 ? { instances: (typeof node.pm2 === "object" ? node.pm2.instances : undefined) ?? 1 } : undefined;
   const systemd = overrides.systemd || node.systemd
-    ? { user: (typeof node.systemd === "object" ? node.systemd.user : undefined) ?? "node", directory: (typeof node.systemd === "object" ? node.systemd.directory : undefined) ?? `/srv/${packageName(context.name)}` }
+    ? { user: (typeof node.systemd === "object" ? node.systemd.user : undefined) ?? "node", directory: (typeof node.systemd === "object" ? node.systemd.directory : undefined) ?? `/srv/${slug(context.name)}` }
     : undefined;
 
   const baseImage = raw.docker?.baseImage ?? DEFAULT_BASE_IMAGE;
@@ -76,9 +75,9 @@ export function analyzeDeployment(
   }
   const deployment: DeploymentIR = {
     node: { ...(pm2 ? { pm2 } : {}), ...(systemd ? { systemd } : {}) },
-    docker: { baseImage, image: raw.docker?.image ?? packageName(context.name) },
+    docker: { baseImage, image: raw.docker?.image ?? slug(context.name) },
     workers: {
-      name: raw.workers?.name ?? packageName(context.name),
+      name: raw.workers?.name ?? slug(context.name),
       compatibilityDate: raw.workers?.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE,
       plan: raw.workers?.plan ?? "free",
       ...(raw.workers?.hyperdriveId ? { hyperdriveId: raw.workers.hyperdriveId } : {}),

@@ -279,7 +279,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   endpoints.push(...analyzeOperations(config, fieldContext, entities, schemas, host, endpoints));
   checkPolicyRules(endpoints, parsed, diagnostics);
   const name = config.project?.name ?? config.name ?? "yama-app";
-  const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, database, plugins }, options.deployment);
+  const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, plugins }, options.deployment);
   if (diagnostics.hasErrors) return undefined;
 
   const port = config.server?.port;
