@@ -2,10 +2,12 @@
  * `yamac <command>`: compile, check, migrate, init. Output is short; colour only on a terminal.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { compileProject, type CompileResult } from "./index.js";
 import { formatDiagnostics } from "./diagnostics.js";
+import { TARGET_NAMES } from "./2-analyze/deployment.js";
+import type { TargetName } from "./ir.js";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -21,8 +23,18 @@ Commands:
           [--allow-destructive]  also allow dropping tables or columns
           [--name <name>]    name the migration file
   migrate [up] [dir]         apply pending migrations (PGlite, or PostgreSQL when DATABASE_URL is set)
+          [--target <t>]...      also compile these targets (node, docker, lambda, netlify, vercel, workers)
+          [--pm2] [--systemd]    also write a PM2 ecosystem.config.cjs / a systemd unit for the Node server
   build [dir]                bundle each target with esbuild into dir/dist (no tsx at run time)
+          [--target <t>]...      only these targets
           [--out dist] [--minify] [--sourcemap]
+  deploy --target <t> [dir]  build and deploy with the platform's CLI (sam, wrangler, vercel, netlify, docker, pm2)
+          [--dry-run]            print the commands instead of running them
+  smoke <url> [dir]          check a deployed app: health routes and a sample of GET routes
+          [--sample 5]           how many GET routes to try
+  ci generate [dir] --provider github|gitlab|circleci
+                             write a CI pipeline (compile, check, type-check, migrate, test, build)
+          [--force]              replace an existing pipeline file
   init [dir]                 create a new project with a small yama.yaml (and its JSON Schema for editors)
   schema [--out file]        print (or write) the JSON Schema of yama.yaml
 
@@ -75,6 +87,13 @@ export async function main(argv: string[]): Promise<number> {
         minify: { type: "boolean" },
         sourcemap: { type: "boolean" },
         db: { type: "boolean" },
+        target: { type: "string", multiple: true },
+        pm2: { type: "boolean" },
+        systemd: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        provider: { type: "string" },
+        sample: { type: "string" },
+        force: { type: "boolean" },
       },
     });
   } catch (err) {
@@ -92,12 +111,19 @@ export async function main(argv: string[]): Promise<number> {
     console.log(HELP);
     return command === undefined && !values.help ? 2 : 0;
   }
+  const targets = values.target ?? [];
+  const unknownTarget = targets.find((t) => !(TARGET_NAMES as readonly string[]).includes(t));
+  if (unknownTarget) {
+    console.error(`yamac: unknown target "${unknownTarget}" (targets: ${TARGET_NAMES.join(", ")})`);
+    return 2;
+  }
+  const deployment = { targets: targets as TargetName[], pm2: values.pm2 === true, systemd: values.systemd === true };
   switch (command) {
     case "compile":
     case "check": {
       const dir = rest[0] ?? ".";
       const started = performance.now();
-      const result = compileProject(dir, { check: command === "check" });
+      const result = compileProject(dir, { check: command === "check", deployment });
       report(result, color);
       if (!result.ok) return 1;
       if (command === "check") {
@@ -134,6 +160,14 @@ export async function main(argv: string[]): Promise<number> {
       }
       const w = result.write!;
       const ms = Math.round(performance.now() - started);
+      if (result.ir!.targets.includes("docker")) {
+        // package.json is the project's once written: the Dockerfile's `npm run build` needs a script there.
+        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+        if (!pkg.scripts?.build) {
+          const { BUILD_SCRIPT } = await import("../targets/docker/index.js");
+          console.error(`yamac: the Dockerfile runs \`npm run build\`, and package.json has no build script; add\n  "build": ${JSON.stringify(BUILD_SCRIPT)}\nand the esbuild devDependency (npm install --save-dev esbuild)`);
+        }
+      }
       const parts = [`${w.written.length} written`, `${w.unchanged.length} unchanged`];
       if (w.deleted.length) parts.push(`${w.deleted.length} deleted`);
       console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}: ${parts.join(", ")} in ${ms} ms`);
@@ -160,13 +194,98 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "build": {
       const dir = rest[0] ?? ".";
-      const result = compileProject(dir);
+      const result = compileProject(dir, { deployment });
       report(result, color);
       if (!result.ok) return 1;
-      const { buildProject } = await import("./build.js");
+      const { buildProject, BuildError } = await import("./build.js");
       const out = values.out ?? "dist";
-      const bundles = await buildProject(dir, result.ir!, { out, minify: values.minify === true, sourcemap: values.sourcemap === true });
-      for (const b of bundles) console.log(`${join(out, b.file)}  ${(b.bytes / 1024).toFixed(0)} KiB (${(b.gzipBytes / 1024).toFixed(0)} KiB gzip)`);
+      try {
+        const bundles = await buildProject(dir, result.ir!, { out, minify: values.minify === true, sourcemap: values.sourcemap === true, targets: targets.length ? targets : undefined });
+        for (const b of bundles) console.log(`${join(out, b.file)}  ${(b.bytes / 1024).toFixed(0)} KiB (${(b.gzipBytes / 1024).toFixed(0)} KiB gzip)`);
+      } catch (err) {
+        if (!(err instanceof BuildError)) throw err;
+        console.error(formatDiagnostics(err.diagnostics, { color, sources: result.sources }));
+        return 1;
+      }
+      return 0;
+    }
+    case "deploy": {
+      const dir = rest[0] ?? ".";
+      if (targets.length !== 1) {
+        console.error("yamac deploy: name one target with --target <t>");
+        return 2;
+      }
+      // A dry run writes nothing; a real one compiles (the build step needs src/ up to date).
+      const result = compileProject(dir, { deployment, check: values["dry-run"] === true });
+      report(result, color);
+      if (!result.ok) return 1;
+      const { deployPlan, formatStep, onPath, runPlan } = await import("./deploy.js");
+      const plan = deployPlan(result.ir!, targets[0] as TargetName);
+      if ("error" in plan) {
+        console.error(`yamac deploy: ${plan.error}`);
+        return 1;
+      }
+      if (values["dry-run"]) {
+        console.log(`# yamac deploy --target ${plan.target}: the commands it runs in ${dir}`);
+        for (const step of plan.steps) console.log(formatStep(step));
+        return 0;
+      }
+      process.env.PATH = [join(resolve(dir), "node_modules/.bin"), process.env.PATH].join(delimiter);
+      const missing = plan.cli.filter((c) => !onPath(c.program));
+      if (missing.length) {
+        for (const m of missing) console.error(`yamac deploy --target ${plan.target} calls \`${m.program}\`, which is not installed here (install: ${m.install}).`);
+        console.error("Nothing was run. `yamac deploy --dry-run` prints the commands.");
+        return 1;
+      }
+      return runPlan(plan, dir, (args) => main([...args, ...(color ? [] : ["--no-color"])]));
+    }
+    case "smoke": {
+      const [url, dir = "."] = rest;
+      if (!url || !/^https?:\/\//.test(url)) {
+        console.error("yamac smoke: give the deployed app's URL, e.g. `yamac smoke https://api.example.com`");
+        return 2;
+      }
+      const sample = values.sample === undefined ? 5 : Number(values.sample);
+      if (!Number.isInteger(sample) || sample < 0) {
+        console.error("yamac smoke: --sample takes a whole number");
+        return 2;
+      }
+      const { manifestRoutes, smoke } = await import("./smoke.js");
+      let routes = manifestRoutes(dir, values.out ?? "dist");
+      if (!routes) {
+        const result = compileProject(dir, { check: true });
+        report(result, color);
+        if (!result.ok) return 1;
+        const { healthRoutes } = await import("./build.js");
+        const ir = result.ir!;
+        routes = { health: healthRoutes(ir), routes: ir.routes.map((r) => (r.kind === "endpoint" ? `${r.endpoint.method} ${r.endpoint.path}` : `${r.method} ${r.path}`)) };
+      }
+      const results = await smoke(url, routes, { sample, timeoutMs: 10_000 });
+      const failed = results.filter((r) => !r.ok);
+      console.log(`smoke ${url}: ${results.length} checks, ${failed.length} failed`);
+      for (const r of results) console.log(`  ${r.ok ? "ok  " : "FAIL"}  ${String(r.status).padEnd(12)} ${r.path}  ${r.ms} ms`);
+      return failed.length || results.length === 0 ? 1 : 0;
+    }
+    case "ci": {
+      const [sub, dir = "."] = rest;
+      const { CI_PROVIDERS, ciTemplate } = await import("./ci.js");
+      const provider = values.provider as (typeof CI_PROVIDERS)[number] | undefined;
+      if (sub !== "generate" || !provider || !CI_PROVIDERS.includes(provider)) {
+        console.error(`yamac ci: use \`yamac ci generate [dir] --provider ${CI_PROVIDERS.join("|")}\``);
+        return 2;
+      }
+      const result = compileProject(dir, { check: true });
+      report(result, color);
+      if (!result.ok) return 1;
+      const template = ciTemplate(provider, result.ir!);
+      const path = join(dir, template.path);
+      if (existsSync(path) && !values.force) {
+        console.error(`yamac ci: ${path} exists; nothing written (--force replaces it)`);
+        return 1;
+      }
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, template.content);
+      console.log(`wrote ${path}`);
       return 0;
     }
     case "schema": {

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { parseConfig } from "./1-parse/parse.js";
-import { analyze, type ProjectHost } from "./2-analyze/index.js";
+import { analyze, type AnalyzeOptions, type ProjectHost } from "./2-analyze/index.js";
 import { lower } from "./3-lower/index.js";
 import { emit, type OutputFile } from "./4-emit/index.js";
 import { applyWrite, planWrite, type WriteResult } from "./5-write/write.js";
@@ -40,18 +40,18 @@ export function folderHost(dir: string): ProjectHost {
 }
 
 /** Parse, analyze and lower a config text. Writes nothing. `host` reads handler files; without it they are not checked. */
-export function compileText(text: string, file = "yama.yaml", host?: ProjectHost): CompileResult {
+export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions = {}): CompileResult {
   const diagnostics = new DiagnosticBag();
   const sources = new Map([[file, text]]);
   const parsed = parseConfig(file, text, diagnostics);
-  const analyzed = parsed ? analyze(parsed, diagnostics, host) : undefined;
+  const analyzed = parsed ? analyze(parsed, diagnostics, host, options) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
   const ir = lower(analyzed);
   const files = emit(ir);
   return { ok: true, diagnostics: diagnostics.sorted(), sources, ir, files };
 }
 
-export interface CompileOptions {
+export interface CompileOptions extends AnalyzeOptions {
   /** Only check: never write. */
   check?: boolean;
 }
@@ -67,7 +67,7 @@ export function compileProject(dir: string, options: CompileOptions = {}): Compi
       diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${dir}`, hint: "run `yamac init` to create one, or pass the project folder", location: { file: join(dir, "yama.yaml"), line: 1, col: 1 } }],
     };
   }
-  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir));
+  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir), { deployment: options.deployment });
   if (!result.ok || options.check) return result;
   const diagnostics = new DiagnosticBag();
   const plan = planWrite(projectDir, result.files!, diagnostics);

@@ -489,6 +489,20 @@ export interface CrudRoutePlan {
   loc: SourceLocation;
 }
 
+/** Targets compiled besides node. */
+export type TargetName = "docker" | "lambda" | "netlify" | "vercel" | "workers";
+
+export interface DeploymentIR {
+  /** Process-manager files for the Node server: PM2 `ecosystem.config.cjs`, a systemd unit. */
+  node: { pm2?: { instances: number | "max" }; systemd?: { user: string; directory: string } };
+  /** `deployment.docker`: the pinned base image of both stages, and the image name `yamac deploy` pushes. */
+  docker: { baseImage: string; image: string };
+  /** `deployment.workers`: the Worker's name, compatibility date, and the plan whose bundle size limit applies. */
+  workers: { name: string; compatibilityDate: string; plan: "free" | "paid"; hyperdriveId?: string };
+  /** Where each target is listed in the config (targets given on the command line point at the top of the file). */
+  locations: Partial<Record<TargetName | "node", SourceLocation>>;
+}
+
 export interface ProjectIR {
   name: string;
   version: string;
@@ -501,8 +515,10 @@ export interface ProjectIR {
   endpoints: EndpointIR[];
   database: DatabaseIR;
   server: { port: ConfigString | number };
-  /** Deployment targets besides node (always emitted): lambda, vercel, netlify. */
-  targets: ("lambda" | "vercel" | "netlify")[];
+  /** Deployment targets besides node (always emitted), sorted. */
+  targets: TargetName[];
+  /** Per-target options from `deployment:` (and the `--pm2` / `--systemd` flags). */
+  deployment: DeploymentIR;
   /** Plugins the config enables, with validated options (compiler/plugins). */
   plugins: PluginUseIR[];
   /** Filled by 3-lower. */

@@ -305,6 +305,34 @@ export const docsConfig = z.union([
   }),
 ]);
 
+/**
+ * `deployment:`. Loose at the top so sections compiled elsewhere (or not yet) load; the
+ * per-target options compiled by targets/ are strict so typos are reported.
+ */
+const deploymentConfig = z.looseObject({
+  targets: z.array(z.enum(["node", "lambda", "vercel", "netlify", "docker", "workers"])).optional(),
+  node: z.strictObject({
+    /** PM2 `ecosystem.config.cjs`: `true`, or `{instances: 2 | max}`. */
+    pm2: z.union([z.boolean(), z.strictObject({ instances: z.union([z.number().int().positive(), z.literal("max")]).optional() })]).optional(),
+    /** A systemd unit: `true`, or `{user, directory}` (the service account and the folder the app is installed in). */
+    systemd: z.union([z.boolean(), z.strictObject({ user: z.string().regex(/^[a-z_][a-z0-9_-]*$/, "must be a user name").optional(), directory: z.string().regex(/^\/\S*$/, "must be an absolute path").optional() })]).optional(),
+  }).optional(),
+  docker: z.strictObject({
+    /** Base image of both stages, pinned: `node:20.20.2-bookworm-slim` or `node@sha256:…`. */
+    baseImage: z.string().optional(),
+    /** Name the image is tagged and pushed as, e.g. `ghcr.io/acme/shop`. */
+    image: z.string().regex(/^[a-z0-9][a-z0-9._/:-]*$/, "must be an image name such as ghcr.io/acme/shop").optional(),
+  }).optional(),
+  workers: z.strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "must be lower-case letters, digits and dashes").optional(),
+    compatibilityDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a date such as 2026-04-01").optional(),
+    /** The Workers plan, for the bundle size limit: free 3 MiB, paid 10 MiB (compressed). */
+    plan: z.enum(["free", "paid"]).optional(),
+    /** The Hyperdrive configuration's id (`wrangler hyperdrive create`). */
+    hyperdriveId: z.string().optional(),
+  }).optional(),
+});
+
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
 const later = z.unknown().optional();
 
@@ -340,9 +368,7 @@ export const configSchema = z.strictObject({
   enums: z.record(z.string(), z.union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), default: z.string().optional() })])).optional(),
   types: z.record(z.string(), z.string()).optional(),
   services: later,
-  deployment: z.looseObject({
-    targets: z.array(z.enum(["node", "lambda", "vercel", "netlify", "docker", "workers"])).optional(),
-  }).optional(),
+  deployment: deploymentConfig.optional(),
   /** Named declarative handlers with `${param}` placeholders (compiler/2-analyze/handlers/template.ts). */
   handlerTemplates: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
   /** `{Product: {POST: {handler: …}}}`: the top-level form of entities' `crudOverrides:`. */

@@ -151,6 +151,10 @@ export function resolveHandlerFile(spec: string, loc: SourceLocation, host: Proj
     return undefined;
   }
   const base = candidates[0]!.replace(/^.*\//, "").replace(/\.ts$/, "");
+  if (!/^[A-Za-z_$][\w$-]*$/.test(base)) {
+    diagnostics.error("bad-handler", `handler ${JSON.stringify(spec)} does not name a handler file`, loc, "write the handler's name, e.g. `handler: createOrder` (handlers/createOrder.ts), or a path such as ./handlers/orders/create.ts");
+    return undefined;
+  }
   if (!host) return { kind: "file", file: candidates[0]!, exportName: base, loc };
   for (const file of candidates) {
     const source = host.readFile(file);

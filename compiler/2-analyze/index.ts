@@ -8,6 +8,7 @@ import type { AuthRequirementIR, CrudIR, DatabaseIR, EntityIR, ProjectIR } from 
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
+import { analyzeDeployment, type DeploymentOverrides } from "./deployment.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
 import { checkPolicyFields, isDeclaredPolicy, readPolicies } from "./policies.js";
@@ -238,7 +239,12 @@ function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: 
 
 export type { ProjectHost } from "./endpoints.js";
 
-export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost): ProjectIR | undefined {
+export interface AnalyzeOptions {
+  /** Command-line deployment options (`--target`, `--pm2`, `--systemd`). */
+  deployment?: DeploymentOverrides;
+}
+
+export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost, options: AnalyzeOptions = {}): ProjectIR | undefined {
   const value = parsed.value;
   if (!isRecord(value)) {
     diagnostics.error("bad-config", value == null ? "the config is empty" : "the config must be a mapping of sections", parsed.locate([]), "start with e.g. `entities:`");
@@ -286,8 +292,6 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
   const plugins = analyzePlugins(value, parsed, diagnostics, host, entities);
-  // Without a `docs:` key, the contract and its docs page are served in development only.
-  if (!plugins.some((p) => p.name === DOCS_PLUGIN)) plugins.push(defaultDocsUse(parsed.locate([])));
   if (config.monitoring !== undefined && !plugins.some((p) => MONITORING_READERS.includes(p.name))) {
     diagnostics.warn("not-yet-compiled", "`monitoring:` is read by the metrics, tracing and error-tracking plugins; none is enabled, so it is ignored", parsed.locate(["monitoring"], "key"), "add `@betagors/yama-metrics` to `plugins:`");
   }
@@ -300,19 +304,16 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   if (limited && !plugins.some((p) => p.name === rateLimitPlugin.name)) plugins.push({ name: rateLimitPlugin.name, options: {}, loc: limited.loc });
   endpoints.push(...analyzeOperations(policies, config, fieldContext, entities, schemas, host, endpoints));
   checkPolicyRules(endpoints, parsed, diagnostics);
+  const name = config.project?.name ?? config.name ?? "yama-app";
+  const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, plugins }, options.deployment);
+  // Without a `docs:` key, the contract and its docs page are served in development only; not
+  // on Workers, which cannot read the page's assets from node_modules (`docs: true` there is an error).
+  if (!plugins.some((p) => p.name === DOCS_PLUGIN) && !targets.includes("workers")) plugins.push(defaultDocsUse(parsed.locate([])));
   if (diagnostics.hasErrors) return undefined;
 
-  const targets: ProjectIR["targets"] = [];
-  for (const [i, t] of (config.deployment?.targets ?? []).entries()) {
-    if (t === "lambda" || t === "vercel" || t === "netlify") targets.push(t);
-    else if (t !== "node") diagnostics.warn("not-yet-compiled", `the ${t} target is not compiled by this version of yamac`, parsed.locate(["deployment", "targets", i]));
-  }
-  for (const key of Object.keys(config.deployment ?? {})) {
-    if (key !== "targets") diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
-  }
   const port = config.server?.port;
   return {
-    name: config.project?.name ?? config.name ?? "yama-app",
+    name,
     version: String(config.project?.version ?? config.version ?? "0.1.0"),
     configFile: parsed.file,
     entities,
@@ -321,7 +322,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     endpoints,
     database,
     plugins,
-    targets: [...new Set(targets)].sort(),
+    targets,
+    deployment,
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],
   };

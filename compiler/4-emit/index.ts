@@ -3,11 +3,13 @@
  * only decides which emitters run. Output order is sorted, so it is the same on every run.
  */
 import type { CrudRoutePlan, ProjectIR } from "../ir.js";
+import { dockerTarget } from "../../targets/docker/index.js";
 import { lambdaTarget } from "../../targets/lambda/index.js";
 import { netlifyTarget } from "../../targets/netlify/index.js";
 import { emitNodeTarget } from "../../targets/node/index.js";
 import type { Target } from "../../targets/types.js";
 import { vercelTarget } from "../../targets/vercel/index.js";
+import { workersTarget } from "../../targets/workers/index.js";
 import { emitApp, emitClient } from "./app.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
 import { emitOpenApi } from "./openapi.js";
@@ -23,7 +25,7 @@ import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
 
-const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { lambda: lambdaTarget, vercel: vercelTarget, netlify: netlifyTarget };
+const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { docker: dockerTarget, lambda: lambdaTarget, netlify: netlifyTarget, vercel: vercelTarget, workers: workersTarget };
 
 export interface OutputFile {
   /** Relative to the project directory, with forward slashes. */

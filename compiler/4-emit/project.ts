@@ -3,6 +3,7 @@
  * .gitignore): after the first compile they belong to the user.
  */
 import { readFileSync } from "node:fs";
+import { BUILD_SCRIPT } from "../../targets/docker/index.js";
 import type { ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 
@@ -21,6 +22,8 @@ export function versionOf(name: string): string {
 const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
 
 export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}): OutputFile[] {
+  // The Dockerfile's build stage runs `npm run build` (the server and migration runner, bundled).
+  const docker = ir.targets.includes("docker");
   const pkg = {
     name: ir.name.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "") || "yama-app",
     version: ir.version,
@@ -32,9 +35,10 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
       migrate: "tsx src/migrate.ts",
       "db:generate": "drizzle-kit generate",
       typecheck: "tsc --noEmit",
+      ...(docker ? { build: BUILD_SCRIPT } : {}),
     },
     dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => a.localeCompare(b))),
-    devDependencies: pick(["@types/node", "drizzle-kit", "typescript"]),
+    devDependencies: pick(["@types/node", "drizzle-kit", "typescript", ...(docker ? ["esbuild"] : [])]),
     ...Object.fromEntries(Object.entries(packageFields).sort(([a], [b]) => a.localeCompare(b))),
   };
   const tsconfig = {

@@ -67,7 +67,8 @@ export class Imports {
       const named = [...values.map((n) => ({ n, t: false })), ...typeOnly.map((n) => ({ n, t: true }))].sort((a, b) => a.n.localeCompare(b.n));
       if (def === undefined && named.length === 0) continue;
       const allTypes = named.length > 0 && named.every((x) => x.t);
-      const list = named.map((x) => (x.t && !allTypes ? `type ${x.n}` : x.n)).join(", ");
+      // \`import type\` cannot name a default import: with one, each type-only name is marked instead.
+      const list = named.map((x) => (x.t && (!allTypes || def !== undefined) ? `type ${x.n}` : x.n)).join(", ");
       const parts = [def, named.length ? `{ ${list} }` : undefined].filter(Boolean).join(", ");
       lines.push(`import ${allTypes && def === undefined ? "type " : ""}${parts} from ${ts(from)};`);
     }

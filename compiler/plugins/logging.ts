@@ -42,6 +42,8 @@ export const logger = pino({
   level: process.env.LOG_LEVEL ?? ${ts(opts.level)},
   base: { app: ${ts(ir.name)} },
   redact: { paths: [...redacted, ...redacted.map((name) => \`*.\${name}\`)], censor: "[redacted]" },
+  // Cloudflare Workers load pino's browser build: log objects, so that redaction applies there too.
+  browser: { asObject: true },
 });
 
 /** The logger handlers see as \`ctx.logger\`: message first, details second. */

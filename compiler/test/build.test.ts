@@ -24,12 +24,14 @@ describe("yamac build", () => {
   it("bundles every configured target and writes a manifest and a production package.json", async () => {
     const compiled = compileProject(dir);
     const bundles = await buildProject(dir, compiled.ir!, { out: "dist", minify: true, sourcemap: false });
-    expect(bundles.map((b) => b.target)).toEqual(["node", "lambda", "netlify", "vercel"]);
+    expect(bundles.map((b) => b.file)).toEqual(["node/server.mjs", "node/migrate.mjs", "lambda/index.mjs", "netlify/api.mjs", "vercel/index.mjs"]);
     for (const b of bundles) {
       expect(existsSync(join(dir, "dist", b.file))).toBe(true);
       expect(b.gzipBytes).toBeLessThan(b.bytes);
     }
-    const manifest = JSON.parse(readFileSync(join(dir, "dist/manifest.json"), "utf8")) as { routes: string[]; migrations: string[]; targets: string[] };
+    const manifest = JSON.parse(readFileSync(join(dir, "dist/manifest.json"), "utf8")) as { routes: string[]; migrations: string[]; targets: string[]; health: unknown };
+    expect(manifest.targets).toEqual(["node", "lambda", "netlify", "vercel"]);
+    expect(manifest.health).toEqual({ path: "/healthz", liveness: "/health/live", readiness: "/health/ready" });
     expect(manifest.routes).toContain("POST /api/v1/products/:id/reprice");
     expect(manifest.migrations).toEqual(["0000_init.sql"]);
     const pkg = JSON.parse(readFileSync(join(dir, "dist/package.json"), "utf8")) as { dependencies: Record<string, string> };

@@ -1,13 +1,15 @@
 /**
  * The Node target: src/server.ts serves src/app.ts with @hono/node-server, applies pending
  * migrations first when configured, and shuts down gracefully on SIGTERM/SIGINT.
- * src/migrate.ts applies migrations and exits (`npm run migrate`).
+ * src/migrate.ts applies migrations and exits (`npm run migrate`). On request, a PM2 process
+ * file and a systemd unit run the bundled server (`dist/node/server.mjs`).
  */
 import type { OutputFile } from "../../compiler/4-emit/index.js";
 import { envNumber } from "../../compiler/4-emit/env.js";
 import { file, header, Imports, ts } from "../../compiler/4-emit/writer.js";
 import type { ProjectIR } from "../../compiler/ir.js";
 import type { ShutdownStep } from "../../compiler/plugins/types.js";
+import { databaseEnv, packageName, serverPort } from "../settings.js";
 
 export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = []): OutputFile[] {
   const folder = ts(`../${ir.database.migrations.folder}`);
@@ -53,5 +55,82 @@ console.log(\`migrations applied (\${database.driver})\`);`;
   return [
     { path: "src/server.ts", content: header("Node server entry", ir.configFile) + file(server.toString(), serverBody) },
     { path: "src/migrate.ts", content: header("migration runner", ir.configFile) + file(migrate.toString(), migrateBody) },
+    ...emitNodeExtras(ir),
   ];
+}
+
+/** PM2's process file: the bundled server (`npm run build` or `yamac build`), graceful reloads. */
+function ecosystem(ir: ProjectIR, instances: number | "max"): string {
+  const { port, env } = serverPort(ir);
+  const cluster = instances !== 1;
+  return `// PM2 process file for ${ir.name} (generated once by yamac; yours to edit).
+// Build first (\`yamac build\` or \`npm run build\`), then: pm2 startOrReload ecosystem.config.cjs --env production
+module.exports = {
+  apps: [
+    {
+      name: ${ts(packageName(ir))},
+      script: "dist/node/server.mjs",
+      instances: ${typeof instances === "number" ? instances : ts(instances)},
+      exec_mode: ${ts(cluster ? "cluster" : "fork")},
+      // The server drains in-flight requests for up to 10 s after SIGINT/SIGTERM.
+      kill_timeout: 12000,
+      max_memory_restart: "512M",
+      time: true,
+      env: { NODE_ENV: "development" },
+      env_production: { NODE_ENV: "production"${env ? `, ${env}: ${ts(String(port))}` : ""} },
+    },
+  ],
+};
+`;
+}
+
+/** A systemd service: the bundled server as an unprivileged user, restarted on failure, stopped with SIGTERM. */
+function systemdUnit(ir: ProjectIR, user: string, directory: string): string {
+  const { port, env } = serverPort(ir);
+  const name = packageName(ir);
+  const migrate = ir.database.migrations.autoRun
+    ? "# Migrations are applied by the server at start (database.migrations.autoRun)."
+    : `ExecStartPre=/usr/bin/node dist/node/migrate.mjs`;
+  return `# systemd unit for ${ir.name} (generated once by yamac; yours to edit).
+# Install: copy the project (with dist/ from \`yamac build\` and node_modules) to ${directory}, then
+#   sudo cp deploy/${name}.service /etc/systemd/system/ && sudo systemctl daemon-reload
+#   sudo systemctl enable --now ${name}
+# Secrets (${databaseEnv(ir)}, …) go in /etc/${name}.env, one VAR=value per line, readable by root only.
+[Unit]
+Description=${ir.name} API (${ir.version})
+After=network-online.target
+Wants=network-online.target
+
+[Service]
+Type=simple
+User=${user}
+Group=${user}
+WorkingDirectory=${directory}
+Environment=NODE_ENV=production${env ? `\nEnvironment=${env}=${port}` : ""}
+EnvironmentFile=-/etc/${name}.env
+${migrate}
+ExecStart=/usr/bin/node dist/node/server.mjs
+Restart=on-failure
+RestartSec=2
+# SIGTERM: stop accepting, finish in-flight requests (up to 10 s), close the pool.
+KillSignal=SIGTERM
+TimeoutStopSec=15
+NoNewPrivileges=true
+PrivateTmp=true
+ProtectSystem=strict
+ProtectHome=true
+ReadWritePaths=-${directory}/.yama
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+/** The process-manager files asked for with `--pm2`, `--systemd` or `deployment.node`. */
+export function emitNodeExtras(ir: ProjectIR): OutputFile[] {
+  const { pm2, systemd } = ir.deployment.node;
+  const files: OutputFile[] = [];
+  if (pm2) files.push({ path: "ecosystem.config.cjs", content: ecosystem(ir, pm2.instances), ifMissing: true });
+  if (systemd) files.push({ path: `deploy/${packageName(ir)}.service`, content: systemdUnit(ir, systemd.user, systemd.directory), ifMissing: true });
+  return files;
 }

@@ -11,17 +11,21 @@ export interface RateLimitStore {
   hit(key: string, windowMs: number): Promise<{ count: number; resetAt: number }>;
 }
 
-/** Counters in this process; expired windows are swept once a minute. */
+/**
+ * Counters in this process (or Worker isolate). Expired windows are swept at most once a minute,
+ * during a hit: no timer, so the store can be created where timers are not allowed (a Worker's
+ * global scope) and never keeps a process alive.
+ */
 export function memoryStore(): RateLimitStore {
   const windows = new Map<string, { count: number; resetAt: number }>();
-  const sweep = setInterval(() => {
-    const now = Date.now();
-    for (const [key, w] of windows) if (w.resetAt <= now) windows.delete(key);
-  }, 60_000);
-  sweep.unref();
+  let nextSweep = 0;
   return {
     async hit(key, windowMs) {
       const now = Date.now();
+      if (now >= nextSweep) {
+        for (const [k, w] of windows) if (w.resetAt <= now) windows.delete(k);
+        nextSweep = now + 60_000;
+      }
       let w = windows.get(key);
       if (!w || w.resetAt <= now) {
         w = { count: 0, resetAt: now + windowMs };

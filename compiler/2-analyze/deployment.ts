@@ -1,0 +1,141 @@
+/**
+ * `deployment:`: which targets to compile, their options, and the features a target cannot run.
+ * A feature that cannot work on a target is a compile error naming both (never a silent
+ * fallback); one that works differently there (per-instance state) is a warning.
+ */
+import type { ParsedConfig } from "../1-parse/parse.js";
+import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
+import type { DeploymentIR, TargetName } from "../ir.js";
+import type { PluginUseIR } from "../plugins/types.js";
+import { slug } from "../../targets/settings.js";
+import type { RawConfig } from "./config-schema.js";
+
+export const TARGET_NAMES: readonly (TargetName | "node")[] = ["node", "docker", "lambda", "netlify", "vercel", "workers"];
+
+/** Targets that run the app as short-lived function instances: no local disk kept, no state shared between instances. */
+export const SERVERLESS_TARGETS: readonly TargetName[] = ["lambda", "netlify", "vercel", "workers"];
+
+/** The base image both Dockerfile stages use unless `deployment.docker.baseImage` says otherwise. */
+export const DEFAULT_BASE_IMAGE = "node:20.20.2-bookworm-slim";
+
+/** A Workers compatibility date the pinned workerd supports and that turns on process.env from vars and secrets. */
+export const DEFAULT_COMPATIBILITY_DATE = "2026-04-01";
+
+/** Options given on the command line; they add to what the config says. */
+export interface DeploymentOverrides {
+  /** `--target`: compile these targets too (besides `deployment.targets`). */
+  targets?: readonly (TargetName | "node")[];
+  pm2?: boolean;
+  systemd?: boolean;
+}
+
+const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers"];
+
+/**
+ * An image digest, or a tag naming a release rather than a moving line: at least major.minor
+ * (PostgreSQL's `16.4` is a release; `node:20`, `lts` and `latest` move).
+ */
+export function isPinnedImage(image: string): boolean {
+  return /@sha256:[0-9a-f]{64}$/.test(image) || /:[^/@:]*\d+\.\d+[^/@:]*$/.test(image);
+}
+
+export function analyzeDeployment(
+  config: RawConfig,
+  parsed: ParsedConfig,
+  diagnostics: DiagnosticBag,
+  context: { name: string; plugins: readonly PluginUseIR[] },
+  overrides: DeploymentOverrides = {},
+): { targets: TargetName[]; deployment: DeploymentIR } {
+  const raw = config.deployment ?? {};
+  const top: SourceLocation = { file: parsed.file, line: 1, col: 1 };
+  const locations: DeploymentIR["locations"] = {};
+  const listed: (TargetName | "node")[] = [];
+  for (const [i, t] of (raw.targets ?? []).entries()) {
+    listed.push(t);
+    locations[t] ??= parsed.locate(["deployment", "targets", i]);
+  }
+  for (const t of overrides.targets ?? []) {
+    listed.push(t);
+    locations[t] ??= top;
+  }
+  for (const key of Object.keys(raw)) {
+    if (!DEPLOYMENT_KEYS.includes(key)) diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
+  }
+  const targets = [...new Set(listed.filter((t): t is TargetName => t !== "node"))].sort();
+
+  const node = raw.node ?? {};
+  const pm2 = overrides.pm2 || node.pm2 ? { instances: (typeof node.pm2 === "object" ? node.pm2.instances : undefined) ?? 1 } : undefined;
+  const systemd = overrides.systemd || node.systemd
+    ? { user: (typeof node.systemd === "object" ? node.systemd.user : undefined) ?? "node", directory: (typeof node.systemd === "object" ? node.systemd.directory : undefined) ?? `/srv/${slug(context.name)}` }
+    : undefined;
+
+  const baseImage = raw.docker?.baseImage ?? DEFAULT_BASE_IMAGE;
+  if (targets.includes("docker") && !isPinnedImage(baseImage)) {
+    diagnostics.error("docker-unpinned-image", `the docker base image "${baseImage}" is not pinned: a rebuild could pick up another Node.js`, parsed.locate(["deployment", "docker", "baseImage"]), `name a full version or a digest, e.g. ${DEFAULT_BASE_IMAGE}`);
+  }
+  const deployment: DeploymentIR = {
+    node: { ...(pm2 ? { pm2 } : {}), ...(systemd ? { systemd } : {}) },
+    docker: { baseImage, image: raw.docker?.image ?? slug(context.name) },
+    workers: {
+      name: raw.workers?.name ?? slug(context.name),
+      compatibilityDate: raw.workers?.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE,
+      plan: raw.workers?.plan ?? "free",
+      ...(raw.workers?.hyperdriveId ? { hyperdriveId: raw.workers.hyperdriveId } : {}),
+    },
+    locations,
+  };
+  checkTargetFeatures(config, parsed, diagnostics, targets, context.plugins, locations);
+  return { targets, deployment };
+}
+
+const list = (names: readonly string[]) => (names.length === 1 ? `the ${names[0]} target` : `the ${names.slice(0, -1).join(", ")} and ${names.at(-1)} targets`);
+
+/** Features a target cannot run are errors; features that behave differently there are warnings. */
+function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag, targets: readonly TargetName[], plugins: readonly PluginUseIR[], locations: DeploymentIR["locations"]): void {
+  const serverless = targets.filter((t) => SERVERLESS_TARGETS.includes(t));
+  const db = config.database ?? {};
+  const pglitePlugin = pglitePluginPath(config.plugins);
+  if (serverless.length && (db.dialect === "pglite" || db.dataDir !== undefined || pglitePlugin)) {
+    const [feature, at] = db.dialect === "pglite" ? ["database.dialect", parsed.locate(["database", "dialect"], "key")] : db.dataDir !== undefined ? ["database.dataDir", parsed.locate(["database", "dataDir"], "key")] : ["the PGlite plugin", parsed.locate(pglitePlugin!, typeof pglitePlugin!.at(-1) === "string" ? "key" : "value")];
+    diagnostics.error(
+      "target-pglite",
+      `PGlite file storage (${feature}) cannot work on ${list(serverless)}: ${serverless.includes("workers") ? "Workers have no file system to keep a database in" : "function instances get a fresh file system and lose it between invocations"}`,
+      at,
+      serverless.includes("workers") ? "use PostgreSQL (`database.url: ${DATABASE_URL}`; on Workers it comes through the Hyperdrive binding), or drop the serverless targets" : "use PostgreSQL: `database.url: ${DATABASE_URL}`, or drop the serverless targets",
+    );
+  }
+  const rateLimit = plugins.find((p) => p.name === "@betagors/yama-rate-limit");
+  if (rateLimit && serverless.length) {
+    const options = (rateLimit.options as { rateLimit?: { store?: string; enabled?: boolean } }).rateLimit;
+    const store = options?.store ?? "memory";
+    const section = (["rateLimit", "rateLimits"] as const).find((k) => config[k] !== undefined);
+    const written = typeof config.rateLimit === "object" && config.rateLimit !== null && "store" in config.rateLimit;
+    const at = written ? parsed.locate(["rateLimit", "store"]) : section ? parsed.locate([section], "key") : rateLimit.loc;
+    if (store === "memory") {
+      diagnostics.warn("target-memory-store", `the rate limiter keeps its counters in memory, which on ${list(serverless)} is per function instance: limits are not shared and reset on cold starts`, at, serverless.some((t) => t !== "workers") ? "use `rateLimit: {store: redis, redisUrl: ${REDIS_URL}}` for one limit across instances" : "on Workers, add a Cloudflare rate limiting rule for limits shared across instances");
+    } else if (store === "redis" && targets.includes("workers")) {
+      diagnostics.error("target-node-only", "the rate limiter's redis store (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", at, "use `store: memory` on Workers (per isolate), or a Cloudflare rate limiting rule");
+    }
+  }
+  const docs = plugins.find((p) => p.name === "@betagors/yama-docs");
+  if (docs && targets.includes("workers") && (docs.options as { docs?: unknown }).docs !== false && (docs.options as { docs?: { enabled?: unknown } }).docs?.enabled !== false) {
+    diagnostics.error("target-node-only", "the docs page serves Swagger UI's files from node_modules (node:fs), which the workers target does not have", config.docs !== undefined ? parsed.locate(["docs"], "key") : docs.loc, "set `docs: false` for a project with the workers target, and serve the docs from another target or a static site");
+  }
+  if (targets.includes("docker") && !plugins.some((p) => p.name === "@betagors/yama-health")) {
+    diagnostics.warn("docker-no-health", "the docker target's HEALTHCHECK probes the health plugin's liveness route; without the plugin the Dockerfile has no HEALTHCHECK", locations.docker!, "add `plugins: [\"@betagors/yama-health\"]`");
+  }
+}
+
+/** Where `plugins:` lists the PGlite driver (`@betagors/yama-pglite`), in any of its three forms. */
+function pglitePluginPath(plugins: unknown): (string | number)[] | undefined {
+  const names = ["@betagors/yama-pglite", "pglite"];
+  if (Array.isArray(plugins)) {
+    for (const [i, item] of plugins.entries()) {
+      if (typeof item === "string" && names.includes(item)) return ["plugins", i];
+      if (typeof item === "object" && item !== null) for (const name of Object.keys(item)) if (names.includes(name)) return ["plugins", i, name];
+    }
+  } else if (typeof plugins === "object" && plugins !== null) {
+    for (const name of Object.keys(plugins)) if (names.includes(name)) return ["plugins", name];
+  }
+  return undefined;
+}
