@@ -3,7 +3,7 @@
  * The generated src/context.ts adds the app's typed `entities` and `db`.
  */
 import type { Context } from "hono";
-import type { AppEnv, RequestAuth } from "./http.js";
+import { type AppEnv, type RequestAuth, requestIdOf } from "./http.js";
 import type { Logger } from "./logger.js";
 import { permits } from "./permissions.js";
 
@@ -68,7 +68,7 @@ export type HandlerResult<T> = T | ErrorResult | undefined | void;
 
 export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logger: Logger, params: TParams, query: TQuery, body: TBody): RequestContext<TParams, TQuery, TBody> {
   let statusCode: number | undefined;
-  const requestId = c.get("requestId");
+  const requestId = requestIdOf(c);
   const ctx: RequestContext<TParams, TQuery, TBody> = {
     params,
     query,

@@ -7,7 +7,7 @@
 import * as Sentry from "@sentry/node";
 import type { Context } from "hono";
 import { routePath } from "hono/route";
-import type { AppEnv, ErrorReport } from "./http.js";
+import { type AppEnv, type ErrorReport, requestIdOf } from "./http.js";
 
 const PRIVATE_HEADERS = new Set(["authorization", "cookie", "set-cookie", "x-api-key", "proxy-authorization"]);
 
@@ -18,7 +18,7 @@ function withRequest(scope: Sentry.Scope, c: Context<AppEnv>): void {
   scope.setSDKProcessingMetadata({ normalizedRequest: { method: c.req.method, url: `${url.origin}${url.pathname}`, query_string: url.search.slice(1), headers } });
   scope.setTag("http.method", c.req.method);
   scope.setTag("http.route", routePath(c, -1));
-  scope.setTag("request_id", c.get("requestId"));
+  scope.setTag("request_id", requestIdOf(c));
   const auth = c.get("auth");
   if (auth?.authenticated && auth.user) scope.setUser({ id: auth.user.id });
 }

@@ -24,9 +24,10 @@ function errorReports(reporters: readonly ErrorReporter[], imports: Imports): st
 }
 
 export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], reporters: readonly ErrorReporter[] = []): OutputFile {
-  const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound", "requestId").type("./lib/http.js", "AppEnv");
+  const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound").type("./lib/http.js", "AppEnv");
   const reports = errorReports(reporters, imports);
-  const plugged = [...wiring].sort((a, b) => a.order - b.order || a.statement.localeCompare(b.statement));
+  // Plugins may contribute the same statement (e.g. the request-id middleware): wire it once.
+  const plugged = [...new Map(wiring.map((w) => [w.statement, w])).values()].sort((a, b) => a.order - b.order || a.statement.localeCompare(b.statement));
   for (const w of plugged) for (const [from, names] of Object.entries(w.imports)) imports.add(from, ...names);
   const mounts: string[] = [];
   for (const route of ir.routes) {
@@ -42,7 +43,6 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], report
   const body = `/** The ${ir.name} API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler(${reports}));
 app.notFound(notFound);`;
   return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, plugged.map((w) => w.statement).join("\n"), mounts.join("\n")) };

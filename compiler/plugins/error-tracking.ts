@@ -9,7 +9,7 @@ import { hasEnvReference, parseConfigString } from "../2-analyze/config-string.j
 import { envExpression } from "../4-emit/env.js";
 import { file, header, Imports, ts } from "../4-emit/writer.js";
 import { readMonitoring } from "./monitoring.js";
-import type { YamaPlugin } from "./types.js";
+import { REQUEST_ID_WIRING, type YamaPlugin } from "./types.js";
 
 const rate = z.number().min(0).max(1);
 
@@ -67,6 +67,7 @@ export const flushErrors = () => Sentry.close(2000);`;
       files: [{ path: "src/plugins/error-tracking.ts", content: header(`plugin ${ERROR_TRACKING_PLUGIN}`, ir.configFile) + file(imports.toString(), body) }],
       // src/app.ts imports the reporter from here, so Sentry.init runs on every target.
       errorReporters: [{ order: 30, from: "./plugins/error-tracking.js", name: "captureError" }],
+      wiring: [REQUEST_ID_WIRING],
       context: ir.endpoints.length > 0
         ? [{ name: "errorTracking", doc: "Reports errors a handler caught: `ctx.errorTracking.captureException(err)`.", imports: { "./lib/error-tracking.js": ["errorTracking"] }, typeImports: { "./lib/error-tracking.js": ["ErrorTracking"] }, type: "ErrorTracking", value: "errorTracking(c)" }]
         : [],

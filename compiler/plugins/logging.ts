@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { file, header, Imports, ts } from "../4-emit/writer.js";
 import type { ProjectIR } from "../ir.js";
-import type { YamaPlugin } from "./types.js";
+import { REQUEST_ID_WIRING, type YamaPlugin } from "./types.js";
 
 const options = z.strictObject({
   /** Default level; LOG_LEVEL overrides it at start-up. */
@@ -34,7 +34,7 @@ export const loggingPlugin: YamaPlugin<LoggingOptions> = {
   emit(opts, ir) {
     const sensitive = ir.entities.flatMap((e) => e.fields.filter((f) => f.sensitive || f.writeOnly).map((f) => f.name));
     const names = [...new Set([...ALWAYS_REDACTED, ...sensitive, ...opts.redact])].sort();
-    const imports = new Imports().default("pino", "pino").type("hono", "MiddlewareHandler").type("../lib/http.js", "AppEnv").type("../lib/logger.js", "Logger").type("../lib/http.js", "ErrorReport");
+    const imports = new Imports().default("pino", "pino").type("hono", "MiddlewareHandler").type("../lib/http.js", "AppEnv").type("../lib/logger.js", "Logger").type("../lib/http.js", "ErrorReport").add("../lib/http.js", "requestIdOf");
     const body = `/** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = [${names.map(ts).join(", ")}];
 
@@ -63,16 +63,19 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   const started = performance.now();
   await next();
   logger.info(
-    { requestId: c.get("requestId"), method: c.req.method, path: c.req.path, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 },
+    { requestId: requestIdOf(c), method: c.req.method, path: c.req.path, route: c.req.routePath, status: c.res.status, durationMs: Math.round((performance.now() - started) * 10) / 10 },
     "request",
   );
 };
 ` : ""}
 /** Unexpected errors are logged with their stack; the client still gets the plain 500 envelope. */
-export const logError: ErrorReport = (err, c) => logger.error({ err, requestId: c.get("requestId") }, "unhandled error");`;
+export const logError: ErrorReport = (err, c) => logger.error({ err, requestId: requestIdOf(c) }, "unhandled error");`;
     return {
       files: [{ path: "src/plugins/logging.ts", content: header(`plugin ${LOGGING_PLUGIN}`, ir.configFile) + file(imports.toString(), body) }],
-      wiring: opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : [],
+      wiring: [
+        REQUEST_ID_WIRING,
+        ...(opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : []),
+      ],
       errorReporters: [{ order: 10, from: "./plugins/logging.js", name: "logError", logs: true }],
       dependencies: { pino: "^10.4.0" },
     };

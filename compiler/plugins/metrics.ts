@@ -116,7 +116,8 @@ export const databaseMetrics = queryMetrics(meter, [${DB_BUCKETS.join(", ")}]);`
 function authorized(header: string | undefined): boolean {
   return header !== undefined && timingSafeEqual(createHash("sha256").update(header).digest(), expected);
 }`);
-      guard = `\n  if (!authorized(c.req.header("authorization"))) return c.json({ error: { code: "AUTH_REQUIRED", message: "Authentication required", requestId: c.get("requestId") } }, 401);`;
+      imports.add("../lib/http.js", "requestIdOf");
+      guard = `\n  if (!authorized(c.req.header("authorization"))) return c.json({ error: { code: "AUTH_REQUIRED", message: "Authentication required", requestId: requestIdOf(c) } }, 401);`;
     }
     blocks.push(`/** ${path}: the Prometheus text format, collected on each scrape. */
 export const metricsRoutes = new Hono<AppEnv>();

@@ -9,7 +9,7 @@ import { hasEnvReference, parseConfigString } from "../2-analyze/config-string.j
 import { envExpression, envNumber, envText } from "../4-emit/env.js";
 import { file, header, Imports, key, ts } from "../4-emit/writer.js";
 import { readMonitoring } from "./monitoring.js";
-import type { YamaPlugin } from "./types.js";
+import { REQUEST_ID_WIRING, type YamaPlugin } from "./types.js";
 
 const ratio = z.union([z.number().min(0).max(1), z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-(?:0(?:\.\d+)?|1(?:\.0+)?))?\}$/, "must be a number from 0 to 1, or ${VAR} / ${VAR:-0.1}")]);
 
@@ -99,6 +99,7 @@ export const flushTracing = () => sdk.shutdown();`;
     return {
       files: [{ path: "src/plugins/tracing.ts", content: header(`plugin ${TRACING_PLUGIN}`, ir.configFile) + file(imports.toString(), body) }],
       wiring: [
+        REQUEST_ID_WIRING,
         ...(opts.database ? [{ order: 1, imports: { ...exported("databaseTracing"), "./lib/query-hooks.js": ["onQuery"] }, statement: "onQuery(databaseTracing);" }] : []),
         { order: 3, imports: exported("httpTracing"), statement: "app.use(httpTracing);" },
       ],

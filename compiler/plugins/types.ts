@@ -116,3 +116,10 @@ export interface YamaPlugin<TOptions = unknown> {
   /** What the plugin adds to the emitted app. */
   emit(options: TOptions, ir: ProjectIR): PluginContribution;
 }
+
+/**
+ * `X-Request-ID` on every response (honouring a well-formed incoming one). The observability
+ * plugins wire it so a client's id leads to its log lines, spans and error events; apps without
+ * them still put a request id in every error body, but skip the header.
+ */
+export const REQUEST_ID_WIRING: AppWiring = { order: 1, imports: { "./lib/http.js": ["requestId"] }, statement: "app.use(requestId);" };

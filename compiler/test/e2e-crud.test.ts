@@ -63,7 +63,9 @@ function expectError(res: Res, status: number, code: string, details: Record<str
   expect(error.code).toBe(code);
   expect(typeof error.message).toBe("string");
   expect(error.message.length).toBeGreaterThan(0);
-  expect(error.requestId).toBe(res.headers.get("x-request-id"));
+  // Every error body names its request; this app has no observability plugin, so no X-Request-ID header.
+  expect(typeof error.requestId === "string" && error.requestId.length > 0).toBe(true);
+  expect(res.headers.get("x-request-id")).toBeNull();
   if (error.details !== undefined) expect(Array.isArray(error.details) && error.details.length > 0).toBe(true);
   for (const [field, rule] of Object.entries(details)) {
     expect(error.details, `detail ${field}/${rule} in ${res.text}`).toContainEqual(expect.objectContaining({ field, rule }));
@@ -514,17 +516,16 @@ describe.each<Backend>([{ name: "pglite" }, { name: "postgres" }])("shop over HT
   });
 
   describe("request ids", () => {
-    it("every response carries an X-Request-ID; a well-formed incoming one is honoured", async () => {
+    it("every error body names its request: a well-formed incoming X-Request-ID, or a new UUID", async () => {
       const ok = await call("GET", "/products?limit=1");
-      expect(ok.headers.get("x-request-id")).toMatch(UUID);
-      const mine = await call("GET", "/products?limit=1", { headers: { "X-Request-ID": "trace-abc.123:7" } });
-      expect(mine.headers.get("x-request-id")).toBe("trace-abc.123:7");
+      // The header is the observability plugins' (tested with them); this app pays nothing for it.
+      expect(ok.headers.get("x-request-id")).toBeNull();
       const error = await call("GET", `/products/${MISSING_ID}`, { headers: { "X-Request-ID": "req-404" } });
       expectError(error, 404, "NOT_FOUND");
       expect(error.body.error.requestId).toBe("req-404");
       for (const bad of ["has spaces", "x".repeat(129), "semi;colon", ""]) {
-        const res = await call("GET", "/products?limit=1", { headers: { "X-Request-ID": bad } });
-        expect(res.headers.get("x-request-id")).toMatch(UUID);
+        const res = await call("GET", `/products/${MISSING_ID}`, { headers: { "X-Request-ID": bad } });
+        expect(res.body.error.requestId).toMatch(UUID);
       }
       const a = await call("GET", "/nothing");
       const b = await call("GET", "/nothing");

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { oauthRoutes } from "./auth/oauth.js";
 import { authRoutes } from "./auth/routes.js";
 import { listCommentsRoute } from "./endpoints/list-comments.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { authentication } from "./plugins/auth.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { commentRoutes } from "./routes/comment.js";
@@ -13,7 +13,6 @@ import { userRoutes } from "./routes/user.js";
 /** The auth-users API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

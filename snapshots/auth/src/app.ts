@@ -4,7 +4,7 @@ import { meRoute } from "./endpoints/me.js";
 import { pingRoute } from "./endpoints/ping.js";
 import { reportsRoute } from "./endpoints/reports.js";
 import { tokensOnlyRoute } from "./endpoints/tokens-only.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { authentication } from "./plugins/auth.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { noteRoutes } from "./routes/note.js";
@@ -13,7 +13,6 @@ import { postRoutes } from "./routes/post.js";
 /** The auth-demo API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

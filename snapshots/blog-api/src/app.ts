@@ -33,14 +33,13 @@ import { searchPostsRoute } from "./endpoints/search-posts.js";
 import { unpublishPostRoute } from "./endpoints/unpublish-post.js";
 import { updateAuthorRoute } from "./endpoints/update-author.js";
 import { updatePostRoute } from "./endpoints/update-post.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
 
 /** The blog-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

@@ -11,10 +11,10 @@ import { noteRoutes } from "./routes/note.js";
 /** The deploy API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler({ report: logError }));
 app.notFound(notFound);
 
+app.use(requestId);
 app.use(requestLog);
 app.use(globalLimit);
 for (const route of routeLimits) app.on(route.method, route.path, route.limit);

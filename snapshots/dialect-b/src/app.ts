@@ -18,13 +18,12 @@ import { listTasksRoute } from "./endpoints/list-tasks.js";
 import { listUsersRoute } from "./endpoints/list-users.js";
 import { updateNoteRoute } from "./endpoints/update-note.js";
 import { updateTaskRoute } from "./endpoints/update-task.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 
 /** The dialect-b API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

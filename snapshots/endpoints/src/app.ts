@@ -20,10 +20,10 @@ import { security } from "./plugins/security.js";
 /** The endpoints API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler({ report: logError }));
 app.notFound(notFound);
 
+app.use(requestId);
 app.use(requestLog);
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);

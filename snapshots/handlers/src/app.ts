@@ -24,7 +24,7 @@ import { listTagRoute } from "./endpoints/list-tag.js";
 import { postProductsFindRoute } from "./endpoints/post-products-find.js";
 import { postReportsBySkuRoute } from "./endpoints/post-reports-by-sku.js";
 import { updateProductRoute } from "./endpoints/update-product.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { categoryRoutes } from "./routes/category.js";
 import { productRoutes } from "./routes/product.js";
@@ -34,7 +34,6 @@ import { tagRoutes } from "./routes/tag.js";
 /** The handlers API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

@@ -19,10 +19,10 @@ import { productRoutes } from "./routes/product.js";
 /** The observability API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler({ report: [printError, recordError, captureError] }));
 app.notFound(notFound);
 
+app.use(requestId);
 onQuery(databaseTracing);
 onQuery(databaseMetrics);
 app.use(httpTracing);

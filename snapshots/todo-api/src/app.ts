@@ -5,13 +5,12 @@ import { deleteTodoRoute } from "./endpoints/delete-todo.js";
 import { getTodoByIdRoute } from "./endpoints/get-todo-by-id.js";
 import { getTodosRoute } from "./endpoints/get-todos.js";
 import { updateTodoRoute } from "./endpoints/update-todo.js";
-import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
+import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 
 /** The todo-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.use(requestId);
 app.onError(errorHandler());
 app.notFound(notFound);
 

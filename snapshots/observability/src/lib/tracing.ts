@@ -8,7 +8,7 @@
 import { type Attributes, context, propagation, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, type TextMapGetter, type Tracer, trace } from "@opentelemetry/api";
 import type { MiddlewareHandler } from "hono";
 import { routePath } from "hono/route";
-import type { AppEnv, ErrorReport } from "./http.js";
+import { type AppEnv, type ErrorReport, requestIdOf } from "./http.js";
 import { describeQuery, type QueryHook } from "./query-hooks.js";
 
 const fromHeaders: TextMapGetter<Headers> = {
@@ -26,7 +26,7 @@ export function requestTracing(tracer: Tracer): MiddlewareHandler<AppEnv> {
     const route = routePath(c, -1);
     const status = c.res.status;
     span.updateName(`${method} ${route}`);
-    span.setAttributes({ "http.route": route, "http.response.status_code": status, "app.request_id": c.get("requestId") });
+    span.setAttributes({ "http.route": route, "http.response.status_code": status, "app.request_id": requestIdOf(c) });
     if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
   };

@@ -30,17 +30,31 @@ export interface AppEnv {
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Assigns a request id (honouring a well-formed incoming X-Request-ID) and echoes it back. */
+/**
+ * The request's id: a well-formed incoming X-Request-ID, or a new UUID, made on first use and
+ * kept for the rest of the request. Error bodies, logs, spans and handler contexts all use it.
+ */
+export function requestIdOf(c: Context<AppEnv>): string {
+  let id = c.get("requestId") as string | undefined;
+  if (id === undefined) {
+    const incoming = c.req.header("x-request-id");
+    id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID();
+    c.set("requestId", id);
+  }
+  return id;
+}
+
+/**
+ * Echoes the request id in an X-Request-ID response header. Wired by the logging plugin, where
+ * a client's id ties its request to the log lines; apps without it do not pay for the header.
+ */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const incoming = c.req.header("x-request-id");
-  const id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID();
-  c.set("requestId", id);
-  c.header("X-Request-ID", id);
+  c.header("X-Request-ID", requestIdOf(c));
   await next();
 };
 
 function errorResponse(c: Context<AppEnv>, status: number, code: string, message: string, details?: ErrorDetail[]): Response {
-  const body: ErrorBody = { error: { code, message, requestId: c.get("requestId") ?? "" } };
+  const body: ErrorBody = { error: { code, message, requestId: requestIdOf(c) } };
   if (details !== undefined && details.length > 0) body.error.details = details;
   return c.json(body, status as 400);
 }
