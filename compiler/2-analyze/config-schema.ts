@@ -279,6 +279,42 @@ const apisConfig = z.looseObject({
   rest: z.union([z.record(z.string(), restApi), singleRestApi]).optional(),
 });
 
+export const CONFIG_VAR_KEYS = ["type", "required", "default", "values", "enum", "format", "pattern", "min", "max", "minLength", "maxLength", "secret", "description", "example", "envVar"] as const;
+
+/**
+ * One `config:` entry (compiler/2-analyze/env-config.ts): `true` (a required string), `false` (an
+ * optional string), the shorthand `number = 20` / `url!`, or the long form.
+ */
+export const configVar = z.union([
+  z.boolean(),
+  z.string(),
+  z.strictObject({
+    type: z.enum(["string", "number", "integer", "boolean", "url", "email", "enum"]).optional(),
+    required: z.boolean().optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    values: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    format: z.enum(["email", "uuid", "url", "hex", "base64", "port"]).optional(),
+    pattern: z.string().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().positive().optional(),
+    secret: z.boolean().optional(),
+    description: z.string().optional(),
+    example: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    envVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)").optional(),
+  }),
+  z.null(),
+]);
+
+/** `deployment.migrations`: how the Node server runs migrations at start (docs/migrations.md). */
+export const deploymentMigrations = z.strictObject({
+  autoRun: z.boolean().optional(),
+  rollbackOnFailure: z.boolean().optional(),
+  verifyAfterRun: z.boolean().optional(),
+});
+
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
 const later = z.unknown().optional();
 
@@ -310,12 +346,14 @@ export const configSchema = z.strictObject({
   monitoring: later,
   database: databaseConfig.optional(),
   server: z.looseObject({ port: z.union([z.number().int(), z.string()]).optional(), host: z.string().optional() }).optional(),
-  config: later,
+  /** Typed environment variables, compiled into src/env.ts (compiler/2-analyze/env-config.ts). */
+  config: z.record(z.string(), configVar).optional(),
   enums: z.record(z.string(), z.union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), default: z.string().optional() })])).optional(),
   types: z.record(z.string(), z.string()).optional(),
   services: later,
   deployment: z.looseObject({
     targets: z.array(z.enum(["node", "lambda", "vercel", "netlify", "docker", "workers"])).optional(),
+    migrations: deploymentMigrations.optional(),
   }).optional(),
   /** Named declarative handlers with `${param}` placeholders (compiler/2-analyze/handlers/template.ts). */
   handlerTemplates: z.record(z.string(), z.record(z.string(), z.unknown())).optional(),
@@ -343,7 +381,7 @@ export type RawEndpoint = z.infer<typeof endpointDefinition>;
 export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "monitoring", "config", "services", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "monitoring", "services", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
@@ -356,6 +394,8 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if (((p[0] === "entities" || p[0] === "schemas") && p[2] === "crudOverrides" && p.length === 4) || (p[0] === "crudOverrides" && p.length === 3)) return CRUD_OVERRIDE_KEYS;
   if (p.at(-1) === "auth" && p[0] !== "auth") return AUTH_RULE_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
+  if (p[0] === "config" && p.length === 2) return CONFIG_VAR_KEYS;
+  if (p[0] === "deployment" && p[1] === "migrations" && p.length === 2) return ["autoRun", "rollbackOnFailure", "verifyAfterRun"];
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;
   return [];

@@ -14,6 +14,7 @@ import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
 import { kebabCase, pluralWords } from "./types.js";
+import { analyzeConfigVars, checkEnvReferenceSyntax, collectEnvReferences } from "./env-config.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
 import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
@@ -205,12 +206,22 @@ function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: 
     diagnostics.error("secret-in-config", "database.url contains a password", parsed.locate(["database", "url"]), "write `url: ${DATABASE_URL}` and put the URL in the environment");
   }
   const pool = db.pool?.max;
+  const deploy = config.deployment?.migrations ?? {};
+  const legacyAutoRun = db.migrations?.autoRun;
+  if (legacyAutoRun !== undefined && deploy.autoRun !== undefined && legacyAutoRun !== deploy.autoRun) {
+    diagnostics.error("conflicting-option", `database.migrations.autoRun is ${legacyAutoRun} but deployment.migrations.autoRun is ${deploy.autoRun}`, parsed.locate(["deployment", "migrations", "autoRun"]), "keep one of them (deployment.migrations is the newer place)");
+  }
   return {
     url,
     poolMax: typeof pool === "string" ? parseConfigString(pool) : pool ?? 10,
     ssl: db.ssl === true ? "require" : db.ssl === false || db.ssl === undefined ? false : db.ssl,
     dataDir: db.dataDir ?? ".yama/data",
-    migrations: { autoRun: db.migrations?.autoRun ?? true, folder: db.migrations?.folder ?? "drizzle" },
+    migrations: {
+      autoRun: deploy.autoRun ?? legacyAutoRun ?? true,
+      rollbackOnFailure: deploy.rollbackOnFailure ?? true,
+      verifyAfterRun: deploy.verifyAfterRun ?? false,
+      folder: db.migrations?.folder ?? "drizzle",
+    },
   };
 }
 
@@ -262,6 +273,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
+  const configVars = analyzeConfigVars(config, parsed, diagnostics);
+  checkEnvReferenceSyntax(value, parsed, diagnostics);
   const plugins = analyzePlugins(value, parsed, diagnostics);
   const fieldContext = createFieldContext(config, parsed, diagnostics);
   const schemas = analyzeSchemas(config, fieldContext);
@@ -280,7 +293,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     else if (t !== "node") diagnostics.warn("not-yet-compiled", `the ${t} target is not compiled by this version of yamac`, parsed.locate(["deployment", "targets", i]));
   }
   for (const key of Object.keys(config.deployment ?? {})) {
-    if (key !== "targets") diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
+    if (key !== "targets" && key !== "migrations") diagnostics.warn("not-yet-compiled", `deployment.${key} is not compiled by this version of yamac; it is ignored`, parsed.locate(["deployment", key], "key"));
   }
   const port = config.server?.port;
   return {
@@ -293,6 +306,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     endpoints,
     database,
     plugins,
+    config: configVars,
+    envReferences: collectEnvReferences(value, parsed),
     targets: [...new Set(targets)].sort(),
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],

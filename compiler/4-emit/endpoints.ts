@@ -182,16 +182,18 @@ export function emitContext(ir: ProjectIR): OutputFile {
     .type("./lib/http.js", "AppEnv");
   if (usesPino(ir)) imports.add("./plugins/logging.js", "handlerLogger");
   else imports.add("./lib/logger.js", "createLogger");
-  const body = `/** What every custom handler receives: the request, \`entities\` (typed repositories) and \`db\` (Drizzle). */
+  const config = ir.config.length > 0;
+  if (config) imports.add("./env.js", "env");
+  const body = `/** What every custom handler receives: the request, \`entities\` (typed repositories)${config ? ", \`db\` (Drizzle) and \`config\` (the checked environment of \`config:\`)" : " and \`db\` (Drizzle)"}. */
 export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
   entities: Entities;
-  db: typeof db;
+  db: typeof db;${config ? "\n  config: typeof env;" : ""}
 };
 
 const logger = ${usesPino(ir) ? "handlerLogger({})" : `createLogger({ app: ${ts(ir.name)} })`};
 
 export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
-  return Object.assign(requestContext(c, logger, params, query, body), { entities, db });
+  return Object.assign(requestContext(c, logger, params, query, body), { entities, db${config ? ", config: env" : ""} });
 }`;
   return { path: "src/context.ts", content: header("handler context", ir.configFile) + file(imports.toString(), body) };
 }

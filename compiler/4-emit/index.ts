@@ -21,6 +21,7 @@ import { emitProjections } from "./projections.js";
 import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
+import { emitEnvExample, emitEnvSchema } from "./env-schema.js";
 
 const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { lambda: lambdaTarget, vercel: vercelTarget, netlify: netlifyTarget };
 
@@ -61,10 +62,13 @@ export function emit(ir: ProjectIR): OutputFile[] {
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir));
   files.push(emitClient(ir));
+  const envSchema = emitEnvSchema(ir);
+  if (envSchema) files.push(envSchema);
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? [])));
   files.push(...emitNodeTarget(ir));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
+  files.push(emitEnvExample(ir, files));
   files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }
