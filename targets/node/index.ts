@@ -20,8 +20,10 @@ export function emitNodeTarget(ir: ProjectIR): OutputFile[] {
   const serverBody = `const port = ${envNumber(ir.server.port, 3000)};
 const hostname = process.env.HOST ?? "0.0.0.0";
 ${m.autoRun ? `
-// deployment.migrations.autoRun: apply pending migrations before accepting requests. An advisory
-// lock makes instances that start together migrate once; ${m.rollbackOnFailure ? "all pending migrations run in one transaction (rollbackOnFailure)" : "each migration commits on its own (rollbackOnFailure: false)"}${m.verifyAfterRun ? ",\n// then the live schema is compared with the expected one (verifyAfterRun)" : ""}. On failure the process exits.
+// deployment.migrations: pending migrations are applied before the server accepts requests,
+// under an advisory lock, so that instances starting together migrate once.
+${m.rollbackOnFailure ? "// They run in one transaction (rollbackOnFailure)" : "// Each one commits on its own (rollbackOnFailure: false)"}${m.verifyAfterRun ? "; then the live schema is compared with the expected one (verifyAfterRun)" : ""}.
+// On failure the process exits with code 1.
 await migrateOnStart(database, fileURLToPath(new URL(${folder}, import.meta.url)), { rollbackOnFailure: ${m.rollbackOnFailure}, verifyAfterRun: ${m.verifyAfterRun} });
 ` : ""}
 const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
