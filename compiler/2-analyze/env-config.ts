@@ -112,7 +112,7 @@ export function analyzeConfigVars(config: RawConfig, parsed: ParsedConfig, diagn
     if (rawDefault !== undefined) {
       const value = typedDefault(type, rawDefault);
       const bad = value === undefined || (type === "enum" && v.values && !v.values.includes(String(value)));
-      if (bad) diagnostics.error("bad-config-var", `config.${name}: the default ${JSON.stringify(rawDefault)} is not a ${type === "enum" ? `value of the enum (${v.values?.join(", ")})` : type}`, parsed.locate(defaultPath), "change the default or the type");
+      if (bad) diagnostics.error("bad-config-var", `config.${name}: the default ${JSON.stringify(rawDefault)} is not ${type === "enum" ? `a value of the enum (${v.values?.join(", ")})` : `${/^[aeiou]/.test(type) ? "an" : "a"} ${type}`}`, parsed.locate(defaultPath), "change the default or the type");
       else v.default = value;
       if (required && !bad) diagnostics.warn("bad-config-var", `config.${name} is required and has a default: the default is used when it is unset, so it is never missing`, loc, "drop `required` (or `!`), or the default");
     }
