@@ -8,7 +8,6 @@ import { join, resolve } from "node:path";
 import { formatDiagnostics } from "../diagnostics.js";
 import { compileProject } from "../index.js";
 import { resolveConfigString } from "../2-analyze/config-string.js";
-import { generateProjectMigration } from "./generate.js";
 
 interface Options {
   allowDestructive: boolean;
@@ -36,6 +35,8 @@ export async function migrateCommand(args: string[], options: Options): Promise<
   const ir = checked.ir!;
   const folder = ir.database.migrations.folder;
   if (subcommand === "generate") {
+    // Loaded on demand: drizzle-kit takes most of a second to import.
+    const { generateProjectMigration } = await import("./generate.js");
     const result = await generateProjectMigration(dir, { folder, allowDestructive: options.allowDestructive, name: options.name });
     if (result.refused) {
       console.error(`yamac: refusing a destructive migration; it would drop:\n${result.destructive.map((d) => `  - ${d}`).join("\n")}\nData in them would be lost. Run again with --allow-destructive if that is intended.`);
