@@ -99,6 +99,18 @@ describe("down migrations written by migrate generate", () => {
   });
 });
 
+describe("on PGlite (no DATABASE_URL: the project's data folder)", () => {
+  it("up, status, verify and down work the same", async () => {
+    const env = { YAMA_DATA_DIR: join(dir, ".yama/pglite-cli") };
+    const cli = (...args: string[]) => run("bin/yamac.js", ["migrate", ...args.slice(0, 1), dir, ...args.slice(1)], env);
+    expect((await cli("up")).stdout.trim()).toBe("applied 0000_init, 0001_change (pglite)");
+    expect((await cli("status")).stdout).toContain("2 applied, 0 pending (pglite)");
+    expect((await cli("verify")).code).toBe(0);
+    expect((await cli("down")).stdout.trim()).toBe("reverted 0001_change (pglite)");
+    expect((await cli("verify")).stderr).toContain("migration 0001_change is not applied");
+  }, 90_000);
+});
+
 describe("yamac migrate status, up, down and verify on PostgreSQL", () => {
   let db: Awaited<ReturnType<typeof createDatabase>>;
   beforeAll(async () => {
