@@ -313,5 +313,10 @@ describe("deployment.migrations in the server's start-up", () => {
     const server = await startServer(dir, { DATABASE_URL: db.url });
     await server.stop();
     expect(await appliedCount(db.sql)).toBe(3);
+    // Nothing pending: the database is still checked before the server starts.
+    await db.sql`ALTER TABLE items ALTER COLUMN name DROP NOT NULL`;
+    const drifted = await startFails({ DATABASE_URL: db.url });
+    expect(drifted.code).toBe(1);
+    expect(drifted.stderr).toContain("migrate up: the schema of the database does not match 0002_change's snapshot\n  - column items.name is nullable, expected NOT NULL");
   }, 90_000);
 });

@@ -169,7 +169,15 @@ export async function migrateUp(db: MigrationTarget, folder: string, options: Up
       const rows = await appliedRows(s);
       const last = rows.length ? Math.max(...rows.map((r) => Number(r.created_at))) : -Infinity;
       const pending = files.filter((f) => f.when > last);
-      if (pending.length === 0) return [];
+      const verify = async (expected: Migration | undefined) => {
+        const problems = await driftFrom(s, folder, expected);
+        if (problems.length) throw new MigrationError(`the schema ${pending.length ? "after migrating" : "of the database"} does not match ${expected?.tag ?? "an empty database"}'s snapshot`, problems);
+      };
+      if (pending.length === 0) {
+        // Nothing to apply: with verifyAfterRun the database is still checked before the app serves.
+        if (options.verifyAfterRun) await verify(files.filter((f) => f.when <= last).at(-1));
+        return [];
+      }
       const apply = async (m: Migration) => {
         for (const statement of m.statements) {
           try {
@@ -180,19 +188,15 @@ export async function migrateUp(db: MigrationTarget, folder: string, options: Up
         }
         await s.query(`INSERT INTO ${TABLE} ("hash", "created_at") VALUES ($1, $2)`, [m.hash, m.when]);
       };
-      const verify = async () => {
-        const problems = await driftFrom(s, folder, pending.at(-1)!);
-        if (problems.length) throw new MigrationError(`the schema after migrating does not match ${pending.at(-1)!.tag}'s snapshot`, problems);
-      };
       if (rollback) {
         await inTransaction(s, async () => {
           for (const m of pending) await apply(m);
           // Inside the transaction: a failed check undoes the whole run.
-          if (options.verifyAfterRun) await verify();
+          if (options.verifyAfterRun) await verify(pending.at(-1));
         });
       } else {
         for (const m of pending) await inTransaction(s, () => apply(m));
-        if (options.verifyAfterRun) await verify();
+        if (options.verifyAfterRun) await verify(pending.at(-1));
       }
       return pending.map((m) => m.tag);
     }),
