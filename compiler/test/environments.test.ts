@@ -13,7 +13,7 @@ import { DiagnosticBag } from "../diagnostics.js";
 import { compileProject, compileText } from "../index.js";
 import { generateProjectMigration } from "../migrate/generate.js";
 import { loadEnvFiles } from "../../runtime-lib/env-files.js";
-import { call, createDatabase, removeProject, ROOT, startServer, type RunningServer } from "./harness.js";
+import { call, createDatabase, prepareProject, removeProject, ROOT, startServer, type RunningServer } from "./harness.js";
 
 function merged(base: string, overlay: string): unknown {
   const bag = new DiagnosticBag();
@@ -343,5 +343,26 @@ export async function settings(ctx: SettingsContext) {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ PAGE_SIZE: 40, FEATURES_ON: true, PUBLIC_URL: "https://real.example.com", LOG_FORMAT: "json", same: true, keyLength: "sk_test_from_dotenv".length });
     expect(readFileSync(join(dir, ".env.example"), "utf8")).toContain("STRIPE_KEY=\n");
+  }, 120_000);
+});
+
+describe("fixtures/environments served", () => {
+  let dir = "";
+  let db: Awaited<ReturnType<typeof createDatabase>> | undefined;
+  let server: RunningServer | undefined;
+  beforeAll(async () => {
+    dir = await prepareProject("environments");
+    db = await createDatabase("yamac_envfix");
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await db?.drop();
+    removeProject(dir);
+  });
+
+  it("migrates and verifies at start, then serves typed config (renamed variable, defaults, booleans)", async () => {
+    server = await startServer(dir, { DATABASE_URL: db!.url, STRIPE_KEY: "sk_test_0123456789abcdef", PUBLIC_URL: "https://api.example.com", SEARCH_ENABLED: "on", APP_REGION: "us-east-2" });
+    expect((await call(server.base, "GET", "/about")).body).toEqual({ publicUrl: "https://api.example.com", pageSize: 20, searchEnabled: true, region: "us-east-2", logFormat: "json" });
+    expect(Number((await db!.sql`SELECT count(*) AS n FROM drizzle.__drizzle_migrations`)[0]!.n)).toBe(1);
   }, 120_000);
 });
