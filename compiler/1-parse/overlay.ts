@@ -96,6 +96,13 @@ function mergeValues(base: unknown, over: unknown, baseOrigin: Origin, overOrigi
         }
         used.add(j);
         const isPlugins = path.length === 1 && path[0] === "plugins";
+        // `{name: pkg, config: {...}}` and `pkg` / `{pkg: {...}}` do not merge key by key: the overlay's entry replaces.
+        const named = (x: unknown) => isRecord(x) && typeof x.name === "string";
+        if (isPlugins && named(item) !== named(over[j])) {
+          value.push(over[j]);
+          children.set(at, { source: overOrigin.source, path: [...overOrigin.path, j] });
+          return;
+        }
         const b = isPlugins ? asPluginMapping(item, baseKeys[i]!) : item;
         const o = isPlugins ? asPluginMapping(over[j], baseKeys[i]!) : over[j];
         const merged = mergeValues(b, o, { source: baseOrigin.source, path: [...baseOrigin.path, i] }, { source: overOrigin.source, path: [...overOrigin.path, j] }, [...path, value.length]);

@@ -70,6 +70,12 @@ describe("overlay merge rules", () => {
       expected: { plugins: [{ "@betagors/yama-health": { path: "/healthz" } }] },
     },
     {
+      name: "a plugin written {name, config} in one file and as a one-key map in the other: the overlay's entry replaces",
+      base: 'plugins:\n  - name: "@betagors/yama-logging"\n    config: {level: info}',
+      overlay: 'plugins:\n  - "@betagors/yama-logging": {level: warn}',
+      expected: { plugins: [{ "@betagors/yama-logging": { level: "warn" } }] },
+    },
+    {
       name: "auth providers merge by type",
       base: 'auth:\n  providers:\n    - {type: jwt, secret: "${JWT_SECRET}", expiresIn: 1h}\n    - {type: api-key, keys: "${KEYS}"}',
       overlay: "auth:\n  providers:\n    - {type: jwt, expiresIn: 5m}",
