@@ -134,7 +134,7 @@ export async function buildProject(dir: string, ir: ProjectIR, options: BuildOpt
   }
   if (problems.length) throw new BuildError(problems);
   const migrations = join(projectDir, ir.database.migrations.folder);
-  const migrationFiles = existsSync(migrations) ? readdirSync(migrations).filter((f) => f.endsWith(".sql")).sort() : [];
+  const migrationFiles = existsSync(migrations) ? readdirSync(migrations).filter((f) => f.endsWith(".sql") && !f.endsWith(".down.sql")).sort() : [];
   if (existsSync(migrations)) cpSync(migrations, join(out, ir.database.migrations.folder), { recursive: true });
   const own = JSON.parse(readFileSync(join(projectDir, "package.json"), "utf8")) as { name?: string; version?: string; dependencies?: Record<string, string> };
   const dependencies = Object.fromEntries([...EXTERNAL, ...READ_AT_RUNTIME].filter((p) => own.dependencies?.[p]).map((p) => [p, own.dependencies![p]!]));

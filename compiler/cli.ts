@@ -17,14 +17,18 @@ Usage: yamac <command> [project-dir] [options]
 
 Commands:
   compile [dir]              write src/ from dir/yama.yaml (default: .)
+          [--target <t>]...      also compile these targets (node, docker, lambda, netlify, vercel, workers)
+          [--pm2] [--systemd]    also write a PM2 ecosystem.config.cjs / a systemd unit for the Node server
   check [dir]                report diagnostics only; writes nothing
           [--db]             also prepare each sql handler's statement against DATABASE_URL
-  migrate generate [dir]     write a new SQL migration into drizzle/ when the schema changed
+  migrate generate [dir]     write a new SQL migration (and its .down.sql) into drizzle/ when the schema changed
           [--allow-destructive]  also allow dropping tables or columns
           [--name <name>]    name the migration file
   migrate [up] [dir]         apply pending migrations (PGlite, or PostgreSQL when DATABASE_URL is set)
-          [--target <t>]...      also compile these targets (node, docker, lambda, netlify, vercel, workers)
-          [--pm2] [--systemd]    also write a PM2 ecosystem.config.cjs / a systemd unit for the Node server
+  migrate status [dir]       list applied and pending migrations
+  migrate down [dir]         revert the last applied migration
+          [--steps <n>]      revert the last n
+  migrate verify [dir]       compare the database with the migrations; exit 1 on any difference
   build [dir]                bundle each target with esbuild into dir/dist (no tsx at run time)
           [--target <t>]...      only these targets
           [--out dist] [--minify] [--sourcemap]
@@ -39,6 +43,8 @@ Commands:
   schema [--out file]        print (or write) the JSON Schema of yama.yaml
 
 Options:
+  --env <name>               compile, check, build, migrate: merge yama.<name>.yaml over yama.yaml
+                             (default: NODE_ENV) and, for migrate, read .env.<name>
   -h, --help                 show this help
   -v, --version              show the version
   --no-color                 plain output
@@ -94,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         provider: { type: "string" },
         sample: { type: "string" },
         force: { type: "boolean" },
+        env: { type: "string" },
+        steps: { type: "string" },
       },
     });
   } catch (err) {
@@ -107,6 +115,9 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command, ...rest] = positionals;
+  // The environment: --env, else NODE_ENV. Its overlay (yama.<env>.yaml) is merged when it exists.
+  const env = values.env ?? (process.env.NODE_ENV || undefined);
+  const envOptions = { env, explicitEnv: values.env !== undefined };
   if (values.help || command === undefined || command === "help") {
     console.log(HELP);
     return command === undefined && !values.help ? 2 : 0;
@@ -123,7 +134,7 @@ export async function main(argv: string[]): Promise<number> {
     case "check": {
       const dir = rest[0] ?? ".";
       const started = performance.now();
-      const result = compileProject(dir, { check: command === "check", deployment });
+      const result = compileProject(dir, { check: command === "check", deployment, ...envOptions });
       report(result, color);
       if (!result.ok) return 1;
       if (command === "check") {
@@ -170,13 +181,19 @@ export async function main(argv: string[]): Promise<number> {
       }
       const parts = [`${w.written.length} written`, `${w.unchanged.length} unchanged`];
       if (w.deleted.length) parts.push(`${w.deleted.length} deleted`);
-      console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}: ${parts.join(", ")} in ${ms} ms`);
+      const overlay = result.ir?.environment ? ` (environment ${result.ir.environment}: yama.${result.ir.environment}.yaml merged)` : "";
+      console.log(`compiled ${relative(process.cwd(), resolve(dir)) || "."}${overlay}: ${parts.join(", ")} in ${ms} ms`);
       return 0;
     }
     case "migrate": {
       // Loaded on demand: drizzle-kit takes most of a second to import, which every other command would pay.
       const { migrateCommand } = await import("./migrate/command.js");
-      return migrateCommand(rest, { allowDestructive: values["allow-destructive"] === true, name: values.name, color });
+      const steps = values.steps === undefined ? undefined : Number(values.steps);
+      if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
+        console.error(`yamac: --steps takes a positive whole number, not "${values.steps}"`);
+        return 2;
+      }
+      return migrateCommand(rest, { allowDestructive: values["allow-destructive"] === true, name: values.name, color, steps, ...envOptions });
     }
     case "init": {
       const dir = rest[0] ?? ".";
@@ -194,7 +211,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     case "build": {
       const dir = rest[0] ?? ".";
-      const result = compileProject(dir, { deployment });
+      const result = compileProject(dir, { deployment, ...envOptions });
       report(result, color);
       if (!result.ok) return 1;
       const { buildProject, BuildError } = await import("./build.js");

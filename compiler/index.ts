@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
+import { mergeOverlay } from "./1-parse/overlay.js";
 import { parseConfig } from "./1-parse/parse.js";
 import { analyze, type AnalyzeOptions, type ProjectHost } from "./2-analyze/index.js";
 import { lower } from "./3-lower/index.js";
@@ -39,12 +40,28 @@ export function folderHost(dir: string): ProjectHost {
   };
 }
 
-/** Parse, analyze and lower a config text. Writes nothing. `host` reads handler files; without it they are not checked. */
-export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions = {}): CompileResult {
+/** A config file's name (as the user knows it, relative to the project) and text. */
+export interface ConfigSource {
+  file: string;
+  text: string;
+}
+
+/**
+ * Parse, analyze and lower a config text, with an environment overlay (`yama.<env>.yaml`) merged
+ * over it when given. Writes nothing. `host` reads handler files; without it they are not checked.
+ */
+export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions & { overlay?: ConfigSource } = {}): CompileResult {
+  const { overlay, ...analyzeOptions } = options;
   const diagnostics = new DiagnosticBag();
   const sources = new Map([[file, text]]);
-  const parsed = parseConfig(file, text, diagnostics);
-  const analyzed = parsed ? analyze(parsed, diagnostics, host, options) : undefined;
+  if (overlay) sources.set(overlay.file, overlay.text);
+  let parsed = parseConfig(file, text, diagnostics);
+  const over = overlay ? parseConfig(overlay.file, overlay.text, diagnostics) : undefined;
+  if (parsed && over && over.value != null) {
+    if (Object.prototype.toString.call(over.value) === "[object Object]") parsed = mergeOverlay(parsed, over);
+    else diagnostics.error("bad-overlay", `${overlay!.file} must be a mapping of sections, like yama.yaml`, over.locate([]), "write only the keys this environment changes, e.g. `database:` or `server:`");
+  }
+  const analyzed = parsed && (!overlay || over) && !diagnostics.hasErrors ? analyze(parsed, diagnostics, host, analyzeOptions) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
   const ir = lower(analyzed);
   const files = emit(ir);
@@ -54,6 +71,18 @@ export function compileText(text: string, file = "yama.yaml", host?: ProjectHost
 export interface CompileOptions extends AnalyzeOptions {
   /** Only check: never write. */
   check?: boolean;
+  /**
+   * The environment: `yama.<env>.yaml` (or `.yml`), when it exists, is merged over yama.yaml.
+   * The CLI passes `--env`, else NODE_ENV.
+   */
+  env?: string;
+  /** Whether the environment was asked for explicitly (`--env`): then a missing overlay is a warning. */
+  explicitEnv?: boolean;
+}
+
+/** The overlay file of `env` beside `configPath`, if there is one. */
+export function findOverlay(dir: string, env: string): string | undefined {
+  return ["yaml", "yml"].map((ext) => join(dir, `yama.${env}.${ext}`)).find((p) => existsSync(p));
 }
 
 /** Compiles the project in `dir` (its yama.yaml) into `dir/src`. */
@@ -67,7 +96,21 @@ export function compileProject(dir: string, options: CompileOptions = {}): Compi
       diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${dir}`, hint: "run `yamac init` to create one, or pass the project folder", location: { file: join(dir, "yama.yaml"), line: 1, col: 1 } }],
     };
   }
-  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir), { deployment: options.deployment });
+  const env = options.env;
+  if (env !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(env)) {
+    return {
+      ok: false,
+      sources: new Map(),
+      diagnostics: [{ severity: "error", code: "bad-env-name", message: `"${env}" is not an environment name`, hint: "use letters, digits, - and _, e.g. --env production", location: { file: basename(configPath), line: 1, col: 1 } }],
+    };
+  }
+  const overlayPath = env === undefined ? undefined : findOverlay(projectDir, env);
+  const overlay = overlayPath ? { file: basename(overlayPath), text: readFileSync(overlayPath, "utf8") } : undefined;
+  const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir), { deployment: options.deployment, overlay });
+  if (env !== undefined && !overlay && options.explicitEnv) {
+    result.diagnostics.push({ severity: "warning", code: "no-overlay", message: `no yama.${env}.yaml: the "${env}" environment compiles yama.yaml as it is`, hint: `create yama.${env}.yaml with the keys this environment changes, or check the spelling of --env`, location: { file: basename(configPath), line: 1, col: 1 } });
+  }
+  if (result.ir) result.ir.environment = overlay ? env : undefined;
   if (!result.ok || options.check) return result;
   const diagnostics = new DiagnosticBag();
   const plan = planWrite(projectDir, result.files!, diagnostics);

@@ -158,12 +158,27 @@ export interface EntityIR {
   loc: SourceLocation;
 }
 
+/**
+ * How migrations run when the Node server starts (`deployment.migrations`, or the older
+ * `database.migrations.autoRun`).
+ */
+export interface MigrationsIR {
+  /** src/server.ts applies pending migrations (under a PostgreSQL advisory lock) before it listens. */
+  autoRun: boolean;
+  /** All pending migrations run in one transaction: one failure leaves the database as it was. Off: each in its own. */
+  rollbackOnFailure: boolean;
+  /** After applying, compare the live schema with the expected one; a difference fails the start (and, with rollbackOnFailure, undoes the run). */
+  verifyAfterRun: boolean;
+  /** Where drizzle-kit's migrations (and yamac's .down.sql files) live, relative to the project. */
+  folder: string;
+}
+
 export interface DatabaseIR {
   url: ConfigString;
   poolMax: ConfigString | number;
   ssl: "require" | "prefer" | "verify-full" | false;
   dataDir: string;
-  migrations: { autoRun: boolean; folder: string };
+  migrations: MigrationsIR;
 }
 
 /** A reference to a data shape: an entity (its row), or a named schema from `schemas:`. */
@@ -503,6 +518,42 @@ export interface DeploymentIR {
   locations: Partial<Record<TargetName | "node", SourceLocation>>;
 }
 
+/** One `config:` entry: an environment variable the app reads, checked at start (src/env.ts). */
+export interface ConfigVarIR {
+  /** The property name in `env` / `ctx.config` (the key under `config:`). */
+  name: string;
+  /** The environment variable read (`envVar:`, default the key). */
+  envVar: string;
+  type: "string" | "number" | "integer" | "boolean" | "url" | "email" | "enum";
+  required: boolean;
+  /** A default used when the variable is unset (typed like the variable). */
+  default?: string | number | boolean;
+  /** `enum` values. */
+  values?: string[];
+  /** Extra string checks: `email`, `uuid`, `url`, `hex`, `base64`; for numbers `port`. */
+  format?: "email" | "uuid" | "url" | "hex" | "base64" | "port";
+  /** A regular expression a string must match. */
+  pattern?: string;
+  /** Bounds: length for strings, value for numbers. */
+  min?: number;
+  max?: number;
+  /** Never printed: .env.example gets no example value, error messages never show the value. */
+  secret: boolean;
+  description?: string;
+  /** An example value for .env.example (never for secrets). */
+  example?: string;
+  loc: SourceLocation;
+}
+
+/** A `${VAR}` / `${VAR:-default}` in the config. */
+export interface EnvReferenceIR {
+  env: string;
+  fallback?: string;
+  /** The config path that references it, e.g. `auth.providers.0.secret`. */
+  path: string;
+  loc: SourceLocation;
+}
+
 export interface ProjectIR {
   name: string;
   version: string;
@@ -521,6 +572,12 @@ export interface ProjectIR {
   deployment: DeploymentIR;
   /** Plugins the config enables, with validated options (compiler/plugins). */
   plugins: PluginUseIR[];
+  /** The typed environment variables of `config:` (compiled into src/env.ts), sorted by name. */
+  config: ConfigVarIR[];
+  /** Every `${VAR}` the config references, with where (for .env.example), sorted by name. */
+  envReferences: EnvReferenceIR[];
+  /** The environment whose overlay (`yama.<env>.yaml`) was merged, if any. Set by compileProject; emitted code never depends on it. */
+  environment?: string;
   /** Filled by 3-lower. */
   routes: RoutePlan[];
   /** Absolute project folder when compiling from disk (to resolve handler files); absent for in-memory compiles. */

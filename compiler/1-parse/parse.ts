@@ -11,8 +11,10 @@ export type ConfigPath = readonly (string | number)[];
 export interface ParsedConfig {
   file: string;
   text: string;
-  /** The text of a 1-based line ("" past the end). */
-  lineText(line: number): string;
+  /** The text of a 1-based line of `file` (default: this config's file; "" past the end or for an unknown file). */
+  lineText(line: number, file?: string): string;
+  /** The whole text of `file`, one of the files this config was read from ("" for another file). */
+  sourceText(file: string): string;
   /** The document as plain JS values (anchors, aliases and merge keys resolved). */
   value: unknown;
   /** Position of the value at `path` (or of its key with `part: "key"`); falls back to the nearest parent. */
@@ -176,10 +178,12 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     file,
     text,
     value,
-    lineText(line) {
+    lineText(line, other = file) {
+      if (other !== file) return "";
       lines ??= text.split(/\r?\n/);
       return lines[line - 1] ?? "";
     },
+    sourceText: (other) => (other === file ? text : ""),
     locate(path, part = "value") {
       const { node, key, depth } = nodeAt(doc, path);
       const target = part === "key" && depth === path.length && key ? key : node;

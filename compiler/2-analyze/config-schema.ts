@@ -331,7 +331,43 @@ const deploymentConfig = z.looseObject({
     /** The Hyperdrive configuration's id (`wrangler hyperdrive create`). */
     hyperdriveId: z.string().optional(),
   }).optional(),
+  /** How the Node server runs migrations at start (docs/migrations.md). */
+  migrations: z.strictObject({
+    autoRun: z.boolean().optional(),
+    rollbackOnFailure: z.boolean().optional(),
+    verifyAfterRun: z.boolean().optional(),
+  }).optional(),
 });
+
+export const CONFIG_VAR_KEYS = ["type", "required", "default", "values", "enum", "format", "pattern", "min", "max", "minLength", "maxLength", "secret", "description", "example", "envVar"] as const;
+
+/**
+ * One `config:` entry (compiler/2-analyze/env-config.ts): `true` (a required string), `false` (an
+ * optional string), the shorthand `number = 20` / `url!`, or the long form.
+ */
+export const configVar = z.union([
+  z.boolean(),
+  z.string(),
+  z.strictObject({
+    type: z.enum(["string", "number", "integer", "boolean", "url", "email", "enum"]).optional(),
+    required: z.boolean().optional(),
+    default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    values: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    enum: z.array(z.union([z.string(), z.number()])).min(1).optional(),
+    format: z.enum(["email", "uuid", "url", "hex", "base64", "port"]).optional(),
+    pattern: z.string().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    minLength: z.number().int().nonnegative().optional(),
+    maxLength: z.number().int().positive().optional(),
+    secret: z.boolean().optional(),
+    description: z.string().optional(),
+    example: z.union([z.string(), z.number(), z.boolean()]).optional(),
+    envVar: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be an environment variable name (letters, digits, _)").optional(),
+  }),
+  z.null(),
+]);
+
 
 /** Sections compiled by later modules; accepted with a loose shape so real configs load. */
 const later = z.unknown().optional();
@@ -364,7 +400,8 @@ export const configSchema = z.strictObject({
   monitoring: later,
   database: databaseConfig.optional(),
   server: z.looseObject({ port: z.union([z.number().int(), z.string()]).optional(), host: z.string().optional() }).optional(),
-  config: later,
+  /** Typed environment variables, compiled into src/env.ts (compiler/2-analyze/env-config.ts). */
+  config: z.record(z.string(), configVar).optional(),
   enums: z.record(z.string(), z.union([z.array(z.string()), z.strictObject({ values: z.array(z.string()), default: z.string().optional() })])).optional(),
   types: z.record(z.string(), z.string()).optional(),
   services: later,
@@ -396,7 +433,7 @@ export type RawEndpoint = z.infer<typeof endpointDefinition>;
 export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "config", "services", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["cache", "middleware", "realtime", "services", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {
@@ -410,6 +447,8 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if (p.at(-1) === "auth" && p[0] !== "auth") return AUTH_RULE_KEYS;
   if (p[0] === "database" && p.length === 1) return DATABASE_KEYS;
   if (p[0] === "docs" && p.length === 1) return DOCS_KEYS;
+  if (p[0] === "config" && p.length === 2) return CONFIG_VAR_KEYS;
+  if (p[0] === "deployment" && p[1] === "migrations" && p.length === 2) return ["autoRun", "rollbackOnFailure", "verifyAfterRun"];
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;
   return [];

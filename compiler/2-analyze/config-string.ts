@@ -17,3 +17,9 @@ export function parseConfigString(value: string): ConfigString {
 }
 
 export const hasEnvReference = (value: string) => /\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}/.test(value);
+
+/** The value of a config string in `env`, as the emitted code computes it at runtime (an empty variable takes the fallback). */
+export function resolveConfigString(value: ConfigString, env: Readonly<Record<string, string | undefined>>): string {
+  if (value.kind === "literal") return value.value;
+  return value.parts.map((p) => ("text" in p ? p.text : p.fallback !== undefined ? env[p.env] || p.fallback : env[p.env] ?? "")).join("");
+}

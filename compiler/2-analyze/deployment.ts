@@ -29,7 +29,7 @@ export interface DeploymentOverrides {
   systemd?: boolean;
 }
 
-const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers"];
+const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers", "migrations"];
 
 /**
  * An image digest, or a tag naming a release rather than a moving line: at least major.minor

@@ -272,7 +272,7 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
       if (typeof ep.handler === "string") handler = resolveHandlerFile(ep.handler, hloc, host, diagnostics);
       else if (isRecord(ep.handler)) {
         const scope: HandlerScope = {
-          report: diagnostics, configText: parsed.text, entities, schemas, templates, usedTemplates, via: [],
+          report: diagnostics, configText: parsed.sourceText, entities, schemas, templates, usedTemplates, via: [],
           endpoint: { label: `${ep.method} ${fullPath}`, method: ep.method, params, query, body, response, loc },
           override: override && { entity: entities.find((e) => e.name === override.entity)!, operation: override.operation },
           resolveFile: (spec, at) => resolveHandlerFile(spec, at, host, diagnostics),

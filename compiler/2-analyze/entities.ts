@@ -203,7 +203,7 @@ function locIn(base: SourceLocation, offset: number, length: number, quoted: boo
 
 export function fieldFromShorthand(entityName: string, fieldName: string, text: string, path: ConfigPath, ctx: FieldContext): FieldIR | undefined {
   const valueLoc = ctx.parsed.locate(path);
-  const quoted = /^["']/.test(ctx.parsed.lineText(valueLoc.line)?.slice(valueLoc.col - 1) ?? "");
+  const quoted = /^["']/.test(ctx.parsed.lineText(valueLoc.line, valueLoc.file)?.slice(valueLoc.col - 1) ?? "");
   const at = (offset: number, length: number) => locIn(valueLoc, offset, length, quoted);
   const sh: Shorthand = parseShorthand(text);
   for (const err of sh.errors) ctx.diagnostics.error("bad-field-syntax", `${err.message} in ${entityName}.${fieldName}`, at(err.offset, err.length), err.hint);

@@ -16,6 +16,7 @@ import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
 import { kebabCase, pluralWords } from "./types.js";
+import { analyzeConfigVars, checkEnvReferenceSyntax, collectEnvReferences } from "./env-config.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
 import { MONITORING_READERS } from "../plugins/monitoring.js";
@@ -228,12 +229,22 @@ function analyzeDatabase(config: RawConfig, diagnostics: DiagnosticBag, parsed: 
     diagnostics.error("secret-in-config", "database.url contains a password", parsed.locate(["database", "url"]), "write `url: ${DATABASE_URL}` and put the URL in the environment");
   }
   const pool = db.pool?.max;
+  const deploy = config.deployment?.migrations ?? {};
+  const legacyAutoRun = db.migrations?.autoRun;
+  if (legacyAutoRun !== undefined && deploy.autoRun !== undefined && legacyAutoRun !== deploy.autoRun) {
+    diagnostics.error("conflicting-option", `database.migrations.autoRun is ${legacyAutoRun} but deployment.migrations.autoRun is ${deploy.autoRun}`, parsed.locate(["deployment", "migrations", "autoRun"]), "keep one of them (deployment.migrations is the newer place)");
+  }
   return {
     url,
     poolMax: typeof pool === "string" ? parseConfigString(pool) : pool ?? 10,
     ssl: db.ssl === true ? "require" : db.ssl === false || db.ssl === undefined ? false : db.ssl,
     dataDir: db.dataDir ?? ".yama/data",
-    migrations: { autoRun: db.migrations?.autoRun ?? true, folder: db.migrations?.folder ?? "drizzle" },
+    migrations: {
+      autoRun: deploy.autoRun ?? legacyAutoRun ?? true,
+      rollbackOnFailure: deploy.rollbackOnFailure ?? true,
+      verifyAfterRun: deploy.verifyAfterRun ?? false,
+      folder: db.migrations?.folder ?? "drizzle",
+    },
   };
 }
 
@@ -291,6 +302,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);
+  const configVars = analyzeConfigVars(config, parsed, diagnostics);
+  checkEnvReferenceSyntax(value, parsed, diagnostics);
   const plugins = analyzePlugins(value, parsed, diagnostics, host, entities);
   if (config.monitoring !== undefined && !plugins.some((p) => MONITORING_READERS.includes(p.name))) {
     diagnostics.warn("not-yet-compiled", "`monitoring:` is read by the metrics, tracing and error-tracking plugins; none is enabled, so it is ignored", parsed.locate(["monitoring"], "key"), "add `@betagors/yama-metrics` to `plugins:`");
@@ -324,6 +337,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     plugins,
     targets,
     deployment,
+    config: configVars,
+    envReferences: collectEnvReferences(value, parsed),
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],
   };

@@ -45,7 +45,9 @@ export const app = new Hono<AppEnv>();
 
 app.onError(errorHandler(${reports}));
 app.notFound(notFound);`;
-  return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + file(imports.toString(), body, plugged.map((w) => w.statement).join("\n"), mounts.join("\n")) };
+  // config: the environment is checked before any other module of the app reads it.
+  const envCheck = ir.config.length ? 'import "./env.js";\n' : "";
+  return { path: "src/app.ts", content: header("the Hono app", ir.configFile) + envCheck + file(imports.toString(), body, plugged.map((w) => w.statement).join("\n"), mounts.join("\n")) };
 }
 
 export function emitClient(ir: ProjectIR): OutputFile {

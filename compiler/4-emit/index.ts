@@ -3,6 +3,7 @@
  * only decides which emitters run. Output order is sorted, so it is the same on every run.
  */
 import type { CrudRoutePlan, ProjectIR } from "../ir.js";
+import type { ContextMember } from "../plugins/types.js";
 import { dockerTarget } from "../../targets/docker/index.js";
 import { lambdaTarget } from "../../targets/lambda/index.js";
 import { netlifyTarget } from "../../targets/netlify/index.js";
@@ -24,6 +25,7 @@ import { emitProjections } from "./projections.js";
 import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
+import { emitEnvExample, emitEnvSchema } from "./env-schema.js";
 
 const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { docker: dockerTarget, lambda: lambdaTarget, netlify: netlifyTarget, vercel: vercelTarget, workers: workersTarget };
 
@@ -47,7 +49,9 @@ export function emit(ir: ProjectIR): OutputFile[] {
   }
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   if (hasEndpoints) {
-    files.push(emitEntities(ir), emitContext(ir, contributions.flatMap((c) => c.context ?? [])));
+    // `config:` gives handlers the checked environment as ctx.config.
+    const config: ContextMember[] = ir.config.length > 0 ? [{ name: "config", imports: { "./env.js": ["env"] }, doc: "The checked environment of `config:` (src/env.ts).", type: "typeof env", value: "env" }] : [];
+    files.push(emitEntities(ir), emitContext(ir, [...config, ...contributions.flatMap((c) => c.context ?? [])]));
     for (const route of ir.routes) {
       if (route.kind !== "endpoint") continue;
       const h = route.endpoint.handler;
@@ -65,10 +69,13 @@ export function emit(ir: ProjectIR): OutputFile[] {
   files.push(emitOpenApi(ir));
   files.push(...emitSdk(ir));
   files.push(emitClient(ir));
+  const envSchema = emitEnvSchema(ir);
+  if (envSchema) files.push(envSchema);
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? []), contributions.flatMap((c) => c.errorReporters ?? [])));
   files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? [])));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
+  files.push(emitEnvExample(ir, files));
   files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -70,6 +70,6 @@ export default defineConfig({
     { path: "package.json", content: JSON.stringify(pkg, null, 2) + "\n", ifMissing: true },
     { path: "tsconfig.json", content: JSON.stringify(tsconfig, null, 2) + "\n", ifMissing: true },
     { path: "drizzle.config.ts", content: drizzleConfig, ifMissing: true },
-    { path: ".gitignore", content: "node_modules/\n.yama/\n.env\n.env.local\n", ifMissing: true },
+    { path: ".gitignore", content: "node_modules/\n.yama/\n.env\n.env.local\n.env.*.local\n", ifMissing: true },
   ];
 }

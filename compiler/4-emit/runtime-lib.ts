@@ -18,7 +18,7 @@ function source(name: string): string {
   return text;
 }
 
-const LIB_IMPORT = /from "(?:\.\.\/)*(?:\.\/)?lib\/([a-z-]+)\.js"/g;
+const LIB_IMPORT = /(?:from|import) "(?:\.\.\/)*(?:\.\/)?lib\/([a-z-]+)\.js"/g;
 const SIBLING_IMPORT = /from "\.\/([a-z-]+)\.js"/g;
 
 export function emitRuntimeLib(files: readonly OutputFile[]): OutputFile[] {

@@ -7,6 +7,10 @@
  * Destructive changes (dropping a table or a column) are refused unless allowed. When they are
  * allowed, drops and additions are diffed in separate steps so drizzle-kit never stops to ask
  * whether a dropped column was renamed (see destructiveSteps).
+ *
+ * Beside each migration yamac writes NNNN_name.down.sql for `yamac migrate down`: drizzle-kit's
+ * differ run from the new snapshot back to the previous one. A change that dropped a table or a
+ * column cannot be reverted (the data is gone), so its down file only says why and refuses to run.
  */
 import { randomUUID } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -31,6 +35,10 @@ export interface GenerateResult {
   statements: string[];
   /** Tables and columns the change would drop. */
   destructive: string[];
+  /** Relative path of the down migration written beside it. */
+  downFile?: string;
+  /** Whether the down migration can revert the change (false after drops). */
+  reversible?: boolean;
   refused: boolean;
 }
 
@@ -156,11 +164,16 @@ export async function generateProjectMigration(projectDir: string, options: { fo
   const tag = `${prefix}_${label}`;
   mkdirSync(meta, { recursive: true });
   writeFileSync(join(out, `${tag}.sql`), statements.join("\n--> statement-breakpoint\n") + "\n");
+  const reversible = destructive.length === 0;
+  const down = reversible
+    ? `-- Reverts ${tag} (\`yamac migrate down\`). Written by \`yamac migrate generate\`; edit it if the change needs more.\n${(await generateMigration(cur, prev)).join("\n--> statement-breakpoint\n")}\n`
+    : `-- yamac:irreversible ${tag} dropped ${destructive.join(", ")}: the data in them cannot be restored. Restore a backup instead, or replace this file with your own down migration.\n`;
+  writeFileSync(join(out, `${tag}.down.sql`), down);
   writeFileSync(join(meta, `${prefix}_snapshot.json`), JSON.stringify(cur, null, 2) + "\n");
   // drizzle-orm's migrator applies the entries whose `when` is later than the last applied one's:
   // two migrations generated within the same millisecond must still get increasing times.
   const when = Math.max(Date.now(), (last?.when ?? 0) + 1);
   journal.entries.push({ idx, version: "7", when, tag, breakpoints: true });
   writeFileSync(journalPath, JSON.stringify(journal, null, 2) + "\n");
-  return { file: `${options.folder}/${tag}.sql`, statements, destructive, refused: false };
+  return { file: `${options.folder}/${tag}.sql`, downFile: `${options.folder}/${tag}.down.sql`, reversible, statements, destructive, refused: false };
 }

@@ -11,8 +11,8 @@ import type { ConfigNode, Reporter } from "./node.js";
 /** The endpoint a handler is analyzed for, and what the rest of the project offers it. */
 export interface HandlerScope {
   report: Reporter;
-  /** The config text, to map positions inside multi-line values (SQL, code). */
-  configText: string;
+  /** The text of a config file (yama.yaml or an overlay), to map positions inside multi-line values (SQL, code). */
+  configText: (file: string) => string;
   entities: readonly EntityIR[];
   schemas: readonly SchemaIR[];
   /** `handlerTemplates:` by name. */

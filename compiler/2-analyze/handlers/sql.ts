@@ -103,8 +103,8 @@ export function scanSql(text: string): { found: Found[]; problems: Problem[] } {
 }
 
 /** Where each line of a verbatim text starts in the config: a `|` block or a one-line scalar. */
-export function textLines(configText: string, loc: SourceLocation, value: string): { line: number; col: number }[] | undefined {
-  const source = configText.split(/\r?\n/);
+export function textLines(configText: (file: string) => string, loc: SourceLocation, value: string): { line: number; col: number }[] | undefined {
+  const source = configText(loc.file).split(/\r?\n/);
   const first = source[loc.line - 1];
   if (first === undefined) return undefined;
   const at = first.slice(loc.col - 1);

@@ -2,8 +2,8 @@
 import { mkdirSync } from "node:fs";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
-import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { migrateUp, type MigrationTarget, type SqlSession } from "./migrations.js";
 
 /** Either driver, seen through the interface both implement. */
 export type Database<TSchema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, TSchema>;
@@ -20,10 +20,10 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   ssl: "require" | "prefer" | "verify-full" | false;
 }
 
-export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
+export interface DatabaseHandle<TSchema extends Record<string, unknown>> extends MigrationTarget {
   db: Database<TSchema>;
   driver: "pglite" | "postgres";
-  /** Applies pending drizzle-kit migrations from `folder`. */
+  /** Applies pending drizzle-kit migrations from `folder` (under the migration lock, in one transaction). */
   migrate(folder: string): Promise<void>;
   /** Cheap liveness probe used by readiness checks. */
   ping(): Promise<void>;
@@ -43,31 +43,55 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
       connect_timeout: 10,
     });
     const db = drizzlePostgres(client, { schema: options.schema });
-    return {
+    const handle: DatabaseHandle<TSchema> = {
       db,
       driver: "postgres",
-      migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
+      migrate: async (folder) => {
+        await migrateUp(handle, folder);
+      },
+      async session(fn) {
+        const reserved = await client.reserve();
+        const session: SqlSession = {
+          query: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => [...(await reserved.unsafe(text, params as postgres.ParameterOrJSON<never>[]))] as unknown as T[],
+          exec: async (text) => {
+            await reserved.unsafe(text).simple();
+          },
+        };
+        try {
+          return await fn(session);
+        } finally {
+          reserved.release();
+        }
+      },
       ping: async () => {
         await client`select 1`;
       },
       close: () => client.end({ timeout: 5 }),
     };
+    return handle;
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const [{ PGlite }, { drizzle: drizzlePglite }, { migrate: migratePglite }] = await Promise.all([
-    import("@electric-sql/pglite"),
-    import("drizzle-orm/pglite"),
-    import("drizzle-orm/pglite/migrator"),
-  ]);
+  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
   const client = new PGlite(options.dataDir);
   const db = drizzlePglite(client, { schema: options.schema });
-  return {
+  // PGlite is one connection in this process: the session is the client itself.
+  const session: SqlSession = {
+    query: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows,
+    exec: async (text) => {
+      await client.exec(text);
+    },
+  };
+  const handle: DatabaseHandle<TSchema> = {
     db,
     driver: "pglite",
-    migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
+    migrate: async (folder) => {
+      await migrateUp(handle, folder);
+    },
+    session: (fn) => fn(session),
     ping: async () => {
       await client.query("select 1");
     },
     close: () => client.close(),
   };
+  return handle;
 }

@@ -22,6 +22,7 @@ export function openDatabase(connectionString: string): RequestDatabase {
     client,
     driver: "postgres",
     migrate: () => Promise.reject(new Error("migrations run as a deploy step (npm run migrate), not inside a Worker")),
+    session: () => Promise.reject(new Error("migration sessions run as a deploy step (npm run migrate), not inside a Worker")),
     ping: async () => {
       await client`select 1`;
     },
@@ -59,6 +60,7 @@ export const database: DatabaseHandle<typeof schema> = {
   db,
   driver: "postgres",
   migrate: (folder) => current().migrate(folder),
+  session: (fn) => current().session(fn),
   ping: () => current().ping(),
   close: () => current().close(),
 };
