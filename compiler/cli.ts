@@ -25,6 +25,9 @@ Commands:
           [--out dist] [--minify] [--sourcemap]
   init [dir]                 create a new project with a small yama.yaml (and its JSON Schema for editors)
   schema [--out file]        print (or write) the JSON Schema of yama.yaml
+  explain [dir] [route]      per route: the SQL it runs, its parameters, auth and indexes
+          [--db <url|pglite>]  also plan each statement and warn about scans no index avoids
+          [--json]
 
 Options:
   -h, --help                 show this help
@@ -58,7 +61,28 @@ function report(result: CompileResult, color: boolean): void {
   if (result.diagnostics.length) console.error(formatDiagnostics(result.diagnostics, { color, sources: result.sources }));
 }
 
+/** Commands that parse their own options (they share names such as --db with other meanings). */
+const OWN_OPTIONS: Readonly<Record<string, (args: string[], color: boolean) => Promise<number>>> = {
+  explain: async (args, color) => (await import("./explain/command.js")).explainCommand(args, color),
+};
+
 export async function main(argv: string[]): Promise<number> {
+  const first = argv.findIndex((a) => !a.startsWith("-"));
+  const own = first >= 0 ? OWN_OPTIONS[argv[first]!] : undefined;
+  if (own && !argv.includes("-h") && !argv.includes("--help")) {
+    const args = argv.filter((_, i) => i !== first);
+    const color = useColor(args.includes("--no-color") ? false : args.includes("--color") ? true : undefined);
+    try {
+      return await own(args, color);
+    } catch (err) {
+      // Bad options (node:util parseArgs) are usage errors.
+      if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        console.error(`yamac: ${(err as Error).message}\nRun \`yamac --help\` for usage.`);
+        return 2;
+      }
+      throw err;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({
