@@ -28,6 +28,10 @@ Commands:
   explain [dir] [route]      per route: the SQL it runs, its parameters, auth and indexes
           [--db <url|pglite>]  also plan each statement and warn about scans no index avoids
           [--json]
+  diff [dir]                 API, schema and auth changes since a git ref (default HEAD)
+          [--against <ref>]  the ref to compare with
+          [--fail-on breaking|access|any]  exit 1 on breaking changes (access: also access that widens)
+          [--json]
 
 Options:
   -h, --help                 show this help
@@ -64,6 +68,7 @@ function report(result: CompileResult, color: boolean): void {
 /** Commands that parse their own options (they share names such as --db with other meanings). */
 const OWN_OPTIONS: Readonly<Record<string, (args: string[], color: boolean) => Promise<number>>> = {
   explain: async (args, color) => (await import("./explain/command.js")).explainCommand(args, color),
+  diff: async (args, color) => (await import("./diff/command.js")).diffCommand(args, color),
 };
 
 export async function main(argv: string[]): Promise<number> {
