@@ -32,6 +32,9 @@ Commands:
           [--against <ref>]  the ref to compare with
           [--fail-on breaking|access|any]  exit 1 on breaking changes (access: also access that widens)
           [--json]
+  dev [dir]                  compile, migrate and serve; recompile and restart on every save
+          [--port <n>]       the server's port (default PORT or 3000); PGlite unless DATABASE_URL
+          [--allow-destructive]  let a save drop tables or columns
 
 Options:
   -h, --help                 show this help
@@ -69,6 +72,7 @@ function report(result: CompileResult, color: boolean): void {
 const OWN_OPTIONS: Readonly<Record<string, (args: string[], color: boolean) => Promise<number>>> = {
   explain: async (args, color) => (await import("./explain/command.js")).explainCommand(args, color),
   diff: async (args, color) => (await import("./diff/command.js")).diffCommand(args, color),
+  dev: async (args, color) => (await import("./dev/command.js")).devCommand(args, color),
 };
 
 export async function main(argv: string[]): Promise<number> {

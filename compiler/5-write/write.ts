@@ -35,11 +35,20 @@ const JSON_MARKER = '{\n  "x-generated-by": "yamac';
 const hasMarker = (text: string) => text.startsWith(GENERATED_MARKER) || text.startsWith(JSON_MARKER);
 const isGenerated = (path: string) => hasMarker(readFileSync(path, "utf8"));
 
-export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag): WriteResult {
+/**
+ * Decides what to write. `previous` (what the last write of this process put on disk, by path)
+ * lets a watcher skip reading files it wrote itself: a file whose content equals it is unchanged,
+ * and only its paths are candidates for deletion.
+ */
+export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag, previous?: ReadonlyMap<string, string>): WriteResult {
   const result: WriteResult = { written: [], unchanged: [], deleted: [], skipped: [] };
   const wanted = new Set(files.map((f) => f.path));
   for (const f of files) {
     const target = join(projectDir, f.path);
+    if (previous?.get(f.path) === f.content && !f.ifMissing) {
+      result.unchanged.push(f.path);
+      continue;
+    }
     if (!existsSync(target)) {
       result.written.push(f.path);
       continue;
@@ -53,6 +62,14 @@ export function planWrite(projectDir: string, files: readonly OutputFile[], diag
     else if (!hasMarker(current)) {
       diagnostics.error("not-generated", `${f.path} was not written by yamac, so it will not be overwritten`, { file: f.path, line: 1, col: 1 }, "move your code out of src/ (user code belongs in handlers/), or delete the file to let yamac write it");
     } else result.written.push(f.path);
+  }
+  if (previous) {
+    for (const rel of previous.keys()) {
+      const full = join(projectDir, rel);
+      const owned = OWNED_DIRS.some((d) => rel.startsWith(`${d}/`)) && (rel.endsWith(".ts") || rel.endsWith(".json"));
+      if (!wanted.has(rel) && owned && existsSync(full) && isGenerated(full)) result.deleted.push(rel);
+    }
+    return result;
   }
   for (const dir of OWNED_DIRS) {
     for (const full of walk(join(projectDir, dir))) {

@@ -1,0 +1,144 @@
+/**
+ * `yamac dev` as a user runs it: started on a copy of a fixture with a free port, it serves;
+ * a saved change (a new field, a new entity) is served after the restart; a broken save prints
+ * diagnostics while the last good server keeps answering; fixing it serves again; SIGINT exits 0
+ * and leaves no server behind. Once on PostgreSQL (DATABASE_URL), once on the PGlite default.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { isWatched } from "../dev/command.js";
+import { call, createDatabase, freePort, removeProject, ROOT } from "./harness.js";
+
+interface Dev {
+  child: ChildProcess;
+  dir: string;
+  base: string;
+  log: () => string;
+  /** Resolves when the log contains `text` after `from` characters (the part printed since then). */
+  waitFor: (text: string | RegExp, from?: number, ms?: number) => Promise<string>;
+}
+
+async function startDev(fixture: string, env: Record<string, string>): Promise<Dev> {
+  mkdirSync(join(ROOT, ".yama"), { recursive: true });
+  const dir = mkdtempSync(join(ROOT, ".yama", `dev-${fixture}-`));
+  cpSync(join(ROOT, "fixtures", fixture), dir, { recursive: true });
+  const port = await freePort();
+  const inherited = { ...process.env };
+  delete inherited.DATABASE_URL;
+  delete inherited.YAMA_DATA_DIR;
+  const child = spawn(process.execPath, [join(ROOT, "bin/yamac.js"), "dev", dir, "--port", String(port)], { cwd: ROOT, env: { ...inherited, HOST: "127.0.0.1", NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout!.setEncoding("utf8").on("data", (c: string) => (out += c));
+  child.stderr!.setEncoding("utf8").on("data", (c: string) => (out += c));
+  const waitFor = (text: string | RegExp, from = 0, ms = 120_000) =>
+    new Promise<string>((resolve, reject) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        const part = out.slice(from);
+        if (typeof text === "string" ? part.includes(text) : text.test(part)) {
+          clearInterval(poll);
+          resolve(part);
+        } else if (Date.now() - started > ms || child.exitCode !== null) {
+          clearInterval(poll);
+          reject(new Error(`timed out waiting for ${String(text)}:\n${out}`));
+        }
+      }, 50);
+    });
+  return { child, dir, base: `http://127.0.0.1:${port}`, log: () => out, waitFor };
+}
+
+const lastPid = (text: string) => Number([...text.matchAll(/\(pid (\d+)\)/g)].at(-1)?.[1]);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function sigint(dev: Dev): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
+  dev.child.kill("SIGINT");
+  return exited;
+}
+
+describe("yamac dev", () => {
+  it("watches only the config, overlays and user files", () => {
+    expect(isWatched("yama.yaml", "drizzle")).toBe(true);
+    expect(isWatched("yama.production.yaml", "drizzle")).toBe(true);
+    expect(isWatched("handlers/createOrder.ts", "drizzle")).toBe(true);
+    expect(isWatched("src/routes/note.ts", "drizzle")).toBe(false);
+    expect(isWatched("drizzle/0001_dev.sql", "drizzle")).toBe(false);
+    expect(isWatched(".yama/data/base/1/1259", "drizzle")).toBe(false);
+    expect(isWatched("package.json", "drizzle")).toBe(false);
+    expect(isWatched("README.md", "drizzle")).toBe(false);
+  });
+
+  it("serves, applies a saved change, survives a bad save, and exits cleanly on SIGINT (PostgreSQL)", async () => {
+    const db = await createDatabase("yamac_dev");
+    const dev = await startDev("one-entity", { DATABASE_URL: db.url });
+    const config = join(dev.dir, "yama.yaml");
+    try {
+      const first = await dev.waitFor("serving http://localhost:");
+      expect(first).toContain("migration drizzle/0000_init.sql");
+      const pid1 = lastPid(first);
+      expect((await call(dev.base, "POST", "/notes", { title: "first" })).status).toBe(201);
+
+      // A new field and a new entity in one save.
+      let mark = dev.log().length;
+      const original = readFileSync(config, "utf8");
+      writeFileSync(config, original.replace("      pinned: boolean = false\n", "      pinned: boolean = false\n      color: string?\n") + "\n  Tag:\n    fields:\n      id: uuid!\n      label: string!\n    crud: true\n");
+      const second = await dev.waitFor("serving http://localhost:", mark);
+      expect(second).toMatch(/config changed: compiled in \d+ ms, \d+ written/);
+      expect(second).toContain("migration drizzle/0001_dev.sql");
+      expect(alive(pid1)).toBe(false);
+      const created = await call(dev.base, "POST", "/notes", { title: "second", color: "red" });
+      expect(created.status).toBe(201);
+      expect(created.body).toMatchObject({ title: "second", color: "red" });
+      expect((await call(dev.base, "POST", "/tags", { label: "x" })).status).toBe(201);
+      expect((await call(dev.base, "GET", "/tags")).body).toMatchObject({ data: [{ label: "x" }] });
+
+      // A broken save: diagnostics, and the running server keeps answering.
+      mark = dev.log().length;
+      const good = readFileSync(config, "utf8");
+      writeFileSync(config, good.replace("      color: string?\n", "      color: strnig?\n"));
+      const bad = await dev.waitFor("The server keeps running the last good build.", mark);
+      expect(bad).toMatch(/yama\.yaml:\d+:\d+: error: .*strnig/);
+      expect((await call(dev.base, "GET", "/notes")).status).toBe(200);
+      expect(dev.child.exitCode).toBeNull();
+
+      // Fixed: served again (a new server process).
+      mark = dev.log().length;
+      writeFileSync(config, good.replace("      color: string?\n", "      color: string?\n      rank: integer = 0\n"));
+      const fixed = await dev.waitFor("serving http://localhost:", mark);
+      expect((await call(dev.base, "POST", "/notes", { title: "third", rank: 3 })).body).toMatchObject({ rank: 3, color: null });
+      const pid = lastPid(fixed);
+
+      expect(await sigint(dev)).toBe(0);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
+      await db.drop();
+      removeProject(dev.dir);
+    }
+  }, 300_000);
+
+  it("works with no database server: PGlite by default", async () => {
+    const dev = await startDev("one-entity", {});
+    try {
+      const first = await dev.waitFor("serving http://localhost:", 0, 240_000);
+      expect(first).toContain("database: PGlite");
+      expect(first).toContain("(pglite)");
+      expect((await call(dev.base, "POST", "/notes", { title: "offline" })).status).toBe(201);
+      const pid = lastPid(first);
+      expect(await sigint(dev)).toBe(0);
+      expect(alive(pid)).toBe(false);
+    } finally {
+      if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
+      removeProject(dev.dir);
+    }
+  }, 300_000);
+});
