@@ -102,6 +102,8 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     if (schemaChanged && !(await migrate())) return;
     const migrationMs = now() - migrationStarted;
     const restartStarted = now();
+    // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
+    if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
     await server.stop();
     try {
       await server.start();
@@ -109,7 +111,8 @@ export async function devCommand(args: string[], color: boolean): Promise<number
       log(`${(err as Error).message}; fix the error above and save again`);
       return;
     }
-    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}, restart ${ms(now() - restartStarted)})`);
+    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}, restart ${ms(now() - restartStarted)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
+    server.prepare();
   };
 
   // Changes are handled one at a time; changes that arrive during a rebuild are merged into the next one.
@@ -132,9 +135,29 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     });
   };
 
+  // Signals are handled from the start: Ctrl-C during the first build still stops the server it started.
+  let watcher: TreeWatcher | undefined;
+  let stopped = false;
+  let finish: (code: number) => void = () => undefined;
+  const finished = new Promise<number>((resolve) => (finish = resolve));
+  const stop = (signal: string) => {
+    if (stopped) return;
+    stopped = true;
+    log(`${signal}: stopping`);
+    watcher?.close();
+    clearTimeout(timer);
+    void Promise.resolve(busy)
+      .catch(() => undefined)
+      .then(() => server.close())
+      .then(() => finish(0));
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+
   log(`watching ${relative(process.cwd(), dir) || "."} (database: ${process.env.DATABASE_URL ? "DATABASE_URL" : "PGlite in .yama/data"})`);
   busy = rebuild("start", true).finally(() => (busy = undefined));
   await busy;
+  if (stopped) return finished;
 
   const onChange = (rel: string) => {
     if (!isWatched(rel, folder)) return;
@@ -143,28 +166,15 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     hashes.set(rel, hash);
     schedule(rel);
   };
-  let watcher: TreeWatcher;
   try {
     watcher = new TreeWatcher(dir, (rel) => !IGNORED.some((d) => `${rel}/`.startsWith(d)) && !`${rel}/`.startsWith(`${folder}/`), onChange);
   } catch (err) {
     console.error(`yamac: cannot watch ${dir}: ${(err as Error).message}`);
-    await server.stop();
+    await server.close();
     return 1;
   }
   // Seed the hashes so the first event of an unchanged file is ignored.
   for (const name of ["yama.yaml", "yama.yml"]) if (existsSync(join(dir, name))) hashes.set(name, hashOf(name));
 
-  return new Promise<number>((done) => {
-    const stop = (signal: string) => {
-      log(`${signal}: stopping`);
-      watcher.close();
-      clearTimeout(timer);
-      void Promise.resolve(busy)
-        .catch(() => undefined)
-        .then(() => server.stop())
-        .then(() => done(0));
-    };
-    process.once("SIGINT", () => stop("SIGINT"));
-    process.once("SIGTERM", () => stop("SIGTERM"));
-  });
+  return finished;
 }

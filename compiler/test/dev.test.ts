@@ -5,7 +5,7 @@
  * and leaves no server behind. Once on PostgreSQL (DATABASE_URL), once on the PGlite default.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isWatched } from "../dev/command.js";
@@ -59,6 +59,20 @@ const alive = (pid: number) => {
   }
 };
 
+/** Processes whose working directory is `dir` (the server and its standby run there), read from /proc. */
+function processesIn(dir: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readlinkSync(`/proc/${entry}/cwd`) === dir) out.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return out;
+}
+
 async function sigint(dev: Dev): Promise<number | null> {
   const exited = new Promise<number | null>((resolve) => dev.child.once("exit", (code) => resolve(code)));
   dev.child.kill("SIGINT");
@@ -94,6 +108,8 @@ describe("yamac dev", () => {
       const second = await dev.waitFor("serving http://localhost:", mark);
       expect(second).toMatch(/config changed: compiled in \d+ ms, \d+ written/);
       expect(second).toContain("migration drizzle/0001_dev.sql");
+      // The restart used the process prepared after the first start.
+      expect(second).toMatch(/restart \d+ ms from a standby process/);
       expect(alive(pid1)).toBe(false);
       const created = await call(dev.base, "POST", "/notes", { title: "second", color: "red" });
       expect(created.status).toBe(201);
@@ -117,8 +133,10 @@ describe("yamac dev", () => {
       expect((await call(dev.base, "POST", "/notes", { title: "third", rank: 3 })).body).toMatchObject({ rank: 3, color: null });
       const pid = lastPid(fixed);
 
+      expect(processesIn(dev.dir).length).toBeGreaterThanOrEqual(2); // the server and the standby
       expect(await sigint(dev)).toBe(0);
       expect(alive(pid)).toBe(false);
+      expect(processesIn(dev.dir)).toEqual([]);
     } finally {
       if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
       await db.drop();
@@ -136,6 +154,7 @@ describe("yamac dev", () => {
       const pid = lastPid(first);
       expect(await sigint(dev)).toBe(0);
       expect(alive(pid)).toBe(false);
+      expect(processesIn(dev.dir)).toEqual([]);
     } finally {
       if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
       removeProject(dev.dir);
