@@ -50,6 +50,8 @@ export async function devCommand(args: string[], color: boolean): Promise<number
   }
   const log = (line: string) => console.log(`[yamac] ${line}`);
   const rebuilder = new Rebuilder(dir);
+  /** Paths the last build emitted: events for them are the compiler's own writes. */
+  let written = new Set<string>();
   const server = new DevServer({ dir, port, env: process.env, print: (line) => console.log(`[server] ${line}`) });
   let folder = "drizzle";
   let autoRun = true;
@@ -91,6 +93,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
       return;
     }
     const ir = r.result.ir!;
+    written = new Set(r.result.files!.map((f) => f.path));
     folder = ir.database.migrations.folder;
     autoRun = ir.database.migrations.autoRun;
     const w = r.write!;
@@ -105,33 +108,38 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
     if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
     await server.stop();
+    const stopMs = now() - restartStarted;
     try {
       await server.start();
     } catch (err) {
       log(`${(err as Error).message}; fix the error above and save again`);
       return;
     }
-    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}, restart ${ms(now() - restartStarted)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
+    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
     server.prepare();
   };
 
   // Changes are handled one at a time; changes that arrive during a rebuild are merged into the next one.
-  let pending: { config: boolean; code: boolean } | undefined;
+  let pending = new Set<string>();
   let busy: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
+  const isConfig = (rel: string) => /^yama(\.[\w-]+)?\.ya?ml$/.test(rel);
   const schedule = (rel: string) => {
-    const config = /^yama(\.[\w-]+)?\.ya?ml$/.test(rel);
-    pending = { config: (pending?.config ?? false) || config, code: (pending?.code ?? false) || !config };
+    pending.add(rel);
     clearTimeout(timer);
     timer = setTimeout(drain, 25);
   };
   const drain = () => {
-    if (busy || !pending) return;
-    const what = pending;
-    pending = undefined;
-    busy = rebuild(what.code && !what.config ? "user code changed" : "config changed", what.code).finally(() => {
+    if (busy || pending.size === 0) return;
+    // Files the compiler itself writes outside src/ (drizzle.config.ts, …) are not user changes.
+    const changed = [...pending].filter((rel) => !written.has(rel));
+    pending = new Set();
+    if (changed.length === 0) return;
+    const config = changed.some(isConfig);
+    const code = changed.some((rel) => !isConfig(rel));
+    busy = rebuild(code && !config ? "user code changed" : "config changed", code).finally(() => {
       busy = undefined;
-      if (pending) drain();
+      if (pending.size && !stopped) drain();
     });
   };
 
@@ -154,11 +162,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
   process.once("SIGINT", () => stop("SIGINT"));
   process.once("SIGTERM", () => stop("SIGTERM"));
 
-  log(`watching ${relative(process.cwd(), dir) || "."} (database: ${process.env.DATABASE_URL ? "DATABASE_URL" : "PGlite in .yama/data"})`);
-  busy = rebuild("start", true).finally(() => (busy = undefined));
-  await busy;
-  if (stopped) return finished;
-
+  // Watch before the first build, so a save made while it runs is not missed (it runs next).
   const onChange = (rel: string) => {
     if (!isWatched(rel, folder)) return;
     const hash = hashOf(rel);
@@ -166,15 +170,18 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     hashes.set(rel, hash);
     schedule(rel);
   };
+  for (const name of ["yama.yaml", "yama.yml"]) if (existsSync(join(dir, name))) hashes.set(name, hashOf(name));
   try {
     watcher = new TreeWatcher(dir, (rel) => !IGNORED.some((d) => `${rel}/`.startsWith(d)) && !`${rel}/`.startsWith(`${folder}/`), onChange);
   } catch (err) {
     console.error(`yamac: cannot watch ${dir}: ${(err as Error).message}`);
-    await server.close();
     return 1;
   }
-  // Seed the hashes so the first event of an unchanged file is ignored.
-  for (const name of ["yama.yaml", "yama.yml"]) if (existsSync(join(dir, name))) hashes.set(name, hashOf(name));
 
+  log(`watching ${relative(process.cwd(), dir) || "."} (database: ${process.env.DATABASE_URL ? "DATABASE_URL" : "PGlite in .yama/data"})`);
+  busy = rebuild("start", true).finally(() => {
+    busy = undefined;
+    if (pending.size && !stopped) drain();
+  });
   return finished;
 }

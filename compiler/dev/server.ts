@@ -1,8 +1,9 @@
 /**
- * The emitted server as a child process of `yamac dev`: src/server.ts run with tsx (as `npm start`
- * runs it), its output passed through with a prefix, stopped with SIGTERM (its own graceful
- * shutdown) and, if it does not exit in time, SIGKILL. After each start a standby process is
- * prepared (standby.ts) so the next restart skips Node's and the libraries' start-up.
+ * The emitted server as a child process of `yamac dev`: src/server.ts imported with tsx (as
+ * `npm start` runs it) in a process prepared ahead (standby.ts), its output passed through with a
+ * prefix, stopped with SIGTERM (its own graceful shutdown) and, if it does not exit in time,
+ * SIGKILL. After each start the next process is prepared, so a restart skips Node's and the
+ * libraries' start-up.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -36,19 +37,15 @@ export class DevServer {
     return this.child?.pid;
   }
 
-  private spawn(args: string[], ipc: boolean): ChildProcess {
-    const { dir, port, env } = this.options;
-    return spawn(process.execPath, ["--import", "tsx", ...args], {
-      cwd: dir,
-      env: { ...env, PORT: String(port), NODE_ENV: env.NODE_ENV ?? "development" },
-      stdio: ipc ? ["ignore", "pipe", "pipe", "ipc"] : ["ignore", "pipe", "pipe"],
-    });
-  }
-
   /** Starts a standby process for the next restart (see standby.ts). */
   prepare(): void {
     if (this.standby) return;
-    const child = this.spawn([fileURLToPath(new URL("./standby.ts", import.meta.url))], true);
+    const { dir, port, env } = this.options;
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./standby.ts", import.meta.url))], {
+      cwd: dir,
+      env: { ...env, PORT: String(port), NODE_ENV: env.NODE_ENV ?? "development" },
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+    });
     const ready = new Promise<boolean>((resolve) => {
       child.once("message", () => resolve(true));
       child.once("exit", () => resolve(false));
@@ -71,20 +68,15 @@ export class DevServer {
 
   /** Starts the server (from the standby when one is ready); resolves once it listens, rejects if it exits first. */
   async start(): Promise<void> {
-    const s = this.standby;
+    // A standby prepared earlier, or (first start, or after a discard) one started now.
+    this.lastStart = this.standby ? "standby" : "cold";
+    this.prepare();
+    const s = this.standby!;
     this.standby = undefined;
-    let child: ChildProcess;
-    if (s && (await s.ready)) {
-      child = s.child;
-      child.send({ start: true });
-      this.lastStart = "standby";
-    } else {
-      if (s) await new Promise<void>((resolve) => (s.child.exitCode !== null ? resolve() : s.child.once("exit", () => resolve())));
-      child = this.spawn(["src/server.ts"], false);
-      this.lastStart = "cold";
-    }
-    this.child = child;
-    await this.listening(child);
+    this.child = s.child;
+    if (!(await s.ready)) return this.listening(s.child);
+    s.child.send({ start: true });
+    await this.listening(s.child);
   }
 
   private listening(child: ChildProcess): Promise<void> {
@@ -102,9 +94,12 @@ export class DevServer {
       };
       child.stdout!.setEncoding("utf8").on("data", onLine).resume();
       child.stderr!.setEncoding("utf8").on("data", onLine).resume();
-      child.once("exit", (code, signal) => {
-        if (!listening) reject(new Error(`the server exited (${signal ?? `code ${code}`}) before listening`));
-      });
+      const failed = () => {
+        if (!listening) reject(new Error(`the server exited (${child.signalCode ?? `code ${child.exitCode}`}) before listening`));
+      };
+      // Output still buffered in the pipes is read before the failure is reported.
+      if (child.exitCode !== null || child.signalCode !== null) setTimeout(failed, 50);
+      else child.once("exit", () => setTimeout(failed, 50));
     });
   }
 

@@ -109,7 +109,7 @@ describe("yamac dev", () => {
       expect(second).toMatch(/config changed: compiled in \d+ ms, \d+ written/);
       expect(second).toContain("migration drizzle/0001_dev.sql");
       // The restart used the process prepared after the first start.
-      expect(second).toMatch(/restart \d+ ms from a standby process/);
+      expect(second).toMatch(/start \d+ ms from a standby process/);
       expect(alive(pid1)).toBe(false);
       const created = await call(dev.base, "POST", "/notes", { title: "second", color: "red" });
       expect(created.status).toBe(201);
@@ -160,4 +160,24 @@ describe("yamac dev", () => {
       removeProject(dev.dir);
     }
   }, 300_000);
+
+  it("a yamac dev that is killed takes its server and standby with it", async () => {
+    const db = await createDatabase("yamac_dev_kill");
+    const dev = await startDev("one-entity", { DATABASE_URL: db.url });
+    try {
+      await dev.waitFor("serving http://localhost:");
+      await new Promise((r) => setTimeout(r, 2_000)); // the standby starts after the server
+      expect(processesIn(dev.dir).length).toBeGreaterThanOrEqual(1);
+      const exited = new Promise((resolve) => dev.child.once("exit", resolve));
+      dev.child.kill("SIGKILL");
+      await exited;
+      // The server's IPC channel closes with its parent: it shuts down as on SIGTERM.
+      const deadline = Date.now() + 15_000;
+      while (processesIn(dev.dir).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(processesIn(dev.dir)).toEqual([]);
+    } finally {
+      await db.drop();
+      removeProject(dev.dir);
+    }
+  }, 120_000);
 });
