@@ -5,10 +5,11 @@
  * and leaves no server behind. Once on PostgreSQL (DATABASE_URL), once on the PGlite default.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isWatched } from "../dev/command.js";
+import { Rebuilder } from "../dev/rebuild.js";
 import { call, createDatabase, freePort, removeProject, ROOT } from "./harness.js";
 
 interface Dev {
@@ -89,6 +90,52 @@ describe("yamac dev", () => {
     expect(isWatched(".yama/data/base/1/1259", "drizzle")).toBe(false);
     expect(isWatched("package.json", "drizzle")).toBe(false);
     expect(isWatched("README.md", "drizzle")).toBe(false);
+  });
+
+  it("rebuilds incrementally: writes only changed files, deletes stale ones, keeps ownership", () => {
+    mkdirSync(join(ROOT, ".yama"), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, ".yama", "dev-rebuild-"));
+    try {
+      const config = join(dir, "yama.yaml");
+      const original = readFileSync(join(ROOT, "fixtures/one-entity/yama.yaml"), "utf8");
+      writeFileSync(config, original);
+      const rebuilder = new Rebuilder(dir);
+      const first = rebuilder.run();
+      expect(first.result.ok).toBe(true);
+      expect(first.write!.written.length).toBe(first.result.files!.length);
+      const appMtime = statSync(join(dir, "src/app.ts")).mtimeMs;
+
+      // A changed length: the table, the validation, the routes that read it and the OpenAPI document.
+      writeFileSync(config, original.replace("title: string(1..120)!", "title: string(1..100)!"));
+      const second = rebuilder.run();
+      expect(second.write!.written.sort()).toEqual(["src/db/tables/note.ts", "src/openapi.json", "src/validation/note.ts"]);
+      // The rest is unchanged (project files such as package.json are the user's after the first write: skipped).
+      expect(second.write!.unchanged.length + second.write!.skipped.length).toBe(second.result.files!.length - 3);
+      expect(statSync(join(dir, "src/app.ts")).mtimeMs).toBe(appMtime);
+
+      // A second entity, then without it again: its files come and go.
+      writeFileSync(config, `${original}\n  Tag:\n    fields:\n      id: uuid!\n      label: string!\n    crud: true\n`);
+      expect(rebuilder.run().write!.written).toContain("src/routes/tag.ts");
+      writeFileSync(config, original);
+      expect(rebuilder.run().write!.deleted).toContain("src/routes/tag.ts");
+      expect(existsSync(join(dir, "src/routes/tag.ts"))).toBe(false);
+
+      // A generated file the user replaced with their own code is not overwritten: the build fails, nothing is written.
+      writeFileSync(join(dir, "src/validation/note.ts"), "export const mine = 1;\n");
+      writeFileSync(config, original.replace("title: string(1..120)!", "title: string(1..90)!"));
+      const refused = rebuilder.run();
+      expect(refused.result.ok).toBe(false);
+      expect(refused.result.diagnostics.map((d) => d.code)).toContain("not-generated");
+      expect(readFileSync(join(dir, "src/db/tables/note.ts"), "utf8")).not.toContain("length: 90");
+
+      // A config error: diagnostics, nothing written.
+      writeFileSync(config, original.replace("title: string(1..120)!", "title: strng!"));
+      const bad = rebuilder.run();
+      expect(bad.result.ok).toBe(false);
+      expect(bad.write).toBeUndefined();
+    } finally {
+      removeProject(dir);
+    }
   });
 
   it("serves, applies a saved change, survives a bad save, and exits cleanly on SIGINT (PostgreSQL)", async () => {
