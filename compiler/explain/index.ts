@@ -89,7 +89,7 @@ export function explainProject(ir: ProjectIR, filter?: string): ExplainedRoute[]
           const { sql, params } = renderStatement(s, s.conditions);
           return {
             label: s.label,
-            table: s.entity.table,
+            table: s.entity?.table ?? "",
             sql,
             params,
             optional: s.conditions.flatMap((c) => (c.when ? [c.when] : [])),
@@ -141,7 +141,7 @@ export function formatExplain(routes: readonly ExplainedRoute[], plans?: PlanRes
       previous = lines;
       const name = `${r.method} ${r.path}`;
       for (const p of plans?.plans.filter((x) => x.route === name && x.statement === s.label) ?? []) out.push(`    plan (${p.when}): ${p.plan}`);
-      for (const w of plans?.warnings.filter((x) => x.route === name && x.statement === s.label) ?? []) out.push(`    warning: ${w.scan} filtering ${w.filter} (${w.when})\n      ${w.suggestion}`);
+      for (const w of plans?.warnings.filter((x) => x.route === name && x.statement === s.label) ?? []) out.push(`    warning (${w.when}): ${w.scan} filtering ${w.filter}`);
     }
     for (const n of r.notes) out.push(`  note: ${n}`);
     out.push("");

@@ -34,7 +34,8 @@ export interface Condition {
 export interface Statement {
   /** What it does: "select page", "count", "insert". */
   label: string;
-  entity: EntityIR;
+  /** The table it reads or writes first; absent for hand-written SQL. */
+  entity?: EntityIR;
   /** Always applied, then optional ones (each only when its input is sent). */
   conditions: Condition[];
   /** Renders the statement with these conditions (in order). */
@@ -104,7 +105,7 @@ function crudStatements(entity: EntityIR, plan: CrudRoutePlan, t: AnyTable): { s
   const notes: string[] = [];
   switch (plan.operation) {
     case "get":
-      return { statements: [findById()], notes: crud.pagination ? notes : notes };
+      return { statements: [findById()], notes };
     case "list": {
       const conds: Condition[] = [...live];
       const params: Record<string, string> = {};
@@ -360,19 +361,17 @@ function aggregateStatements(h: Extract<EndpointIR["handler"], { kind: "aggregat
 }
 
 /** `type: sql`: the statement as written, with its placeholders numbered as the handler binds them. */
-function sqlStatements(h: SqlHandlerIR, ep: EndpointIR, ir: ProjectIR): Statement[] {
+function sqlStatements(h: SqlHandlerIR): Statement[] {
   const params: Record<string, string> = {};
   h.placeholders.forEach((p, i) => {
     const n = /^\$(\d+)/.exec(h.positional.slice(p.at))?.[1];
     const input = h.inputs[i]!;
     if (n) params[`$${n}`] = `${input.source === "params" ? ":" : input.source === "query" ? "?" : "body."}${input.name}`;
   });
-  const entity = ir.entities[0]!;
   return [{
-    label: "sql", entity, conditions: [], params, notes: ["written by hand in the config: tables and indexes are not checked statically"],
+    label: "sql", conditions: [], params, notes: ["written by hand in the config: tables and indexes are not checked statically"],
     render: () => ({ sql: h.positional, params: Object.keys(params).sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))).map((name) => sql.placeholder(name)) }),
   }];
-  void ep;
 }
 
 function writeStatements(entity: EntityIR, operation: "create" | "replace" | "update", t: AnyTable): Statement[] {
@@ -520,7 +519,7 @@ function endpointStatements(ep: EndpointIR, ir: ProjectIR, tables: Tables): Omit
     case "aggregate":
       return { kind, statements: aggregateStatements(h, ir, tables), notes: [] };
     case "sql":
-      return { kind, statements: sqlStatements(h, ep, ir), notes: [] };
+      return { kind, statements: sqlStatements(h), notes: [] };
     case "write":
       return { kind, statements: writeStatements(ir.entities.find((e) => e.name === h.entity)!, h.operation, tables.entity(h.entity)).slice(0, 1), notes: [] };
     case "default":
