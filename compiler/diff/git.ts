@@ -22,7 +22,12 @@ export interface RefSource {
 
 /** Throws with git's message when `dir` is not in a repository or the ref does not exist. */
 export function readAtRef(dir: string, configPath: string, ref: string): RefSource {
-  const root = git(dir, ["rev-parse", "--show-toplevel"]).trim();
+  let root: string;
+  try {
+    root = git(dir, ["rev-parse", "--show-toplevel"]).trim();
+  } catch {
+    throw new Error(`${dir} is not in a git repository: yamac diff compares the config with a git ref`);
+  }
   let commit: string;
   try {
     commit = git(root, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`]).trim();

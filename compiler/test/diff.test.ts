@@ -4,7 +4,7 @@
  * code follows `--fail-on`. The old config is read with `git show` and never written.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -189,6 +189,24 @@ describe("yamac diff", () => {
       expect(find(protectedAgain, "GET /products/:id", "became public (was: requires role admin or editor)")).toBeUndefined();
     } finally {
       writeFileSync(join(repo, "yama.yaml"), V3);
+    }
+  });
+
+  it("a config that did not exist at the ref is all new, and a folder outside git is an error", async () => {
+    mkdirSync(join(repo, "service"));
+    writeFileSync(join(repo, "service", "yama.yaml"), V1);
+    const r = await yamac("diff", join(repo, "service"), "--fail-on", "breaking");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("yama.yaml did not exist at HEAD: everything is new");
+    expect(r.stdout).toContain("GET /products: route added");
+    const outside = mkdtempSync(join(tmpdir(), "yamac-nogit-"));
+    try {
+      writeFileSync(join(outside, "yama.yaml"), V1);
+      const e = await yamac("diff", outside);
+      expect(e.status).toBe(1);
+      expect(e.stderr).toContain("is not in a git repository");
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
     }
   });
 
