@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isWatched } from "../dev/command.js";
 import { Rebuilder } from "../dev/rebuild.js";
-import { call, createDatabase, freePort, removeProject, ROOT } from "./harness.js";
+import { call, createDatabase, freePort, freshRedisUrl, removeProject, ROOT } from "./harness.js";
 
 interface Dev {
   child: ChildProcess;
@@ -207,6 +207,27 @@ describe("yamac dev", () => {
       removeProject(dev.dir);
     }
   }, 300_000);
+
+  it("a changed handler file is served after a restart, without a config change", async () => {
+    const db = await createDatabase("yamac_dev_handler");
+    const dev = await startDev("endpoints", { DATABASE_URL: db.url, REDIS_URL: await freshRedisUrl() });
+    try {
+      await dev.waitFor("serving http://localhost:");
+      expect((await call(dev.base, "GET", "/api/v1/slow?ms=0")).body).toEqual({ waited: 0 });
+      const mark = dev.log().length;
+      const file = join(dev.dir, "handlers/slow.ts");
+      writeFileSync(file, readFileSync(file, "utf8").replace("return { waited: ctx.query.ms };", "return { waited: ctx.query.ms, edited: true };"));
+      const restarted = await dev.waitFor("serving http://localhost:", mark);
+      expect(restarted).toMatch(/user code changed: compiled in \d+ ms, 0 written/);
+      expect((await call(dev.base, "GET", "/api/v1/slow?ms=0")).body).toEqual({ waited: 0, edited: true });
+      expect(await sigint(dev)).toBe(0);
+      expect(processesIn(dev.dir)).toEqual([]);
+    } finally {
+      if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
+      await db.drop();
+      removeProject(dev.dir);
+    }
+  }, 120_000);
 
   it("a yamac dev that is killed takes its server and standby with it", async () => {
     const db = await createDatabase("yamac_dev_kill");
