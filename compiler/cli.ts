@@ -41,6 +41,16 @@ Commands:
           [--force]              replace an existing pipeline file
   init [dir]                 create a new project with a small yama.yaml (and its JSON Schema for editors)
   schema [--out file]        print (or write) the JSON Schema of yama.yaml
+  explain [dir] [route]      per route: the SQL it runs, its parameters, auth and indexes
+          [--db <url|pglite>]  also plan each statement and warn about scans no index avoids
+          [--json]
+  diff [dir]                 API, schema and auth changes since a git ref (default HEAD)
+          [--against <ref>]  the ref to compare with
+          [--fail-on breaking|access|any]  exit 1 on breaking changes (access: also access that widens)
+          [--json]
+  dev [dir]                  compile, migrate and serve; recompile and restart on every save
+          [--port <n>]       the server's port (default PORT or 3000); PGlite unless DATABASE_URL
+          [--allow-destructive]  let a save drop tables or columns
 
 Options:
   --env <name>               compile, check, build, migrate: merge yama.<name>.yaml over yama.yaml
@@ -76,7 +86,30 @@ function report(result: CompileResult, color: boolean): void {
   if (result.diagnostics.length) console.error(formatDiagnostics(result.diagnostics, { color, sources: result.sources }));
 }
 
+/** Commands that parse their own options (they share names such as --db with other meanings). */
+const OWN_OPTIONS: Readonly<Record<string, (args: string[], color: boolean) => Promise<number>>> = {
+  explain: async (args, color) => (await import("./explain/command.js")).explainCommand(args, color),
+  diff: async (args, color) => (await import("./diff/command.js")).diffCommand(args, color),
+  dev: async (args, color) => (await import("./dev/command.js")).devCommand(args, color),
+};
+
 export async function main(argv: string[]): Promise<number> {
+  const first = argv.findIndex((a) => !a.startsWith("-"));
+  const own = first >= 0 ? OWN_OPTIONS[argv[first]!] : undefined;
+  if (own && !argv.includes("-h") && !argv.includes("--help")) {
+    const args = argv.filter((_, i) => i !== first);
+    const color = useColor(args.includes("--no-color") ? false : args.includes("--color") ? true : undefined);
+    try {
+      return await own(args, color);
+    } catch (err) {
+      // Bad options (node:util parseArgs) are usage errors.
+      if ((err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+        console.error(`yamac: ${(err as Error).message}\nRun \`yamac --help\` for usage.`);
+        return 2;
+      }
+      throw err;
+    }
+  }
   let parsed;
   try {
     parsed = parseArgs({

@@ -1,0 +1,53 @@
+/**
+ * The compile step of `yamac dev`: the whole pipeline runs on every change (analysis needs the
+ * whole config: relations, names and rules cross entities), but the write is incremental. The
+ * process remembers what it last put on disk, so unchanged files are neither read nor written,
+ * and only files whose content changed are rewritten (a one-entity change touches that entity's
+ * modules plus the few project-wide ones such as src/openapi.json).
+ */
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { compileText, findConfig, folderHost, type CompileResult } from "../index.js";
+import { applyWrite, planWrite, type WriteResult } from "../5-write/write.js";
+import { DiagnosticBag } from "../diagnostics.js";
+
+export interface Rebuild {
+  result: CompileResult;
+  write?: WriteResult;
+  /** Milliseconds: parse to emit, then the write. */
+  compileMs: number;
+  writeMs: number;
+}
+
+export class Rebuilder {
+  private readonly dir: string;
+  /** Path → content of every generated file as this process last left it on disk. */
+  private known: Map<string, string> | undefined;
+
+  constructor(dir: string) {
+    this.dir = resolve(dir);
+  }
+
+  /** The config file, or undefined when the folder has none. */
+  get configPath(): string | undefined {
+    return findConfig(this.dir);
+  }
+
+  run(): Rebuild {
+    const started = performance.now();
+    const config = this.configPath;
+    if (!config) {
+      const result: CompileResult = { ok: false, sources: new Map(), diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${this.dir}`, hint: "run `yamac init` to create one", location: { file: "yama.yaml", line: 1, col: 1 } }] };
+      return { result, compileMs: performance.now() - started, writeMs: 0 };
+    }
+    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir));
+    const compiled = performance.now();
+    if (!result.ok) return { result, compileMs: compiled - started, writeMs: 0 };
+    const diagnostics = new DiagnosticBag();
+    const plan = planWrite(this.dir, result.files!, diagnostics, this.known);
+    if (diagnostics.hasErrors) return { result: { ...result, ok: false, diagnostics: [...result.diagnostics, ...diagnostics.sorted()] }, compileMs: compiled - started, writeMs: performance.now() - compiled };
+    applyWrite(this.dir, result.files!, plan);
+    this.known = new Map(result.files!.filter((f) => !f.ifMissing).map((f) => [f.path, f.content]));
+    return { result: { ...result, write: plan }, write: plan, compileMs: compiled - started, writeMs: performance.now() - compiled };
+  }
+}
