@@ -41,6 +41,10 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
       ssl: options.ssl === false ? false : options.ssl,
       onnotice: () => {},
       connect_timeout: 10,
+      // While the database is down, each waiting query makes one connection attempt, which fails
+      // at once (503); postgres.js's default backoff (up to 20 s between attempts, growing with
+      // every failure) would hold requests in the queue instead, and delay recovery by as much.
+      backoff: 0,
     });
     const db = drizzlePostgres(client, { schema: options.schema });
     return {
