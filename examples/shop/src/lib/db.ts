@@ -44,7 +44,7 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
       // While the database is down, each waiting query makes one connection attempt, which fails
       // at once (503); postgres.js's default backoff (up to 20 s between attempts, growing with
       // every failure) would hold requests in the queue instead, and delay recovery by as much.
-      backoff: 0,
+      backoff: () => 0,
     });
     const db = drizzlePostgres(client, { schema: options.schema });
     return {
