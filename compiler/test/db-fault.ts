@@ -53,7 +53,11 @@ export interface FaultReport {
   /** The ten slowest requests, and the times (ms since the load started) of the stop and the restart. */
   slowest: Outcome[];
   marks: { stopAt: number; startAt: number; upAt: number };
+  /** Wall-clock time of the start of the load, to compare with the PostgreSQL log. */
+  t0: string;
   serverStderr: string;
+  /** The private server's log (start, stop, recovery). */
+  postgresLog: string;
 }
 
 const HEALTH = `plugins:\n  "@betagors/yama-health": {}\n`;
@@ -72,16 +76,18 @@ function phase(outcomes: readonly Outcome[]): Phase {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function runDatabaseFault(options: FaultOptions): Promise<FaultReport> {
-  const pg = await startPrivatePostgres();
-  let dir = "";
+  // initdb runs while the app compiles.
+  const [pgStarted, dirPrepared] = await Promise.allSettled([startPrivatePostgres(), prepareProjectFrom("bench/fixture", HEALTH)]);
+  const pg = pgStarted.status === "fulfilled" ? pgStarted.value : undefined;
+  const dir = dirPrepared.status === "fulfilled" ? dirPrepared.value : "";
   let server: Awaited<ReturnType<typeof startServer>> | undefined;
   let sql: postgres.Sql | undefined;
   try {
+    if (!pg || !dir) throw pgStarted.status === "rejected" ? pgStarted.reason : (dirPrepared as PromiseRejectedResult).reason;
     const admin = postgres(pg.url, { max: 1, onnotice: () => {} });
     await admin.unsafe("CREATE DATABASE soak");
     await admin.end();
     const url = pg.url.replace(/\/postgres$/, "/soak");
-    dir = await prepareProjectFrom("bench/fixture", HEALTH);
     server = await startServer(dir, { DATABASE_URL: url, NODE_ENV: "production" });
     const base = server.base;
 
@@ -162,6 +168,7 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
       timeline,
       slowest: [...outcomes].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 10),
       marks: { stopAt: Math.round(stopAt), startAt: Math.round(startAt), upAt: Math.round(upAt) },
+      t0: new Date(Date.now() - load.elapsed()).toISOString(),
       before: phase(before),
       failuresWhileDown: phase(down),
       unexpectedFailures: outcomes.filter((o) => failed(o) && !(o.status === 503 && o.code === "DB_UNAVAILABLE")),
@@ -177,11 +184,12 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
       writes: { acknowledged: acknowledged.length, missing: acknowledged.length - present[0]!.n },
       pgCtl: { stopMs: Math.round(stoppedAt - stopAt), startMs: Math.round(upAt - startAt) },
       serverStderr: server.stderr.join("").slice(-4000),
+      postgresLog: pg.log(),
     };
   } finally {
     await sql?.end({ timeout: 5 });
     await server?.stop();
     removeProject(dir);
-    await pg.destroy();
+    await pg?.destroy();
   }
 }
