@@ -56,6 +56,8 @@ export interface FaultReport {
   /** Wall-clock time of the start of the load, to compare with the PostgreSQL log. */
   t0: string;
   serverStderr: string;
+  /** How often each error code appears in what the server reported on stderr. */
+  serverErrorCodes: Record<string, number>;
   /** The private server's log (start, stop, recovery). */
   postgresLog: string;
 }
@@ -184,6 +186,7 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
       writes: { acknowledged: acknowledged.length, missing: acknowledged.length - present[0]!.n },
       pgCtl: { stopMs: Math.round(stoppedAt - stopAt), startMs: Math.round(upAt - startAt) },
       serverStderr: server.stderr.join("").slice(-4000),
+      serverErrorCodes: [...server.stderr.join("").matchAll(/\bcode: '([^']+)'/g)].reduce<Record<string, number>>((acc, m) => ({ ...acc, [m[1]!]: (acc[m[1]!] ?? 0) + 1 }), {}),
       postgresLog: pg.log(),
     };
   } finally {
