@@ -147,6 +147,11 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
     sql = postgres(url, { max: 1, onnotice: () => {} });
     const present = await sql<{ n: number }[]>`select count(*)::int as n from products where id = any(${acknowledged}::uuid[])`;
 
+    /** ms from `since` to the first readiness probe with `status` started after it. */
+    const firstProbe = (status: number, since: number) => {
+      const probe = probes.find((p) => p.at >= since && p.status === status);
+      return probe === undefined ? undefined : Math.round(probe.at - since);
+    };
     const timeline: FaultReport["timeline"] = [];
     for (const o of outcomes) {
       const second = Math.floor(ended(o) / 1000);
@@ -177,8 +182,8 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
       unanswered: outcomes.filter((o) => o.status === 0).length,
       internalErrors: outcomes.filter((o) => o.status === 500).length,
       readiness: {
-        downAfterMs: probes.find((p) => p.at >= stopAt && p.status === 503)?.at === undefined ? undefined : Math.round(probes.find((p) => p.at >= stopAt && p.status === 503)!.at - stopAt),
-        upAfterMs: probes.find((p) => p.at >= upAt && p.status === 200) === undefined ? undefined : Math.round(probes.find((p) => p.at >= upAt && p.status === 200)!.at - upAt),
+        downAfterMs: firstProbe(503, stopAt),
+        upAfterMs: firstProbe(200, upAt),
         statusesSeen: [...new Set(probes.map((p) => p.status))].sort(),
       },
       recoveredAfterMs: Math.round(lastFailure - upAt),
@@ -187,7 +192,8 @@ export async function runDatabaseFault(options: FaultOptions): Promise<FaultRepo
       pgCtl: { stopMs: Math.round(stoppedAt - stopAt), startMs: Math.round(upAt - startAt) },
       serverStderr: server.stderr.join("").slice(-4000),
       serverErrorCodes: [...server.stderr.join("").matchAll(/\bcode: '([^']+)'/g)].reduce<Record<string, number>>((acc, m) => ({ ...acc, [m[1]!]: (acc[m[1]!] ?? 0) + 1 }), {}),
-      postgresLog: pg.log(),
+      // Without the hundreds of refused logins while it stopped and started.
+      postgresLog: pg.log().split("\n").filter((line) => !/FATAL: +the database system is (starting up|not yet accepting|shutting down)|DETAIL: +Consistent recovery/.test(line)).join("\n"),
     };
   } finally {
     await sql?.end({ timeout: 5 });
