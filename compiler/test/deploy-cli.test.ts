@@ -116,7 +116,7 @@ describe("yamac smoke", () => {
       expect(run.code).toBe(1);
       expect(run.out).toMatch(/ok\s+200\s+\/health\/live/);
       expect(run.out).toMatch(/FAIL\s+503\s+\/health\/ready/);
-      expect(run.out).toMatch(/FAIL\s+500\s+\/notes/);
+      expect(run.out).toMatch(/FAIL\s+503\s+\/notes/);
     } finally {
       await server.stop();
     }

@@ -23,13 +23,19 @@ export const PG_BASE = "postgres://postgres@127.0.0.1:5432";
  * test needs), so fixtures copied from real projects stay as they are.
  */
 export async function prepareProject(fixture: string, extraConfig = ""): Promise<string> {
+  return prepareProjectFrom(join("fixtures", fixture), extraConfig);
+}
+
+/** prepareProject for a project folder anywhere in the repo (e.g. `bench/fixture`), given relative to the repo root. */
+export async function prepareProjectFrom(folder: string, extraConfig = ""): Promise<string> {
   mkdirSync(join(ROOT, ".yama"), { recursive: true });
+  const fixture = folder.replace(/^fixtures\//, "").replace(/\W+/g, "-");
   const dir = mkdtempSync(join(ROOT, ".yama", `${fixture}-`));
-  const source = join(ROOT, "fixtures", fixture);
+  const source = join(ROOT, folder);
   for (const entry of readdirSync(source)) cpSync(join(source, entry), join(dir, entry), { recursive: true });
   if (extraConfig) appendFileSync(join(dir, "yama.yaml"), `\n${extraConfig}`);
   const compiled = compileProject(dir);
-  if (!compiled.ok) throw new Error(`fixture ${fixture} does not compile: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === "error"))}`);
+  if (!compiled.ok) throw new Error(`${folder} does not compile: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === "error"))}`);
   await generateProjectMigration(dir, { folder: "drizzle", allowDestructive: false });
   return dir;
 }

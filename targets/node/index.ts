@@ -19,7 +19,7 @@ export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownSt
     .add("@hono/node-server", "serve")
     .add("./app.js", "app")
     .add("./db/client.js", "database")
-    .add("./lib/node-server.js", "answerClientErrors");
+    .add("./lib/node-server.js", "answerClientErrors", "closeGracefully");
   for (const step of shutdownSteps) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
   const closing = shutdownSteps.length === 0 ? "database.close()" : `Promise.all([database.close(), ${shutdownSteps.map((s) => s.call).join(", ")}])`;
   if (m.autoRun) server.add("node:url", "fileURLToPath").add("./lib/migrations.js", "migrateOnStart");
@@ -37,17 +37,20 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 });
 answerClientErrors(server);
 
-/** Stop accepting connections, let in-flight requests finish, then close the database${shutdownSteps.length ? " and flush telemetry" : ""}. */
+/**
+ * Stop accepting connections, let the requests already received finish (keep-alive clients are
+ * told to close), then close the database${shutdownSteps.length ? " and flush telemetry" : ""}. Exits 1 if that takes over 10 s.
+ */
 function shutdown(signal: string): void {
   console.log(\`\${signal} received, shutting down\`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  server.close(() => {
-    ${closing}.then(
+  closeGracefully(server)
+    .then(() => ${closing})
+    .then(
       () => process.exit(0),
       () => process.exit(1),
     );
-  });
 }
 
 process.once("SIGTERM", () => shutdown("SIGTERM"));

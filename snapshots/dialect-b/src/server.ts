@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { app } from "./app.js";
 import { database } from "./db/client.js";
 import { migrateOnStart } from "./lib/migrations.js";
-import { answerClientErrors } from "./lib/node-server.js";
+import { answerClientErrors, closeGracefully } from "./lib/node-server.js";
 
 const port = Number((process.env.PORT || "3000") ?? 3000);
 const hostname = process.env.HOST ?? "0.0.0.0";
@@ -21,17 +21,20 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 });
 answerClientErrors(server);
 
-/** Stop accepting connections, let in-flight requests finish, then close the database. */
+/**
+ * Stop accepting connections, let the requests already received finish (keep-alive clients are
+ * told to close), then close the database. Exits 1 if that takes over 10 s.
+ */
 function shutdown(signal: string): void {
   console.log(`${signal} received, shutting down`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  server.close(() => {
-    database.close().then(
+  closeGracefully(server)
+    .then(() => database.close())
+    .then(
       () => process.exit(0),
       () => process.exit(1),
     );
-  });
 }
 
 process.once("SIGTERM", () => shutdown("SIGTERM"));

@@ -5,7 +5,7 @@ import { fileURLToPath } from "node:url";
 import { app } from "./app.js";
 import { database } from "./db/client.js";
 import { migrateOnStart } from "./lib/migrations.js";
-import { answerClientErrors } from "./lib/node-server.js";
+import { answerClientErrors, closeGracefully } from "./lib/node-server.js";
 import { flushErrors } from "./plugins/error-tracking.js";
 import { flushTracing } from "./plugins/tracing.js";
 
@@ -23,17 +23,20 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 });
 answerClientErrors(server);
 
-/** Stop accepting connections, let in-flight requests finish, then close the database and flush telemetry. */
+/**
+ * Stop accepting connections, let the requests already received finish (keep-alive clients are
+ * told to close), then close the database and flush telemetry. Exits 1 if that takes over 10 s.
+ */
 function shutdown(signal: string): void {
   console.log(`${signal} received, shutting down`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  server.close(() => {
-    Promise.all([database.close(), flushTracing(), flushErrors()]).then(
+  closeGracefully(server)
+    .then(() => Promise.all([database.close(), flushTracing(), flushErrors()]))
+    .then(
       () => process.exit(0),
       () => process.exit(1),
     );
-  });
 }
 
 process.once("SIGTERM", () => shutdown("SIGTERM"));

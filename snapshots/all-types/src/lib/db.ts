@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { connectWithCooldown } from "./db-connect.js";
 import { migrateUp, type MigrationTarget, type SqlSession } from "./migrations.js";
 
 /** Either driver, seen through the interface both implement. */
@@ -36,12 +37,21 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> extends
  */
 export async function createDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<DatabaseHandle<TSchema>> {
   if (options.url) {
-    const client = postgres(options.url, {
+    // `socket` is a postgres.js option its type declarations leave out.
+    const settings: postgres.Options<Record<string, never>> & { socket: ReturnType<typeof connectWithCooldown> } = {
       max: options.poolMax,
       ssl: options.ssl === false ? false : options.ssl,
       onnotice: () => {},
       connect_timeout: 10,
-    });
+      // While the database is down, requests get a 503 at once instead of waiting: a failed
+      // connection attempt makes the next ones fail immediately for a moment (db-connect.ts),
+      // and no backoff delays the attempt after that. postgres.js's default backoff (up to 20 s
+      // between attempts, growing with every failure) held requests in the queue and delayed
+      // recovery by as much.
+      socket: connectWithCooldown(),
+      backoff: () => 0,
+    };
+    const client = postgres(options.url, settings);
     const db = drizzlePostgres(client, { schema: options.schema });
     const handle: DatabaseHandle<TSchema> = {
       db,

@@ -89,18 +89,24 @@ interface PgErrorLike {
   column_name?: string;
 }
 
+/**
+ * A SQLSTATE: a class of a digit and a digit or letter (or F0, HV, P0, XX), then three more.
+ * Node's own five-letter codes (EPIPE, EPERM, EBUSY) are not SQLSTATEs.
+ */
+const SQLSTATE = /^(?:[0-9][0-9A-Z]|F0|HV|P0|XX)[0-9A-Z]{3}$/;
+
 function findPgError(err: unknown): PgErrorLike | undefined {
   // Drizzle wraps driver errors in DrizzleQueryError; the driver's error is its `cause`.
   let current: unknown = err;
   for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
     const code = (current as { code?: unknown }).code;
-    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return current as unknown as PgErrorLike;
+    if (typeof code === "string" && SQLSTATE.test(code)) return current as unknown as PgErrorLike;
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
 }
 
-const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT"]);
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "CONNECTION_CLOSED", "CONNECTION_ENDED", "CONNECTION_DESTROYED", "CONNECT_TIMEOUT", "DB_UNREACHABLE"]);
 
 function isConnectionError(err: unknown): boolean {
   let current: unknown = err;
