@@ -6,7 +6,7 @@
 import type { EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
-import { applySecurity, securitySchemes } from "../plugins/auth/openapi.js";
+import { applySecurity, authPaths, securitySchemes } from "../plugins/auth/openapi.js";
 
 type Json = Record<string, unknown>;
 
@@ -195,6 +195,7 @@ export function emitOpenApi(ir: ProjectIR): OutputFile {
   for (const route of ir.routes) if (route.kind === "endpoint") add(route.endpoint.path, route.endpoint.method.toLowerCase(), endpointOperation(route.endpoint));
   for (const entity of ir.entities) if (entity.crud) for (const [path, method, op] of crudOperations(entity)) if (!(paths[openapiPath(path)] as Json | undefined)?.[method]) add(path, method, op);
   applySecurity(ir, paths, openapiPath);
+  for (const [path, ops] of Object.entries(authPaths(ir))) paths[path] = { ...(paths[path] ?? {}), ...ops };
   const schemas: Record<string, Json> = {};
   for (const entity of ir.entities) for (const [name, s] of entitySchemas(entity)) schemas[name] = s;
   for (const s of ir.schemas) schemas[s.name] = namedSchema(s);

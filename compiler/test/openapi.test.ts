@@ -21,4 +21,13 @@ describe("src/openapi.json", () => {
     const shop = JSON.parse(snapshotFiles("shop").get("src/openapi.json")!) as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
     expect(shop.paths["/products"]!.get!.parameters!.map((p) => p.name)).toEqual(expect.arrayContaining(["limit", "offset", "sort", "search", "include", "fields", "featured"]));
   });
+
+  it("lists the routes the auth module serves: /auth endpoints and OAuth sign-in", () => {
+    const doc = JSON.parse(snapshotFiles("auth-users").get("src/openapi.json")!) as { paths: Record<string, Record<string, { security?: unknown; responses: Record<string, unknown> }>> };
+    const auth = Object.keys(doc.paths).filter((p) => p.startsWith("/auth/")).sort();
+    expect(auth).toEqual(["/auth/change-password", "/auth/github", "/auth/github/callback", "/auth/google", "/auth/google/callback", "/auth/login", "/auth/logout", "/auth/me", "/auth/refresh", "/auth/register"]);
+    expect(doc.paths["/auth/me"]!.get!.security).toEqual([{ bearerAuth: [] }]);
+    expect(doc.paths["/auth/login"]!.post!.security).toBeUndefined();
+    expect(Object.keys(doc.paths["/auth/register"]!.post!.responses)).toEqual(expect.arrayContaining(["201", "400", "409"]));
+  });
 });
