@@ -5,7 +5,12 @@
  * alternately (A B A B …) and reported as ratios. Results go to bench/RESULTS.md.
  *
  * Environment: BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_CONNECTIONS (50),
- * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/yamac_bench).
+ * BENCH_DATABASE_URL (postgres://postgres@127.0.0.1:5432/yamac_bench), BENCH_ROUTES (a
+ * comma-separated subset of route names' first words, e.g. "GET,POST").
+ *
+ * Besides req/s, each run records the server's CPU time per request (user + system, from
+ * /proc): on a machine shared with other work, req/s moves with whatever else runs, while CPU
+ * time per request is what the code itself costs.
  */
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -113,6 +118,8 @@ function routes(ids: string[]): Route[] {
 
 interface Sample {
   rps: number;
+  /** Server CPU time (user + system) per request, in microseconds. */
+  cpuUs: number;
   p50: number;
   p99: number;
   errors: number;
@@ -125,15 +132,25 @@ function ms(text: string): number {
   return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
 }
 
-function wrk(port: number, route: Route, seconds: number): Sample {
+/** CPU time a process has used, user + system, in seconds (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+function wrk(app: Server, route: Route, seconds: number): Sample {
+  const port = app.port;
   const script = join(ROOT, ".yama", "bench", "route.lua");
   writeFileSync(script, route.script);
+  const cpuBefore = cpuSeconds(app.child.pid!);
   const out = sh("taskset", ["-c", "1", "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${port}`]);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
   const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
   const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
-  return { rps, p50, p99, errors };
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
+  const cpuUs = requests > 0 ? ((cpuSeconds(app.child.pid!) - cpuBefore) * 1e6) / requests : NaN;
+  return { rps, cpuUs, p50, p99, errors };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -148,26 +165,27 @@ async function main(): Promise<void> {
   const apps = [reference, emitted];
   const table: string[] = [];
   try {
-    const rs = routes(ids);
-    for (const route of rs) for (const app of apps) wrk(app.port, route, 2); // warm-up: JIT, prepared statements, pool
+    const only = process.env.BENCH_ROUTES?.split(",").map((r) => r.trim().toLowerCase());
+    const rs = routes(ids).filter((r) => !only || only.includes(r.name.split(" ")[0]!.toLowerCase()));
+    for (const route of rs) for (const app of apps) wrk(app, route, 2); // warm-up: JIT, prepared statements, pool
     const samples = new Map<string, { emitted: Sample[]; reference: Sample[] }>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const route of rs) {
         const s = samples.get(route.name) ?? { emitted: [], reference: [] };
         // Alternate which app goes first, so neither always gets the warmer machine.
         const order = round % 2 === 0 ? apps : [...apps].reverse();
-        for (const app of order) s[app.name as "emitted" | "reference"].push(wrk(app.port, route, SECONDS));
+        for (const app of order) s[app.name as "emitted" | "reference"].push(wrk(app, route, SECONDS));
         samples.set(route.name, s);
-        console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s, reference ${fmt(s.reference.at(-1)!.rps)} req/s`);
+        console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s (${fmt(s.emitted.at(-1)!.cpuUs)} µs CPU/req), reference ${fmt(s.reference.at(-1)!.rps)} req/s (${fmt(s.reference.at(-1)!.cpuUs)} µs CPU/req)`);
       }
     }
-    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | non-2xx |");
-    table.push("|---|---:|---:|---|---|---|---:|---:|");
+    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | non-2xx |");
+    table.push("|---|---:|---:|---|---|---|---:|---|---:|");
     for (const [name, s] of samples) {
       const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
       const p99s = s.emitted.map((e, i) => e.p99 / s.reference[i]!.p99);
       table.push(
-        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
       );
     }
     table.push("", `Peak RSS: emitted ${fmt(peakRssMb(emitted.child.pid!))} MB, reference ${fmt(peakRssMb(reference.child.pid!))} MB.`);
