@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
@@ -35,38 +34,6 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
 }
 
 /**
- * The `when` (ms) of the newest migration in drizzle-kit's journal, the value drizzle's migrator
- * records as `created_at`; undefined when the journal cannot be read (the migrator then reports
- * why).
- */
-function newestMigration(folder: string): number | undefined {
-  try {
-    const journal = JSON.parse(readFileSync(`${folder}/meta/_journal.json`, "utf8")) as { entries: { when: number }[] };
-    return Math.max(...journal.entries.map((e) => e.when));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Runs drizzle's migrator only when a migration is pending. The migrator applies the journal
- * entries newer than the newest `created_at` in drizzle.__drizzle_migrations, after creating that
- * schema and table when missing (five round trips on every start). One query answers the same
- * question: nothing is pending when the newest recorded migration is at least as new as the
- * journal's newest entry.
- */
-async function migrateWhenPending(folder: string, newestApplied: () => Promise<string | null>, run: () => Promise<void>): Promise<void> {
-  const newest = newestMigration(folder);
-  if (newest !== undefined) {
-    const applied = await newestApplied().catch(() => null); // no migrations table yet
-    if (applied !== null && Number(applied) >= newest) return;
-  }
-  await run();
-}
-
-const NEWEST_APPLIED = "select max(created_at)::text as newest from drizzle.__drizzle_migrations";
-
-/**
  * PGlite is loaded only when it is used (no DATABASE_URL), so deployments on PostgreSQL never
  * load it and bundles can leave it out.
  */
@@ -82,12 +49,7 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     return {
       db,
       driver: "postgres",
-      migrate: (folder) =>
-        migrateWhenPending(
-          folder,
-          async () => (await client.unsafe<{ newest: string | null }[]>(NEWEST_APPLIED))[0]?.newest ?? null,
-          () => migratePostgres(db, { migrationsFolder: folder }),
-        ),
+      migrate: (folder) => migratePostgres(db, { migrationsFolder: folder }),
       ping: async () => {
         await client`select 1`;
       },
@@ -104,12 +66,7 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
   return {
     db,
     driver: "pglite",
-    migrate: (folder) =>
-      migrateWhenPending(
-        folder,
-        async () => (await client.query<{ newest: string | null }>(NEWEST_APPLIED)).rows[0]?.newest ?? null,
-        () => migratePglite(db, { migrationsFolder: folder }),
-      ),
+    migrate: (folder) => migratePglite(db, { migrationsFolder: folder }),
     ping: async () => {
       await client.query("select 1");
     },
