@@ -4,7 +4,8 @@
  * directory. Loaded by db.ts only when DATABASE_URL is unset.
  *
  * A new data directory starts as a copy of a template: a pristine cluster (initdb, no tables)
- * made once per PGlite version, because PGlite's initdb costs seconds and a copy about 0.1 s.
+ * made once per PGlite version, because PGlite's initdb costs seconds and a copy a fraction of
+ * that.
  * The template never holds a schema or rows (migrations run on the copy as on any database), so
  * it cannot go stale when the schema changes; it records the PGlite version that made it and is
  * used only by that version. When it is missing or was made by another version, the first start
@@ -17,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 
 /** What a template records about itself, in template.json. */
-export interface TemplateManifest {
+interface TemplateManifest {
   /** The @electric-sql/pglite version that made the cluster. */
   pglite: string;
 }
@@ -34,7 +35,7 @@ export const START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-
 let installed: string | undefined;
 
 /** The version of the installed @electric-sql/pglite package (its package.json is not exported). */
-export function pgliteVersion(): string {
+function pgliteVersion(): string {
   if (installed !== undefined) return installed;
   let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
   for (;;) {
@@ -50,7 +51,7 @@ export function pgliteVersion(): string {
 }
 
 /** Whether `dir` holds a complete template made by the installed PGlite version. */
-export function usableTemplate(dir: string): boolean {
+function usableTemplate(dir: string): boolean {
   try {
     const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as Partial<TemplateManifest>;
     return manifest.pglite === pgliteVersion() && existsSync(join(dir, "PG_VERSION"));
