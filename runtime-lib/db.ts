@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
@@ -14,6 +13,11 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   url: string | undefined;
   /** Where PGlite keeps its files. */
   dataDir: string;
+  /**
+   * A pristine PGlite cluster a new data directory is copied from instead of running initdb
+   * (made there on first use; see pglite.ts). Undefined or empty: PGlite runs initdb itself.
+   */
+  pgliteTemplate: string | undefined;
   /** Upper bound of the postgres.js pool. */
   poolMax: number;
   /** TLS for postgres.js: "require", "prefer", "verify-full" or false. */
@@ -79,9 +83,8 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     };
     return handle;
   }
-  mkdirSync(options.dataDir, { recursive: true });
-  const [{ PGlite }, { drizzle: drizzlePglite }] = await Promise.all([import("@electric-sql/pglite"), import("drizzle-orm/pglite")]);
-  const client = new PGlite(options.dataDir);
+  const [{ openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
+  const client = await openPglite(options.dataDir, options.pgliteTemplate || undefined);
   const db = drizzlePglite(client, { schema: options.schema });
   // PGlite is one connection in this process: the session is the client itself.
   const session: SqlSession = {

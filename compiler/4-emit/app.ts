@@ -55,12 +55,14 @@ export function emitClient(ir: ProjectIR): OutputFile {
   const url = envExpression(ir.database.url);
   const body = `/**
  * The database: PGlite (PostgreSQL in-process, files under ${ir.database.dataDir}) when DATABASE_URL
- * is unset, PostgreSQL through postgres.js when it is set.
+ * is unset, PostgreSQL through postgres.js when it is set. A new PGlite data directory is copied
+ * from the pristine cluster in .yama/pglite-template (made on first use) instead of running initdb.
  */
 export const database = await createDatabase({
   schema,
   url: ${url} || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ${ts(ir.database.dataDir)},
+  pgliteTemplate: process.env.YAMA_PGLITE_TEMPLATE ?? ".yama/pglite-template",
   poolMax: ${envNumber(ir.database.poolMax, 10)},
   ssl: ${ir.database.ssl === false ? "false" : ts(ir.database.ssl)},
 });

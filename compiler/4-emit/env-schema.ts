@@ -63,6 +63,7 @@ export const env: Env = loadEnv(schema, variables${options.length ? `, { ${optio
 const BUILT_IN: Record<string, string> = {
   DATABASE_URL: "PostgreSQL connection string, e.g. postgres://user:password@host:5432/db. Unset: the embedded PGlite database (files in the data directory).",
   YAMA_DATA_DIR: "Where PGlite keeps its files when DATABASE_URL is unset.",
+  YAMA_PGLITE_TEMPLATE: "The clean PGlite cluster a new data directory is copied from (default .yama/pglite-template); empty: run initdb instead.",
   PORT: "Port the Node server listens on.",
   HOST: "Address the Node server binds to (default 0.0.0.0).",
   NODE_ENV: "development, test or production; also picks .env.<NODE_ENV> for local runs.",

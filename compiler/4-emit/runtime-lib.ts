@@ -19,7 +19,7 @@ function source(name: string): string {
 }
 
 const LIB_IMPORT = /(?:from|import) "(?:\.\.\/)*(?:\.\/)?lib\/([a-z-]+)\.js"/g;
-const SIBLING_IMPORT = /from "\.\/([a-z-]+)\.js"/g;
+const SIBLING_IMPORT = /(?:from |import\()"\.\/([a-z-]+)\.js"/g;
 
 export function emitRuntimeLib(files: readonly OutputFile[]): OutputFile[] {
   const wanted = new Set<string>();

@@ -62,6 +62,8 @@ export async function migrateCommand(args: string[], options: Options): Promise<
     schema: {},
     url: url || undefined,
     dataDir: resolve(dir, process.env.YAMA_DATA_DIR ?? ir.database.dataDir),
+    // The same template the app's first start uses (src/db/client.ts); empty turns it off.
+    pgliteTemplate: process.env.YAMA_PGLITE_TEMPLATE === "" ? "" : resolve(dir, process.env.YAMA_PGLITE_TEMPLATE ?? ".yama/pglite-template"),
     poolMax: 2,
     ssl: ir.database.ssl,
   });

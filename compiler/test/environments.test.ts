@@ -234,6 +234,7 @@ database:
       "required PUBLIC_URL=https://api.example.com",
       "required STRIPE_KEY=",
       "optional YAMA_DATA_DIR=",
+      "optional YAMA_PGLITE_TEMPLATE=",
     ]);
     expect(text).toContain("# Stripe API key (string, required, secret)");
     expect(text).toContain("# Items per page (integer, default 20)");

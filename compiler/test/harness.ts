@@ -83,6 +83,12 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The PGlite template every test server shares (runtime-lib/pglite.ts): made once, so a new data
+ * directory costs a copy instead of an initdb.
+ */
+export const PGLITE_TEMPLATE = join(ROOT, ".yama", "pglite-template");
+
 /** Starts the project's src/server.ts on a free port and resolves once it is listening. */
 export async function startServer(dir: string, env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
@@ -91,7 +97,7 @@ export async function startServer(dir: string, env: Record<string, string>): Pro
   delete inherited.YAMA_DATA_DIR;
   const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: dir,
-    env: { ...inherited, HOST: "127.0.0.1", PORT: String(port), NODE_ENV: "test", ...env },
+    env: { ...inherited, HOST: "127.0.0.1", PORT: String(port), NODE_ENV: "test", YAMA_PGLITE_TEMPLATE: PGLITE_TEMPLATE, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];

@@ -4,12 +4,14 @@ import * as schema from "./schema.js";
 
 /**
  * The database: PGlite (PostgreSQL in-process, files under .yama/data) when DATABASE_URL
- * is unset, PostgreSQL through postgres.js when it is set.
+ * is unset, PostgreSQL through postgres.js when it is set. A new PGlite data directory is copied
+ * from the pristine cluster in .yama/pglite-template (made on first use) instead of running initdb.
  */
 export const database = await createDatabase({
   schema,
   url: process.env.DATABASE_URL || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ".yama/data",
+  pgliteTemplate: process.env.YAMA_PGLITE_TEMPLATE ?? ".yama/pglite-template",
   poolMax: 10,
   ssl: false,
 });

@@ -1,0 +1,165 @@
+/**
+ * The embedded database: PGlite (PostgreSQL compiled to WebAssembly) with its files in a data
+ * directory. Loaded by db.ts only when DATABASE_URL is unset.
+ *
+ * A new data directory starts as a copy of a template: a pristine cluster (initdb, no tables)
+ * made once per PGlite version, because PGlite's initdb costs seconds and a copy a fraction of
+ * that.
+ * The template never holds a schema or rows (migrations run on the copy as on any database), so
+ * it cannot go stale when the schema changes; it records the PGlite version that made it and is
+ * used only by that version. When it is missing or was made by another version, the first start
+ * makes it (and later new data directories are quick).
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { copyFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+
+/** What a template records about itself, in template.json. */
+interface TemplateManifest {
+  /** The @electric-sql/pglite version that made the cluster. */
+  pglite: string;
+}
+
+const MANIFEST = "template.json";
+
+/**
+ * PGlite's start parameters, with 32 MB of shared buffers instead of the 128 MB initdb writes
+ * into postgresql.conf: PGlite sets up shared memory on every start, and the smaller pool starts
+ * measurably faster and keeps less memory resident.
+ */
+export const START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-c", "shared_buffers=32MB"];
+
+let installed: string | undefined;
+
+/** The version of the installed @electric-sql/pglite package (its package.json is not exported). */
+function pgliteVersion(): string {
+  if (installed !== undefined) return installed;
+  let dir = dirname(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+  for (;;) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "@electric-sql/pglite" && pkg.version) return (installed = pkg.version);
+    }
+    const up = dirname(dir);
+    if (up === dir) throw new Error("the package.json of @electric-sql/pglite was not found");
+    dir = up;
+  }
+}
+
+/** Whether `dir` holds a complete template made by the installed PGlite version. */
+function usableTemplate(dir: string): boolean {
+  try {
+    const manifest = JSON.parse(readFileSync(join(dir, MANIFEST), "utf8")) as Partial<TemplateManifest>;
+    return manifest.pglite === pgliteVersion() && existsSync(join(dir, "PG_VERSION"));
+  } catch {
+    return false;
+  }
+}
+
+/** A sibling path for work in progress, renamed into place when complete. */
+function scratch(path: string): string {
+  const work = `${resolve(path)}.${process.pid}.tmp`;
+  mkdirSync(dirname(work), { recursive: true });
+  rmSync(work, { recursive: true, force: true });
+  return work;
+}
+
+function isEmptyOrMissing(dir: string): boolean {
+  return !existsSync(dir) || readdirSync(dir).length === 0;
+}
+
+/**
+ * Copies the directory tree `from` (without the manifest) to `to`: directories first, then
+ * every file at once, so the thread pool copies them in parallel (a cluster is about a thousand
+ * files, and creating files is most of the cost).
+ */
+async function copyTree(from: string, to: string): Promise<void> {
+  const files: [string, string][] = [];
+  const walk = (source: string, target: string) => {
+    mkdirSync(target);
+    for (const entry of readdirSync(source, { withFileTypes: true })) {
+      if (source === from && entry.name === MANIFEST) continue;
+      if (entry.isDirectory()) walk(join(source, entry.name), join(target, entry.name));
+      else files.push([join(source, entry.name), join(target, entry.name)]);
+    }
+  };
+  walk(from, to);
+  await Promise.all(files.map(([source, target]) => copyFile(source, target)));
+}
+
+/** Copies a cluster into `target` through a scratch directory, so `target` is never half written. */
+async function copyCluster(from: string, target: string): Promise<void> {
+  const work = scratch(target);
+  try {
+    await copyTree(from, work);
+    // rename(2) replaces an empty directory, so an empty `target` is fine.
+    renameSync(work, target);
+  } catch (err) {
+    rmSync(work, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/** A template may be (re)made at `dir` when nothing else lives there: missing, empty, or a template. */
+function replaceable(dir: string): boolean {
+  return isEmptyOrMissing(dir) || existsSync(join(dir, MANIFEST));
+}
+
+/**
+ * Runs PGlite's initdb in a scratch directory, closes the cluster cleanly and publishes it as
+ * the template at `dir`, replacing a template of another version. A folder at `dir` that is not
+ * a template (a data directory named by mistake) is never touched.
+ */
+export async function makeTemplate(dir: string): Promise<void> {
+  if (!replaceable(dir)) throw new Error(`${dir} is not a PGlite template (no ${MANIFEST}); leaving it alone`);
+  const work = scratch(dir);
+  try {
+    // 1 MB WAL segments instead of 16 MB: the template holds fewer bytes, and every new data
+    // directory copies them.
+    const pg = new PGlite(work, { startParams: [...START_PARAMS], initDbStartParams: ["--wal-segsize=1"] });
+    await pg.waitReady;
+    await pg.close();
+    const manifest: TemplateManifest = { pglite: pgliteVersion() };
+    writeFileSync(join(work, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+    // Another process may have published one meanwhile: keep it (it may be being copied).
+    if (usableTemplate(dir)) return;
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(work, dir);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Prepares `dataDir` before PGlite opens it: an existing cluster is left alone; a new (missing
+ * or empty) one becomes a copy of the template, which is made first when it is missing or was
+ * made by another PGlite version. Without a template (`template` undefined), or when the
+ * template cannot be made or copied (a read-only disk), PGlite runs initdb itself.
+ */
+export async function prepareDataDir(dataDir: string, template: string | undefined): Promise<"existing" | "template" | "initdb"> {
+  if (existsSync(join(dataDir, "PG_VERSION"))) return "existing";
+  if (template === undefined || !isEmptyOrMissing(dataDir)) return "initdb";
+  if (!usableTemplate(template)) {
+    try {
+      await makeTemplate(template);
+    } catch {
+      // Not writable, or another process published one first: checked below.
+    }
+    if (!usableTemplate(template)) return "initdb";
+  }
+  try {
+    await copyCluster(template, dataDir);
+    return "template";
+  } catch {
+    return "initdb";
+  }
+}
+
+/** Opens (and creates when needed) the cluster in `dataDir`. */
+export async function openPglite(dataDir: string, template: string | undefined): Promise<PGlite> {
+  if ((await prepareDataDir(dataDir, template)) === "initdb") mkdirSync(dataDir, { recursive: true });
+  return new PGlite(dataDir, { startParams: [...START_PARAMS] });
+}
