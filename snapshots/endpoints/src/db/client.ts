@@ -10,7 +10,7 @@ export const database = await createDatabase({
   schema,
   url: process.env.DATABASE_URL || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ".yama/data",
-  poolMax: 10,
+  poolMax: Number(process.env.DATABASE_POOL_MAX ?? 10),
   ssl: false,
 });
 
