@@ -25,6 +25,15 @@ export interface DeployPlan {
 /** `$NAME` in an argument is read from the environment when the step runs (and printed as is). */
 const fromEnv = (value: string) => value.replace(/\$([A-Z_][A-Z0-9_]*)/g, (_, name: string) => process.env[name] ?? "");
 
+/** `deployment.lambda.environment` entries that are `${VAR}` without a default: template parameters given from the environment. */
+function lambdaParameters(ir: ProjectIR): string[] {
+  const overrides = new Set<string>();
+  for (const { value } of ir.deployment.lambda.environment) {
+    if (typeof value !== "string" && value.default === undefined && value.parameter !== "DatabaseUrl") overrides.add(`${value.parameter}=$${value.env}`);
+  }
+  return [...overrides];
+}
+
 export function deployPlan(ir: ProjectIR, target: TargetName | "node"): DeployPlan | { error: string } {
   const name = packageName(ir);
   const migrate: DeployStep = { kind: "yamac", args: ["migrate", "up"], note: "DATABASE_URL from the environment" };
@@ -68,7 +77,7 @@ export function deployPlan(ir: ProjectIR, target: TargetName | "node"): DeployPl
         steps: [
           { kind: "yamac", args: ["build", "--target", "lambda"] },
           migrate,
-          { kind: "cli", program: "sam", args: ["deploy", "--template-file", "template.yaml", "--stack-name", name, "--capabilities", "CAPABILITY_IAM", "--resolve-s3", "--no-confirm-changeset", "--parameter-overrides", "DatabaseUrl=$DATABASE_URL"] },
+          { kind: "cli", program: "sam", args: ["deploy", "--template-file", "template.yaml", "--stack-name", name, "--capabilities", "CAPABILITY_IAM", "--resolve-s3", "--no-confirm-changeset", "--parameter-overrides", "DatabaseUrl=$DATABASE_URL", ...lambdaParameters(ir)] },
         ],
       };
     case "workers":

@@ -514,6 +514,25 @@ export interface DeploymentIR {
   docker: { baseImage: string; image: string };
   /** `deployment.workers`: the Worker's name, compatibility date, and the plan whose bundle size limit applies. */
   workers: { name: string; compatibilityDate: string; plan: "free" | "paid"; hyperdriveId?: string };
+  /**
+   * `deployment.lambda`, with defaults: compiled into template.yaml (SAM) and src/lambda.ts.
+   * `environment` values are literal text or a template parameter (`${VAR}` becomes a parameter
+   * given at deploy, with `${VAR:-default}`'s default). `poolVar` (DATABASE_POOL_MAX) is the
+   * variable the database client reads its pool size from, set to 2 in the template; absent when
+   * `database.pool.max` is configured (then that setting decides).
+   */
+  lambda: {
+    memory: number;
+    timeout: number;
+    layers: string[];
+    environment: { name: string; value: string | { parameter: string; env: string; default?: string } }[];
+    runtime: string;
+    architecture: "x86_64" | "arm64";
+    streaming: boolean;
+    poolVar?: string;
+  };
+  /** `deployment.vercel`: the api function's memory (MB) and maxDuration (s), and the regions (vercel.json). */
+  vercel: { memory: number; maxDuration: number; regions?: string[] };
   /** Where each target is listed in the config (targets given on the command line point at the top of the file). */
   locations: Partial<Record<TargetName | "node", SourceLocation>>;
 }

@@ -14,13 +14,14 @@ describe("fromDatabaseError", () => {
     }
   });
 
-  it("answers server shutdown and start-up states with 503", () => {
-    for (const code of ["57P01", "57P02", "57P03", "53300"]) expect(fromDatabaseError(wrapped(Object.assign(new Error("shutting down"), { code })))?.status).toBe(503);
+  it("answers server shutdown and start-up states, a dropped database, refused logins and connection exceptions with 503", () => {
+    for (const code of ["57P01", "57P02", "57P03", "53300", "3D000", "28000", "28P01", "08006", "08001"]) expect(fromDatabaseError(wrapped(Object.assign(new Error("shutting down"), { code })))?.status).toBe(503);
   });
 
   it("still reads SQLSTATEs of every class shape", () => {
     expect(fromDatabaseError(wrapped(Object.assign(new Error("dup"), { code: "23505" })))?.status).toBe(409);
     expect(fromDatabaseError(wrapped(Object.assign(new Error("bad"), { code: "22P02" })))?.status).toBe(400);
+    expect(fromDatabaseError(wrapped(Object.assign(new Error("interval out of range"), { code: "22015" })))?.status).toBe(400);
     expect(fromDatabaseError(wrapped(Object.assign(new Error("internal"), { code: "XX000" })))).toBeUndefined();
     expect(fromDatabaseError(new Error("no code"))).toBeUndefined();
   });

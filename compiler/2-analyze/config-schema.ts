@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { parseConfigString } from "./config-string.js";
 
 /**
  * The yama.yaml format, as one zod schema. This is the single description of what a config
@@ -309,6 +310,24 @@ export const docsConfig = z.union([
  * `deployment:`. Loose at the top so sections compiled elsewhere (or not yet) load; the
  * per-target options compiled by targets/ are strict so typos are reported.
  */
+const LAYER_ARN = /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Variables Lambda sets itself; a function may not set them. */
+const LAMBDA_RESERVED = new Set(["_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"]);
+
+/** `deployment.lambda.environment`: names Lambda accepts; a value is text or one whole `${VAR}` (a template parameter). */
+function checkLambdaEnvironment(env: Record<string, string | number | boolean>, ctx: z.RefinementCtx): void {
+  for (const [name, value] of Object.entries(env)) {
+    if (!ENV_NAME.test(name)) ctx.addIssue({ code: "custom", path: [name], message: "is not an environment variable name (letters, digits and _, not starting with a digit)" });
+    else if (LAMBDA_RESERVED.has(name)) ctx.addIssue({ code: "custom", path: [name], message: "is set by Lambda itself; a function may not set it" });
+    const parsed = typeof value === "string" ? parseConfigString(value) : undefined;
+    if (parsed?.kind === "env" && (parsed.parts.length !== 1 || "text" in parsed.parts[0]!)) {
+      ctx.addIssue({ code: "custom", path: [name], message: `mixes text with \${VAR}; the template passes a whole value: write \`${name}: \${${name}}\` and give it at deploy` });
+    }
+  }
+}
+
 const deploymentConfig = z.looseObject({
   targets: z.array(z.enum(["node", "lambda", "vercel", "netlify", "docker", "workers"])).optional(),
   node: z.strictObject({
@@ -330,6 +349,32 @@ const deploymentConfig = z.looseObject({
     plan: z.enum(["free", "paid"]).optional(),
     /** The Hyperdrive configuration's id (`wrangler hyperdrive create`). */
     hyperdriveId: z.string().optional(),
+  }).optional(),
+  /** The Lambda function (docs/targets.md): compiled into template.yaml and src/lambda.ts. */
+  lambda: z.strictObject({
+    /** MemorySize in MB. */
+    memory: z.number().int("must be a whole number of MB").min(128, "must be at least 128 (MB)").max(10240, "must be at most 10240 (MB)").optional(),
+    /** Timeout in seconds. */
+    timeout: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 (second)").max(900, "must be at most 900 (seconds): Lambda's limit").optional(),
+    /** Layer version ARNs. */
+    layers: z.array(z.string().regex(LAYER_ARN, "must be a layer version ARN such as arn:aws:lambda:us-east-1:123456789012:layer:my-layer:3")).optional(),
+    /** Environment variables: a value, or `${VAR}` / `${VAR:-default}` (a template parameter given at deploy). */
+    environment: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).superRefine(checkLambdaEnvironment).optional(),
+    runtime: z.string().regex(/^nodejs\d+\.x$/, "must be a Node.js runtime such as nodejs20.x").optional(),
+    architecture: z.enum(["x86_64", "arm64"]).optional(),
+    /** Response streaming through a function URL (`streamHandle` from hono/aws-lambda). */
+    streaming: z.boolean().optional(),
+  }).optional(),
+  /** The Vercel function (docs/targets.md): compiled into vercel.json. */
+  vercel: z.strictObject({
+    functions: z.strictObject({
+      /** Memory in MB. */
+      memory: z.number().int("must be a whole number of MB").min(128, "must be at least 128 (MB)").max(3009, "must be at most 3009 (MB): Vercel's limit").optional(),
+      /** Longest run of one invocation, in seconds. */
+      maxDuration: z.number().int("must be a whole number of seconds").min(1, "must be at least 1 (second)").max(900, "must be at most 900 (seconds): Vercel's limit").optional(),
+    }).optional(),
+    /** Regions the function runs in, e.g. [iad1, fra1]. */
+    regions: z.array(z.string().regex(/^[a-z]{3}\d$/, "must be a Vercel region id such as iad1 or fra1")).min(1, "must list at least one region").optional(),
   }).optional(),
   /** How the Node server runs migrations at start (docs/migrations.md). */
   migrations: z.strictObject({
@@ -449,6 +494,9 @@ export function knownKeysAt(path: readonly (string | number)[]): readonly string
   if (p[0] === "docs" && p.length === 1) return DOCS_KEYS;
   if (p[0] === "config" && p.length === 2) return CONFIG_VAR_KEYS;
   if (p[0] === "deployment" && p[1] === "migrations" && p.length === 2) return ["autoRun", "rollbackOnFailure", "verifyAfterRun"];
+  if (p[0] === "deployment" && p[1] === "lambda" && p.length === 2) return ["memory", "timeout", "layers", "environment", "runtime", "architecture", "streaming"];
+  if (p[0] === "deployment" && p[1] === "vercel" && p.length === 2) return ["functions", "regions"];
+  if (p[0] === "deployment" && p[1] === "vercel" && p[2] === "functions" && p.length === 3) return ["memory", "maxDuration"];
   if (p[0] === "endpoints" && p.length === 2) return ENDPOINT_KEYS;
   if (p[0] === "apis" && p[1] === "rest" && p.at(-2) === "endpoints") return ENDPOINT_KEYS;
   return [];

@@ -8,6 +8,7 @@ import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { DeploymentIR, TargetName } from "../ir.js";
 import type { PluginUseIR } from "../plugins/types.js";
 import { slug } from "../../targets/settings.js";
+import { parseConfigString } from "./config-string.js";
 import type { RawConfig } from "./config-schema.js";
 
 export const TARGET_NAMES: readonly (TargetName | "node")[] = ["node", "docker", "lambda", "netlify", "vercel", "workers"];
@@ -29,7 +30,19 @@ export interface DeploymentOverrides {
   systemd?: boolean;
 }
 
-const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers", "migrations"];
+const DEPLOYMENT_KEYS = ["targets", "node", "docker", "workers", "lambda", "vercel", "migrations"];
+
+/** Lambda's defaults (template.yaml) when `deployment.lambda` leaves them out. */
+export const LAMBDA_DEFAULTS = { memory: 512, timeout: 15, runtime: "nodejs20.x", architecture: "x86_64" } as const;
+
+/** Vercel's function settings (vercel.json) when `deployment.vercel.functions` leaves them out. */
+export const VERCEL_DEFAULTS = { memory: 1024, maxDuration: 15 } as const;
+
+/** The variable the database client reads its pool size from on Lambda when `database.pool.max` is not set. */
+export const LAMBDA_POOL_VAR = "DATABASE_POOL_MAX";
+
+/** `JWT_SECRET` -> `JwtSecret`: a CloudFormation parameter name (letters and digits). */
+export const parameterName = (env: string) => env.toLowerCase().split(/_+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("") || "Value";
 
 /**
  * An image digest, or a tag naming a release rather than a moving line: at least major.minor
@@ -82,10 +95,41 @@ export function analyzeDeployment(
       plan: raw.workers?.plan ?? "free",
       ...(raw.workers?.hyperdriveId ? { hyperdriveId: raw.workers.hyperdriveId } : {}),
     },
+    lambda: analyzeLambda(config),
+    vercel: {
+      memory: raw.vercel?.functions?.memory ?? VERCEL_DEFAULTS.memory,
+      maxDuration: raw.vercel?.functions?.maxDuration ?? VERCEL_DEFAULTS.maxDuration,
+      ...(raw.vercel?.regions ? { regions: [...new Set(raw.vercel.regions)] } : {}),
+    },
     locations,
   };
   checkTargetFeatures(config, parsed, diagnostics, targets, context.plugins, locations);
   return { targets, deployment };
+}
+
+/** `deployment.lambda` with its defaults; environment values that are `${VAR}` become template parameters. */
+function analyzeLambda(config: RawConfig): DeploymentIR["lambda"] {
+  const raw = config.deployment?.lambda ?? {};
+  const environment: DeploymentIR["lambda"]["environment"] = [];
+  for (const [name, value] of Object.entries(raw.environment ?? {})) {
+    // The schema allows text or one whole ${VAR} (or ${VAR:-default}).
+    const parsedValue = parseConfigString(String(value));
+    const [only] = parsedValue.kind === "env" ? parsedValue.parts : [];
+    if (only && "env" in only) environment.push({ name, value: { parameter: parameterName(only.env), env: only.env, ...(only.fallback !== undefined ? { default: only.fallback } : {}) } });
+    else environment.push({ name, value: String(value) });
+  }
+  // A pool size the config gives (a number or a ${VAR}) is the user's; otherwise the template sets it.
+  const poolVar = config.database?.pool?.max === undefined ? LAMBDA_POOL_VAR : undefined;
+  return {
+    memory: raw.memory ?? LAMBDA_DEFAULTS.memory,
+    timeout: raw.timeout ?? LAMBDA_DEFAULTS.timeout,
+    layers: [...new Set(raw.layers ?? [])],
+    environment,
+    runtime: raw.runtime ?? LAMBDA_DEFAULTS.runtime,
+    architecture: raw.architecture ?? LAMBDA_DEFAULTS.architecture,
+    streaming: raw.streaming ?? false,
+    ...(poolVar ? { poolVar } : {}),
+  };
 }
 
 const list = (names: readonly string[]) => (names.length === 1 ? `the ${names[0]} target` : `the ${names.slice(0, -1).join(", ")} and ${names.at(-1)} targets`);

@@ -8,7 +8,7 @@ import type { AuthRequirementIR, CrudIR, DatabaseIR, EntityIR, ProjectIR } from 
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
-import { analyzeDeployment, type DeploymentOverrides } from "./deployment.js";
+import { analyzeDeployment, LAMBDA_POOL_VAR, type DeploymentOverrides } from "./deployment.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
 import { checkPolicyFields, isDeclaredPolicy, readPolicies } from "./policies.js";
@@ -319,6 +319,8 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   checkPolicyRules(endpoints, parsed, diagnostics);
   const name = config.project?.name ?? config.name ?? "yama-app";
   const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, plugins }, options.deployment);
+  // On Lambda the pool is sized by the template (DATABASE_POOL_MAX=2) unless database.pool.max says otherwise.
+  if (targets.includes("lambda") && config.database?.pool?.max === undefined) database.poolMax = parseConfigString(`\${${LAMBDA_POOL_VAR}}`);
   // Without a `docs:` key, the contract and its docs page are served in development only; not
   // on Workers, which cannot read the page's assets from node_modules (`docs: true` there is an error).
   if (!plugins.some((p) => p.name === DOCS_PLUGIN) && !targets.includes("workers")) plugins.push(defaultDocsUse(parsed.locate([])));

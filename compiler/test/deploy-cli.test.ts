@@ -36,7 +36,7 @@ describe("yamac deploy", () => {
   it("--dry-run prints exactly the platform commands, for every target", async () => {
     const plans: Record<string, string[]> = {
       workers: ["yamac build --target workers", "yamac migrate up    # DATABASE_URL from the environment", "wrangler deploy"],
-      lambda: ["yamac build --target lambda", "yamac migrate up    # DATABASE_URL from the environment", "sam deploy --template-file template.yaml --stack-name deploy --capabilities CAPABILITY_IAM --resolve-s3 --no-confirm-changeset --parameter-overrides DatabaseUrl=$DATABASE_URL"],
+      lambda: ["yamac build --target lambda", "yamac migrate up    # DATABASE_URL from the environment", "sam deploy --template-file template.yaml --stack-name deploy --capabilities CAPABILITY_IAM --resolve-s3 --no-confirm-changeset --parameter-overrides DatabaseUrl=$DATABASE_URL ApiKey=$API_KEY"],
       vercel: ["yamac migrate up    # DATABASE_URL from the environment", "vercel deploy --prod --yes"],
       netlify: ["yamac migrate up    # DATABASE_URL from the environment", "netlify deploy --prod"],
       docker: ["docker build --tag ghcr.io/acme/deploy:0.3.0 .", "docker push ghcr.io/acme/deploy:0.3.0"],
@@ -47,8 +47,8 @@ describe("yamac deploy", () => {
       expect(run.code, run.err).toBe(0);
       expect(run.out.split("\n")).toEqual([`# yamac deploy --target ${target}: the commands it runs in ${dir}`, ...lines]);
     }
-    // A dry run writes nothing (the lambda entry exists only once a real compile asked for it).
-    expect(existsSync(join(dir, "src/lambda.ts"))).toBe(false);
+    // A dry run writes nothing: no build output (every plan above starts by building or pushing it).
+    expect(existsSync(join(dir, "dist"))).toBe(false);
   }, 60_000);
 
   it("without --dry-run, a missing platform CLI is explained and nothing runs", async () => {

@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import { compileText } from "../index.js";
 
 const base = `name: shop
@@ -124,5 +125,127 @@ describe("Node process managers", () => {
     expect(unit).toMatch(/^ReadWritePaths=-\/opt\/shop\/.yama$/m);
     expect(manual.get("ecosystem.config.cjs")).toContain('exec_mode: "cluster"');
     expect(files(base, { deployment: { systemd: true } }).get("deploy/shop.service")).not.toContain("ExecStartPre");
+  });
+});
+
+describe("deployment.lambda and deployment.vercel", () => {
+  const files = (text: string) => new Map(compileText(text, "yama.yaml").files!.map((f) => [f.path, f.content]));
+  /** SAM's short intrinsic functions, read as their long forms. */
+  const samTags = [
+    { tag: "!Ref", resolve: (value: string) => ({ Ref: value }) },
+    { tag: "!GetAtt", resolve: (value: string) => ({ "Fn::GetAtt": value.split(".") }) },
+  ];
+  interface Template {
+    Parameters: Record<string, { Type: string; NoEcho?: boolean; Default?: string }>;
+    Resources: { Api: { Type: string; Properties: Record<string, unknown> & { Environment: { Variables: Record<string, unknown> } } } };
+    Outputs?: Record<string, { Value: unknown }>;
+  }
+  const template = (out: Map<string, string>) => parseYaml(out.get("template.yaml")!, { customTags: samTags }) as Template;
+
+  it("defaults: 512 MB, 15 s, nodejs20.x on x86_64 behind an HTTP API, buffered handler, pool of 2 through DATABASE_POOL_MAX", () => {
+    const out = files(`${base}deployment:\n  targets: [lambda, vercel]\n`);
+    const t = template(out);
+    expect(Object.keys(t.Parameters)).toEqual(["DatabaseUrl"]);
+    const props = t.Resources.Api.Properties;
+    expect(props).toMatchObject({ Runtime: "nodejs20.x", Architectures: ["x86_64"], Handler: "index.handler", CodeUri: "dist/lambda", MemorySize: 512, Timeout: 15, Events: { Http: { Type: "HttpApi" } } });
+    expect(props.Layers).toBeUndefined();
+    expect(props.FunctionUrlConfig).toBeUndefined();
+    expect(props.Environment.Variables).toEqual({ DATABASE_URL: { Ref: "DatabaseUrl" }, DATABASE_POOL_MAX: "2", NODE_ENV: "production" });
+    expect(out.get("src/db/client.ts")).toContain("poolMax: Number(process.env.DATABASE_POOL_MAX ?? 10),");
+    expect(out.get("src/lambda.ts")).toContain("export const handler = handle(app);");
+    expect(JSON.parse(out.get("vercel.json")!)).toEqual({
+      $schema: "https://openapi.vercel.sh/vercel.json",
+      rewrites: [{ source: "/(.*)", destination: "/api" }],
+      functions: { "api/index.ts": { memory: 1024, maxDuration: 15 } },
+    });
+    // Without the lambda target the client keeps its fixed default.
+    expect(files(base).get("src/db/client.ts")).toContain("poolMax: 10,");
+  });
+
+  it("configured: memory, timeout, layers, environment (values and ${VAR} parameters), runtime, arm64, streaming through a function URL", () => {
+    const text = `${base}deployment:
+  targets: [lambda, vercel]
+  lambda:
+    memory: 2048
+    timeout: 120
+    layers: [arn:aws:lambda:eu-west-1:123456789012:layer:otel:7]
+    environment:
+      LOG_LEVEL: debug
+      RETRIES: 3
+      JWT_SECRET: \${JWT_SECRET}
+      REGION_LABEL: \${REGION_LABEL:-eu}
+      NODE_ENV: staging
+    runtime: nodejs22.x
+    architecture: arm64
+    streaming: true
+  vercel:
+    functions: {memory: 3009, maxDuration: 300}
+    regions: [fra1, iad1]
+`;
+    expect(diagnosticsOf(text)).toEqual([]);
+    const out = files(text);
+    const t = template(out);
+    expect(t.Parameters).toEqual({
+      DatabaseUrl: { Type: "String", NoEcho: true },
+      JwtSecret: { Type: "String", NoEcho: true },
+      RegionLabel: { Type: "String", NoEcho: true, Default: "eu" },
+    });
+    const props = t.Resources.Api.Properties;
+    expect(props).toMatchObject({ Runtime: "nodejs22.x", Architectures: ["arm64"], MemorySize: 2048, Timeout: 120, Layers: ["arn:aws:lambda:eu-west-1:123456789012:layer:otel:7"] });
+    expect(props.Environment.Variables).toEqual({
+      DATABASE_URL: { Ref: "DatabaseUrl" },
+      DATABASE_POOL_MAX: "2",
+      NODE_ENV: "staging",
+      LOG_LEVEL: "debug",
+      RETRIES: "3",
+      JWT_SECRET: { Ref: "JwtSecret" },
+      REGION_LABEL: { Ref: "RegionLabel" },
+    });
+    expect(props.FunctionUrlConfig).toEqual({ AuthType: "NONE", InvokeMode: "RESPONSE_STREAM" });
+    expect(props.Events).toBeUndefined();
+    expect(t.Outputs?.Url?.Value).toEqual({ "Fn::GetAtt": ["ApiUrl", "FunctionUrl"] });
+    expect(out.get("src/lambda.ts")).toContain('import { streamHandle } from "hono/aws-lambda";');
+    expect(out.get("src/lambda.ts")).toContain("export const handler = streamHandle(app);");
+    expect(JSON.parse(out.get("vercel.json")!)).toMatchObject({ regions: ["fra1", "iad1"], functions: { "api/index.ts": { memory: 3009, maxDuration: 300 } } });
+  });
+
+  it("a configured database.pool.max decides the pool size: the template does not set DATABASE_POOL_MAX", () => {
+    const out = files(`${base}database:\n  pool:\n    max: 4\ndeployment:\n  targets: [lambda]\n`);
+    expect(out.get("src/db/client.ts")).toContain("poolMax: 4,");
+    expect(template(out).Resources.Api.Properties.Environment.Variables).not.toHaveProperty("DATABASE_POOL_MAX");
+  });
+
+  it("bad values are reported together, each with its position; the options are compiled, not ignored", () => {
+    const text = `${base}deployment:
+  targets: [lambda, vercel]
+  lambda:
+    memory: 64
+    timeout: 901
+    layers: [my-layer]
+    environment:
+      AWS_REGION: eu-west-1
+      URL: https://\${HOST}/api
+      9LIVES: x
+    runtime: python3.12
+    architecture: arm
+  vercel:
+    functions: {memory: 4096, maxDuration: 0}
+    regions: [Frankfurt]
+`;
+    expect(diagnosticsOf(text)).toEqual([
+      { code: "bad-value", severity: "error", at: "12:13", message: "deployment.lambda.memory: must be at least 128 (MB)" },
+      { code: "bad-value", severity: "error", at: "13:14", message: "deployment.lambda.timeout: must be at most 900 (seconds): Lambda's limit" },
+      { code: "bad-value", severity: "error", at: "14:14", message: "deployment.lambda.layers.0: must be a layer version ARN such as arn:aws:lambda:us-east-1:123456789012:layer:my-layer:3" },
+      { code: "bad-value", severity: "error", at: "16:19", message: "deployment.lambda.environment.AWS_REGION: is set by Lambda itself; a function may not set it" },
+      { code: "bad-value", severity: "error", at: "17:12", message: "deployment.lambda.environment.URL: mixes text with ${VAR}; the template passes a whole value: write `URL: ${URL}` and give it at deploy" },
+      { code: "bad-value", severity: "error", at: "18:15", message: "deployment.lambda.environment.9LIVES: is not an environment variable name (letters, digits and _, not starting with a digit)" },
+      { code: "bad-value", severity: "error", at: "19:14", message: "deployment.lambda.runtime: must be a Node.js runtime such as nodejs20.x" },
+      { code: "bad-value", severity: "error", at: "20:19", message: "deployment.lambda.architecture must be one of: x86_64, arm64" },
+      { code: "bad-value", severity: "error", at: "22:25", message: "deployment.vercel.functions.memory: must be at most 3009 (MB): Vercel's limit" },
+      { code: "bad-value", severity: "error", at: "22:44", message: "deployment.vercel.functions.maxDuration: must be at least 1 (second)" },
+      { code: "bad-value", severity: "error", at: "23:15", message: "deployment.vercel.regions.0: must be a Vercel region id such as iad1 or fra1" },
+    ]);
+    expect(diagnosticsOf(`${base}deployment:\n  lambda:\n    streamin: true\n`)).toMatchObject([{ code: "unknown-key", severity: "error", at: "11:5", message: 'unknown key "streamin" in deployment.lambda' }]);
+    expect(diagnosticsOf(`${base}deployment:\n  targets: [lambda, vercel]\n  lambda: {memory: 256}\n  vercel: {functions: {memory: 512}}\n`)).toEqual([]);
   });
 });

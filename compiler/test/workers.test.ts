@@ -31,7 +31,7 @@ describe("workers target", () => {
     dir = await prepareProject("deploy");
     db = await createDatabase("yamac_workers");
     const compiled = compileProject(dir);
-    const bundles = await buildProject(dir, compiled.ir!, { out: "dist", minify: true, sourcemap: false });
+    const bundles = await buildProject(dir, compiled.ir!, { out: "dist", minify: true, sourcemap: false, targets: ["node", "workers"] });
     expect(bundles.map((b) => b.file)).toEqual(["node/server.mjs", "node/migrate.mjs", "workers/worker.mjs"]);
     // Migrations are a deploy step on Workers: the Node migration runner applies them.
     execFileSync(process.execPath, ["dist/node/migrate.mjs"], { cwd: dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: "pipe" });
@@ -100,7 +100,7 @@ describe("workers target", () => {
       const error = await buildProject(dir, compileProject(dir).ir!, { out: "dist-bad", minify: false, sourcemap: false, targets: ["workers"] }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BuildError);
       const [problem] = (error as BuildError).diagnostics;
-      expect(problem).toMatchObject({ code: "workers-node-api", location: { file: "yama.yaml", line: 11 } });
+      expect(problem).toMatchObject({ code: "workers-node-api", location: { file: "yama.yaml", line: 12 } });
       expect(problem!.message).toContain("node:child_process (from handlers/stats.ts)");
     } finally {
       writeFileSync(handler, original);

@@ -1,4 +1,7 @@
-/** Vercel: the app as one Node.js function with web Request/Response (`hono/vercel`). */
+/**
+ * Vercel: the app as one Node.js function with web Request/Response (`hono/vercel`); its memory,
+ * maxDuration and regions come from `deployment.vercel` (vercel.json).
+ */
 import { file, header, Imports } from "../../compiler/4-emit/writer.js";
 import type { Target } from "../types.js";
 
@@ -16,7 +19,13 @@ export const PATCH = handler;
 export const DELETE = handler;
 export const OPTIONS = handler;
 export const HEAD = handler;`;
-    const config = { $schema: "https://openapi.vercel.sh/vercel.json", rewrites: [{ source: "/(.*)", destination: "/api" }], functions: { "api/index.ts": { memory: 1024, maxDuration: 15 } } };
+    const { memory, maxDuration, regions } = ir.deployment.vercel;
+    const config = {
+      $schema: "https://openapi.vercel.sh/vercel.json",
+      ...(regions ? { regions } : {}),
+      rewrites: [{ source: "/(.*)", destination: "/api" }],
+      functions: { "api/index.ts": { memory, maxDuration } },
+    };
     return [
       { path: "api/index.ts", content: header("Vercel function entry", ir.configFile) + file(imports.toString(), body) },
       { path: "vercel.json", content: JSON.stringify(config, null, 2) + "\n", ifMissing: true },

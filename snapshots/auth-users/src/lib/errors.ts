@@ -154,10 +154,17 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     case "57P02":
     case "57P03":
     case "53300":
+    // The database itself is gone or refuses the app (dropped, renamed, credentials revoked):
+    // the request is fine and may succeed once it is back.
+    case "3D000":
+    case "28000":
+    case "28P01":
       return new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE");
     default:
       // Class 22 is "data exception": a value the request supplied (an interval that overflows,
       // a negative OFFSET from a handler, …) that the database refused.
-      return pg.code.startsWith("22") ? new ValidationError("A value is out of range or malformed") : undefined;
+      if (pg.code.startsWith("22")) return new ValidationError("A value is out of range or malformed");
+      // Class 08 is "connection exception".
+      return pg.code.startsWith("08") ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
   }
 }

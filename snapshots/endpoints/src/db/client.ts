@@ -12,7 +12,7 @@ export const database = await createDatabase({
   url: process.env.DATABASE_URL || undefined,
   dataDir: process.env.YAMA_DATA_DIR ?? ".yama/data",
   pgliteTemplate: process.env.YAMA_PGLITE_TEMPLATE ?? ".yama/pglite-template",
-  poolMax: 10,
+  poolMax: Number(process.env.DATABASE_POOL_MAX ?? 10),
   ssl: false,
 });
 
