@@ -12,6 +12,12 @@ import { REQUEST_ID_WIRING, type YamaPlugin } from "./types.js";
 const options = z.strictObject({
   /** Default level; LOG_LEVEL overrides it at start-up. */
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  /**
+   * `json`: one JSON object per line (what log collectors read); `pretty`: coloured, human-readable
+   * lines through pino-pretty; `auto` (default): pretty when NODE_ENV=development. LOG_FORMAT
+   * overrides it at start-up.
+   */
+  format: z.enum(["auto", "json", "pretty"]).default("auto"),
   /** Log one line per request. */
   requests: z.boolean().default(true),
   /** Extra property names to redact wherever they appear in a log entry. */
@@ -38,10 +44,15 @@ export const loggingPlugin: YamaPlugin<LoggingOptions> = {
     const body = `/** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = [${names.map(ts).join(", ")}];
 
+/** LOG_FORMAT, else the config's \`format\` (${opts.format}${opts.format === "auto" ? ": pretty when NODE_ENV=development" : ""}). */
+const format = process.env.LOG_FORMAT ?? ${opts.format === "auto" ? `(process.env.NODE_ENV === "development" ? "pretty" : "json")` : ts(opts.format)};
+
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? ${ts(opts.level)},
   base: { app: ${ts(ir.name)} },
   redact: { paths: [...redacted, ...redacted.map((name) => \`*.\${name}\`)], censor: "[redacted]" },
+  // Human-readable lines (pino-pretty, in a worker thread) for local runs; JSON lines otherwise.
+  ...(format === "pretty" ? { transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l", ignore: "pid,hostname,app" } } } : {}),
   // Cloudflare Workers load pino's browser build: log objects, so that redaction applies there too.
   browser: { asObject: true },
 });
@@ -77,7 +88,7 @@ export const logError: ErrorReport = (err, c) => logger.error({ err, requestId: 
         ...(opts.requests ? [{ order: 11, imports: { "./plugins/logging.js": ["requestLog"] }, statement: "app.use(requestLog);" }] : []),
       ],
       errorReporters: [{ order: 10, from: "./plugins/logging.js", name: "logError", logs: true }],
-      dependencies: { pino: "^10.4.0" },
+      dependencies: { pino: "^10.4.0", "pino-pretty": "13.2.0" },
     };
   },
 };

@@ -151,6 +151,25 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
   });
 });
 
+describe("logging in development", () => {
+  const served = serveFixture("endpoints", { NODE_ENV: "development" });
+
+  it("writes human-readable lines through pino-pretty (format: auto), not JSON", async () => {
+    const res = await call(served.server.base, "GET", "/api/v1/products");
+    expect(res.status).toBe(200);
+    const requestId = res.headers.get("x-request-id")!;
+    let text = "";
+    for (let i = 0; i < 50 && !text.includes(requestId); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      text = served.server.output.join("");
+    }
+    const line = text.split("\n").find((l) => l.includes(requestId) || l.includes("request"));
+    expect(text).toContain(requestId);
+    expect(text).toMatch(/INFO/);
+    expect(line?.startsWith("{")).toBe(false);
+  });
+});
+
 describe("health plugin", () => {
   const served = serveFixture("endpoints");
 

@@ -7,10 +7,15 @@ import type { Logger } from "../lib/logger.js";
 /** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = ["authorization", "cookie", "password", "secret", "token"];
 
+/** LOG_FORMAT, else the config's `format` (auto: pretty when NODE_ENV=development). */
+const format = process.env.LOG_FORMAT ?? (process.env.NODE_ENV === "development" ? "pretty" : "json");
+
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
   base: { app: "deploy" },
   redact: { paths: [...redacted, ...redacted.map((name) => `*.${name}`)], censor: "[redacted]" },
+  // Human-readable lines (pino-pretty, in a worker thread) for local runs; JSON lines otherwise.
+  ...(format === "pretty" ? { transport: { target: "pino-pretty", options: { translateTime: "HH:MM:ss.l", ignore: "pid,hostname,app" } } } : {}),
   // Cloudflare Workers load pino's browser build: log objects, so that redaction applies there too.
   browser: { asObject: true },
 });
