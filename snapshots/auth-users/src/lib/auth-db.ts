@@ -6,7 +6,7 @@
  * lookup; this module never builds SQL.
  */
 import { createHash } from "node:crypto";
-import { type AuthProvider, names } from "./auth.js";
+import { type AuthProvider, basicCredentials, names } from "./auth.js";
 import { verifyNothing, verifyPassword } from "./passwords.js";
 
 /** What an API-key lookup returns for a known digest. */
@@ -72,13 +72,11 @@ export function databaseBasicProvider(options: DatabaseBasicOptions): AuthProvid
     name: "basic",
     challenge: `Basic realm=${JSON.stringify(options.realm)}, charset="UTF-8"`,
     async authenticate(c) {
-      const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) return { kind: "absent" };
-      const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
-      const colon = decoded.indexOf(":");
-      if (colon < 1 || decoded.length > 1024) return { kind: "invalid", reason: "malformed basic credentials" };
-      const password = decoded.slice(colon + 1);
-      const user = await options.findUser(decoded.slice(0, colon));
+      const credentials = basicCredentials(c.req.header("authorization"));
+      if (credentials === "absent") return { kind: "absent" };
+      if (credentials === "malformed") return { kind: "invalid", reason: "malformed basic credentials" };
+      const { password } = credentials;
+      const user = await options.findUser(credentials.identifier);
       // An unknown identifier costs one verification too, so timing does not tell which users exist.
       const ok = user ? await verifyPassword(password, user.passwordHash) : await verifyNothing(password);
       if (!user || !ok) return { kind: "invalid", reason: "invalid credentials" };

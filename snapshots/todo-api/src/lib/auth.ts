@@ -164,20 +164,31 @@ export interface BasicOptions {
   realm: string;
 }
 
+/**
+ * The identifier and password of an `Authorization: Basic` header: "absent" without one,
+ * "malformed" when it does not decode to `identifier:password` (or is implausibly long).
+ */
+export function basicCredentials(header: string | undefined): { identifier: string; password: string } | "absent" | "malformed" {
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
+  if (!match) return "absent";
+  const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  if (colon < 1 || decoded.length > 1024) return "malformed";
+  return { identifier: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
 /** `Authorization: Basic` against one identifier and password from the environment. */
 export function basicProvider(options: BasicOptions): AuthProvider {
   return {
     name: "basic",
     challenge: `Basic realm=${JSON.stringify(options.realm)}, charset="UTF-8"`,
     async authenticate(c) {
-      const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(c.req.header("authorization") ?? "");
-      if (!match) return { kind: "absent" };
-      const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
-      const colon = decoded.indexOf(":");
-      if (colon < 0) return { kind: "invalid", reason: "malformed basic credentials" };
+      const credentials = basicCredentials(c.req.header("authorization"));
+      if (credentials === "absent") return { kind: "absent" };
+      if (credentials === "malformed") return { kind: "invalid", reason: "malformed basic credentials" };
       // Both comparisons always run, so timing does not tell which half was wrong.
-      const okUser = sameSecret(decoded.slice(0, colon), options.identifier);
-      const okPassword = sameSecret(decoded.slice(colon + 1), options.password);
+      const okUser = sameSecret(credentials.identifier, options.identifier);
+      const okPassword = sameSecret(credentials.password, options.password);
       if (!okUser || !okPassword) return { kind: "invalid", reason: "invalid credentials" };
       return { kind: "user", user: { id: options.identifier, roles: [...options.roles], permissions: [...options.permissions] } };
     },
