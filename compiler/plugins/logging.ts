@@ -14,8 +14,8 @@ const options = z.strictObject({
   level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
   /**
    * `json`: one JSON object per line (what log collectors read); `pretty`: coloured, human-readable
-   * lines through pino-pretty; `auto` (default): pretty when NODE_ENV=development. LOG_FORMAT
-   * overrides it at start-up.
+   * lines through pino-pretty (for `npm run dev`; not in `yamac build` bundles); `auto` (default):
+   * pretty when NODE_ENV=development and stdout is a terminal. LOG_FORMAT overrides it at start-up.
    */
   format: z.enum(["auto", "json", "pretty"]).default("auto"),
   /** Log one line per request. */
@@ -44,8 +44,8 @@ export const loggingPlugin: YamaPlugin<LoggingOptions> = {
     const body = `/** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = [${names.map(ts).join(", ")}];
 
-/** LOG_FORMAT, else the config's \`format\` (${opts.format}${opts.format === "auto" ? ": pretty when NODE_ENV=development" : ""}). */
-const format = process.env.LOG_FORMAT ?? ${opts.format === "auto" ? `(process.env.NODE_ENV === "development" ? "pretty" : "json")` : ts(opts.format)};
+/** LOG_FORMAT, else the config's \`format\` (${opts.format}${opts.format === "auto" ? ": pretty in a development terminal" : ""}). Bundles log JSON: pino-pretty runs in a worker thread that esbuild does not bundle. */
+const format = process.env.LOG_FORMAT ?? ${opts.format === "auto" ? `(process.env.NODE_ENV === "development" && process.stdout.isTTY ? "pretty" : "json")` : ts(opts.format)};
 
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? ${ts(opts.level)},

@@ -58,8 +58,11 @@ describe("yamac build", () => {
       expect(script.status).toBe(200);
       expect(script.headers.get("content-type")).toMatch(/^text\/javascript/);
     } finally {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
     }
   }, 60_000);
 });

@@ -152,9 +152,10 @@ describe("endpoints fixture over HTTP: smart defaults, custom handlers, errors",
 });
 
 describe("logging in development", () => {
-  const served = serveFixture("endpoints", { NODE_ENV: "development" });
+  // format: auto is pretty in a development terminal; the test's pipe is not one, so ask for it.
+  const served = serveFixture("endpoints", { NODE_ENV: "development", LOG_FORMAT: "pretty" });
 
-  it("writes human-readable lines through pino-pretty (format: auto), not JSON", async () => {
+  it("writes human-readable lines through pino-pretty with LOG_FORMAT=pretty, not JSON", async () => {
     const res = await call(served.server.base, "GET", "/api/v1/products");
     expect(res.status).toBe(200);
     const requestId = res.headers.get("x-request-id")!;

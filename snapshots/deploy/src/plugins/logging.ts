@@ -7,8 +7,8 @@ import type { Logger } from "../lib/logger.js";
 /** Property names whose values never reach the logs, at the top level and one level down. */
 const redacted = ["authorization", "cookie", "password", "secret", "token"];
 
-/** LOG_FORMAT, else the config's `format` (auto: pretty when NODE_ENV=development). */
-const format = process.env.LOG_FORMAT ?? (process.env.NODE_ENV === "development" ? "pretty" : "json");
+/** LOG_FORMAT, else the config's `format` (auto: pretty in a development terminal). Bundles log JSON: pino-pretty runs in a worker thread that esbuild does not bundle. */
+const format = process.env.LOG_FORMAT ?? (process.env.NODE_ENV === "development" && process.stdout.isTTY ? "pretty" : "json");
 
 export const logger = pino({
   level: process.env.LOG_LEVEL ?? "info",
