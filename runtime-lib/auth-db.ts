@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { type AuthProvider, basicCredentials, names } from "./auth.js";
+import { requestHeader } from "./http.js";
 import { verifyNothing, verifyPassword } from "./passwords.js";
 
 /** What an API-key lookup returns for a known digest. */
@@ -37,7 +38,7 @@ export function entityApiKeyProvider(options: EntityApiKeyOptions): AuthProvider
   return {
     name: "api-key",
     async authenticate(c) {
-      const key = c.req.header(options.header);
+      const key = requestHeader(c, options.header.toLowerCase());
       if (key === undefined || key === "") return { kind: "absent" };
       if (key.length > 512) return { kind: "invalid", reason: "unknown API key" };
       const row = await options.lookup(apiKeyDigest(key));
@@ -71,7 +72,7 @@ export function databaseBasicProvider(options: DatabaseBasicOptions): AuthProvid
     name: "basic",
     challenge: `Basic realm=${JSON.stringify(options.realm)}, charset="UTF-8"`,
     async authenticate(c) {
-      const credentials = basicCredentials(c.req.header("authorization"));
+      const credentials = basicCredentials(requestHeader(c, "authorization"));
       if (credentials === "absent") return { kind: "absent" };
       if (credentials === "malformed") return { kind: "invalid", reason: "malformed basic credentials" };
       const { password } = credentials;

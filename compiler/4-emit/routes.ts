@@ -79,7 +79,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   };
   const shapeApply = (rowsExpr: string) => {
     imports.add("../lib/shape.js", "pickFields");
-    return `${includes ? `  await loadIncludes(${rowsExpr}, include${includesNeedCaller(entity, ir) ? `, c.get("auth")` : ""});\n` : ""}`;
+    return `${includes ? `  if (include.length > 0) await loadIncludes(${rowsExpr}, include${includesNeedCaller(entity, ir) ? `, c.get("auth")` : ""});\n` : ""}`;
   };
   /** The row policy of an operation (`where:` of its policy), and what the route's comment says about it. */
   const scope = (op: CrudRoutePlan["operation"]) => entity.crud!.auth?.[op]?.where ?? [];
@@ -98,8 +98,8 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     return name;
   };
   const ifMatch = (op: CrudRoutePlan["operation"]) => {
-    imports.add("../lib/shape.js", "entityTag", "tagMatches", "PreconditionFailedError");
-    return `  const ifMatch = c.req.header("if-match");
+    imports.add("../lib/shape.js", "entityTag", "tagMatches", "PreconditionFailedError").add("../lib/http.js", "requestHeader");
+    return `  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
@@ -267,7 +267,7 @@ ${fetch}
         break;
       }
       case "get": {
-        imports.add("../lib/http.js", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
+        imports.add("../lib/http.js", "requestHeader", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
         top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
         handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.${scopeNote("get")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
@@ -278,8 +278,9 @@ ${callerSetup(entity, scope("get"), imports)}  const [row] = await ${finder("get
   if (!row) throw ${notFound()};
 ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });`);
         break;
       }

@@ -376,7 +376,9 @@ export function emitSdk(ir: ProjectIR): OutputFile[] {
   const apiKey = (ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined)?.auth.providers.find((p) => p.type === "api-key");
   const typesText = types.toString();
   const typeNames = [...typesText.matchAll(/^export (?:interface|type) ([A-Za-z0-9_]+)/gm)].map((m) => m[1]!);
-  const used = typeNames.filter((n) => methods.some((m) => new RegExp(`\\b${n}\\b`).test(`${m.params.join(" ")} ${m.result}`)));
+  // Identifiers the method signatures mention (one scan; testing each type name against each method is quadratic).
+  const mentioned = new Set(methods.flatMap((m) => `${m.params.join(" ")} ${m.result}`.match(/[A-Za-z_$][\w$]*/g) ?? []));
+  const used = typeNames.filter((n) => mentioned.has(n));
   const imports = new Imports().add("./http.js", "createTransport", ...(methods.some((m) => m.path.includes("segment(")) ? ["segment"] : [])).type("./http.js", "ClientOptions", "RequestOptions");
   if (used.length) imports.type("./types.js", ...used);
   const body = `export { ApiError, isApiError } from "./http.js";

@@ -112,7 +112,7 @@ const corsPolicy = cors({
       chain.push("corsPolicy");
     }
     if (opts.csrf !== false) {
-      imports.add("hono/csrf", "csrf");
+      imports.add("hono/csrf", "csrf").add("../lib/http.js", "requestHeader");
       const list = typeof opts.csrf === "object" ? originsExpression(opts.csrf.origins) : "allowedOrigins";
       blocks.push(`/**
  * CSRF: an unsafe request sent by a browser (which always names its Origin) must come from an
@@ -121,7 +121,7 @@ const corsPolicy = cors({
 const csrfOrigins: string[] = ${list};
 const browserCsrf = csrf({ origin: (origin) => csrfOrigins.includes(origin) });
 const csrfProtection: MiddlewareHandler = (c, next) =>
-  c.req.header("origin") === undefined && c.req.header("sec-fetch-site") === undefined ? next() : browserCsrf(c, next);`);
+  requestHeader(c, "origin") === undefined && requestHeader(c, "sec-fetch-site") === undefined ? next() : browserCsrf(c, next);`);
       chain.push("csrfProtection");
     }
     const limit = bytes(opts.bodyLimit);

@@ -339,3 +339,32 @@ describe("health: Redis", () => {
     expect((await call(down.server.base, "GET", "/products")).status).toBe(200);
   });
 });
+
+describe("response headers from middleware on routes that build their own Response", () => {
+  // GET /:id answers with a Response it builds (plain headers, for speed): the request id (wired by
+  // the tracing and error-tracking plugins) and the rate-limit headers are added after the route.
+  const limited = serveFixture("observability", env, "rateLimit:\n  max: 1000\n  window: 1m\n");
+
+  it("GET /:id (200 and 304), a 404 and a POST carry X-Request-ID and X-RateLimit-*", async () => {
+    const created = await call(limited.server.base, "POST", "/products", { name: "Lamp", price: 40 }, { "X-Request-ID": "req-post" });
+    expect(created.status).toBe(201);
+    expect(created.headers.get("x-request-id")).toBe("req-post");
+    expect(created.headers.get("x-ratelimit-limit")).toBe("1000");
+    const id = (created.body as { id: string }).id;
+    const first = await call(limited.server.base, "GET", `/products/${id}`, undefined, { "X-Request-ID": "req-get" });
+    expect(first.status).toBe(200);
+    expect(first.headers.get("content-type")).toBe("application/json");
+    expect(first.headers.get("x-request-id")).toBe("req-get");
+    expect(first.headers.get("x-ratelimit-limit")).toBe("1000");
+    expect(Number(first.headers.get("x-ratelimit-remaining"))).toBeLessThan(1000);
+    const cached = await call(limited.server.base, "GET", `/products/${id}`, undefined, { "If-None-Match": first.headers.get("etag")! });
+    expect(cached.status).toBe(304);
+    expect(cached.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(cached.headers.get("x-ratelimit-limit")).toBe("1000");
+    const missing = await call(limited.server.base, "GET", "/products/7c9e6679-7425-40de-944b-e07fc1f90ae7", undefined, { "X-Request-ID": "req-404" });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get("x-request-id")).toBe("req-404");
+    expect(missing.headers.get("x-ratelimit-limit")).toBe("1000");
+    expect(missing.body).toMatchObject({ error: { code: "NOT_FOUND", requestId: "req-404" } });
+  });
+});

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { samples } from "../db/tables/sample.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
@@ -202,8 +202,9 @@ sampleRoutes.get("/:id", async (c) => {
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
   const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });
 
 /** POST /samples: creates a Sample; 201 with the new row. */
@@ -217,7 +218,7 @@ sampleRoutes.post("/", async (c) => {
 sampleRoutes.put("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
   const input = validate(sampleReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Sample ${id} not found`);
@@ -236,7 +237,7 @@ sampleRoutes.put("/:id", async (c) => {
 sampleRoutes.patch("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
   const input = validate(sampleUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Sample ${id} not found`);
@@ -259,7 +260,7 @@ sampleRoutes.patch("/:id", async (c) => {
 /** DELETE /samples/:id: deletes a Sample; 204. */
 sampleRoutes.delete("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Sample ${id} not found`);

@@ -6,6 +6,7 @@
  */
 import { createRemoteJWKSet, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { type AuthProvider, type AuthUser, names, type ProviderResult } from "./auth.js";
+import { requestHeader } from "./http.js";
 
 export type JwtAlgorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA";
 
@@ -100,7 +101,7 @@ export function jwtProvider(options: JwtOptions): AuthProvider {
     name: "jwt",
     challenge: "Bearer",
     async authenticate(c): Promise<ProviderResult> {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(requestHeader(c, "authorization") ?? "");
       if (!match) return { kind: "absent" };
       let claims: JWTPayload;
       try {

@@ -5,7 +5,7 @@ import { db } from "../db/client.js";
 import { users } from "../db/tables/user.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerValue } from "../lib/policy.js";
@@ -95,6 +95,7 @@ userRoutes.get("/:id", requireAuth(), async (c) => {
   if (!row) throw new NotFoundError(`User ${id} not found`);
   const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });

@@ -5,7 +5,7 @@ import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
@@ -93,8 +93,9 @@ postRoutes.get("/:id", async (c) => {
   if (!row) throw new NotFoundError(`Post ${id} not found`);
   const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });
 
 /** POST /posts: creates a Post; 201 with the new row. */
@@ -117,7 +118,7 @@ postRoutes.post("/bulk", requireAuth({ roles: ["editor", "admin"] }), async (c) 
 postRoutes.put("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(postReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
@@ -136,7 +137,7 @@ postRoutes.put("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) =>
 postRoutes.patch("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(postUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
@@ -159,7 +160,7 @@ postRoutes.patch("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) 
 /** DELETE /posts/:id: deletes a Post; 204. */
 postRoutes.delete("/:id", requireAuth({ permissions: ["posts:delete"] }), async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Post ${id} not found`);

@@ -5,6 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.js";
+import { requestHeader } from "./http.js";
 
 export interface RateLimitStore {
   /** Counts one hit for `key` in a window of `windowMs`; returns the count and when the window ends (epoch ms). */
@@ -63,11 +64,11 @@ export type KeyBy = "ip" | "user" | "both";
 /** The client's address: the first X-Forwarded-For hop behind a trusted proxy, else the socket's. */
 export function clientIp(c: Context, trustProxy: boolean): string {
   if (trustProxy) {
-    const forwarded = c.req.header("x-forwarded-for")?.split(",")[0]?.trim();
+    const forwarded = requestHeader(c, "x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;
   }
   const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
-  return incoming?.socket?.remoteAddress ?? c.req.header("x-real-ip") ?? "unknown";
+  return incoming?.socket?.remoteAddress ?? requestHeader(c, "x-real-ip") ?? "unknown";
 }
 
 export interface RateLimitRule {
@@ -100,13 +101,21 @@ export function rateLimit(store: RateLimitStore, rule: RateLimitRule): Middlewar
     }
     const remaining = Math.max(0, rule.max - result.count);
     const resetSeconds = Math.max(0, Math.ceil((result.resetAt - Date.now()) / 1000));
-    c.header("X-RateLimit-Limit", String(rule.max));
-    c.header("X-RateLimit-Remaining", String(remaining));
-    c.header("X-RateLimit-Reset", String(resetSeconds));
     if (result.count > rule.max) {
+      c.header("X-RateLimit-Limit", String(rule.max));
+      c.header("X-RateLimit-Remaining", String(remaining));
+      c.header("X-RateLimit-Reset", String(resetSeconds));
       c.header("Retry-After", String(resetSeconds));
       throw new ApiError(429, "RATE_LIMIT_EXCEEDED", `Too many requests; retry after ${resetSeconds} s`);
     }
     await next();
+    // Set on the response the route produced (headers set before it would be lost when a
+    // handler returns its own Response). A route's own limit runs inside the app-wide one and
+    // sets them first: the most specific limit is the one reported.
+    const headers = c.res.headers;
+    if (headers.has("X-RateLimit-Limit")) return;
+    headers.set("X-RateLimit-Limit", String(rule.max));
+    headers.set("X-RateLimit-Remaining", String(remaining));
+    headers.set("X-RateLimit-Reset", String(resetSeconds));
   };
 }

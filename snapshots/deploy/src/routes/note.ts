@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
@@ -86,8 +86,9 @@ noteRoutes.get("/:id", async (c) => {
   if (!row) throw new NotFoundError(`Note ${id} not found`);
   const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });
 
 /** POST /notes: creates a Note; 201 with the new row. */
@@ -101,7 +102,7 @@ noteRoutes.post("/", async (c) => {
 noteRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(noteReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
@@ -120,7 +121,7 @@ noteRoutes.put("/:id", async (c) => {
 noteRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(noteUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
@@ -143,7 +144,7 @@ noteRoutes.patch("/:id", async (c) => {
 /** DELETE /notes/:id: deletes a Note; 204. */
 noteRoutes.delete("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);

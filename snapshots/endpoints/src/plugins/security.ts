@@ -7,6 +7,7 @@ import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import { timeout } from "hono/timeout";
 import { ApiError } from "../lib/errors.js";
+import { requestHeader } from "../lib/http.js";
 
 /** Secure response headers (CSP, HSTS, X-Frame-Options, Referrer-Policy, …). */
 const headers = secureHeaders({ contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } });
@@ -28,7 +29,7 @@ const corsPolicy = cors({
 const csrfOrigins: string[] = allowedOrigins;
 const browserCsrf = csrf({ origin: (origin) => csrfOrigins.includes(origin) });
 const csrfProtection: MiddlewareHandler = (c, next) =>
-  c.req.header("origin") === undefined && c.req.header("sec-fetch-site") === undefined ? next() : browserCsrf(c, next);
+  requestHeader(c, "origin") === undefined && requestHeader(c, "sec-fetch-site") === undefined ? next() : browserCsrf(c, next);
 
 /** Bodies over 65536 bytes answer 413 before they are read. */
 const limitBody = bodyLimit({

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { settings } from "../db/tables/setting.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
@@ -92,8 +92,9 @@ settingRoutes.get("/:id", async (c) => {
   if (!row) throw new NotFoundError(`Setting ${id} not found`);
   const json = JSON.stringify(fields === undefined ? row : pickFields([row], fields)[0]);
   const tag = textTag(json);
-  if (tagMatches(c.req.header("if-none-match"), tag)) return c.body(null, 304, { ETag: tag });
-  return c.body(json, 200, { "Content-Type": "application/json", ETag: tag });
+  // A Response with plain headers: c.body() would build a Headers object for the two.
+  if (tagMatches(requestHeader(c, "if-none-match"), tag)) return new Response(null, { status: 304, headers: { ETag: tag } });
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: tag } });
 });
 
 /** POST /settings: creates a Setting; 201 with the new row. */
@@ -109,7 +110,7 @@ settingRoutes.post("/", async (c) => {
 settingRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(settingReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
@@ -128,7 +129,7 @@ settingRoutes.put("/:id", async (c) => {
 settingRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(settingUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
@@ -151,7 +152,7 @@ settingRoutes.patch("/:id", async (c) => {
 /** DELETE /settings/:id: deletes a Setting; 204. */
 settingRoutes.delete("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const ifMatch = c.req.header("if-match");
+  const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);

@@ -20,6 +20,29 @@ export interface RequestAuth {
   challenge?: string;
 }
 
+/** What @hono/node-server passes as `c.env`: the Node request behind the Fetch one. */
+interface NodeBindings {
+  incoming?: { rawHeaders?: string[] };
+}
+
+/**
+ * A request header by its lower-case name, like `c.req.header(name)`. On Node it is read from the
+ * raw header list of the incoming message: the first `c.req.header()` of a request makes the
+ * adapter build a Fetch `Headers` object of every header, which costs more than the rest of a
+ * point read. Repeated headers are joined with ", " as `Headers` joins them. Other runtimes
+ * (Workers, Lambda, tests through `app.request`) already hold a `Headers` object.
+ */
+export function requestHeader(c: Context, name: string): string | undefined {
+  const raw = (c.env as NodeBindings | undefined)?.incoming?.rawHeaders;
+  if (raw === undefined) return c.req.header(name);
+  let value: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const key = raw[i]!;
+    if (key.length === name.length && key.toLowerCase() === name) value = value === undefined ? raw[i + 1] : `${value}, ${raw[i + 1]}`;
+  }
+  return value;
+}
+
 /** Variables every request carries (`c.get("requestId")`, and `c.get("auth")` with auth). */
 export interface AppEnv {
   Variables: {
@@ -37,7 +60,7 @@ const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 export function requestIdOf(c: Context<AppEnv>): string {
   let id = c.get("requestId") as string | undefined;
   if (id === undefined) {
-    const incoming = c.req.header("x-request-id");
+    const incoming = requestHeader(c, "x-request-id");
     id = incoming !== undefined && INCOMING_ID.test(incoming) ? incoming : crypto.randomUUID();
     c.set("requestId", id);
   }
@@ -47,10 +70,13 @@ export function requestIdOf(c: Context<AppEnv>): string {
 /**
  * Echoes the request id in an X-Request-ID response header. Wired by the logging plugin, where
  * a client's id ties its request to the log lines; apps without it do not pay for the header.
+ * The header is added to the response after the handler: a header set before it would be lost
+ * when a handler returns its own `Response` (as GET /:id does).
  */
 export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
-  c.header("X-Request-ID", requestIdOf(c));
+  const id = requestIdOf(c);
   await next();
+  c.res.headers.set("X-Request-ID", id);
 };
 
 function errorResponse(c: Context<AppEnv>, status: number, code: string, message: string, details?: ErrorDetail[]): Response {

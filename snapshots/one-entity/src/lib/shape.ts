@@ -3,7 +3,7 @@
  * Request-shaped reads: `?include=` (relations to load), `?fields=` (properties to return),
  * ETags for conditional requests, and opaque keyset cursors.
  */
-import { createHash } from "node:crypto";
+import * as nodeCrypto from "node:crypto";
 import { ApiError, ValidationError } from "./errors.js";
 
 /** Parses a comma list (`author,tags`) against the names allowed; unknown names are a 400. */
@@ -26,9 +26,16 @@ export function pickFields<T extends Record<string, unknown>>(rows: readonly T[]
   });
 }
 
+/**
+ * SHA-1 in base64url: Node's one-shot `crypto.hash` (no Hash object per call) where the runtime
+ * has it (Node 20.12+), else createHash.
+ */
+const sha1: (text: string) => string =
+  typeof nodeCrypto.hash === "function" ? (text) => nodeCrypto.hash("sha1", text, "base64url") : (text) => nodeCrypto.createHash("sha1").update(text).digest("base64url");
+
 /** A strong ETag of a JSON body's text: the same body always gives the same tag. */
 export function textTag(json: string): string {
-  return `"${createHash("sha1").update(json).digest("base64url")}"`;
+  return `"${sha1(json)}"`;
 }
 
 /** The ETag a value is sent with (the tag of its JSON text). */

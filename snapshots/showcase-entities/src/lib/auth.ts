@@ -9,7 +9,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError, ServiceUnavailableError } from "./errors.js";
-import type { AppEnv, RequestAuth } from "./http.js";
+import { type AppEnv, type RequestAuth, requestHeader } from "./http.js";
 import { permits } from "./permissions.js";
 
 export type AuthUser = NonNullable<RequestAuth["user"]>;
@@ -142,7 +142,7 @@ export function apiKeyProvider(options: ApiKeyOptions): AuthProvider {
   return {
     name: "api-key",
     async authenticate(c) {
-      const key = c.req.header(options.header);
+      const key = requestHeader(c, options.header.toLowerCase());
       if (key === undefined || key === "") return { kind: "absent" };
       const digest = createHash("sha256").update(key).digest();
       // Every digest is compared, each in constant time, so timing tells nothing about the list.
@@ -183,7 +183,7 @@ export function basicProvider(options: BasicOptions): AuthProvider {
     name: "basic",
     challenge: `Basic realm=${JSON.stringify(options.realm)}, charset="UTF-8"`,
     async authenticate(c) {
-      const credentials = basicCredentials(c.req.header("authorization"));
+      const credentials = basicCredentials(requestHeader(c, "authorization"));
       if (credentials === "absent") return { kind: "absent" };
       if (credentials === "malformed") return { kind: "invalid", reason: "malformed basic credentials" };
       // Both comparisons always run, so timing does not tell which half was wrong.
