@@ -9,6 +9,7 @@ import { validationHelpers, zodForParam } from "./column-types.js";
 import { expressionHandler } from "./handlers/expression.js";
 import { emitDeclarativeEndpoint, isDeclarative } from "./handlers/index.js";
 import type { OutputFile } from "./index.js";
+import { pathParam } from "./path-params.js";
 import { repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
@@ -43,25 +44,6 @@ function responseType(ref: ShapeRef | undefined, ir: ProjectIR, imports: Imports
   return ref.array ? `${ref.name}[]` : ref.name;
 }
 
-export function pkParser(pk: FieldIR, name: string, imports: Imports): string {
-  const arg = `c.req.param(${ts(name)})`;
-  switch (pk.type) {
-    case "uuid":
-      imports.add("../lib/params.js", "uuidParam");
-      return `uuidParam(${arg}, ${ts(name)})`;
-    case "integer":
-    case "smallint":
-      imports.add("../lib/params.js", "intParam");
-      return `intParam(${arg}, ${ts(name)})`;
-    case "bigint":
-      imports.add("../lib/params.js", "bigintParam");
-      return `bigintParam(${arg}, ${ts(name)})`;
-    default:
-      imports.add("../lib/params.js", "stringParam");
-      return `stringParam(${arg}, ${ts(name)})`;
-  }
-}
-
 /** A handler-less endpoint: the repository call its method and response imply. */
 function defaultHandler(ep: EndpointIR, entity: EntityIR, operation: string, imports: Imports): string {
   const repo = repositoryName(entity);
@@ -83,15 +65,15 @@ function defaultHandler(ep: EndpointIR, entity: EntityIR, operation: string, imp
       return `  const rows = await ${repo}.findAll({ ${filters.join(", ")} });\n  return c.json(rows, ${status});`;
     }
     case "get":
-      return `  const id = ${pkParser(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
+      return `  const id = ${pathParam(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
     case "create":
       imports.add(`../validation/${entity.fileName}.js`, names.create).add("../lib/http.js", "readJson", "validate");
       return `  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.create(body);\n  return c.json(row, ${status});`;
     case "update":
       imports.add(`../validation/${entity.fileName}.js`, `${names.create}`).add("../lib/http.js", "readJson", "validate");
-      return `  const id = ${pkParser(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
+      return `  const id = ${pathParam(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
     default:
-      return `  const id = ${pkParser(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status});`;
+      return `  const id = ${pathParam(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status});`;
   }
 }
 

@@ -8,6 +8,7 @@ import type { EndpointIR, EntityIR, FieldIR, OperationHandlerIR, ProjectIR } fro
 import { validationHelpers, zodForParam } from "./column-types.js";
 import { endpointFile, endpointRouter } from "./endpoints.js";
 import type { OutputFile } from "./index.js";
+import { pathParam } from "./path-params.js";
 import { projectionFunctions, projectionModule } from "./projections.js";
 import { schemaConst } from "./schemas.js";
 import { hiddenFields, schemaNames, writableFields } from "./validation.js";
@@ -20,25 +21,6 @@ const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
 };
 
 /** Reads a path parameter, checked by its type (a malformed id is a 400 before any query). */
-function paramParser(p: FieldIR, imports: Imports): string {
-  const arg = `c.req.param(${ts(p.name)})`;
-  switch (p.type) {
-    case "uuid":
-      imports.add("../lib/params.js", "uuidParam");
-      return `uuidParam(${arg}, ${ts(p.name)})`;
-    case "integer":
-    case "smallint":
-      imports.add("../lib/params.js", "intParam");
-      return `intParam(${arg}, ${ts(p.name)})`;
-    case "bigint":
-      imports.add("../lib/params.js", "bigintParam");
-      return `bigintParam(${arg}, ${ts(p.name)})`;
-    default:
-      imports.add("../lib/params.js", "stringParam");
-      return `stringParam(${arg}, ${ts(p.name)}, ${p.maxLength ?? p.length ?? 255})`;
-  }
-}
-
 function policyText(ep: EndpointIR): string {
   if (!ep.auth) return "";
   const a = ep.auth;
@@ -70,7 +52,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
 
   // Path parameters and query.
   const idParam = ep.params.find((p) => p.name !== h.parent?.param);
-  for (const p of ep.params) lines.push(`  const ${p.name} = ${paramParser(p, imports)};`);
+  for (const p of ep.params) lines.push(`  const ${p.name} = ${pathParam(p, p.name, imports)};`);
   // The policy's row conditions (`where:`): caller values first, checked before any query.
   const scope = ep.auth?.where ?? [];
   const setup = callerSetup(entity, scope, imports);

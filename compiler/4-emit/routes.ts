@@ -7,6 +7,7 @@ import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
 import { emitIncludes, includesNeedCaller } from "./includes.js";
+import { pathParam } from "./path-params.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
@@ -21,24 +22,6 @@ export function searchVectorSql(columns: readonly string[]): string {
 
 export const routerName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Routes`;
 export const routesFile = (entity: EntityIR) => `src/routes/${entity.fileName}.ts`;
-
-function paramParser(pk: FieldIR, imports: Imports): string {
-  switch (pk.type) {
-    case "uuid":
-      imports.add("../lib/params.js", "uuidParam");
-      return `uuidParam(c.req.param("id"))`;
-    case "integer":
-    case "smallint":
-      imports.add("../lib/params.js", "intParam");
-      return `intParam(c.req.param("id"))`;
-    case "bigint":
-      imports.add("../lib/params.js", "bigintParam");
-      return `bigintParam(c.req.param("id"))`;
-    default:
-      imports.add("../lib/params.js", "stringParam");
-      return `stringParam(c.req.param("id"), "id", ${pk.maxLength ?? pk.length ?? 255})`;
-  }
-}
 
 export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir: ProjectIR): OutputFile {
   const imports = new Imports()
@@ -271,7 +254,7 @@ ${fetch}
         top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
         handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.${scopeNote("get")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
-  const id = ${paramParser(pk, imports)};
+  const id = ${pathParam(pk, "id", imports)};
   const query = c.req.url.includes("?") ? validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
 ${shapeParse()}
 ${callerSetup(entity, scope("get"), imports)}  const [row] = await ${finder("get")}.execute({ id${callerArgs(entity, scope("get"))} });
@@ -370,7 +353,7 @@ ${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t})
           : "";
         handlers.push(`${routeDoc(plan, `${isPut ? `replaces a ${entity.name}; omitted fields return to their defaults.` : `changes the given fields of a ${entity.name}.`}${scopeNote(op)}`)}
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
-  const id = ${paramParser(pk, imports)};
+  const id = ${pathParam(pk, "id", imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
 ${fieldRoleCheck(writableFields(entity).filter((f) => !forcedNames.has(f.name)), "[input]")}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
     .update(${t})
@@ -385,7 +368,7 @@ ${fieldRoleCheck(writableFields(entity).filter((f) => !forcedNames.has(f.name)),
       case "delete": {
         handlers.push(`${routeDoc(plan, `${soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`}${scopeNote("delete")}`)}
 ${routerName(entity)}.delete(${ts(local)}, ${guard(plan)}async (c) => {
-  const id = ${paramParser(pk, imports)};
+  const id = ${pathParam(pk, "id", imports)};
 ${callerSetup(entity, scope("delete"), imports)}${ifMatch("delete")}  const [row] = await deleteById.execute({ id${callerArgs(entity, scope("delete"))} });
   if (!row) throw ${notFound()};
   return c.body(null, 204);

@@ -4,6 +4,7 @@
  */
 import type { EndpointIR, EntityIR, FieldIR, InputRef, ProjectIR } from "../../ir.js";
 import { validationHelpers, zodForParam, zodForQuery } from "../column-types.js";
+import { checkedByPathParam, pathParam } from "../path-params.js";
 import { schemaConst } from "../schemas.js";
 import { hiddenFields, schemaNames } from "../validation.js";
 import { Imports, key, ts } from "../writer.js";
@@ -71,12 +72,22 @@ export function readInputs(m: RouteModule, reads: ReadonlySet<InputRef["source"]
   imports.add("zod", "z").add("../lib/http.js", "validate");
   const lines: string[] = [];
   const blocks: string[] = [];
-  if (ep.params.length) {
+  if (ep.params.every(checkedByPathParam)) {
+    // uuids and plain integers: precompiled checks, no schema.
+    const checks = ep.params.map((p) => `${key(p.name)}: ${pathParam(p, p.name, imports)}`);
+    if (checks.length) lines.push(reads.has("params") ? `  const params = { ${checks.join(", ")} };` : checks.map((c) => `  ${c.slice(c.indexOf(": ") + 2)};`).join("\n"));
+  } else {
     blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};`);
     lines.push(`  ${reads.has("params") ? "const params = " : ""}validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`);
   }
   blocks.push(`${ep.query.length ? "" : "/** No query parameters are declared: any is a 400. */\n"}const querySchema = ${objectSchema(ep.query, imports)};`);
-  lines.push(`  ${reads.has("query") ? "const query = " : ""}validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+  const queryRequired = ep.query.some((f) => f.notNull && f.default === undefined);
+  if (queryRequired) lines.push(`  ${reads.has("query") ? "const query = " : ""}validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+  else if (reads.has("query")) {
+    // Without a query string the parsed query is always the same (the defaults): parsed once.
+    blocks.push(`/** The parsed query of a request without a query string. */\nconst noQuery = querySchema.parse({});`);
+    lines.push(`  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;`);
+  } else lines.push(`  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
   if (ep.body) {
     const ref = "ref" in ep.body ? ep.body.ref : { kind: "schema" as const, name: ep.body.inline.name, array: false };
     let schema: string;

@@ -4,8 +4,8 @@
  * `if`; all failing rules are reported together, like schema validation.
  */
 import type { FieldIR, ValidationRuleIR, WriteHandlerIR } from "../../ir.js";
-import { pkParser } from "../endpoints.js";
 import { regexLiteral } from "../column-types.js";
+import { pathParam } from "../path-params.js";
 import { repositoryName } from "../repositories.js";
 import { schemaNames } from "../validation.js";
 import { ts } from "../writer.js";
@@ -34,7 +34,7 @@ export function emitWrite(m: RouteModule, h: WriteHandlerIR, status: number): vo
   // PUT replaces the row when CRUD declares the replace schema; otherwise it takes the full create body.
   const schema = h.operation === "create" ? names.create : h.operation === "replace" ? (entity.crud?.methods.includes("replace") ? names.replace : names.create) : entity.crud?.methods.includes("update") ? names.update : `${names.create}.partial()`;
   imports.add(`../validation/${entity.fileName}.js`, schema.replace(/\.partial\(\)$/, ""));
-  if (h.operation !== "create") m.lines.push(`  const id = ${pkParser(pkOf(entity), ep.params[0]!.name, imports)};`);
+  if (h.operation !== "create") m.lines.push(`  const id = ${pathParam(pkOf(entity), ep.params[0]!.name, imports)};`);
   m.lines.push(`  const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
   const ruleLines = h.rules.flatMap((r) => checks(r, entity.fields.find((f) => f.name === r.field)!));
   if (ruleLines.length) {

@@ -17,7 +17,7 @@ import type { AuthorWithPosts } from "../schemas.js";
 export const adminGetAuthorRoute = new Hono<AppEnv>();
 
 adminGetAuthorRoute.get("/api/admin/authors/:id", requireAuth({ roles: ["admin"] }), async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(authors.id, id);
   const row: AuthorWithPosts | null = await getAuthorWithPosts(where);
   if (!row) throw new NotFoundError(`Author ${id} not found`);

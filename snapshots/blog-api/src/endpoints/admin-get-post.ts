@@ -17,7 +17,7 @@ import type { PostDetail } from "../schemas.js";
 export const adminGetPostRoute = new Hono<AppEnv>();
 
 adminGetPostRoute.get("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const row: PostDetail | null = await getPostDetail(where);
   if (!row) throw new NotFoundError(`Post ${id} not found`);

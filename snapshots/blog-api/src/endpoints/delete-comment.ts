@@ -16,7 +16,7 @@ export const deleteCommentRoute = new Hono<AppEnv>();
 
 deleteCommentRoute.delete("/api/admin/posts/:postId/comments/:id", requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = and(
     eq(comments.id, id),
     eq(comments.postId, postId),

@@ -15,7 +15,7 @@ import { uuidParam } from "../lib/params.js";
 export const deletePostRoute = new Hono<AppEnv>();
 
 deletePostRoute.delete("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const [deleted] = await db.delete(posts).where(where).returning({ id: posts.id });
   if (!deleted) throw new NotFoundError(`Post ${id} not found`);

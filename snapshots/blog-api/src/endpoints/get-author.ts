@@ -16,7 +16,7 @@ import type { AuthorWithPosts } from "../schemas.js";
 export const getAuthorRoute = new Hono<AppEnv>();
 
 getAuthorRoute.get("/api/v1/authors/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(authors.id, id);
   const row: AuthorWithPosts | null = await getAuthorWithPosts(where);
   if (!row) throw new NotFoundError(`Author ${id} not found`);

@@ -16,7 +16,7 @@ export const getCommentRoute = new Hono<AppEnv>();
 
 getCommentRoute.get("/api/v1/posts/:postId/comments/:id", async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = and(
     eq(comments.id, id),
     eq(comments.postId, postId),

@@ -16,7 +16,7 @@ import type { PostDetail } from "../schemas.js";
 export const getPostRoute = new Hono<AppEnv>();
 
 getPostRoute.get("/api/v1/posts/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const row: PostDetail | null = await getPostDetail(where);
   if (!row) throw new NotFoundError(`Post ${id} not found`);

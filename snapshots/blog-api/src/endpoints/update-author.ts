@@ -20,7 +20,7 @@ const bodySchema = authorCreateSchema.partial();
 export const updateAuthorRoute = new Hono<AppEnv>();
 
 updateAuthorRoute.put("/api/admin/authors/:id", requireAuth({ roles: ["admin"] }), async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(authors.id, id);
   const [changed] = await db

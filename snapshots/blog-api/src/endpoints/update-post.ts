@@ -20,7 +20,7 @@ const bodySchema = postCreateSchema.partial();
 export const updatePostRoute = new Hono<AppEnv>();
 
 updatePostRoute.put("/api/v1/posts/:id", requireAuth({ roles: ["author", "admin"] }), async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(posts.id, id);
   const [changed] = await db

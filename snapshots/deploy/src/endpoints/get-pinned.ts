@@ -21,7 +21,7 @@ const statement = db
 export const getPinnedRoute = new Hono<AppEnv>();
 
 getPinnedRoute.get("/pinned", async (c) => {
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows = await statement.execute();
   return c.json(rows);
 });

@@ -15,7 +15,7 @@ export const deleteNoteRoute = new Hono<AppEnv>();
 
 deleteNoteRoute.delete("/v2/tasks/:taskId/notes/:id", async (c) => {
   const taskId = uuidParam(c.req.param("taskId"), "taskId");
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = and(
     eq(notes.id, id),
     eq(notes.taskId, taskId),

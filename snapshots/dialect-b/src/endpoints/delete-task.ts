@@ -14,7 +14,7 @@ import { uuidParam } from "../lib/params.js";
 export const deleteTaskRoute = new Hono<AppEnv>();
 
 deleteTaskRoute.delete("/v2/tasks/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(tasks.id, id);
   const [deleted] = await db.delete(tasks).where(where).returning({ id: tasks.id });
   if (!deleted) throw new NotFoundError(`Task ${id} not found`);

@@ -22,7 +22,7 @@ const columns = {
 export const deleteUserRoute = new Hono<AppEnv>();
 
 deleteUserRoute.delete("/v2/users/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = and(
     isNull(users.deletedAt),
     eq(users.id, id),

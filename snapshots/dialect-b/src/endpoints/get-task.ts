@@ -16,7 +16,7 @@ import type { TaskView } from "../schemas.js";
 export const getTaskRoute = new Hono<AppEnv>();
 
 getTaskRoute.get("/v2/tasks/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = eq(tasks.id, id);
   const row: TaskView | null = await getTaskView(where);
   if (!row) throw new NotFoundError(`Task ${id} not found`);

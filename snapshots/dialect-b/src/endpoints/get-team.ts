@@ -16,7 +16,7 @@ import type { TeamView } from "../schemas.js";
 export const getTeamRoute = new Hono<AppEnv>();
 
 getTeamRoute.get("/v2/squads/:id", async (c) => {
-  const id = intParam(c.req.param("id"), "id");
+  const id = intParam(c.req.param("id"));
   const where = eq(teams.id, id);
   const row: TeamView | null = await getTeamView(where);
   if (!row) throw new NotFoundError(`Team ${id} not found`);

@@ -23,7 +23,7 @@ const columns = {
 export const getUserRoute = new Hono<AppEnv>();
 
 getUserRoute.get("/v2/users/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const where = and(
     isNull(users.deletedAt),
     eq(users.id, id),

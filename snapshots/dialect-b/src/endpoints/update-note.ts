@@ -20,7 +20,7 @@ export const updateNoteRoute = new Hono<AppEnv>();
 
 updateNoteRoute.put("/v2/tasks/:taskId/notes/:id", async (c) => {
   const taskId = uuidParam(c.req.param("taskId"), "taskId");
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = and(
     eq(notes.id, id),

@@ -20,7 +20,7 @@ const bodySchema = taskCreateSchema.partial();
 export const updateTaskRoute = new Hono<AppEnv>();
 
 updateTaskRoute.put("/v2/tasks/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(tasks.id, id);
   const [changed] =

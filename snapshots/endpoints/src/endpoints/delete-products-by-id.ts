@@ -9,7 +9,7 @@ import { productRepository } from "../repositories/product.js";
 export const deleteProductsByIdRoute = new Hono<AppEnv>();
 
 deleteProductsByIdRoute.delete("/api/v1/products/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   if (!(await productRepository.delete(id))) throw new NotFoundError(`Product ${id} not found`);
   return c.body(null, 204);
 });

@@ -9,7 +9,7 @@ import { productRepository } from "../repositories/product.js";
 export const getProductsByIdRoute = new Hono<AppEnv>();
 
 getProductsByIdRoute.get("/api/v1/products/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const row = await productRepository.findById(id);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
   return c.json(row, 200);

@@ -10,7 +10,7 @@ import { productCreateSchema } from "../validation/product.js";
 export const patchProductsByIdRoute = new Hono<AppEnv>();
 
 patchProductsByIdRoute.patch("/api/v1/products/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const body = validate(productCreateSchema.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const row = await productRepository.update(id, body);
   if (!row) throw new NotFoundError(`Product ${id} not found`);

@@ -46,7 +46,7 @@ export const getProductsBySkuByIdRoute = new Hono<AppEnv>();
 
 getProductsBySkuByIdRoute.get("/products/by-sku/:sku", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const [row] = await statement.execute({ sku: params.sku });
   if (!row) throw new NotFoundError("No Product matches");
   return c.json(row);

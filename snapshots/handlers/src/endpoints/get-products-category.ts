@@ -7,10 +7,7 @@ import { categories } from "../db/tables/category.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
-
-const paramsSchema = z.strictObject({
-  id: z.uuid(),
-});
+import { uuidParam } from "../lib/params.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
@@ -36,8 +33,8 @@ const statement = db
 export const getProductsCategoryRoute = new Hono<AppEnv>();
 
 getProductsCategoryRoute.get("/products/:id/category", async (c) => {
-  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const params = { id: uuidParam(c.req.param("id")) };
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const [row] = await statement.execute({ id: params.id });
   if (!row) throw new NotFoundError(`Product ${params.id} not found`);
   if (!row.related) throw new NotFoundError(`Product ${params.id} has no category`);

@@ -41,7 +41,7 @@ const statement = db
 export const getProductsCheapRoute = new Hono<AppEnv>();
 
 getProductsCheapRoute.get("/products/cheap", async (c) => {
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows = await statement.execute();
   return c.json(rows);
 });

@@ -23,6 +23,9 @@ const querySchema = z.strictObject({
   order: z.string().max(1024).optional(),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** Product columns sent to clients: all but cost, deletedAt. */
 const columns = {
   id: products.id,
@@ -79,7 +82,7 @@ const statement = preparedPerShape((shape: string, sort: string | undefined) =>
 export const getProductsMatchRoute = new Hono<AppEnv>();
 
 getProductsMatchRoute.get("/products/match", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.like === undefined ? "0" : "1") +
     (query.prefix === undefined ? "0" : "1") +
     (query.suffix === undefined ? "0" : "1") +

@@ -8,16 +8,16 @@ import { reviews } from "../db/tables/review.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
+import { uuidParam } from "../lib/params.js";
 import { queryInt } from "../lib/validation.js";
-
-const paramsSchema = z.strictObject({
-  id: z.uuid(),
-});
 
 const querySchema = z.strictObject({
   limit: queryInt().pipe(z.int32()).pipe(z.number().min(1).max(100)).default(20),
   offset: queryInt().pipe(z.int32()).pipe(z.number().min(0)).default(0),
 });
+
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
 
 /** Whether the parent Product exists. */
 const parent = db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_reviews_parent");
@@ -36,8 +36,8 @@ const statement = db
 export const getProductsReviewsRoute = new Hono<AppEnv>();
 
 getProductsReviewsRoute.get("/products/:id/reviews", async (c) => {
-  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const params = { id: uuidParam(c.req.param("id")) };
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const rows = await statement.execute({ id: params.id, limit: query.limit + 1, offset: query.offset });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

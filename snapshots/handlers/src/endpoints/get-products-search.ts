@@ -21,6 +21,9 @@ const querySchema = z.strictObject({
   offset: queryInt().pipe(z.int32()).pipe(z.number().min(0)).default(0),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** Product columns sent to clients: all but cost, deletedAt. */
 const columns = {
   id: products.id,
@@ -79,7 +82,7 @@ const statement = preparedPerShape((shape: string, sort: string | undefined) =>
 export const getProductsSearchRoute = new Hono<AppEnv>();
 
 getProductsSearchRoute.get("/products/search", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.q === undefined ? "0" : "1") +
     (query.status === undefined ? "0" : "1") +
     (query.minPrice === undefined ? "0" : "1") +

@@ -12,6 +12,9 @@ const querySchema = z.strictObject({
   featured: queryBoolean().optional(),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** The result of GET /products/stats/by-status, one row per status. */
 const aggregates = {
   status: products.status,
@@ -37,7 +40,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getProductsStatsByStatusRoute = new Hono<AppEnv>();
 
 getProductsStatsByStatusRoute.get("/products/stats/by-status", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.featured === undefined ? "0" : "1");
   const rows = await statement(shape).execute({ featured: query.featured });
   return c.json(rows);

@@ -12,6 +12,9 @@ const querySchema = z.strictObject({
   status: z.enum(["draft", "active", "archived"]).optional(),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** The result of GET /products/stats. */
 const aggregates = {
   total: count(),
@@ -37,7 +40,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getProductsStatsRoute = new Hono<AppEnv>();
 
 getProductsStatsRoute.get("/products/stats", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.status === undefined ? "0" : "1");
   const [result] = await statement(shape).execute({ status: query.status });
   return c.json(result);

@@ -8,10 +8,7 @@ import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
-
-const paramsSchema = z.strictObject({
-  id: z.uuid(),
-});
+import { uuidParam } from "../lib/params.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
@@ -38,8 +35,8 @@ const statement = db
 export const getProductsTagsRoute = new Hono<AppEnv>();
 
 getProductsTagsRoute.get("/products/:id/tags", async (c) => {
-  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const params = { id: uuidParam(c.req.param("id")) };
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const rows = await statement.execute({ id: params.id });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

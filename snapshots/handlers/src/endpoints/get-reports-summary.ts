@@ -14,7 +14,7 @@ const querySchema = z.strictObject({});
 export const getReportsSummaryRoute = new Hono<AppEnv>();
 
 getReportsSummaryRoute.get("/reports/summary", async (c) => {
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   // The statement of yama.yaml:363.
   const rows = rowsOf(await db.execute(sql`SELECT (SELECT count(*)::int FROM products WHERE deleted_at IS NULL) AS products, (SELECT count(*)::int FROM reviews) AS reviews`));
   const [row] = rows;

@@ -17,6 +17,9 @@ const querySchema = z.strictObject({
   offset: queryInt().pipe(z.int32()).pipe(z.number().min(0)).default(0),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** The Review rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
   db
@@ -36,7 +39,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getReviewsSearchRoute = new Hono<AppEnv>();
 
 getReviewsSearchRoute.get("/reviews/search", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.q === undefined ? "0" : "1") +
     (query.minRating === undefined ? "0" : "1");
   const rows = await statement(shape).execute({

@@ -9,15 +9,15 @@ import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
+import { uuidParam } from "../lib/params.js";
 import { preparedPerShape } from "../lib/prepared.js";
-
-const paramsSchema = z.strictObject({
-  id: z.uuid(),
-});
 
 const querySchema = z.strictObject({
   sort: z.string().max(1024).optional(),
 });
+
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
 
 /** Whether the parent Tag exists. */
 const parent = db.select({ found: tags.id }).from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("get_tags_products_parent");
@@ -67,8 +67,8 @@ const statement = preparedPerShape((sort: string | undefined) =>
 export const getTagsProductsRoute = new Hono<AppEnv>();
 
 getTagsProductsRoute.get("/tags/:id/products", async (c) => {
-  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const params = { id: uuidParam(c.req.param("id")) };
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const rows = await statement(query.sort).execute({ id: params.id });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

@@ -12,6 +12,9 @@ const querySchema = z.strictObject({
   prefix: z.string().max(1024).optional(),
 });
 
+/** The parsed query of a request without a query string. */
+const noQuery = querySchema.parse({});
+
 /** The Tag rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
   db
@@ -26,7 +29,7 @@ const statement = preparedPerShape((shape: string) =>
 export const listTagRoute = new Hono<AppEnv>();
 
 listTagRoute.get("/tags", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
   const shape = (query.prefix === undefined ? "0" : "1");
   const rows = await statement(shape).execute({ prefix: likeValue(query.prefix, "starts") });
   return c.json(rows);

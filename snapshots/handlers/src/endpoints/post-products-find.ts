@@ -46,7 +46,7 @@ const statement = preparedPerShape((shape: string) =>
 export const postProductsFindRoute = new Hono<AppEnv>();
 
 postProductsFindRoute.post("/products/find", async (c) => {
-  validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
   const body = validate(postProductsFindBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const shape = (body.name === undefined || body.name === null ? "0" : "1") +
     (body.statuses === undefined || body.statuses === null ? "0" : "1") +

@@ -10,7 +10,7 @@ import { productUpdateSchema } from "../validation/product.js";
 export const updateProductRoute = new Hono<AppEnv>();
 
 updateProductRoute.patch("/products/:id", async (c) => {
-  const id = uuidParam(c.req.param("id"), "id");
+  const id = uuidParam(c.req.param("id"));
   const input = validate(productUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const problems: ErrorDetail[] = [];
   if (input.name !== undefined && input.name !== null && input.name.length < 2) problems.push({ field: "name", message: "must be at least 2 characters", rule: "minLength" });
