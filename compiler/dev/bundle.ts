@@ -3,17 +3,17 @@
  * .yama/dev/app-<n>.mjs, holding the app's own modules (src/app.ts, src/db/client.ts, routes,
  * validation, plugins, user handlers, src/openapi.json) and exporting `app`, `database` and
  * `serve`. Every package and every module under src/lib stays an import: packages are resolved
- * from the project as the app resolves them, and src/lib by absolute path, so both are the copies
- * the host loaded once (the runtime library, the database client it keeps open, Hono, Drizzle,
- * PGlite). A new file name per build gives Node's module cache a new URL, so the modules are
- * evaluated again. esbuild's incremental context rebuilds only what changed.
+ * from the project as the app resolves them, and src/lib by absolute file: URL, so both are the
+ * copies the host loaded once (the runtime library, the database client it keeps open, Hono,
+ * Drizzle, PGlite). A new file name per build gives Node's module cache a new URL, so the modules
+ * are evaluated again. esbuild's incremental context rebuilds only what changed.
  */
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve, sep } from "node:path";
 import { pathToFileURL } from "node:url";
 import { context, type BuildContext, type Plugin } from "esbuild";
 
-/** Marks modules under `libDir` external, by absolute path. */
+/** Marks modules under `libDir` external, by absolute file: URL. */
 function sharedLibrary(libDir: string): Plugin {
   return {
     name: "yamac-dev-shared-lib",
@@ -22,7 +22,8 @@ function sharedLibrary(libDir: string): Plugin {
         if (args.pluginData === "inner") return undefined;
         const resolved = await build.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, importer: args.importer, pluginData: "inner" });
         if (resolved.errors.length) return { errors: resolved.errors };
-        if (resolved.path.startsWith(libDir + sep)) return { path: resolved.path, external: true };
+        // As a file: URL, so the bundle imports the very module the host loaded (same URL, any path).
+        if (resolved.path.startsWith(libDir + sep)) return { path: pathToFileURL(resolved.path).href, external: true };
         return resolved;
       });
     },
