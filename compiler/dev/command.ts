@@ -166,6 +166,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
       : envChanged ? "an .env file changed"
       : undefined;
     if (restartReason) log(`${restartReason}: restarting the server`);
+    else if (server.pid !== undefined && !server.running) log("the server had exited: starting it again");
     const swapping = hosted && server.hosting && !restartReason;
 
     const migrationStarted = now();
