@@ -1,23 +1,31 @@
 /**
  * `yamac dev [dir]`: compile, migrate and serve, then watch. On each save of yama.yaml, an
- * overlay (yama.*.yaml) or a user file outside the generated folders:
+ * overlay (yama.*.yaml), a user file outside the generated folders or an .env file:
  *   1. recompile in this process (rebuild.ts: only files whose content changed are written);
  *      a config with errors prints its diagnostics and changes nothing: the running server
  *      keeps serving the last good build;
  *   2. when the database schema changed, write a migration as `yamac migrate generate` does
  *      (a change that would drop data is refused unless --allow-destructive);
- *   3. restart the emitted server (a child process: `node --import tsx src/server.ts`), which
- *      applies pending migrations before it listens (database.migrations.autoRun; otherwise
- *      src/migrate.ts runs first). The database is PGlite under .yama/data unless DATABASE_URL
+ *   3. hot-swap the new build into the running dev host (host.ts): the app's own modules are
+ *      bundled (bundle.ts) and imported by the process that already listens and holds the
+ *      database open; it applies pending migrations first (database.migrations.autoRun, or the
+ *      migration this save generated when autoRun is off), and keeps the previous app serving
+ *      if the new one fails to load. The database is PGlite under .yama/data unless DATABASE_URL
  *      is set, so nothing needs to be installed.
+ * A full restart (a new process, prepared ahead as a standby) replaces the swap when the host's
+ * shared state is stale: src/lib, src/server.ts or src/load-env.ts changed, an .env file changed,
+ * or the host died. Projects the host cannot serve in place (see `swapBlocker`) restart the
+ * emitted src/server.ts on every build, as before.
  * Ctrl-C stops the server and exits with 0.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve, sep } from "node:path";
 import { parseArgs } from "node:util";
 import { formatDiagnostics } from "../diagnostics.js";
+import { AppBundler } from "./bundle.js";
+import type { HostLoad } from "./host.js";
 import { Rebuilder } from "./rebuild.js";
 import { DevServer } from "./server.js";
 import { TreeWatcher } from "./watch.js";
@@ -25,12 +33,42 @@ import { TreeWatcher } from "./watch.js";
 /** Folders yamac writes or tools own: changes there never trigger a rebuild. */
 const IGNORED = ["src/", "node_modules/", ".yama/", ".git/", "dist/", "api/", "netlify/", "coverage/"];
 
-/** Files whose change means a rebuild: the config, its overlays, and user code or data outside generated folders. */
+/** .env, .env.local, .env.development, …: read once when the server starts (src/load-env.ts). .env.example is documentation. */
+const isEnvFile = (path: string) => /^\.env(\.[\w-]+)?(\.local)?$/.test(path) && path !== ".env.example";
+
+/** Files whose change means a rebuild: the config, its overlays, user code or data outside generated folders, and .env files. */
 export function isWatched(rel: string, migrationsFolder: string): boolean {
   const path = rel.split(sep).join("/");
   if (IGNORED.some((d) => path.startsWith(d)) || path.startsWith(`${migrationsFolder}/`)) return false;
-  if (/^yama(\.[\w-]+)?\.ya?ml$/.test(path)) return true;
+  if (/^yama(\.[\w-]+)?\.ya?ml$/.test(path) || isEnvFile(path)) return true;
   return /\.(ts|mts|js|mjs|json|sql)$/.test(path) && !/(^|\/)(package(-lock)?|tsconfig|yama\.schema)\.json$/.test(path);
+}
+
+/** What the emitted src/server.ts may import for the dev host to stand in for it. */
+const SERVER_IMPORTS = new Set(["./load-env.js", "./env.js", "@hono/node-server", "node:url", "./app.js", "./db/client.js", "./lib/migrations.js", "./lib/node-server.js"]);
+/** Packages that open connections or install process-wide hooks when a module is loaded: every swap would add another. */
+const PROCESS_WIDE = ["ioredis", "bullmq", "@opentelemetry/sdk-node", "@sentry/node"];
+const importsOf = (text: string) => [...text.matchAll(/^\s*(?:import|export)\s+(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']/gm)].map((m) => m[1]!);
+
+/**
+ * Why the dev host cannot serve this project by swapping builds in (undefined: it can). The
+ * server entry must be the plain one (telemetry flushed on shutdown, for one, is not), and no
+ * generated plugin may open its own connections (a Redis rate limiter, queues) or install
+ * process-wide hooks (tracing, error tracking).
+ */
+export function swapBlocker(dir: string): string | undefined {
+  for (const file of ["src/server.ts", "src/app.ts", "src/db/client.ts", "src/lib/db.ts", "src/lib/migrations.ts", "src/lib/node-server.ts"]) {
+    if (!existsSync(join(dir, file))) return `there is no ${file}`;
+  }
+  const extra = importsOf(readFileSync(join(dir, "src/server.ts"), "utf8")).find((m) => !SERVER_IMPORTS.has(m));
+  if (extra) return `src/server.ts imports ${extra}`;
+  const plugins = join(dir, "src/plugins");
+  for (const name of existsSync(plugins) ? readdirSync(plugins).sort() : []) {
+    if (!name.endsWith(".ts")) continue;
+    const pkg = importsOf(readFileSync(join(plugins, name), "utf8")).find((m) => PROCESS_WIDE.some((p) => m === p || m.startsWith(`${p}/`)));
+    if (pkg) return `src/plugins/${name} imports ${pkg}`;
+  }
+  return undefined;
 }
 
 const now = () => performance.now();
@@ -55,6 +93,9 @@ export async function devCommand(args: string[], color: boolean): Promise<number
   const server = new DevServer({ dir, port, env: process.env, print: (line) => console.log(`[server] ${line}`) });
   let folder = "drizzle";
   let autoRun = true;
+  const bundler = new AppBundler(dir);
+  /** The bundle the dev host serves (older ones are removed). */
+  let lastLoaded: string | undefined;
 
   /** Content hashes of watched files, so saves that change nothing (and duplicate events) are ignored. */
   const hashes = new Map<string, string>();
@@ -63,33 +104,44 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     return existsSync(full) ? createHash("sha1").update(readFileSync(full)).digest("hex") : "";
   };
 
-  const migrate = async (): Promise<boolean> => {
+  /**
+   * Generates the migration for a schema change; `generated` says whether a file was written.
+   * `applyHere`: with autoRun off, apply it now with the emitted runner (src/migrate.ts) before
+   * src/server.ts starts; a dev host applies it itself (it holds the database open).
+   */
+  const migrate = async (applyHere: boolean): Promise<{ ok: boolean; generated: boolean }> => {
     const { generateProjectMigration } = await import("../migrate/generate.js");
     // The first migration is named "init" (as `yamac migrate generate` names it), later ones "dev".
     const first = !existsSync(join(dir, folder, "meta", "_journal.json"));
-    const result = await generateProjectMigration(dir, { folder, allowDestructive: values["allow-destructive"] === true, ...(first ? {} : { name: "dev" }) });
+    const result = await generateProjectMigration(dir, { folder, allowDestructive: values["allow-destructive"] === true, importSchema: (path) => bundler.importSchema(path), ...(first ? {} : { name: "dev" }) });
     if (result.refused) {
       log(`not applied: the schema change would drop ${result.destructive.join(", ")}. Data in them would be lost; restart with --allow-destructive (or run \`yamac migrate generate --allow-destructive\`) if that is intended. The server keeps the last good build.`);
-      return false;
+      return { ok: false, generated: false };
     }
     if (result.file) log(`migration ${result.file} (${result.statements.length} statement${result.statements.length === 1 ? "" : "s"})`);
-    if (result.file && !autoRun) {
+    if (result.file && !autoRun && applyHere) {
       // database.migrations.autoRun is off: apply with the emitted runner before the server starts.
       await new Promise<void>((done, fail) => {
         const child = spawn(process.execPath, ["--import", "tsx", "src/migrate.ts"], { cwd: dir, stdio: "inherit" });
         child.once("exit", (code) => (code === 0 ? done() : fail(new Error(`src/migrate.ts exited with ${code}`))));
       });
     }
-    return true;
+    return { ok: true, generated: result.file !== undefined };
   };
 
-  /** One rebuild; `codeChanged`: a user file (not the config) changed, so the server must restart even if nothing is written. */
-  const rebuild = async (reason: string, codeChanged: boolean): Promise<void> => {
+  /** Why the last build restarts instead of swapping, so the reason is printed when it changes. */
+  let blockerShown: string | undefined;
+
+  /**
+   * One rebuild. `codeChanged`: a user file (not the config) changed, so the app must be reloaded
+   * even if nothing is written; `envChanged`: an .env file changed, so the server restarts.
+   */
+  const rebuild = async (reason: string, codeChanged: boolean, envChanged = false): Promise<void> => {
     const saved = now();
     const r = rebuilder.run();
     if (r.result.diagnostics.length) console.error(formatDiagnostics(r.result.diagnostics, { color, sources: r.result.sources }));
     if (!r.result.ok) {
-      log(`${reason}: not applied (${r.result.diagnostics.filter((d) => d.severity === "error").length} error(s) above).${server.running ? " The server keeps running the last good build." : ""}`);
+      log(`${reason}: not applied (${r.result.diagnostics.filter((d) => d.severity === "error").length} error(s) above).${server.serving ? " The server keeps running the last good build." : ""}`);
       return;
     }
     const ir = r.result.ir!;
@@ -99,11 +151,84 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     const w = r.write!;
     const changed = [...w.written, ...w.deleted];
     log(`${reason}: compiled in ${ms(r.compileMs)}, ${w.written.length} written${w.deleted.length ? `, ${w.deleted.length} deleted` : ""}, ${w.unchanged.length} unchanged (${ms(r.writeMs)})`);
-    if (changed.length === 0 && !codeChanged && server.running) return;
+    if (changed.length === 0 && !codeChanged && !envChanged && server.serving) return;
+
+    const blocker = swapBlocker(dir);
+    if (blocker !== blockerShown) {
+      blockerShown = blocker;
+      if (blocker) log(`restarting the server on every change: ${blocker}, so builds are not swapped into a running process`);
+    }
+    const hosted = blocker === undefined;
+    // Why the running dev host cannot take this build in place (it shares src/lib and the environment it started with).
+    const restartReason = !hosted || !server.hosting ? undefined
+      : changed.some((p) => p.startsWith("src/lib/")) ? "src/lib changed"
+      : changed.some((p) => p === "src/server.ts" || p === "src/load-env.ts") ? "the server entry changed"
+      : envChanged ? "an .env file changed"
+      : undefined;
+    if (restartReason) log(`${restartReason}: restarting the server`);
+    else if (server.pid !== undefined && !server.running) log("the server had exited: starting it again");
+    const swapping = hosted && server.hosting && !restartReason;
+
     const migrationStarted = now();
     const schemaChanged = changed.some((p) => p.startsWith("src/db/")) || !existsSync(join(dir, folder, "meta", "_journal.json"));
-    if (schemaChanged && !(await migrate())) return;
+    let generated = false;
+    if (schemaChanged) {
+      const m = await migrate(!hosted);
+      if (!m.ok) return;
+      generated = m.generated;
+    }
     const migrationMs = now() - migrationStarted;
+    const steps = `compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}`;
+
+    if (hosted) {
+      const bundleStarted = now();
+      let file: string;
+      try {
+        file = await bundler.build();
+      } catch (err) {
+        log(`${reason}: not applied: bundling failed: ${(err as Error).message}${server.serving ? "\nThe server keeps running the last good build." : ""}`);
+        return;
+      }
+      const bundleMs = now() - bundleStarted;
+      // Pending migrations are applied as src/server.ts would: at every start with autoRun,
+      // else the one this save generated (as src/migrate.ts would have); and after a start whose build did not load.
+      const apply = autoRun ? !swapping || schemaChanged || !server.serving : generated;
+      const { rollbackOnFailure, verifyAfterRun } = ir.database.migrations;
+      const load: HostLoad = { file, name: ir.name, ...(apply ? { migrations: { folder, rollbackOnFailure, verifyAfterRun } } : {}) };
+      if (swapping) {
+        const swapStarted = now();
+        const wasServing = server.serving;
+        try {
+          const t = await server.swap(load);
+          bundler.prune(file);
+          log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, swap ${ms(bundleMs + now() - swapStarted)} (in process): bundle ${ms(bundleMs)}, load ${ms(t.importMs)}${load.migrations ? `, migrate ${ms(t.migrateMs)}` : ""})`);
+        } catch (err) {
+          bundler.prune(lastLoaded);
+          log(`${reason}: not applied: ${(err as Error).message}.${wasServing ? " The server keeps running the last good build." : " Fix the error above and save again."}`);
+          return;
+        }
+        lastLoaded = file;
+        return;
+      }
+      const restartStarted = now();
+      // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
+      if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
+      await server.stop();
+      const stopMs = now() - restartStarted;
+      try {
+        await server.start(load);
+      } catch (err) {
+        log(`${(err as Error).message}; fix the error above and save again`);
+        server.prepare();
+        return;
+      }
+      bundler.prune(file);
+      lastLoaded = file;
+      log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, bundle ${ms(bundleMs)}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
+      server.prepare();
+      return;
+    }
+
     const restartStarted = now();
     // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
     if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
@@ -115,7 +240,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
       log(`${(err as Error).message}; fix the error above and save again`);
       return;
     }
-    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
+    log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
     server.prepare();
   };
 
@@ -136,8 +261,9 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     pending = new Set();
     if (changed.length === 0) return;
     const config = changed.some(isConfig);
-    const code = changed.some((rel) => !isConfig(rel));
-    busy = rebuild(code && !config ? "user code changed" : "config changed", code).finally(() => {
+    const env = changed.some(isEnvFile);
+    const code = changed.some((rel) => !isConfig(rel) && !isEnvFile(rel));
+    busy = rebuild(config ? "config changed" : code ? "user code changed" : "environment changed", code, env).finally(() => {
       busy = undefined;
       if (pending.size && !stopped) drain();
     });
@@ -156,7 +282,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     clearTimeout(timer);
     void Promise.resolve(busy)
       .catch(() => undefined)
-      .then(() => server.close())
+      .then(() => Promise.all([server.close(), bundler.close()]))
       .then(() => finish(0));
   };
   process.once("SIGINT", () => stop("SIGINT"));

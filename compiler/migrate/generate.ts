@@ -131,10 +131,19 @@ async function importFresh(path: string): Promise<Record<string, unknown>> {
   }
 }
 
-export async function generateProjectMigration(projectDir: string, options: { folder: string; allowDestructive: boolean; name?: string }): Promise<GenerateResult> {
+export async function generateProjectMigration(
+  projectDir: string,
+  options: {
+    folder: string;
+    allowDestructive: boolean;
+    name?: string;
+    /** Loads the current src/db/schema.ts (default: a fresh tsx import); `yamac dev` passes a quicker one (an esbuild bundle, dev/bundle.ts). */
+    importSchema?: (path: string) => Promise<Record<string, unknown>>;
+  },
+): Promise<GenerateResult> {
   const schemaPath = join(projectDir, "src/db/schema.ts");
   if (!existsSync(schemaPath)) throw new Error(`${schemaPath} does not exist: run \`yamac compile\` first`);
-  const imports = await importFresh(schemaPath);
+  const imports = await (options.importSchema ?? importFresh)(schemaPath);
   const out = join(projectDir, options.folder);
   const meta = join(out, "meta");
   const journalPath = join(meta, "_journal.json");

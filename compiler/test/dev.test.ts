@@ -1,8 +1,10 @@
 /**
  * `yamac dev` as a user runs it: started on a copy of a fixture with a free port, it serves;
- * a saved change (a new field, a new entity) is served after the restart; a broken save prints
- * diagnostics while the last good server keeps answering; fixing it serves again; SIGINT exits 0
- * and leaves no server behind. Once on PostgreSQL (DATABASE_URL), once on the PGlite default.
+ * a saved change (a new field, a new entity, a handler file) is swapped into the running dev host
+ * (same pid); a broken save prints diagnostics, and a handler that throws when loaded is refused,
+ * while the last good build keeps answering; a change of src/lib restarts the server (new pid);
+ * SIGINT exits 0 and leaves no process behind. On PostgreSQL (DATABASE_URL) and on the PGlite
+ * default; a project with a Redis rate limiter restarts on every change.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
@@ -90,6 +92,10 @@ describe("yamac dev", () => {
     expect(isWatched(".yama/data/base/1/1259", "drizzle")).toBe(false);
     expect(isWatched("package.json", "drizzle")).toBe(false);
     expect(isWatched("README.md", "drizzle")).toBe(false);
+    expect(isWatched(".env", "drizzle")).toBe(true);
+    expect(isWatched(".env.development.local", "drizzle")).toBe(true);
+    expect(isWatched(".env.example", "drizzle")).toBe(false);
+    expect(isWatched(".env.example.yamac-tmp", "drizzle")).toBe(false);
   });
 
   it("rebuilds incrementally: writes only changed files, deletes stale ones, keeps ownership", () => {
@@ -155,9 +161,9 @@ describe("yamac dev", () => {
       const second = await dev.waitFor("serving http://localhost:", mark);
       expect(second).toMatch(/config changed: compiled in \d+ ms, \d+ written/);
       expect(second).toContain("migration drizzle/0001_dev.sql");
-      // The restart used the process prepared after the first start.
-      expect(second).toMatch(/start \d+ ms from a standby process/);
-      expect(alive(pid1)).toBe(false);
+      // Swapped into the process that already serves: no restart.
+      expect(second).toMatch(/swap \d+ ms \(in process\): bundle \d+ ms, load \d+ ms, migrate \d+ ms\)/);
+      expect(lastPid(second)).toBe(pid1);
       const created = await call(dev.base, "POST", "/notes", { title: "second", color: "red" });
       expect(created.status).toBe(201);
       expect(created.body).toMatchObject({ title: "second", color: "red" });
@@ -173,14 +179,15 @@ describe("yamac dev", () => {
       expect((await call(dev.base, "GET", "/notes")).status).toBe(200);
       expect(dev.child.exitCode).toBeNull();
 
-      // Fixed: served again (a new server process).
+      // Fixed: served again.
       mark = dev.log().length;
       writeFileSync(config, good.replace("      color: string?\n", "      color: string?\n      rank: integer = 0\n"));
       const fixed = await dev.waitFor("serving http://localhost:", mark);
       expect((await call(dev.base, "POST", "/notes", { title: "third", rank: 3 })).body).toMatchObject({ rank: 3, color: null });
       const pid = lastPid(fixed);
 
-      expect(processesIn(dev.dir).length).toBeGreaterThanOrEqual(2); // the server and the standby
+      expect(pid).toBe(pid1);
+      expect(processesIn(dev.dir).length).toBeGreaterThanOrEqual(2); // the dev host and the standby
       expect(await sigint(dev)).toBe(0);
       expect(alive(pid)).toBe(false);
       expect(processesIn(dev.dir)).toEqual([]);
@@ -191,16 +198,63 @@ describe("yamac dev", () => {
     }
   }, 300_000);
 
-  it("works with no database server: PGlite by default", async () => {
-    const dev = await startDev("one-entity", {});
+  it("works with no database server (PGlite by default), swapping builds into one process", async () => {
+    const dev = await startDev("handlers", {});
+    const config = join(dev.dir, "yama.yaml");
+    const handler = join(dev.dir, "handlers/hello.ts");
     try {
       const first = await dev.waitFor("serving http://localhost:", 0, 240_000);
       expect(first).toContain("database: PGlite");
       expect(first).toContain("(pglite)");
-      expect((await call(dev.base, "POST", "/notes", { title: "offline" })).status).toBe(201);
       const pid = lastPid(first);
-      expect(await sigint(dev)).toBe(0);
+      expect((await call(dev.base, "POST", "/categories", { name: "offline" })).status).toBe(201);
+
+      // A new field: its migration is applied and the new build swapped in, by the same process.
+      let mark = dev.log().length;
+      const original = readFileSync(config, "utf8");
+      writeFileSync(config, original.replace("      name: string(1..80)! unique\n", "      name: string(1..80)! unique\n      note: string?\n"));
+      const swapped = await dev.waitFor("serving http://localhost:", mark);
+      expect(swapped).toContain("migration drizzle/0001_dev.sql");
+      expect(swapped).toMatch(/swap \d+ ms \(in process\)/);
+      expect(lastPid(swapped)).toBe(pid);
+      expect((await call(dev.base, "GET", "/categories")).body).toMatchObject({ data: [{ name: "offline", note: null }] });
+      expect((await call(dev.base, "POST", "/categories", { name: "noted", note: "n" })).body).toMatchObject({ name: "noted", note: "n" });
+
+      // A changed handler file (no config change).
+      mark = dev.log().length;
+      const good = readFileSync(handler, "utf8");
+      writeFileSync(handler, good.replace('hello: "world"', 'hello: "swapped"'));
+      const edited = await dev.waitFor("serving http://localhost:", mark);
+      expect(edited).toMatch(/user code changed: compiled in \d+ ms, 0 written/);
+      expect(lastPid(edited)).toBe(pid);
+      expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "swapped" });
+
+      // A handler that throws when it is loaded: refused, and the last good build keeps answering.
+      mark = dev.log().length;
+      writeFileSync(handler, `throw new Error("broken on purpose");\n${good}`);
+      const broken = await dev.waitFor("The server keeps running the last good build.", mark);
+      expect(broken).toContain("the new build failed to load: broken on purpose");
+      expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "swapped" });
+      mark = dev.log().length;
+      writeFileSync(handler, good);
+      expect(lastPid(await dev.waitFor("serving http://localhost:", mark))).toBe(pid);
+      expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "world" });
+
+      // Rate limiting adds src/lib/rate-limit.ts: the host's shared library is stale, so a full restart.
+      mark = dev.log().length;
+      writeFileSync(config, `${readFileSync(config, "utf8")}\nrateLimit:\n  maxRequests: 1000\n  windowMs: 60000\n`);
+      const restarted = await dev.waitFor("serving http://localhost:", mark, 240_000);
+      expect(restarted).toContain("src/lib changed: restarting the server");
+      expect(restarted).toMatch(/restart \d+ ms: stop \d+ ms, start \d+ ms/);
+      const pid2 = lastPid(restarted);
+      expect(pid2).not.toBe(pid);
       expect(alive(pid)).toBe(false);
+      // The data is where it was.
+      const listed = (await call(dev.base, "GET", "/categories")).body as { data: { name: string }[] };
+      expect(listed.data.map((c) => c.name).sort()).toEqual(["noted", "offline"]);
+
+      expect(await sigint(dev)).toBe(0);
+      expect(alive(pid2)).toBe(false);
       expect(processesIn(dev.dir)).toEqual([]);
     } finally {
       if (dev.child.exitCode === null) dev.child.kill("SIGKILL");
@@ -208,17 +262,20 @@ describe("yamac dev", () => {
     }
   }, 300_000);
 
-  it("a changed handler file is served after a restart, without a config change", async () => {
+  it("a project with a Redis rate limiter restarts on every change; a changed handler file is served", async () => {
     const db = await createDatabase("yamac_dev_handler");
     const dev = await startDev("endpoints", { DATABASE_URL: db.url, REDIS_URL: await freshRedisUrl() });
     try {
-      await dev.waitFor("serving http://localhost:");
+      const first = await dev.waitFor("serving http://localhost:");
+      expect(first).toContain("restarting the server on every change: src/plugins/rate-limit.ts imports ioredis");
       expect((await call(dev.base, "GET", "/api/v1/slow?ms=0")).body).toEqual({ waited: 0 });
       const mark = dev.log().length;
       const file = join(dev.dir, "handlers/slow.ts");
       writeFileSync(file, readFileSync(file, "utf8").replace("return { waited: ctx.query.ms };", "return { waited: ctx.query.ms, edited: true };"));
       const restarted = await dev.waitFor("serving http://localhost:", mark);
       expect(restarted).toMatch(/user code changed: compiled in \d+ ms, 0 written/);
+      expect(restarted).toMatch(/restart \d+ ms: stop \d+ ms, start \d+ ms from a standby process/);
+      expect(lastPid(restarted)).not.toBe(lastPid(first));
       expect((await call(dev.base, "GET", "/api/v1/slow?ms=0")).body).toEqual({ waited: 0, edited: true });
       expect(await sigint(dev)).toBe(0);
       expect(processesIn(dev.dir)).toEqual([]);

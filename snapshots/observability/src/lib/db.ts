@@ -36,6 +36,48 @@ export interface DatabaseHandle<TSchema extends Record<string, unknown>> extends
 }
 
 /**
+ * Clients kept open across `createDatabase` calls, by connection string or PGlite data directory;
+ * undefined (the default, and always in production) means every call opens its own client.
+ *
+ * `yamac dev` loads each new build of an app into the process that already serves the previous
+ * one (src/lib is loaded once and shared; the app's own modules, src/db/client.ts included, are
+ * evaluated again). Reopening the database there would cost a PGlite start (about a second) or a
+ * new connection pool per save, and PGlite cannot have its data directory open twice. So the dev
+ * host calls `keepConnectionsOpen()` once at start: after that, `createDatabase` reuses the client
+ * already open for the same url (postgres.js) or data directory (PGlite): the handle it returns
+ * has a fresh drizzle instance with the new schema over that client, and its `close()` does
+ * nothing. `closeKeptConnections()` closes the real clients when the host shuts down.
+ */
+let kept: Map<string, { client: unknown; close: () => Promise<void> }> | undefined;
+
+/** From now on, `createDatabase` shares one client per url or data directory, and handles do not close it (see `kept`). */
+export function keepConnectionsOpen(): void {
+  kept ??= new Map();
+}
+
+/** Closes the clients `keepConnectionsOpen` kept. */
+export async function closeKeptConnections(): Promise<void> {
+  const clients = [...(kept?.values() ?? [])];
+  kept?.clear();
+  await Promise.all(clients.map((c) => c.close()));
+}
+
+/** The kept client for `key`, opened with `open` the first time; without keepConnectionsOpen, always a new one. */
+async function shared<T>(key: string, open: () => Promise<T> | T, close: (client: T) => Promise<void>): Promise<{ client: T; close: () => Promise<void> }> {
+  if (!kept) {
+    const client = await open();
+    return { client, close: () => close(client) };
+  }
+  let entry = kept.get(key);
+  if (!entry) {
+    const client = await open();
+    entry = { client, close: () => close(client) };
+    kept.set(key, entry);
+  }
+  return { client: entry.client as T, close: async () => {} };
+}
+
+/**
  * PGlite is loaded only when it is used (no DATABASE_URL), so deployments on PostgreSQL never
  * load it and bundles can leave it out.
  */
@@ -55,7 +97,7 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
       socket: connectWithCooldown(),
       backoff: () => 0,
     };
-    const client = postgres(options.url, settings);
+    const { client, close } = await shared(`postgres:${options.url}`, () => postgres(options.url!, settings), (c) => c.end({ timeout: 5 }));
     const db = drizzlePostgres(client, { schema: options.schema });
     const handle: DatabaseHandle<TSchema> = {
       db,
@@ -80,12 +122,12 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
       ping: async () => {
         await client`select 1`;
       },
-      close: () => client.end({ timeout: 5 }),
+      close,
     };
     return handle;
   }
   const [{ openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
-  const client = await openPglite(options.dataDir, options.pgliteTemplate || undefined);
+  const { client, close } = await shared(`pglite:${options.dataDir}`, () => openPglite(options.dataDir, options.pgliteTemplate || undefined), (c) => c.close());
   const db = drizzlePglite(client, { schema: options.schema });
   // PGlite is one connection in this process: the session is the client itself.
   const session: SqlSession = {
@@ -104,7 +146,7 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     ping: async () => {
       await client.query("select 1");
     },
-    close: () => client.close(),
+    close,
   };
   return handle;
 }
