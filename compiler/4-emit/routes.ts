@@ -8,6 +8,7 @@ import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
 import { emitIncludes, includesNeedCaller } from "./includes.js";
 import { pathParam } from "./path-params.js";
+import { preparedSelect } from "./statements.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
@@ -76,7 +77,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
       name = policy ? `findByIdFor${pascalCase(policy)}` : "findById";
       finders.set(policy, name);
       imports.add("drizzle-orm", "sql");
-      top.push(`const ${name} = db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")}).prepare(${ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`)});`);
+      top.push(`const ${name} = ${preparedSelect(`db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")})`, ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`), imports)};`);
     }
     return name;
   };
@@ -210,25 +211,23 @@ const ${local} = ${base}.omit({ ${omitted.map((f) => `${key(f.name)}: true`).joi
         top.push(cursorMode
           ? `/** One prepared statement per list shape (filters sent, cursor or not). */
 const listStatement = preparedPerShape((present: string) =>
-  db
+  ${preparedSelect(`db
     .select(${sel})
     .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
     .orderBy(...${order})
-    .limit(sql.placeholder("limit"))
-    .prepare(${ts(`${prefix}_list`)}),
+    .limit(sql.placeholder("limit"))`, ts(`${prefix}_list`), imports)},
 );`
           : `/** One prepared statement per list shape (filters sent, sort order). */
 const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
-  db
+  ${preparedSelect(`db
     .select(${sel})
     .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
     .orderBy(...(${order}))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))
-    .prepare(${ts(`${prefix}_list`)}),
+    .offset(sql.placeholder("offset"))`, ts(`${prefix}_list`), imports)},
 );
 const countStatement = preparedPerShape((present: string) =>
-  db.select({ total: count() }).from(${t})${whereCall}.prepare(${ts(`${prefix}_count`)}),
+  ${preparedSelect(`db.select({ total: count() }).from(${t})${whereCall}`, ts(`${prefix}_count`), imports)},
 );`);
         const keyOf = cursorMode ? (entity.fields.find((f) => f.name === paging.cursorField)!.name === pk.name ? [pk.name] : [paging.cursorField!, pk.name]) : [];
         const fetch = cursorMode

@@ -2,10 +2,11 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { db } from "../db/client.js";
+import { database, db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
+import { preparedRead } from "../lib/prepared.js";
 
 const paramsSchema = z.strictObject({
   sku: z.string().max(255),
@@ -30,7 +31,7 @@ const columns = {
 };
 
 /** The first Product matching the filters, prepared once. */
-const statement = db
+const statement = preparedRead(database, "get_products_by_sku_by_id", db
   .select(columns)
   .from(products)
   .where(and(
@@ -38,8 +39,7 @@ const statement = db
     eq(products.sku, sql.placeholder("sku")),
   ))
   .orderBy(asc(products.id))
-  .limit(1)
-  .prepare("get_products_by_sku_by_id");
+  .limit(1));
 
 /** GET /products/by-sku/:sku (query handler, yama.yaml:156). */
 export const getProductsBySkuByIdRoute = new Hono<AppEnv>();

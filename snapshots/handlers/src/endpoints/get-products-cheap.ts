@@ -2,9 +2,10 @@
 import { and, asc, gte, isNull, lt, ne } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { db } from "../db/client.js";
+import { database, db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
+import { preparedRead } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
@@ -25,7 +26,7 @@ const columns = {
 };
 
 /** The Product rows matching the filters, prepared once. */
-const statement = db
+const statement = preparedRead(database, "get_products_cheap", db
   .select(columns)
   .from(products)
   .where(and(
@@ -34,8 +35,7 @@ const statement = db
     ne(products.status, "archived"),
     gte(products.stock, 1),
   ))
-  .orderBy(asc(products.price), asc(products.name), asc(products.id))
-  .prepare("get_products_cheap");
+  .orderBy(asc(products.price), asc(products.name), asc(products.id)));
 
 /** GET /products/cheap (query handler, yama.yaml:168). */
 export const getProductsCheapRoute = new Hono<AppEnv>();
