@@ -7,7 +7,6 @@
 import type { EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { hiddenFields } from "./validation.js";
-import { preparedSelect } from "./statements.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 
 export const repositoryName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Repository`;
@@ -65,7 +64,7 @@ ${[...(live ? [`    ${live},`] : []), ...filters.map((f) => `    filters.${f.nam
   );
 }
 
-const byId = ${preparedSelect(`db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${pk.name}, sql.placeholder("id")), ${live})` : `eq(${t}.${pk.name}, sql.placeholder("id"))`})`, ts(`${entity.table}_repository_find_by_id`), imports)};`);
+const byId = db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${pk.name}, sql.placeholder("id")), ${live})` : `eq(${t}.${pk.name}, sql.placeholder("id"))`}).prepare(${ts(`${entity.table}_repository_find_by_id`)});`);
   if (!filters.every((f) => f.notNull)) imports.add("drizzle-orm", "isNull");
 
   const idT = idType(pk);

@@ -8,7 +8,6 @@ import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
 import { emitIncludes, includesNeedCaller } from "./includes.js";
 import { pathParam } from "./path-params.js";
-import { preparedSelect } from "./statements.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
@@ -77,7 +76,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
       name = policy ? `findByIdFor${pascalCase(policy)}` : "findById";
       finders.set(policy, name);
       imports.add("drizzle-orm", "sql");
-      top.push(`const ${name} = ${preparedSelect(`db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")})`, ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`), imports)};`);
+      top.push(`const ${name} = db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")}).prepare(${ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`)});`);
     }
     return name;
   };
@@ -211,23 +210,25 @@ const ${local} = ${base}.omit({ ${omitted.map((f) => `${key(f.name)}: true`).joi
         top.push(cursorMode
           ? `/** One prepared statement per list shape (filters sent, cursor or not). */
 const listStatement = preparedPerShape((present: string) =>
-  ${preparedSelect(`db
+  db
     .select(${sel})
     .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
     .orderBy(...${order})
-    .limit(sql.placeholder("limit"))`, ts(`${prefix}_list`), imports)},
+    .limit(sql.placeholder("limit"))
+    .prepare(${ts(`${prefix}_list`)}),
 );`
           : `/** One prepared statement per list shape (filters sent, sort order). */
 const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
-  ${preparedSelect(`db
+  db
     .select(${sel})
     .from(${t})${whereCall ? `\n    ${whereCall}` : ""}
     .orderBy(...(${order}))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))`, ts(`${prefix}_list`), imports)},
+    .offset(sql.placeholder("offset"))
+    .prepare(${ts(`${prefix}_list`)}),
 );
 const countStatement = preparedPerShape((present: string) =>
-  ${preparedSelect(`db.select({ total: count() }).from(${t})${whereCall}`, ts(`${prefix}_count`), imports)},
+  db.select({ total: count() }).from(${t})${whereCall}.prepare(${ts(`${prefix}_count`)}),
 );`);
         const keyOf = cursorMode ? (entity.fields.find((f) => f.name === paging.cursorField)!.name === pk.name ? [pk.name] : [paging.cursorField!, pk.name]) : [];
         const fetch = cursorMode

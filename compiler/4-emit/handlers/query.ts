@@ -4,14 +4,13 @@
  */
 import type { QueryHandlerIR } from "../../ir.js";
 import { entityOf, Placeholders, selection, statementName, type RouteModule } from "./inputs.js";
-import { preparedSelect } from "../statements.js";
 import { buildOrder, paging } from "./order.js";
 import { buildWhere, shapeLine, valuesObject, whereExpr } from "./where.js";
 
 /** Declares `statement` (prepared once per shape) and returns the arguments that pick it. */
 export function preparedStatement(m: RouteModule, name: string, chain: string[], shaped: boolean, sortExpr: string | undefined, prepareName: string, doc: string): string {
   const params = [...(shaped ? ["shape: string"] : []), ...(sortExpr ? ["sort: string | undefined"] : [])];
-  const body = preparedSelect(`db\n${chain.map((c) => `    ${c}`).join("\n")}`, prepareName, m.imports);
+  const body = `db\n${chain.map((c) => `    ${c}`).join("\n")}\n    .prepare(${prepareName})`;
   if (params.length === 0) {
     m.top.push(`/** ${doc}, prepared once. */\nconst ${name} = ${body.replace(/\n {2}/g, "\n")};`);
     return name;

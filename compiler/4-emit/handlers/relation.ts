@@ -9,7 +9,6 @@
 import type { EntityIR, RelationHandlerIR } from "../../ir.js";
 import { junctionFile } from "../db-schema.js";
 import { key } from "../writer.js";
-import { preparedSelect } from "../statements.js";
 import { entityOf, inputExpr, pkOf, selection, statementName, type RouteModule } from "./inputs.js";
 import { buildOrder, paging } from "./order.js";
 import { preparedStatement } from "./query.js";
@@ -69,7 +68,7 @@ ${visible.map((f) => `      ${key(f.name)}: ${t}.${f.name},`).join("\n")}
     return;
   }
 
-  m.top.push(`/** Whether the parent ${parent.name} exists. */\nconst parent = ${preparedSelect(`db.select({ found: ${p}.${ppk.name} }).from(${p}).where(${byParentId})`, statementName(m.ep, "_parent"), m.imports)};`);
+  m.top.push(`/** Whether the parent ${parent.name} exists. */\nconst parent = db.select({ found: ${p}.${ppk.name} }).from(${p}).where(${byParentId}).prepare(${statementName(m.ep, "_parent")});`);
   const order = buildOrder(m, target, h.orderBy);
   const page = paging(m, h.pagination);
   let chain: string[];

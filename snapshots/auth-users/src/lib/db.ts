@@ -4,7 +4,6 @@ import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
 import { connectWithCooldown } from "./db-connect.js";
 import { migrateUp, type MigrationTarget, type SqlSession } from "./migrations.js";
-import { withQueryHooks } from "./query-hooks.js";
 
 /** Either driver, seen through the interface both implement. */
 export type Database<TSchema extends Record<string, unknown>> = PgDatabase<PgQueryResultHKT, TSchema>;
@@ -29,12 +28,6 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
 export interface DatabaseHandle<TSchema extends Record<string, unknown>> extends MigrationTarget {
   db: Database<TSchema>;
   driver: "pglite" | "postgres";
-  /**
-   * Runs SQL text and returns its rows as arrays of driver values, as Drizzle's prepared queries
-   * receive them (postgres.js only: prepared reads use it to skip Drizzle's per-query wrapper;
-   * see prepared.ts). Query hooks (metrics, tracing) run around it.
-   */
-  runValues?: (text: string, params: unknown[]) => Promise<unknown[][]>;
   /** Applies pending drizzle-kit migrations from `folder` (under the migration lock, in one transaction). */
   migrate(folder: string): Promise<void>;
   /** Cheap liveness probe used by readiness checks. */
@@ -109,7 +102,6 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     const handle: DatabaseHandle<TSchema> = {
       db,
       driver: "postgres",
-      runValues: (text, params) => withQueryHooks(text, () => client.unsafe(text, params as postgres.ParameterOrJSON<never>[], { prepare: true }).values() as unknown as Promise<unknown[][]>),
       migrate: async (folder) => {
         await migrateUp(handle, folder);
       },

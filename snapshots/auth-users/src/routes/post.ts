@@ -2,7 +2,7 @@
 import { and, count, eq, inArray, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
 import { users } from "../db/tables/user.js";
@@ -12,7 +12,7 @@ import { type AppEnv, readJson, type RequestAuth, requestHeader, validate } from
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue, checkFieldRoles } from "../lib/policy.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
@@ -56,7 +56,7 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "title", "body", "featured", "authorId", "createdAt"];
 
-const findByIdForOwner = preparedRead(database, "posts_find_by_id_owner", db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))));
+const findByIdForOwner = db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).prepare("posts_find_by_id_owner");
 
 const deleteById = db.delete(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).returning({ id: posts.id }).prepare("posts_delete_by_id");
 
@@ -85,16 +85,17 @@ function listWhere(present: string) {
 
 /** One prepared statement per list shape (filters sent, sort order). */
 const listStatement = preparedPerShape((present: string, sort: string | undefined) =>
-  preparedRead(database, "posts_list", db
+  db
     .select(columns)
     .from(posts)
     .where(listWhere(present))
     .orderBy(...(parseSort(sort, sortable, posts.id)))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))),
+    .offset(sql.placeholder("offset"))
+    .prepare("posts_list"),
 );
 const countStatement = preparedPerShape((present: string) =>
-  preparedRead(database, "posts_count", db.select({ total: count() }).from(posts).where(listWhere(present))),
+  db.select({ total: count() }).from(posts).where(listWhere(present)).prepare("posts_count"),
 );
 
 /** The parsed query of a GET /:id without a query string, built once. */

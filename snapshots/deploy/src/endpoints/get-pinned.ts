@@ -2,20 +2,20 @@
 import { asc, eq } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedRead } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
 
 /** The Note rows matching the filters, prepared once. */
-const statement = preparedRead(database, "get_pinned", db
+const statement = db
   .select()
   .from(notes)
   .where(eq(notes.pinned, true))
-  .orderBy(asc(notes.id)));
+  .orderBy(asc(notes.id))
+  .prepare("get_pinned");
 
 /** GET /pinned (query handler, yama.yaml:51). */
 export const getPinnedRoute = new Hono<AppEnv>();

@@ -2,11 +2,11 @@
 import { asc, like, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { categories } from "../db/tables/category.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 import { queryInt } from "../lib/validation.js";
 
@@ -21,13 +21,14 @@ const noQuery = querySchema.parse({});
 
 /** The Category rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "get_categories_search", db
+  db
     .select()
     .from(categories)
     .where(shape[0] === "1" ? like(categories.name, sql.placeholder("q")) : undefined)
     .orderBy(asc(categories.id))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))),
+    .offset(sql.placeholder("offset"))
+    .prepare("get_categories_search"),
 );
 
 /** GET /categories/search (query handler, yama.yaml:326). */

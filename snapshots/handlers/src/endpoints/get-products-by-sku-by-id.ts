@@ -2,11 +2,10 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedRead } from "../lib/prepared.js";
 
 const paramsSchema = z.strictObject({
   sku: z.string().max(255),
@@ -31,7 +30,7 @@ const columns = {
 };
 
 /** The first Product matching the filters, prepared once. */
-const statement = preparedRead(database, "get_products_by_sku_by_id", db
+const statement = db
   .select(columns)
   .from(products)
   .where(and(
@@ -39,7 +38,8 @@ const statement = preparedRead(database, "get_products_by_sku_by_id", db
     eq(products.sku, sql.placeholder("sku")),
   ))
   .orderBy(asc(products.id))
-  .limit(1));
+  .limit(1)
+  .prepare("get_products_by_sku_by_id");
 
 /** GET /products/by-sku/:sku (query handler, yama.yaml:156). */
 export const getProductsBySkuByIdRoute = new Hono<AppEnv>();

@@ -2,10 +2,9 @@
 import { and, asc, gte, isNull, lt, ne } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedRead } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
@@ -26,7 +25,7 @@ const columns = {
 };
 
 /** The Product rows matching the filters, prepared once. */
-const statement = preparedRead(database, "get_products_cheap", db
+const statement = db
   .select(columns)
   .from(products)
   .where(and(
@@ -35,7 +34,8 @@ const statement = preparedRead(database, "get_products_cheap", db
     ne(products.status, "archived"),
     gte(products.stock, 1),
   ))
-  .orderBy(asc(products.price), asc(products.name), asc(products.id)));
+  .orderBy(asc(products.price), asc(products.name), asc(products.id))
+  .prepare("get_products_cheap");
 
 /** GET /products/cheap (query handler, yama.yaml:168). */
 export const getProductsCheapRoute = new Hono<AppEnv>();

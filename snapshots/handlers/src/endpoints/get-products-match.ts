@@ -2,11 +2,11 @@
 import { and, gt, gte, inArray, isNotNull, isNull, like, lte, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue, queryList } from "../lib/queries.js";
 import { queryBoolean, queryInt, queryNumber } from "../lib/validation.js";
 
@@ -58,7 +58,7 @@ const sortable = {
 
 /** The Product rows matching the filters: one prepared statement per shape (filters sent, sort order). */
 const statement = preparedPerShape((shape: string, sort: string | undefined) =>
-  preparedRead(database, "get_products_match", db
+  db
     .select(columns)
     .from(products)
     .where(and(
@@ -74,7 +74,8 @@ const statement = preparedPerShape((shape: string, sort: string | undefined) =>
       shape[8] === "1" ? gte(products.price, sql.placeholder("priceFrom")) : undefined,
       inArray(products.status, ["draft", "active"]),
     ))
-    .orderBy(...parseSort(sort, sortable, products.id))),
+    .orderBy(...parseSort(sort, sortable, products.id))
+    .prepare("get_products_match"),
 );
 
 /** GET /products/match (query handler, yama.yaml:183). */

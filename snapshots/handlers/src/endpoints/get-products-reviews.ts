@@ -2,14 +2,13 @@
 import { and, asc, desc, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { reviews } from "../db/tables/review.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedRead } from "../lib/prepared.js";
 import { queryInt } from "../lib/validation.js";
 
 const querySchema = z.strictObject({
@@ -21,16 +20,17 @@ const querySchema = z.strictObject({
 const noQuery = querySchema.parse({});
 
 /** Whether the parent Product exists. */
-const parent = preparedRead(database, "get_products_reviews_parent", db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))));
+const parent = db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_reviews_parent");
 
 /** The Review rows of one Product (Product.reviews, hasMany), prepared once. */
-const statement = preparedRead(database, "get_products_reviews", db
+const statement = db
   .select()
   .from(reviews)
   .where(eq(reviews.productId, sql.placeholder("id")))
   .orderBy(desc(reviews.rating), asc(reviews.id))
   .limit(sql.placeholder("limit"))
-  .offset(sql.placeholder("offset")));
+  .offset(sql.placeholder("offset"))
+  .prepare("get_products_reviews");
 
 /** GET /products/:id/reviews (relation handler, yama.yaml:234). */
 export const getProductsReviewsRoute = new Hono<AppEnv>();

@@ -2,11 +2,11 @@
 import { and, between, eq, gte, ilike, isNull, lte, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue, queryList } from "../lib/queries.js";
 import { queryBoolean, queryInt, queryNumber } from "../lib/validation.js";
 
@@ -56,7 +56,7 @@ const sortable = {
 
 /** The Product rows matching the filters: one prepared statement per shape (filters sent, sort order). */
 const statement = preparedPerShape((shape: string, sort: string | undefined) =>
-  preparedRead(database, "get_products_search", db
+  db
     .select(columns)
     .from(products)
     .where(and(
@@ -74,7 +74,8 @@ const statement = preparedPerShape((shape: string, sort: string | undefined) =>
     ))
     .orderBy(...parseSort(sort, sortable, products.id))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))),
+    .offset(sql.placeholder("offset"))
+    .prepare("get_products_search"),
 );
 
 /** GET /products/search (query handler, yama.yaml:122). */

@@ -2,10 +2,10 @@
 import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { queryBoolean } from "../lib/validation.js";
 
 const querySchema = z.strictObject({
@@ -24,7 +24,7 @@ const aggregates = {
 
 /** The aggregates of Product: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "get_products_stats_by_status", db
+  db
     .select(aggregates)
     .from(products)
     .where(and(
@@ -32,7 +32,8 @@ const statement = preparedPerShape((shape: string) =>
       shape[0] === "1" ? eq(products.featured, sql.placeholder("featured")) : undefined,
     ))
     .groupBy(products.status)
-    .orderBy(asc(products.status))),
+    .orderBy(asc(products.status))
+    .prepare("get_products_stats_by_status"),
 );
 
 /** GET /products/stats/by-status (aggregate handler, yama.yaml:295). */

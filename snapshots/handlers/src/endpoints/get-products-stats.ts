@@ -2,10 +2,10 @@
 import { and, count, eq, isNull, max, min, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { numberOrNull } from "../lib/queries.js";
 
 const querySchema = z.strictObject({
@@ -26,13 +26,14 @@ const aggregates = {
 
 /** The aggregates of Product: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "get_products_stats", db
+  db
     .select(aggregates)
     .from(products)
     .where(and(
       isNull(products.deletedAt),
       shape[0] === "1" ? eq(products.status, sql.placeholder("status")) : undefined,
-    ))),
+    ))
+    .prepare("get_products_stats"),
 );
 
 /** GET /products/stats (aggregate handler, yama.yaml:278). */

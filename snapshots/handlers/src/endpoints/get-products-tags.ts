@@ -2,20 +2,19 @@
 import { and, asc, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { productTags } from "../db/tables/product-tags.js";
 import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedRead } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
 
 /** Whether the parent Product exists. */
-const parent = preparedRead(database, "get_products_tags_parent", db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))));
+const parent = db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_tags_parent");
 
 /** Tag columns sent to clients: all of them. */
 const columns = {
@@ -24,12 +23,13 @@ const columns = {
 };
 
 /** The Tag rows of one Product (Product.tags, manyToMany), prepared once. */
-const statement = preparedRead(database, "get_products_tags", db
+const statement = db
   .select(columns)
   .from(tags)
   .innerJoin(productTags, eq(productTags.tagId, tags.id))
   .where(eq(productTags.productId, sql.placeholder("id")))
-  .orderBy(asc(tags.name), asc(tags.id)));
+  .orderBy(asc(tags.name), asc(tags.id))
+  .prepare("get_products_tags");
 
 /** GET /products/:id/tags (relation handler, yama.yaml:254). */
 export const getProductsTagsRoute = new Hono<AppEnv>();

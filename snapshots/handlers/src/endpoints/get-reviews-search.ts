@@ -2,11 +2,11 @@
 import { and, asc, desc, gte, ilike, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { reviews } from "../db/tables/review.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 import { queryInt } from "../lib/validation.js";
 
@@ -22,7 +22,7 @@ const noQuery = querySchema.parse({});
 
 /** The Review rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "get_reviews_search", db
+  db
     .select()
     .from(reviews)
     .where(and(
@@ -31,7 +31,8 @@ const statement = preparedPerShape((shape: string) =>
     ))
     .orderBy(desc(reviews.rating), asc(reviews.id))
     .limit(sql.placeholder("limit"))
-    .offset(sql.placeholder("offset"))),
+    .offset(sql.placeholder("offset"))
+    .prepare("get_reviews_search"),
 );
 
 /** GET /reviews/search (query handler, yama.yaml:311). */

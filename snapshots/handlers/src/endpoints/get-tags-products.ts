@@ -2,7 +2,7 @@
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { productTags } from "../db/tables/product-tags.js";
 import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
@@ -10,7 +10,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 
 const querySchema = z.strictObject({
   sort: z.string().max(1024).optional(),
@@ -20,7 +20,7 @@ const querySchema = z.strictObject({
 const noQuery = querySchema.parse({});
 
 /** Whether the parent Tag exists. */
-const parent = preparedRead(database, "get_tags_products_parent", db.select({ found: tags.id }).from(tags).where(eq(tags.id, sql.placeholder("id"))));
+const parent = db.select({ found: tags.id }).from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("get_tags_products_parent");
 
 /** Fields the sort parameter may name (`-createdAt,name` or `createdAt:desc`). */
 const sortable = {
@@ -54,12 +54,13 @@ const columns = {
 
 /** The Product rows of one Tag (Tag.products, manyToMany): one prepared statement per shape (sort order). */
 const statement = preparedPerShape((sort: string | undefined) =>
-  preparedRead(database, "get_tags_products", db
+  db
     .select(columns)
     .from(products)
     .innerJoin(productTags, eq(productTags.productId, products.id))
     .where(and(eq(productTags.tagId, sql.placeholder("id")), isNull(products.deletedAt)))
-    .orderBy(...parseSort(sort, sortable, products.id))),
+    .orderBy(...parseSort(sort, sortable, products.id))
+    .prepare("get_tags_products"),
 );
 
 /** GET /tags/:id/products (relation handler, yama.yaml:261). */

@@ -2,10 +2,10 @@
 import { asc, like, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { tags } from "../db/tables/tag.js";
 import { type AppEnv, validate } from "../lib/http.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 
 const querySchema = z.strictObject({
@@ -17,11 +17,12 @@ const noQuery = querySchema.parse({});
 
 /** The Tag rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "list_tag", db
+  db
     .select()
     .from(tags)
     .where(shape[0] === "1" ? like(tags.name, sql.placeholder("prefix")) : undefined)
-    .orderBy(asc(tags.name), asc(tags.id))),
+    .orderBy(asc(tags.name), asc(tags.id))
+    .prepare("list_tag"),
 );
 
 /** GET /tags (query handler, yama.yaml:97). */

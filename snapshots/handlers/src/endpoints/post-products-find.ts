@@ -2,10 +2,10 @@
 import { and, asc, desc, ilike, isNull, lt, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 import { postProductsFindBodySchema } from "../schemas.js";
 
@@ -29,7 +29,7 @@ const columns = {
 
 /** The Product rows matching the filters: one prepared statement per shape (filters sent). */
 const statement = preparedPerShape((shape: string) =>
-  preparedRead(database, "post_products_find", db
+  db
     .select(columns)
     .from(products)
     .where(and(
@@ -38,7 +38,8 @@ const statement = preparedPerShape((shape: string) =>
       shape[1] === "1" ? sql`${products.status} = any(${sql.placeholder("statuses")}::text[])` : undefined,
       shape[2] === "1" ? lt(products.createdAt, sql.placeholder("before")) : undefined,
     ))
-    .orderBy(desc(products.createdAt), asc(products.id))),
+    .orderBy(desc(products.createdAt), asc(products.id))
+    .prepare("post_products_find"),
 );
 
 /** POST /products/find (query handler, yama.yaml:216). */

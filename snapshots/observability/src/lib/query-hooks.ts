@@ -24,17 +24,6 @@ export function onQuery(hook: QueryHook): void {
   hooks.push(hook);
 }
 
-/** Runs `run` inside every registered hook (queries that do not go through Drizzle's execute use this). */
-export function withQueryHooks<T>(sql: string, run: () => Promise<T>): Promise<T> {
-  if (hooks.length === 0) return run();
-  let call = run;
-  for (const hook of hooks) {
-    const inner = call;
-    call = () => hook(sql, inner);
-  }
-  return call();
-}
-
 function install(): void {
   const path = PgPreparedQuery.prototype as unknown as QueryPath;
   const original = path.queryWithCache;
@@ -42,7 +31,12 @@ function install(): void {
     throw new Error("drizzle-orm's PgPreparedQuery.queryWithCache is missing: database metrics and tracing need drizzle-orm 0.45");
   }
   path.queryWithCache = function (this: QueryPath, sql, params, run) {
-    return withQueryHooks(sql, () => original.call(this, sql, params, run));
+    let call = () => original.call(this, sql, params, run);
+    for (const hook of hooks) {
+      const inner = call;
+      call = () => hook(sql, inner);
+    }
+    return call();
   };
 }
 

@@ -2,14 +2,14 @@
 import { and, asc, eq, ilike, inArray, isNull, or, sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
-import { database, db } from "../db/client.js";
+import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { reviews } from "../db/tables/review.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { cursorPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape, preparedRead } from "../lib/prepared.js";
+import { preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
 import { decodeCursor, encodeCursor, entityTag, invalidCursor, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
@@ -35,7 +35,7 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "productId", "rating", "title", "body", "authorEmail", "verified", "createdAt"];
 
-const findById = preparedRead(database, "reviews_find_by_id", db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))));
+const findById = db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_find_by_id");
 
 const deleteById = db.delete(reviews).where(eq(reviews.id, sql.placeholder("id"))).returning({ id: reviews.id }).prepare("reviews_delete_by_id");
 
@@ -60,12 +60,13 @@ function listWhere(present: string) {
 
 /** One prepared statement per list shape (filters sent, cursor or not). */
 const listStatement = preparedPerShape((present: string) =>
-  preparedRead(database, "reviews_list", db
+  db
     .select()
     .from(reviews)
     .where(listWhere(present))
     .orderBy(...[asc(reviews.id)])
-    .limit(sql.placeholder("limit"))),
+    .limit(sql.placeholder("limit"))
+    .prepare("reviews_list"),
 );
 
 /** The parsed query of a GET /:id without a query string, built once. */
