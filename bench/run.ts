@@ -10,13 +10,16 @@
  *
  * Besides req/s, each run records the server's CPU time per request (user + system, from
  * /proc): on a machine shared with other work, req/s moves with whatever else runs, while CPU
- * time per request is what the code itself costs.
+ * time per request is what the code itself costs. After the alternating rounds, each route is
+ * also run side by side (both apps loaded at once, so both see the same machine) and the CPU
+ * time per request of the two compared round by round.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import postgres from "postgres";
 import { compileProject } from "../compiler/index.js";
 import { generateProjectMigration } from "../compiler/migrate/generate.js";
@@ -153,6 +156,22 @@ function wrk(app: Server, route: Route, seconds: number): Sample {
   return { rps, cpuUs, p50, p99, errors };
 }
 
+/**
+ * Both apps loaded at the same time, each by its own wrk (half the connections each): whatever
+ * else the machine does in those seconds slows both alike, so their CPU time per request compares
+ * more steadily than in runs minutes apart. Returns µs per request for [emitted, reference].
+ */
+async function sideBySide(emitted: Server, reference: Server, route: Route, seconds: number): Promise<[number, number]> {
+  const script = join(ROOT, ".yama", "bench", "side.lua");
+  writeFileSync(script, route.script);
+  const run = promisify(execFile);
+  const apps = [emitted, reference];
+  const before = apps.map((a) => cpuSeconds(a.child.pid!));
+  const outs = await Promise.all(apps.map((a) => run("taskset", ["-c", "1", "wrk", "-t1", `-c${Math.ceil(CONNECTIONS / 2)}`, `-d${seconds}s`, "-s", script, `http://127.0.0.1:${a.port}`])));
+  const perRequest = apps.map((a, i) => ((cpuSeconds(a.child.pid!) - before[i]!) * 1e6) / Number(/(\d+) requests in/.exec(outs[i]!.stdout)?.[1] ?? NaN));
+  return [perRequest[0]!, perRequest[1]!];
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (x: number, d = 0) => x.toFixed(d);
 
@@ -179,13 +198,24 @@ async function main(): Promise<void> {
         console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s (${fmt(s.emitted.at(-1)!.cpuUs)} µs CPU/req), reference ${fmt(s.reference.at(-1)!.rps)} req/s (${fmt(s.reference.at(-1)!.cpuUs)} µs CPU/req)`);
       }
     }
-    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | non-2xx |");
-    table.push("|---|---:|---:|---|---|---|---:|---|---:|");
+    const side = new Map<string, [number, number][]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const route of rs) {
+        const pair = await sideBySide(emitted, reference, route, SECONDS);
+        side.set(route.name, [...(side.get(route.name) ?? []), pair]);
+        console.log(`side by side ${round + 1}/${ROUNDS} ${route.name}: CPU µs/req emitted ${fmt(pair[0])}, reference ${fmt(pair[1])}`);
+      }
+    }
+    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | side by side: CPU µs/req emitted / reference (ratio min–median–max) | non-2xx |");
+    table.push("|---|---:|---:|---|---|---|---:|---|---|---:|");
     for (const [name, s] of samples) {
       const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
       const p99s = s.emitted.map((e, i) => e.p99 / s.reference[i]!.p99);
+      const pairs = side.get(name)!;
+      const sideRatios = pairs.map(([e, r]) => r / e);
+      const sideText = `${fmt(median(pairs.map((p) => p[0])))} / ${fmt(median(pairs.map((p) => p[1])))} (${fmt(Math.min(...sideRatios), 2)}–${fmt(median(sideRatios), 2)}–${fmt(Math.max(...sideRatios), 2)})`;
       table.push(
-        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${sideText} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
       );
     }
     table.push("", `Peak RSS: emitted ${fmt(peakRssMb(emitted.child.pid!))} MB, reference ${fmt(peakRssMb(reference.child.pid!))} MB.`);
