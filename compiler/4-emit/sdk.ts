@@ -18,7 +18,10 @@ import { allSchemas } from "./schemas.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { AUTH_PLUGIN, describeRule, routeAccess } from "../plugins/auth/rules.js";
-import type { AuthOptions } from "../plugins/auth/options.js";
+import { registerFields } from "../plugins/auth/emit-issuing.js";
+import type { UserModel } from "../plugins/auth/model.js";
+import { resolveUserModel } from "../plugins/auth/model.js";
+import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
 
 const TRANSPORT = readFileSync(new URL("../../runtime-lib/client-http.ts", import.meta.url), "utf8");
 
@@ -105,6 +108,19 @@ class WireTypes {
       const e = this.entity(name);
       const fields = writableFields(e).map((f) => `${doc(f.description)}  ${key(f.name)}${isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull))};`);
       return `/** The body that creates (POST) or replaces (PUT) a ${name}. */\nexport interface ${name}Create {\n${fields.join("\n")}\n}`;
+    });
+  }
+
+  /** What the /auth sign-in routes answer. */
+  authSession(): string {
+    return this.declare("AuthSession", () => `/** What register, login and refresh answer: the user and a new token pair. */\nexport interface AuthSession<User> {\n  user: User;\n  accessToken: string;\n  refreshToken: string;\n  tokenType: "Bearer";\n  /** Seconds until the access token expires. */\n  expiresIn: number;\n}`);
+  }
+
+  /** The body of POST /auth/register: the fields a registration may set, and the password. */
+  authRegister(model: UserModel): string {
+    return this.declare("AuthRegisterBody", () => {
+      const fields = registerFields(model).map((f) => `${doc(f.description)}  ${key(f.name)}${f === model.identifier || isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull && f !== model.identifier))};`);
+      return `/** The body of the register route: the new user's fields, with a password (8 to 256 characters) instead of its hash. */\nexport interface AuthRegisterBody {\n${[...fields, "  password: string;"].join("\n")}\n}`;
     });
   }
 
@@ -324,6 +340,29 @@ function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, ac
   }
 }
 
+/** The routes the auth module serves (auth.endpoints): register, login, refresh, me, logout, change-password. */
+function authMethods(ir: ProjectIR, types: WireTypes): Method[] {
+  const options = ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined;
+  const routes = options ? authRoutes(options) : [];
+  const model = routes.length ? resolveUserModel(options!, ir.entities) : undefined;
+  if (!model) return [];
+  const user = types.row(model.entity.name);
+  const session = `${types.authSession()}<${user}>`;
+  const signatures: Record<AuthRoute, { doc: string; params: string[]; result: string; call: string[] }> = {
+    register: { doc: "creates a user and signs them in; ApiError CONFLICT when the login is taken.", params: [`body: ${types.authRegister(model)}`], result: session, call: ["body"] },
+    login: { doc: "signs in; ApiError AUTH_INVALID_CREDENTIALS on a wrong login or password.", params: [`body: { ${key(model.identifier.name)}: string; password: string }`], result: session, call: ["body"] },
+    refresh: { doc: "exchanges a refresh token for a new pair (the old one is used up).", params: ["body: { refreshToken: string }"], result: session, call: ["body"] },
+    me: { doc: "the signed-in user.", params: [], result: user, call: [] },
+    logout: { doc: "revokes the given refresh token, or without one every refresh token of the caller.", params: ["body: { refreshToken?: string } = {}"], result: "void", call: ["body"] },
+    changePassword: { doc: "changes the caller's password and revokes their refresh tokens.", params: ["body: { currentPassword: string; newPassword: string }"], result: "void", call: ["body"] },
+  };
+  return routes.map(({ route, path }) => {
+    const s = signatures[route];
+    const method = route === "me" ? "GET" : "POST";
+    return { name: `auth${route[0]!.toUpperCase()}${route.slice(1)}`, doc: `${method} ${path}: ${s.doc}`, params: [...s.params, "options?: RequestOptions"], result: s.result, method, path: ts(path), call: [...s.call, "options"] };
+  });
+}
+
 function endpointMethod(ep: EndpointIR, types: WireTypes, ir: ProjectIR, access: (method: string, path: string) => string): Method {
   const { expr, names } = pathExpression(ep.path);
   const params = names.map((n) => {
@@ -366,6 +405,7 @@ export function emitSdk(ir: ProjectIR): OutputFile[] {
     if (route.kind === "endpoint") methods.push(endpointMethod(route.endpoint, types, ir, access));
     else methods.push(...crudMethods(ir.entities.find((e) => e.name === route.entity)!, route, types, access));
   }
+  methods.push(...authMethods(ir, types));
   // Names are operationIds, unique per app; a clash (an endpoint named like a CRUD method) keeps the first.
   const seen = new Map<string, number>();
   for (const m of methods) {

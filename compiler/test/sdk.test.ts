@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { SignJWT } from "jose";
 import { afterAll, describe, expect, it } from "vitest";
 import { createClient as authClient } from "../../snapshots/auth/src/sdk/index.js";
+import { createClient as usersClient } from "../../snapshots/auth-users/src/sdk/index.js";
 import { ApiError, createClient as handlersClient, isApiError } from "../../snapshots/handlers/src/sdk/index.js";
 import { materialize, ROOT, snapshotFiles } from "./snapshot-lib.js";
 import { serveFixture } from "./harness.js";
@@ -142,6 +143,40 @@ describe("the client against fixtures/auth (credentials)", () => {
     expect(created.data.map((p) => p.title)).toEqual(["One", "Two"]);
     await root.deletePost(created.data[0]!.id);
     expect((await root.listPost({ published: true })).data.map((p) => p.title)).toEqual(["Two"]);
+  });
+});
+
+describe("the client against fixtures/auth-users (the /auth routes)", () => {
+  // OAuth is configured in this fixture but not exercised here: its endpoints point nowhere.
+  const unused = "http://127.0.0.1:9";
+  const served = serveFixture("auth-users", {
+    JWT_SECRET: randomBytes(32).toString("hex"),
+    ...Object.fromEntries(["GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GITHUB_CLIENT_ID", "GITHUB_CLIENT_SECRET"].map((k) => [k, "unused"])),
+    ...Object.fromEntries(["GOOGLE_AUTHORIZE_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL", "GITHUB_AUTHORIZE_URL", "GITHUB_TOKEN_URL", "GITHUB_USER_URL", "GITHUB_EMAILS_URL"].map((k) => [k, unused])),
+  });
+
+  it("registers, signs in, reads the user, rotates the refresh token, changes the password and signs out", async () => {
+    let token: string | undefined;
+    const api = usersClient({ baseUrl: served.server.base, token: () => token });
+    const registered = await api.authRegister({ email: "Ada@Example.com", name: "Ada", password: "correct horse battery" });
+    expect(registered).toMatchObject({ user: { email: "ada@example.com", name: "Ada" }, tokenType: "Bearer" });
+    expect(registered.user).not.toHaveProperty("passwordHash");
+    expect(await failure(api.authRegister({ email: "ada@example.com", password: "another password" }))).toMatchObject({ status: 409, code: "CONFLICT" });
+    expect(await failure(api.authLogin({ email: "ada@example.com", password: "wrong password" }))).toMatchObject({ status: 401, code: "AUTH_INVALID_CREDENTIALS" });
+
+    const session = await api.authLogin({ email: "ada@example.com", password: "correct horse battery" });
+    token = session.accessToken;
+    expect(await api.authMe()).toMatchObject({ id: registered.user.id, email: "ada@example.com" });
+    const rotated = await api.authRefresh({ refreshToken: session.refreshToken });
+    expect(rotated.refreshToken).not.toBe(session.refreshToken);
+    token = rotated.accessToken;
+
+    await api.authChangePassword({ currentPassword: "correct horse battery", newPassword: "a new long password" });
+    expect(await failure(api.authRefresh({ refreshToken: rotated.refreshToken }))).toMatchObject({ status: 401, code: "AUTH_INVALID_TOKEN" });
+    const again = await api.authLogin({ email: "ada@example.com", password: "a new long password" });
+    token = again.accessToken;
+    await api.authLogout();
+    expect(await failure(api.authRefresh({ refreshToken: again.refreshToken }))).toMatchObject({ status: 401, code: "AUTH_INVALID_TOKEN" });
   });
 });
 

@@ -180,7 +180,7 @@ export async function revokeRefreshTokens(userId: ${idType}, token?: string): Pr
 }
 
 /** The fields a registration may set: the user entity's writable fields but the password hash, roles and role-restricted ones. */
-function registerFields(model: UserModel): FieldIR[] {
+export function registerFields(model: UserModel): FieldIR[] {
   return model.entity.fields.filter((f) => f !== model.password && f !== model.roles && !f.readonly && !(f.primary && f.generated) && !f.autoUpdate && !f.writableBy?.length && !f.primary);
 }
 
