@@ -96,11 +96,34 @@ export interface ErrorHandlerOptions {
   report?: ErrorReport | readonly ErrorReport[];
 }
 
-/** Maps every thrown error to the error envelope. Never leaks stack traces or SQL. */
+/** While the database is unreachable, its 503s are reported at most this often (the first at once). */
+export const OUTAGE_REPORT_MS = 5_000;
+
+/**
+ * Maps every thrown error to the error envelope. Never leaks stack traces or SQL.
+ *
+ * During a database outage every request fails the same way, thousands a second under load: the
+ * first such error is reported, then at most one every OUTAGE_REPORT_MS, each followed by a line
+ * counting the 503s answered meanwhile (clients still get every 503, and request logs still list
+ * each request).
+ */
 export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<AppEnv> {
   const reports = options.report === undefined ? [printError] : typeof options.report === "function" ? [options.report] : options.report;
   const report: ErrorReport = reports.length === 1 ? reports[0]! : (err, c) => {
     for (const r of reports) r(err, c);
+  };
+  let lastOutageReport = -Infinity;
+  let unreported = 0;
+  const reportOutage = (err: unknown, c: Context<AppEnv>) => {
+    const now = Date.now();
+    if (now - lastOutageReport < OUTAGE_REPORT_MS) {
+      unreported++;
+      return;
+    }
+    if (unreported > 0) console.error(`database unavailable: ${unreported} more request(s) answered 503 since the last report`);
+    lastOutageReport = now;
+    unreported = 0;
+    report(err, c);
   };
   return (err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
@@ -111,7 +134,8 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<Ap
     }
     const mapped = fromDatabaseError(err);
     if (mapped) {
-      if (mapped.status >= 500) report(err, c);
+      if (mapped.status === 503) reportOutage(err, c);
+      else if (mapped.status >= 500) report(err, c);
       return errorResponse(c, mapped.status, mapped.code, mapped.message, mapped.details);
     }
     report(err, c);
