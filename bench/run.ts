@@ -14,17 +14,16 @@
  * also run side by side (both apps loaded at once, so both see the same machine) and the CPU
  * time per request of the two compared round by round.
  */
-import { type ChildProcess, execFile, execFileSync, spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawnSync } from "node:child_process";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import postgres from "postgres";
 import { compileProject } from "../compiler/index.js";
 import { generateProjectMigration } from "../compiler/migrate/generate.js";
+import { cpuSeconds, fmt, median, peakRssMb, ROOT, type Route, routes, type Sample, type Server, sh, start, wrk } from "./load.js";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const APP = join(ROOT, ".yama", "bench", "app");
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/yamac_bench";
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -32,10 +31,6 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PRODUCTS = 10_000;
 const REVIEWS = 50_000;
-
-function sh(cmd: string, args: string[], env: Record<string, string> = {}, cwd = ROOT): string {
-  return execFileSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-}
 
 async function prepare(): Promise<string[]> {
   rmSync(APP, { recursive: true, force: true });
@@ -66,96 +61,6 @@ async function prepare(): Promise<string[]> {
   return ids;
 }
 
-interface Server {
-  name: string;
-  child: ChildProcess;
-  port: number;
-}
-
-async function start(name: string, args: string[], cwd: string, port: number): Promise<Server> {
-  const child = spawn("taskset", ["-c", "0", process.execPath, "--import", "tsx", ...args], {
-    cwd,
-    env: { ...process.env, DATABASE_URL: DB_URL, DATABASE_POOL_MAX: "10", PORT: String(port), HOST: "127.0.0.1", NODE_ENV: "production", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start`)), 60_000);
-    child.stdout!.on("data", (d: Buffer) => {
-      if (d.toString().includes("listening")) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-  });
-  return { name, child, port };
-}
-
-function peakRssMb(pid: number): number {
-  // taskset execs node in place, so the pid is node's.
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-}
-
-interface Route {
-  name: string;
-  method: "GET" | "POST";
-  /** Lua for wrk: picks a path per request. */
-  script: string;
-}
-
-function routes(ids: string[]): Route[] {
-  const list = `ids = {${ids.map((i) => `"${i}"`).join(",")}}\n`;
-  const pick = (suffix: string) => `${list}request = function() return wrk.format("GET", "/products/" .. ids[math.random(#ids)] .. "${suffix}") end\n`;
-  return [
-    { name: "GET by id", method: "GET", script: pick("") },
-    { name: "list + search + filter + sort", method: "GET", script: `request = function() return wrk.format("GET", "/products?search=anvil&featured=true&sort=-price&limit=20") end\n` },
-    { name: "relation (reviews of a product)", method: "GET", script: pick("/reviews") },
-    { name: "aggregate (count/avg/sum)", method: "GET", script: pick("/stats") },
-    {
-      name: "POST create (validated)",
-      method: "POST",
-      script: `counter = 0\nrequest = function()\n  counter = counter + 1\n  return wrk.format("POST", "/products", {["content-type"] = "application/json"}, '{"name":"Bench ' .. counter .. '","price":12.5,"featured":true}')\nend\n`,
-    },
-  ];
-}
-
-interface Sample {
-  rps: number;
-  /** Server CPU time (user + system) per request, in microseconds. */
-  cpuUs: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-function ms(text: string): number {
-  const m = /([\d.]+)(us|ms|s)/.exec(text);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return m[2] === "us" ? v / 1000 : m[2] === "s" ? v * 1000 : v;
-}
-
-/** CPU time a process has used, user + system, in seconds (clock ticks of 1/100 s). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-function wrk(app: Server, route: Route, seconds: number): Sample {
-  const port = app.port;
-  const script = join(ROOT, ".yama", "bench", "route.lua");
-  writeFileSync(script, route.script);
-  const cpuBefore = cpuSeconds(app.child.pid!);
-  const out = sh("taskset", ["-c", "1", "wrk", "-t1", `-c${CONNECTIONS}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${port}`]);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");
-  const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
-  const cpuUs = requests > 0 ? ((cpuSeconds(app.child.pid!) - cpuBefore) * 1e6) / requests : NaN;
-  return { rps, cpuUs, p50, p99, errors };
-}
-
 /**
  * Both apps loaded at the same time, each by its own wrk (half the connections each): whatever
  * else the machine does in those seconds slows both alike, so their CPU time per request compares
@@ -172,28 +77,26 @@ async function sideBySide(emitted: Server, reference: Server, route: Route, seco
   return [perRequest[0]!, perRequest[1]!];
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const fmt = (x: number, d = 0) => x.toFixed(d);
 
 async function main(): Promise<void> {
   if (spawnSync("wrk", ["--version"]).error) throw new Error("wrk is not installed: apt-get install -y wrk");
   console.log("preparing: compile, migrate, seed …");
   const ids = await prepare();
-  const emitted = await start("emitted", ["src/server.ts"], APP, 3201);
-  const reference = await start("reference", [join(ROOT, "bench/reference/server.ts")], ROOT, 3202);
+  const emitted = await start("emitted", ["src/server.ts"], APP, 3201, { DATABASE_URL: DB_URL });
+  const reference = await start("reference", [join(ROOT, "bench/reference/server.ts")], ROOT, 3202, { DATABASE_URL: DB_URL });
   const apps = [reference, emitted];
   const table: string[] = [];
   try {
     const only = process.env.BENCH_ROUTES?.split(",").map((r) => r.trim().toLowerCase());
     const rs = routes(ids).filter((r) => !only || only.includes(r.name.split(" ")[0]!.toLowerCase()));
-    for (const route of rs) for (const app of apps) wrk(app, route, 2); // warm-up: JIT, prepared statements, pool
+    for (const route of rs) for (const app of apps) wrk(app, route, 2, CONNECTIONS); // warm-up: JIT, prepared statements, pool
     const samples = new Map<string, { emitted: Sample[]; reference: Sample[] }>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const route of rs) {
         const s = samples.get(route.name) ?? { emitted: [], reference: [] };
         // Alternate which app goes first, so neither always gets the warmer machine.
         const order = round % 2 === 0 ? apps : [...apps].reverse();
-        for (const app of order) s[app.name as "emitted" | "reference"].push(wrk(app, route, SECONDS));
+        for (const app of order) s[app.name as "emitted" | "reference"].push(wrk(app, route, SECONDS, CONNECTIONS));
         samples.set(route.name, s);
         console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s (${fmt(s.emitted.at(-1)!.cpuUs)} µs CPU/req), reference ${fmt(s.reference.at(-1)!.rps)} req/s (${fmt(s.reference.at(-1)!.cpuUs)} µs CPU/req)`);
       }

@@ -126,9 +126,9 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     };
     return handle;
   }
-  const [{ openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
+  const [{ forDrizzle, openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
   const { client, close } = await shared(`pglite:${options.dataDir}`, () => openPglite(options.dataDir, options.pgliteTemplate || undefined), (c) => c.close());
-  const db = drizzlePglite(client, { schema: options.schema });
+  const db = drizzlePglite(forDrizzle(client), { schema: options.schema });
   // PGlite is one connection in this process: the session is the client itself.
   const session: SqlSession = {
     query: async <T extends Record<string, unknown>>(text: string, params: unknown[] = []) => (await client.query<T>(text, params)).rows,
