@@ -7,13 +7,11 @@
 import { PGlite } from "@electric-sql/pglite";
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
-import { z } from "zod";
+import { fail, productInput, UUID } from "./common.js";
 
 const db = await PGlite.create(process.env.PGLITE_DATA_DIR!);
 const app = new Hono();
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const fail = (status: 400 | 404, code: string, message: string) => new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "content-type": "application/json" } });
 const rows = async (text: string, params: unknown[]) => (await db.query<Record<string, unknown>>(text, params)).rows;
 
 app.get("/products/:id", async (c) => {
@@ -38,23 +36,9 @@ app.get("/products/:id/stats", async (c) => {
   return c.json(row);
 });
 
-const createProduct = z.strictObject({
-  name: z.string().min(1).max(200),
-  description: z.string().nullable().optional(),
-  price: z.number().min(-99999999.99).max(99999999.99),
-  featured: z.boolean().nullable().optional(),
-});
-
 app.post("/products", async (c) => {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return fail(400, "VALIDATION_BODY", "Malformed JSON");
-  }
-  const parsed = createProduct.safeParse(body);
-  if (!parsed.success) return fail(400, "VALIDATION_BODY", "Invalid request body");
-  const p = parsed.data;
+  const p = await productInput(c);
+  if (p instanceof Response) return p;
   const [row] = await rows(
     `insert into products (name, description, price, featured) values ($1, $2, $3, $4)
      returning id, name, description, price::float8 as price, featured, created_at as "createdAt"`,

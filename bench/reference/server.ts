@@ -6,13 +6,11 @@
 import { serve } from "@hono/node-server";
 import { Hono } from "hono";
 import postgres from "postgres";
-import { z } from "zod";
+import { fail, productInput, UUID } from "./common.js";
 
 const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_MAX ?? 10), onnotice: () => {} });
 const app = new Hono();
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-const fail = (status: 400 | 404, code: string, message: string) => new Response(JSON.stringify({ error: { code, message } }), { status, headers: { "content-type": "application/json" } });
 
 const SORTS: Record<string, string> = {
   price: "price asc, id asc",
@@ -70,23 +68,9 @@ app.get("/products/:id/stats", async (c) => {
   return c.json(row);
 });
 
-const createProduct = z.strictObject({
-  name: z.string().min(1).max(200),
-  description: z.string().nullable().optional(),
-  price: z.number().min(-99999999.99).max(99999999.99),
-  featured: z.boolean().nullable().optional(),
-});
-
 app.post("/products", async (c) => {
-  let body: unknown;
-  try {
-    body = await c.req.json();
-  } catch {
-    return fail(400, "VALIDATION_BODY", "Malformed JSON");
-  }
-  const parsed = createProduct.safeParse(body);
-  if (!parsed.success) return fail(400, "VALIDATION_BODY", "Invalid request body");
-  const p = parsed.data;
+  const p = await productInput(c);
+  if (p instanceof Response) return p;
   const [row] = await sql`
     insert into products (name, description, price, featured)
     values (${p.name}, ${p.description ?? null}, ${p.price}, ${p.featured ?? false})

@@ -30,6 +30,18 @@ function sharedLibrary(libDir: string): Plugin {
   };
 }
 
+/** esbuild options of both dev bundles: ESM for Node, packages left as imports, output kept in memory. */
+const IN_MEMORY_NODE_BUNDLE = {
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  packages: "external",
+  write: false,
+  metafile: false,
+  logLevel: "silent",
+} as const;
+
 export class AppBundler {
   private readonly dir: string;
   private readonly out: string;
@@ -59,16 +71,9 @@ export class AppBundler {
       await this.ctx?.dispose();
       this.entry = entry;
       this.ctx = await context({
+        ...IN_MEMORY_NODE_BUNDLE,
         stdin: { contents: entry, resolveDir: this.dir, sourcefile: "yamac-dev-entry.mjs", loader: "js" },
-        bundle: true,
-        format: "esm",
-        platform: "node",
-        target: "node20",
-        packages: "external",
-        write: false,
-        metafile: false,
         sourcemap: "inline",
-        logLevel: "silent",
         absWorkingDir: this.dir,
         plugins: [sharedLibrary(join(this.dir, "src", "lib"))],
       });
@@ -95,15 +100,8 @@ export class AppBundler {
    */
   async importSchema(path: string): Promise<Record<string, unknown>> {
     this.schemaCtx ??= await context({
+      ...IN_MEMORY_NODE_BUNDLE,
       entryPoints: [path],
-      bundle: true,
-      format: "esm",
-      platform: "node",
-      target: "node20",
-      packages: "external",
-      write: false,
-      metafile: false,
-      logLevel: "silent",
       absWorkingDir: this.dir,
     });
     const result = await this.schemaCtx.rebuild();
