@@ -78,8 +78,12 @@ export class AppBundler {
         plugins: [sharedLibrary(join(this.dir, "src", "lib"))],
       });
     }
-    const result = await this.ctx.rebuild();
-    const file = join(this.out, `app-${++this.count}.mjs`);
+    return this.write("app", await this.ctx.rebuild());
+  }
+
+  /** Writes a build's output to a new file, .yama/dev/<prefix>-<n>.mjs, and returns its path. */
+  private write(prefix: string, result: { outputFiles: { contents: Uint8Array }[] }): string {
+    const file = join(this.out, `${prefix}-${++this.count}.mjs`);
     mkdirSync(this.out, { recursive: true });
     writeFileSync(file, result.outputFiles[0]!.contents);
     return file;
@@ -104,10 +108,7 @@ export class AppBundler {
       entryPoints: [path],
       absWorkingDir: this.dir,
     });
-    const result = await this.schemaCtx.rebuild();
-    const file = join(this.out, `schema-${++this.count}.mjs`);
-    mkdirSync(this.out, { recursive: true });
-    writeFileSync(file, result.outputFiles[0]!.contents);
+    const file = this.write("schema", await this.schemaCtx.rebuild());
     try {
       return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
     } finally {

@@ -150,6 +150,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     autoRun = ir.database.migrations.autoRun;
     const w = r.write!;
     const changed = [...w.written, ...w.deleted];
+    const libChanged = changed.some((p) => p.startsWith("src/lib/"));
     log(`${reason}: compiled in ${ms(r.compileMs)}, ${w.written.length} written${w.deleted.length ? `, ${w.deleted.length} deleted` : ""}, ${w.unchanged.length} unchanged (${ms(r.writeMs)})`);
     if (changed.length === 0 && !codeChanged && !envChanged && server.serving) return;
 
@@ -161,7 +162,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     const hosted = blocker === undefined;
     // Why the running dev host cannot take this build in place (it shares src/lib and the environment it started with).
     const restartReason = !hosted || !server.hosting ? undefined
-      : changed.some((p) => p.startsWith("src/lib/")) ? "src/lib changed"
+      : libChanged ? "src/lib changed"
       : changed.some((p) => p === "src/server.ts" || p === "src/load-env.ts") ? "the server entry changed"
       : envChanged ? "an .env file changed"
       : undefined;
@@ -210,38 +211,35 @@ export async function devCommand(args: string[], color: boolean): Promise<number
         lastLoaded = file;
         return;
       }
-      const restartStarted = now();
-      // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
-      if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
-      await server.stop();
-      const stopMs = now() - restartStarted;
-      try {
-        await server.start(load);
-      } catch (err) {
-        log(`${(err as Error).message}; fix the error above and save again`);
-        server.prepare();
-        return;
+      if (await restart(load, saved, `${steps}, bundle ${ms(bundleMs)}`, libChanged)) {
+        bundler.prune(file);
+        lastLoaded = file;
       }
-      bundler.prune(file);
-      lastLoaded = file;
-      log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, bundle ${ms(bundleMs)}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
-      server.prepare();
       return;
     }
+    await restart(undefined, saved, steps, libChanged);
+  };
 
+  /**
+   * Replaces the server process (with the dev host serving `load`, or the emitted src/server.ts)
+   * and prints how long it took from the save at `saved`; false when the new one failed to start.
+   * `libChanged`: the build rewrote src/lib, which the standby process has preloaded.
+   */
+  const restart = async (load: HostLoad | undefined, saved: number, steps: string, libChanged: boolean): Promise<boolean> => {
     const restartStarted = now();
-    // The standby preloaded src/lib: if this build rewrote it, it would run the old copy.
-    if (changed.some((p) => p.startsWith("src/lib/"))) await server.discardStandby();
+    if (libChanged) await server.discardStandby();
     await server.stop();
     const stopMs = now() - restartStarted;
     try {
-      await server.start();
+      await server.start(load);
     } catch (err) {
       log(`${(err as Error).message}; fix the error above and save again`);
-      return;
+      server.prepare();
+      return false;
     }
     log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, restart ${ms(now() - restartStarted)}: stop ${ms(stopMs)}, start ${ms(now() - restartStarted - stopMs)}${server.lastStart === "standby" ? " from a standby process" : ""})`);
     server.prepare();
+    return true;
   };
 
   // Changes are handled one at a time; changes that arrive during a rebuild are merged into the next one.

@@ -127,30 +127,29 @@ export class DevServer {
     return { importMs: reply.importMs, migrateMs: reply.migrateMs };
   }
 
-  private passOutput(child: ChildProcess): void {
+  /** Prints the child's output line by line (stdout and stderr), passing each chunk to `observe` too. */
+  private passOutput(child: ChildProcess, observe?: (chunk: string) => void): void {
     const { print } = this.options;
     const onChunk = (chunk: string) => {
       for (const line of chunk.split("\n")) if (line.trim() !== "") print(line);
+      observe?.(chunk);
     };
     child.stdout!.setEncoding("utf8").on("data", onChunk).resume();
     child.stderr!.setEncoding("utf8").on("data", onChunk).resume();
   }
 
   private listening(child: ChildProcess): Promise<void> {
-    const { print } = this.options;
     return new Promise((resolve, reject) => {
       let listening = false;
       let output = "";
-      const onLine = (chunk: string) => {
+      this.passOutput(child, (chunk) => {
+        if (listening) return;
         output += chunk;
-        for (const line of chunk.split("\n")) if (line.trim() !== "") print(line);
-        if (!listening && output.includes("listening on")) {
+        if (output.includes("listening on")) {
           listening = true;
           resolve();
         }
-      };
-      child.stdout!.setEncoding("utf8").on("data", onLine).resume();
-      child.stderr!.setEncoding("utf8").on("data", onLine).resume();
+      });
       const failed = () => {
         if (!listening) reject(new Error(`the server exited (${child.signalCode ?? `code ${child.exitCode}`}) before listening`));
       };
