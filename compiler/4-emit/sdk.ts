@@ -21,6 +21,7 @@ import { AUTH_PLUGIN, describeRule, routeAccess } from "../plugins/auth/rules.js
 import { registerFields } from "../plugins/auth/emit-issuing.js";
 import type { UserModel } from "../plugins/auth/model.js";
 import { resolveUserModel } from "../plugins/auth/model.js";
+import { authMethod, authOperationId } from "../plugins/auth/openapi.js";
 import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
 
 const TRANSPORT = readFileSync(new URL("../../runtime-lib/client-http.ts", import.meta.url), "utf8");
@@ -358,8 +359,8 @@ function authMethods(ir: ProjectIR, types: WireTypes): Method[] {
   };
   return routes.map(({ route, path }) => {
     const s = signatures[route];
-    const method = route === "me" ? "GET" : "POST";
-    return { name: `auth${route[0]!.toUpperCase()}${route.slice(1)}`, doc: `${method} ${path}: ${s.doc}`, params: [...s.params, "options?: RequestOptions"], result: s.result, method, path: ts(path), call: [...s.call, "options"] };
+    const method = authMethod(route);
+    return { name: authOperationId(route), doc: `${method} ${path}: ${s.doc}`, params: [...s.params, "options?: RequestOptions"], result: s.result, method, path: ts(path), call: [...s.call, "options"] };
   });
 }
 

@@ -74,8 +74,8 @@ export function readInputs(m: RouteModule, reads: ReadonlySet<InputRef["source"]
   const blocks: string[] = [];
   if (ep.params.every(checkedByPathParam)) {
     // uuids and plain integers: precompiled checks, no schema.
-    const checks = ep.params.map((p) => `${key(p.name)}: ${pathParam(p, p.name, imports)}`);
-    if (checks.length) lines.push(reads.has("params") ? `  const params = { ${checks.join(", ")} };` : checks.map((c) => `  ${c.slice(c.indexOf(": ") + 2)};`).join("\n"));
+    const checks = ep.params.map((p) => ({ name: p.name, expr: pathParam(p, p.name, imports) }));
+    if (checks.length) lines.push(reads.has("params") ? `  const params = { ${checks.map((c) => `${key(c.name)}: ${c.expr}`).join(", ")} };` : checks.map((c) => `  ${c.expr};`).join("\n"));
   } else {
     blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};`);
     lines.push(`  ${reads.has("params") ? "const params = " : ""}validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`);

@@ -29,6 +29,12 @@ const AUTH_OPERATIONS: Record<AuthRoute, { method: "get" | "post"; summary: stri
   changePassword: { method: "post", summary: "Change the caller's password (revokes their refresh tokens)", signedIn: true, op: { requestBody: body({ type: "object", required: ["currentPassword", "newPassword"], properties: { currentPassword: { type: "string" }, newPassword: password }, additionalProperties: false }), responses: { "204": answer("Changed"), "400": { $ref: "#/components/responses/BadRequest" }, "401": problem("AUTH_INVALID_CREDENTIALS") } } },
 };
 
+/** The HTTP method of a generated /auth route. */
+export const authMethod = (route: AuthRoute): "GET" | "POST" => (AUTH_OPERATIONS[route].method === "get" ? "GET" : "POST");
+
+/** The operationId of a generated /auth route (also the typed client's method name). */
+export const authOperationId = (route: AuthRoute): string => `auth${route[0]!.toUpperCase()}${route.slice(1)}`;
+
 /**
  * The routes the auth module itself serves (auth.endpoints, OAuth sign-in), keyed by OpenAPI
  * path, so the contract lists them with the rest.
@@ -42,7 +48,7 @@ export function authPaths(ir: ProjectIR): Record<string, Json> {
   for (const { route, path } of authRoutes(opts)) {
     const spec = AUTH_OPERATIONS[route];
     const responses = { ...(spec.op.responses as Json), ...(spec.signedIn ? { "401": problem("AUTH_REQUIRED or AUTH_INVALID_TOKEN") } : {}) };
-    paths[path] = { [spec.method]: { operationId: `auth${route[0]!.toUpperCase()}${route.slice(1)}`, tags: ["Auth"], summary: spec.summary, ...spec.op, responses, ...(spec.signedIn && bearer ? { security: [{ bearerAuth: [] }] } : {}) } };
+    paths[path] = { [spec.method]: { operationId: authOperationId(route), tags: ["Auth"], summary: spec.summary, ...spec.op, responses, ...(spec.signedIn && bearer ? { security: [{ bearerAuth: [] }] } : {}) } };
   }
   const prefix = oauthPrefix(opts);
   for (const p of opts.auth.providers.filter(isOAuth)) {

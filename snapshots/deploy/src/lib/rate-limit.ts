@@ -5,7 +5,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { ApiError } from "./errors.js";
-import { requestHeader } from "./http.js";
+import { type NodeBindings, requestHeader } from "./http.js";
 
 export interface RateLimitStore {
   /** Counts one hit for `key` in a window of `windowMs`; returns the count and when the window ends (epoch ms). */
@@ -67,7 +67,7 @@ export function clientIp(c: Context, trustProxy: boolean): string {
     const forwarded = requestHeader(c, "x-forwarded-for")?.split(",")[0]?.trim();
     if (forwarded) return forwarded;
   }
-  const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)?.incoming;
+  const incoming = (c.env as NodeBindings | undefined)?.incoming;
   return incoming?.socket?.remoteAddress ?? requestHeader(c, "x-real-ip") ?? "unknown";
 }
 

@@ -20,9 +20,9 @@ export interface RequestAuth {
   challenge?: string;
 }
 
-/** What @hono/node-server passes as `c.env`: the Node request behind the Fetch one. */
-interface NodeBindings {
-  incoming?: { rawHeaders?: string[] };
+/** What @hono/node-server passes as `c.env`: the Node request behind the Fetch one (absent on other runtimes). */
+export interface NodeBindings {
+  incoming?: { rawHeaders?: string[]; socket?: { remoteAddress?: string } };
 }
 
 /**
