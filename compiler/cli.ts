@@ -8,8 +8,9 @@ import { compileProject, type CompileResult } from "./index.js";
 import { formatDiagnostics } from "./diagnostics.js";
 import { TARGET_NAMES } from "./2-analyze/deployment.js";
 import type { TargetName } from "./ir.js";
+import { ownPackage } from "./paths.js";
 
-const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+const VERSION = ownPackage.version;
 
 const HELP = `yamac ${VERSION}: compiles yama.yaml into a Hono + Drizzle TypeScript app
 

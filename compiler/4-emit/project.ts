@@ -2,19 +2,14 @@
  * Project files written only when missing (package.json, tsconfig.json, drizzle.config.ts,
  * .gitignore): after the first compile they belong to the user.
  */
-import { readFileSync } from "node:fs";
 import { BUILD_SCRIPT } from "../../targets/docker/index.js";
 import type { ProjectIR } from "../ir.js";
+import { ownPackage } from "../paths.js";
 import type { OutputFile } from "./index.js";
-
-const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-  dependencies: Record<string, string>;
-  devDependencies: Record<string, string>;
-};
 
 /** The version yamac pins for a package the emitted project uses (from yamac's own package.json). */
 export function versionOf(name: string): string {
-  const v = own.dependencies[name] ?? own.devDependencies[name];
+  const v = ownPackage.dependencies[name] ?? ownPackage.devDependencies[name];
   if (!v) throw new Error(`yamac's package.json does not pin ${name}`);
   return v;
 }

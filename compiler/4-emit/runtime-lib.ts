@@ -4,6 +4,7 @@
  * followed, and only what is used is copied.
  */
 import { readFileSync } from "node:fs";
+import { packageFile } from "../paths.js";
 import type { OutputFile } from "./index.js";
 import { header } from "./writer.js";
 
@@ -12,7 +13,7 @@ const cache = new Map<string, string>();
 function source(name: string): string {
   let text = cache.get(name);
   if (text === undefined) {
-    text = readFileSync(new URL(`../../runtime-lib/${name}.ts`, import.meta.url), "utf8");
+    text = readFileSync(packageFile(`runtime-lib/${name}.ts`), "utf8");
     cache.set(name, text);
   }
   return text;

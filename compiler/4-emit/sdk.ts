@@ -13,6 +13,7 @@
  */
 import { readFileSync } from "node:fs";
 import type { CrudRoutePlan, EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
+import { packageFile } from "../paths.js";
 import type { OutputFile } from "./index.js";
 import { allSchemas } from "./schemas.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
@@ -24,7 +25,7 @@ import { resolveUserModel } from "../plugins/auth/model.js";
 import { authMethod, authOperationId } from "../plugins/auth/openapi.js";
 import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
 
-const TRANSPORT = readFileSync(new URL("../../runtime-lib/client-http.ts", import.meta.url), "utf8");
+const TRANSPORT = readFileSync(packageFile("runtime-lib/client-http.ts"), "utf8");
 
 const isRequiredOnCreate = (f: FieldIR) => f.notNull && f.default === undefined && !f.generated;
 

@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { packageFile } from "../paths.js";
 import type { HostLoad, HostReply } from "./host.js";
 
 export interface ServerOptions {
@@ -58,7 +59,7 @@ export class DevServer {
   prepare(): void {
     if (this.standby) return;
     const { dir, port, env } = this.options;
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./host.ts", import.meta.url))], {
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(packageFile("compiler/dev/host.ts"))], {
       cwd: dir,
       env: { ...env, PORT: String(port), NODE_ENV: env.NODE_ENV ?? "development" },
       stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -15,8 +15,8 @@
  * authenticated caller unless it says `auth: false` (or uses a public policy). Secrets must come
  * from the environment. The module lives in compiler/plugins/auth/: options, rules, emit.
  */
-import { readFileSync } from "node:fs";
 import { parseConfigString } from "../2-analyze/config-string.js";
+import { versionOf } from "../4-emit/project.js";
 import type { AppWiring, YamaPlugin } from "./types.js";
 import { emitAuthRoutes, emitAuthTables, emitOAuthRoutes, emitTokensModule, IDENTITY_TABLE, REFRESH_TABLE } from "./auth/emit-issuing.js";
 import { emitAuthModule } from "./auth/emit.js";
@@ -27,7 +27,6 @@ import { AUTH_PLUGIN } from "./auth/rules.js";
 export type { AuthOptions } from "./auth/options.js";
 export { authRequirement, checkPolicyRules, routeAccess, routeRequirements } from "./auth/rules.js";
 
-const own = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { dependencies: Record<string, string> };
 
 /** Environment variable names suggested for each secret. */
 const SUGGESTED: Readonly<Record<string, string>> = { secret: "JWT_SECRET", keys: "API_KEY_HASHES", identifier: "ADMIN_USER", password: "ADMIN_PASSWORD", clientSecret: "OAUTH_CLIENT_SECRET" };
@@ -171,13 +170,13 @@ export const authPlugin: YamaPlugin<AuthOptions> = {
     const files = [emitAuthModule(opts, ir)];
     const wiring: AppWiring[] = [{ order: 25, imports: { "./plugins/auth.js": ["authentication"] }, statement: "app.use(authentication);" }];
     const dependencies: Record<string, string> = {};
-    if (jwt) dependencies.jose = own.dependencies.jose ?? "^6.2.18";
+    if (jwt) dependencies.jose = versionOf("jose");
     const routes = authRoutes(opts);
     const model = resolveUserModel(opts, ir.entities);
     const signer = resolveSigner(opts);
     const oauth = opts.auth.providers.some(isOAuth);
     const passwords = routes.length > 0 || opts.auth.providers.some((p) => p.type === "basic" && p.mode === "database");
-    if (passwords) dependencies["hash-wasm"] = own.dependencies["hash-wasm"] ?? "4.13.0";
+    if (passwords) dependencies["hash-wasm"] = versionOf("hash-wasm");
     const tables: string[] = [];
     if (model && signer && issuesTokens(opts, routes.length)) {
       files.push(...emitAuthTables(model, oauth, ir), emitTokensModule(opts, model, signer, ir));

@@ -2,7 +2,7 @@
  * `node bin/yamac.js` as users run it: exit codes, plain output when piped, init → compile.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { FIXTURES, ROOT } from "./snapshot-lib.js";
@@ -12,8 +12,12 @@ const base = mkdtempSync(join(ROOT, ".yama", "test-cli-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
 /** Runs the CLI from the repository root with stdout and stderr piped. */
-function yamac(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
+function yamac(...args: string[]): ReturnType<typeof yamacWith> {
+  return yamacWith({}, ...args);
+}
+
+function yamacWith(extraEnv: Record<string, string>, ...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const env = { ...process.env, ...extraEnv };
   delete env.NO_COLOR;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ["bin/yamac.js", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
@@ -114,5 +118,29 @@ describe("yamac check with auth", () => {
     expect(res.stdout).not.toContain("POST /posts");
     // The docs routes answer without credentials too (in development, without a docs: key).
     expect(res.stdout).toContain("public docs (when NODE_ENV=development): GET /openapi.json, GET /docs");
+  });
+});
+
+describe("the CLI's bundle", () => {
+  const manifest = join(ROOT, "node_modules/.cache/yamac/cli.json");
+  const read = () => JSON.parse(readFileSync(manifest, "utf8")) as { dir: string; inputs: Record<string, number> };
+
+  it("runs the same CLI as the sources, and is rebuilt when a source it was built from changes", async () => {
+    const fromSource = await yamacWith({ YAMAC_FROM_SOURCE: "1" }, "--help");
+    const bundled = await yamac("--help");
+    expect(bundled).toEqual(fromSource);
+    const first = read();
+    expect(Object.keys(first.inputs)).toEqual(expect.arrayContaining(["compiler/cli.ts", "compiler/1-parse/parse.ts", "compiler/4-emit/routes.ts"]));
+    expect((await yamac("--version")).status).toBe(0);
+    expect(read().dir).toBe(first.dir);
+
+    // A newer modification time on one source (its content unchanged): the next run builds anew.
+    const source = join(ROOT, "compiler/paths.ts");
+    const { atime } = statSync(source);
+    utimesSync(source, atime, new Date(Date.now() - 1000));
+    const after = await yamac("--version");
+    expect(after.status).toBe(0);
+    expect(read().dir).not.toBe(first.dir);
+    expect(read().inputs["compiler/paths.ts"]).toBe(statSync(source).mtimeMs);
   });
 });
