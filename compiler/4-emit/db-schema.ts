@@ -8,6 +8,7 @@ import { columnCode } from "./column-types.js";
 import { searchVectorSql } from "./routes.js";
 import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
+import { entityMap } from "../ir-lookup.js";
 
 const ACTION: Readonly<Record<string, string>> = {
   cascade: "cascade", "set null": "set null", restrict: "restrict", "no action": "no action", "set default": "set default",
@@ -62,7 +63,7 @@ function sqlString(value: string): string {
 
 export function emitTable(entity: EntityIR, ir: ProjectIR): OutputFile {
   const imports = new Imports();
-  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  const byName = entityMap(ir);
   imports.add("drizzle-orm/pg-core", "pgTable");
   for (const target of new Set(entity.fields.flatMap((f) => (f.references ? [f.references.entity] : [])))) {
     if (target !== entity.name) imports.add(`./${byName.get(target)!.fileName}.js`, byName.get(target)!.varName);
@@ -102,7 +103,7 @@ export function emitTable(entity: EntityIR, ir: ProjectIR): OutputFile {
 }
 
 export function emitJunction(junction: JunctionIR, ir: ProjectIR): OutputFile {
-  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  const byName = entityMap(ir);
   const from = byName.get(junction.from.entity)!;
   const to = byName.get(junction.to.entity)!;
   const imports = new Imports().add("drizzle-orm/pg-core", "index", "pgTable", "primaryKey");
@@ -129,7 +130,7 @@ export const junctionFile = (j: JunctionIR) => j.table.replace(/_/g, "-");
 const relationName = (entity: string, fk: string) => `${entity}.${fk}`;
 
 export function emitRelations(ir: ProjectIR): OutputFile | undefined {
-  const byName = new Map(ir.entities.map((e) => [e.name, e]));
+  const byName = entityMap(ir);
   const imports = new Imports().add("drizzle-orm", "relations");
   const blocks: string[] = [];
   for (const entity of ir.entities) {

@@ -18,6 +18,7 @@ import { kebabCase, pascalCase } from "../2-analyze/types.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 import { usesPino } from "../plugins/logging.js";
 import type { ContextMember } from "../plugins/types.js";
+import { entityNamed } from "../ir-lookup.js";
 
 export const endpointFile = (e: EndpointIR) => `src/endpoints/${kebabCase(e.name)}.ts`;
 export const endpointRouter = (e: EndpointIR) => `${e.name}Route`;
@@ -38,7 +39,7 @@ function objectSchema(fields: readonly FieldIR[], imports: Imports): string {
 function responseType(ref: ShapeRef | undefined, ir: ProjectIR, imports: Imports): string {
   if (!ref) return "unknown";
   if (ref.kind === "entity") {
-    const entity = ir.entities.find((e) => e.name === ref.name)!;
+    const entity = entityNamed(ir, ref.name);
     imports.type(`../repositories/${entity.fileName}.js`, entity.name);
   } else imports.type("../schemas.js", ref.name);
   return ref.array ? `${ref.name}[]` : ref.name;
@@ -89,7 +90,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
   if (isDeclarative(h)) return emitDeclarativeEndpoint(ep, h, ir, endpointFile(ep), route);
 
   if (h.kind === "default") {
-    const entity = ir.entities.find((e) => e.name === h.entity)!;
+    const entity = entityNamed(ir, h.entity);
     if (ep.query.length) {
       imports.add("zod", "z").add("../lib/http.js", "validate");
       blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
@@ -114,7 +115,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
       const name = "ref" in ep.body ? ep.body.ref : { kind: "schema" as const, name: ep.body.inline.name, array: false };
       let schema: string;
       if (name.kind === "entity") {
-        const entity = ir.entities.find((e) => e.name === name.name)!;
+        const entity = entityNamed(ir, name.name);
         schema = schemaNames(entity).create;
         imports.add(`../validation/${entity.fileName}.js`, schema);
       } else {

@@ -6,6 +6,7 @@ import type { EntityIR, FieldIR, ProjectIR, RelationIR, RowConditionIR } from ".
 import { callerClaims, callerVar, scopeConditions } from "./policies.js";
 import { hiddenFields } from "./validation.js";
 import { type Imports, key, ts } from "./writer.js";
+import { entityNamed } from "../ir-lookup.js";
 
 /** `{ id: tags.id, … }` when the entity has fields clients never see, else the whole table. */
 export function publicSelection(entity: EntityIR): string {
@@ -26,11 +27,11 @@ export function readScope(target: EntityIR): readonly RowConditionIR[] {
 
 /** Whether some includable relation's rows are filtered by the caller (loadIncludes then takes the caller). */
 export function includesNeedCaller(entity: EntityIR, ir: ProjectIR): boolean {
-  return entity.relations.some((r) => readScope(ir.entities.find((e) => e.name === r.target)!).some((c) => c.value.kind === "caller"));
+  return entity.relations.some((r) => readScope(entityNamed(ir, r.target)).some((c) => c.value.kind === "caller"));
 }
 
 function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Imports): string {
-  const target = ir.entities.find((e) => e.name === rel.target)!;
+  const target = entityNamed(ir, rel.target);
   imports.add(`../db/tables/${target.fileName}.js`, target.varName);
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const targetSoft = target.softDelete ? `isNull(${target.varName}.${target.softDelete.field})` : undefined;

@@ -7,6 +7,7 @@ import { tsType, validationHelpers, zodForBody } from "./column-types.js";
 import type { OutputFile } from "./index.js";
 import { repositoryName } from "./repositories.js";
 import { file, header, Imports, key } from "./writer.js";
+import { entityNamed } from "../ir-lookup.js";
 
 export const schemaConst = (name: string) => `${name[0]!.toLowerCase()}${name.slice(1)}Schema`;
 
@@ -28,7 +29,7 @@ function zodField(f: SchemaFieldIR, imports: Imports, ir: ProjectIR, helpers: Se
   let inner: string;
   if (f.ref.kind === "schema") inner = `z.lazy(() => ${schemaConst(f.ref.name)})`;
   else {
-    const entity = ir.entities.find((e) => e.name === f.ref.name)!;
+    const entity = entityNamed(ir, f.ref.name);
     const c = `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}CreateSchema`;
     imports.add(`./validation/${entity.fileName}.js`, c);
     inner = c;
@@ -41,7 +42,7 @@ function tsField(f: SchemaFieldIR, imports: Imports, ir: ProjectIR): string {
   if (f.kind === "scalar") return `  ${key(f.field.name)}${f.field.notNull || f.field.default ? "" : "?"}: ${tsType({ ...f.field, notNull: !f.nullable })};`;
   let type = f.ref.name;
   if (f.ref.kind === "entity") {
-    const entity = ir.entities.find((e) => e.name === f.ref.name)!;
+    const entity = entityNamed(ir, f.ref.name);
     imports.type(`./repositories/${entity.fileName}.js`, entity.name);
     void repositoryName;
   }

@@ -24,6 +24,7 @@ import type { UserModel } from "../plugins/auth/model.js";
 import { resolveUserModel } from "../plugins/auth/model.js";
 import { authMethod, authOperationId } from "../plugins/auth/openapi.js";
 import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
+import { entityMap, entityNamed } from "../ir-lookup.js";
 
 const TRANSPORT = readFileSync(packageFile("runtime-lib/client-http.ts"), "utf8");
 
@@ -69,7 +70,7 @@ class WireTypes {
   constructor(private readonly ir: ProjectIR) {}
 
   private entity(name: string): EntityIR {
-    return this.ir.entities.find((e) => e.name === name)!;
+    return entityNamed(this.ir, name);
   }
 
   private declare(name: string, build: () => string): string {
@@ -238,7 +239,7 @@ function endpointResponse(ep: EndpointIR, types: WireTypes, ir: ProjectIR): stri
       return h.single ? item(ep.response, h.entity) : `${item(ep.response, h.entity)}[]`;
     case "relation":
     {
-      const rel = ir.entities.find((e) => e.name === h.entity)?.relations.find((r) => r.name === h.relation);
+      const rel = entityMap(ir).get(h.entity)?.relations.find((r) => r.name === h.relation);
       const target = rel?.target ?? h.entity;
       if (h.pagination) return `${types.offsetPage()}<${item(ep.response, target)}>`;
       if (ep.response) return shape(ep.response);
@@ -405,7 +406,7 @@ export function emitSdk(ir: ProjectIR): OutputFile[] {
   const methods: Method[] = [];
   for (const route of ir.routes) {
     if (route.kind === "endpoint") methods.push(endpointMethod(route.endpoint, types, ir, access));
-    else methods.push(...crudMethods(ir.entities.find((e) => e.name === route.entity)!, route, types, access));
+    else methods.push(...crudMethods(entityNamed(ir, route.entity), route, types, access));
   }
   methods.push(...authMethods(ir, types));
   // Names are operationIds, unique per app; a clash (an endpoint named like a CRUD method) keeps the first.

@@ -9,6 +9,7 @@ import { schemaConst } from "../schemas.js";
 import { hiddenFields, schemaNames } from "../validation.js";
 import { Imports, key, ts } from "../writer.js";
 import { snakeCase } from "../../2-analyze/types.js";
+import { entityNamed } from "../../ir-lookup.js";
 
 /** One endpoint module under construction. */
 export interface RouteModule {
@@ -25,7 +26,7 @@ export function newModule(ep: EndpointIR, ir: ProjectIR): RouteModule {
   return { ep, ir, imports: new Imports().add("hono", "Hono").type("../lib/http.js", "AppEnv"), top: [], lines: [] };
 }
 
-export const entityOf = (ir: ProjectIR, name: string): EntityIR => ir.entities.find((e) => e.name === name)!;
+export const entityOf = (ir: ProjectIR, name: string): EntityIR => entityNamed(ir, name);
 export const pkOf = (entity: EntityIR): FieldIR => entity.fields.find((f) => f.name === entity.primaryKey)!;
 
 /** `query.q` (or `query["x-y"]`): the validated value of an input in the route. */

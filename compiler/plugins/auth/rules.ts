@@ -7,6 +7,7 @@ import type { ConfigPath, ParsedConfig } from "../../1-parse/parse.js";
 import { closest, type DiagnosticBag } from "../../diagnostics.js";
 import type { AuthRequirementIR, CrudIR, EndpointIR, EntityIR, ProjectIR } from "../../ir.js";
 import { type AuthOptions, authRoutes, isOAuth } from "./options.js";
+import { entityNamed } from "../../ir-lookup.js";
 
 export const AUTH_PLUGIN = "@betagors/yama-auth";
 
@@ -170,7 +171,7 @@ export function routeAccess(ir: ProjectIR): RouteAccess[] {
       out.push({ method: route.endpoint.method, path: route.endpoint.path, ...endpointAccess(ir, route.endpoint) });
       continue;
     }
-    const entity = ir.entities.find((e) => e.name === route.entity)!;
+    const entity = entityNamed(ir, route.entity);
     out.push({ method: route.method, path: route.path, ...crudAccess(ir, entity, route.operation) });
     if (route.operation === "create" && entity.crud?.bulk) out.push({ method: "POST", path: `${route.path === "/" ? "" : route.path}/bulk`, ...crudAccess(ir, entity, "create") });
   }
