@@ -1,8 +1,9 @@
 /**
  * `npx tsx bench/watch.ts [entities] [--dev]`: the recompile `yamac dev` does after a one-entity
  * change, on a generated config (200 entities by default): parse → analyze → lower → emit in
- * memory, then the incremental write (only changed files written). Median and each run, in one
- * warm process, as the watcher runs it.
+ * memory (reusing the files of unchanged entities, 4-emit/cache.ts), then the incremental write
+ * (only changed files written). Median and each run, in one warm process, as the watcher runs it.
+ * Environment: RUNS (7) saves measured per kind of change, after WARMUP (5).
  *
  * With --dev it also runs `yamac dev` on fixtures/one-entity (PostgreSQL when DATABASE_URL is set,
  * else PGlite) and times save → serving for one-entity changes without and with a schema change,
@@ -19,6 +20,7 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const entities = Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 200);
 const runs = Number(process.env.RUNS ?? 7);
 const PAUSE_MS = Number(process.env.PAUSE_MS ?? 4000);
+const WARMUP = Number(process.env.WARMUP ?? 5);
 const dir = join(ROOT, ".yama", `bench-watch-${entities}`);
 rmSync(dir, { recursive: true, force: true });
 mkdirSync(dir, { recursive: true });
@@ -33,11 +35,19 @@ console.log(`first compile: ${first.result.files!.length} files, ${Math.round(fi
 const target = `Thing${Math.floor(entities / 2)}`;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-/** Times `runs` saves of `edit(i)` (each a one-entity change) through the watcher's rebuild. */
+/**
+ * Times `runs` saves of `edit(i)` (each a one-entity change) through the watcher's rebuild, after
+ * `WARMUP` saves that are not counted: a dev session compiles many times, and its first few
+ * compiles also pay for V8 optimising the compiler's code.
+ */
 function measure(title: string, edit: (i: number) => string): void {
   const rows: { total: number; compile: number; write: number; written: number }[] = [];
-  for (let i = 0; i < runs; i++) {
+  for (let i = 0; i < WARMUP; i++) {
     writeFileSync(join(dir, "yama.yaml"), edit(i));
+    if (!rebuilder.run().result.ok) throw new Error("a warm-up save did not compile");
+  }
+  for (let i = 0; i < runs; i++) {
+    writeFileSync(join(dir, "yama.yaml"), edit(WARMUP + i));
     const r = rebuilder.run();
     if (!r.result.ok) throw new Error(JSON.stringify(r.result.diagnostics));
     rows.push({ total: r.compileMs + r.writeMs, compile: r.compileMs, write: r.writeMs, written: r.write!.written.length });
@@ -45,6 +55,8 @@ function measure(title: string, edit: (i: number) => string): void {
   console.log(`${title} (${entities} entities, ${runs} saves, warm process):`);
   console.log(`  recompile + write, median ${Math.round(median(rows.map((r) => r.total)))} ms (compile ${Math.round(median(rows.map((r) => r.compile)))} ms, write ${Math.round(median(rows.map((r) => r.write)))} ms)`);
   console.log(`  runs: ${rows.map((r) => Math.round(r.total)).join(", ")} ms; files written per save: ${rows.map((r) => r.written).join(", ")}`);
+  const s = rebuilder.emitCache.stats;
+  console.log(`  emit cache at the last save: ${s.reused} file sets reused, ${s.emitted} emitted, ${s.unscoped} emitted outside their scope`);
 }
 
 // A field's length changes in place: no line moves, so only that entity's files (and the
@@ -53,6 +65,9 @@ measure("one field changed in place", (i) => base.replace(`  ${target}:\n    fie
 // A field is added: every entity below it moves down a line, and generated files name the config
 // line they come from, so their headers change too.
 measure("one field added", (i) => base.replace(`  ${target}:\n    fields:\n`, `  ${target}:\n    fields:\n      extra${i}: string?\n`));
+// Each save adds one more field: every entity below moves down a line again, so their files
+// (which name their config line) are emitted and written again on every save.
+measure("a field added on every save (the lines below move each time)", (i) => base.replace(`  ${target}:\n    fields:\n`, `  ${target}:\n    fields:\n${Array.from({ length: i + 1 }, (_, k) => `      more${k}: string?\n`).join("")}`));
 rmSync(dir, { recursive: true, force: true });
 
 if (process.argv.includes("--dev")) await measureDev();

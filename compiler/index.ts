@@ -10,6 +10,7 @@ import { parseConfig } from "./1-parse/parse.js";
 import { analyze, type AnalyzeOptions, type ProjectHost } from "./2-analyze/index.js";
 import { lower } from "./3-lower/index.js";
 import { emit, type OutputFile } from "./4-emit/index.js";
+import type { EmitCache } from "./4-emit/cache.js";
 import { applyWrite, planWrite, type WriteResult } from "./5-write/write.js";
 import { type Diagnostic, DiagnosticBag } from "./diagnostics.js";
 import type { ProjectIR } from "./ir.js";
@@ -50,8 +51,8 @@ export interface ConfigSource {
  * Parse, analyze and lower a config text, with an environment overlay (`yama.<env>.yaml`) merged
  * over it when given. Writes nothing. `host` reads handler files; without it they are not checked.
  */
-export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions & { overlay?: ConfigSource } = {}): CompileResult {
-  const { overlay, ...analyzeOptions } = options;
+export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions & { overlay?: ConfigSource; emitCache?: EmitCache } = {}): CompileResult {
+  const { overlay, emitCache, ...analyzeOptions } = options;
   const diagnostics = new DiagnosticBag();
   const sources = new Map([[file, text]]);
   if (overlay) sources.set(overlay.file, overlay.text);
@@ -64,7 +65,7 @@ export function compileText(text: string, file = "yama.yaml", host?: ProjectHost
   const analyzed = parsed && (!overlay || over) && !diagnostics.hasErrors ? analyze(parsed, diagnostics, host, analyzeOptions) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };
   const ir = lower(analyzed);
-  const files = emit(ir);
+  const files = emit(ir, emitCache);
   return { ok: true, diagnostics: diagnostics.sorted(), sources, ir, files };
 }
 

@@ -123,20 +123,41 @@ export function analyzeConfigVars(config: RawConfig, parsed: ParsedConfig, diagn
 }
 
 /** Handler code and templates use `${…}` for their own placeholders: they are not environment references. */
-const isCode = (path: readonly (string | number)[]) => path.some((p) => p === "handler" || p === "handlerTemplates");
+/** Keys whose values are handler code, where `${...}` is the code's own (template literals). */
+const CODE_KEYS = new Set(["handler", "handlerTemplates"]);
 
-/** Calls `visit` on every string of the config outside handler code, with its path. */
-function eachString(value: unknown, visit: (text: string, path: (string | number)[]) => void, path: (string | number)[] = []): void {
-  if (isCode(path)) return;
-  if (typeof value === "string") visit(value, path);
-  else if (Array.isArray(value)) value.forEach((item, i) => eachString(item, visit, [...path, i]));
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) eachString(v, visit, [...path, k]);
+/**
+ * Calls `visit` on every string of the config outside handler code that holds a `$` (a reference
+ * needs one), with its path. One path array is extended and shortened during the walk; a copy is
+ * made only for the strings visited.
+ */
+function eachDollarString(value: unknown, visit: (text: string, path: (string | number)[]) => void): void {
+  const path: (string | number)[] = [];
+  const walk = (v: unknown): void => {
+    if (typeof v === "string") {
+      if (v.includes("$")) visit(v, [...path]);
+    } else if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        path.push(i);
+        walk(v[i]);
+        path.pop();
+      }
+    } else if (v && typeof v === "object") {
+      for (const [k, child] of Object.entries(v)) {
+        if (CODE_KEYS.has(k)) continue;
+        path.push(k);
+        walk(child);
+        path.pop();
+      }
+    }
+  };
+  walk(value);
 }
 
 /** Every `${VAR}` in the config's strings, with the config path that holds it. */
 export function collectEnvReferences(value: unknown, parsed: ParsedConfig): EnvReferenceIR[] {
   const out: EnvReferenceIR[] = [];
-  eachString(value, (text, path) => {
+  eachDollarString(value, (text, path) => {
     for (const m of text.matchAll(ENV_REF)) out.push({ env: m[1]!, ...(m[2] !== undefined ? { fallback: m[2] } : {}), path: path.join("."), loc: parsed.locate(path) });
   });
   return out.sort((a, b) => a.env.localeCompare(b.env) || a.path.localeCompare(b.path));
@@ -144,7 +165,7 @@ export function collectEnvReferences(value: unknown, parsed: ParsedConfig): EnvR
 
 /** `${VAR`, `${1X}`, `${A-B}`: references that look meant but are not read (the text stays literal). */
 export function checkEnvReferenceSyntax(value: unknown, parsed: ParsedConfig, diagnostics: DiagnosticBag): void {
-  eachString(value, (text, path) => {
+  eachDollarString(value, (text, path) => {
     const bad = /\$\{[^}]*\}?/.exec(text.replace(ENV_REF, ""));
     if (bad) diagnostics.warn("bad-env-reference", `"${bad[0]}" in ${path.join(".")} is not a \${VAR} reference: it stays literal text`, parsed.locate(path), "write ${NAME} or ${NAME:-default}, with NAME made of letters, digits and _ (not starting with a digit)");
   });

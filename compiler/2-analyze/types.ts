@@ -114,13 +114,23 @@ export function pluralize(word: string): string {
   return word + "s";
 }
 
+/** Words by name: the same few names (entities, fields) are split many times per compile. */
+const words = new Map<string, readonly string[]>();
+
+/** The words of a name, lower case: `BlogPost` → blog, post; `created_at` → created, at. A new array each call. */
 export function wordsOf(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
-    .split(/[\s_-]+/)
-    .filter((w) => w !== "")
-    .map((w) => w.toLowerCase());
+  let found = words.get(name);
+  if (found === undefined) {
+    found = name
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+      .split(/[\s_-]+/)
+      .filter((w) => w !== "")
+      .map((w) => w.toLowerCase());
+    if (words.size > 100_000) words.clear();
+    words.set(name, found);
+  }
+  return [...found];
 }
 
 export const snakeCase = (name: string) => wordsOf(name).join("_");

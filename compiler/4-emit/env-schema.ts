@@ -6,6 +6,7 @@
 import type { ConfigVarIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
+import { fileScan } from "./file-scan.js";
 
 function zodOf(v: ConfigVarIR): string {
   let s: string;
@@ -74,13 +75,23 @@ const BUILT_IN: Record<string, string> = {
 
 const SECRET_NAME = /SECRET|PASSWORD|PASSWD|TOKEN|PRIVATE|CREDENTIAL|API_?KEY|_KEY$|_KEYS$|HASHES$|^DATABASE_URL$/;
 
+const ENV_READ = /process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[["']([A-Za-z_][A-Za-z0-9_]*)["']\])/y;
+
+/** The environment variables one file reads: each `process.env` found, then the name after it checked. */
+const variablesOf = fileScan((text) => {
+  const names: string[] = [];
+  for (let at = text.indexOf("process.env"); at !== -1; at = text.indexOf("process.env", at + 11)) {
+    ENV_READ.lastIndex = at;
+    const m = ENV_READ.exec(text);
+    if (m) names.push(m[1] ?? m[2]!);
+  }
+  return names;
+});
+
 /** Names of the environment variables the emitted files read (`process.env.NAME` / `process.env["NAME"]`). */
 function readVariables(files: readonly OutputFile[]): Set<string> {
   const names = new Set<string>();
-  for (const f of files) {
-    if (!f.path.endsWith(".ts")) continue;
-    for (const m of f.content.matchAll(/process\.env(?:\.([A-Za-z_][A-Za-z0-9_]*)|\[["']([A-Za-z_][A-Za-z0-9_]*)["']\])/g)) names.add(m[1] ?? m[2]!);
-  }
+  for (const f of files) if (f.path.endsWith(".ts")) for (const name of variablesOf(f)) names.add(name);
   return names;
 }
 

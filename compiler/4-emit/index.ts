@@ -12,6 +12,7 @@ import type { Target } from "../../targets/types.js";
 import { vercelTarget } from "../../targets/vercel/index.js";
 import { workersTarget } from "../../targets/workers/index.js";
 import { emitApp, emitClient } from "./app.js";
+import type { EmitCache, Scoped, Scopes } from "./cache.js";
 import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-schema.js";
 import { emitOpenApi } from "./openapi.js";
 import { emitProjectFiles } from "./project.js";
@@ -37,15 +38,28 @@ export interface OutputFile {
   ifMissing?: boolean;
 }
 
-export function emit(ir: ProjectIR): OutputFile[] {
+/**
+ * Emits the whole project. With a cache (`yamac dev`), the files of each entity and endpoint are
+ * emitted from a scope of the IR and reused while that scope is unchanged (see cache.ts).
+ */
+export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
   const files: OutputFile[] = [];
   const hasEndpoints = ir.endpoints.length > 0;
+  const scopes = cache?.begin(ir);
+  /** The files `build` emits: from the whole IR, or with a cache from a scope of it, reused while the scope is unchanged. */
+  const emitScoped = (id: string, scoped: (s: Scopes) => Scoped, build: (ir: ProjectIR) => OutputFile[]): OutputFile[] =>
+    cache && scopes ? cache.files(id, scoped(scopes), ir, build) : build(ir);
+  const plansOf = new Map<string, CrudRoutePlan[]>();
+  for (const r of ir.routes) if (r.kind === "crud") plansOf.set(r.entity, [...(plansOf.get(r.entity) ?? []), r]);
   for (const entity of ir.entities) {
-    files.push(emitTable(entity, ir));
-    const plans = ir.routes.filter((r): r is CrudRoutePlan => r.kind === "crud" && r.entity === entity.name);
-    if (plans.length || hasEndpoints) files.push(emitValidation(entity, ir));
-    if (plans.length) files.push(emitRoutes(entity, plans, ir));
-    if (hasEndpoints) files.push(emitRepository(entity));
+    const plans = plansOf.get(entity.name) ?? [];
+    const build = (scope: ProjectIR): OutputFile[] => [
+      emitTable(entity, scope),
+      ...(plans.length || hasEndpoints ? [emitValidation(entity, scope)] : []),
+      ...(plans.length ? [emitRoutes(entity, plans, scope)] : []),
+      ...(hasEndpoints ? [emitRepository(entity)] : []),
+    ];
+    files.push(...emitScoped(`entity ${entity.name}`, (s) => s.entity(entity, plans, String(hasEndpoints)), build));
   }
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
   if (hasEndpoints) {
@@ -54,8 +68,10 @@ export function emit(ir: ProjectIR): OutputFile[] {
     files.push(emitEntities(ir), emitContext(ir, [...config, ...contributions.flatMap((c) => c.context ?? [])]));
     for (const route of ir.routes) {
       if (route.kind !== "endpoint") continue;
-      const h = route.endpoint.handler;
-      files.push(h.kind === "operation" ? emitOperationEndpoint(route.endpoint, h, ir) : emitEndpoint(route.endpoint, ir));
+      const ep = route.endpoint;
+      const h = ep.handler;
+      const build = (scope: ProjectIR): OutputFile[] => [h.kind === "operation" ? emitOperationEndpoint(ep, h, scope) : emitEndpoint(ep, scope)];
+      files.push(...emitScoped(`endpoint ${ep.method} ${ep.path}`, (s) => s.endpoint(ep), build));
     }
   }
   // Named schemas type endpoint bodies and responses; without endpoints nothing uses them.
@@ -66,7 +82,7 @@ export function emit(ir: ProjectIR): OutputFile[] {
   if (relations) files.push(relations);
   files.push(emitSchemaIndex(ir, relations !== undefined, contributions.flatMap((c) => c.tables ?? [])));
   for (const c of contributions) files.push(...(c.files ?? []));
-  files.push(emitOpenApi(ir));
+  files.push(emitOpenApi(ir, cache?.part));
   files.push(...emitSdk(ir));
   files.push(emitClient(ir));
   const envSchema = emitEnvSchema(ir);

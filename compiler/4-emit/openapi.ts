@@ -6,7 +6,9 @@
 import type { EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
-import { applySecurity, authPaths, securitySchemes } from "../plugins/auth/openapi.js";
+import { authPaths, securitySchemes, secureOperations } from "../plugins/auth/openapi.js";
+import { routeAccess, type RouteAccess } from "../plugins/auth/rules.js";
+import { noMemo, type PartMemo } from "./cache.js";
 
 type Json = Record<string, unknown>;
 
@@ -140,6 +142,16 @@ function endpointOperation(ep: EndpointIR): Json {
   return op;
 }
 
+/** The paths crudOperations(entity) describes, without building its operations. */
+function crudPaths(entity: EntityIR): string[] {
+  const crud = entity.crud!;
+  const base = crud.basePath === "/" ? "" : crud.basePath;
+  return crud.methods.flatMap((operation) =>
+    operation === "list" ? [crud.basePath] : operation === "create" ? [crud.basePath, ...(crud.bulk ? [`${base}/bulk`] : [])] : [`${base}/{id}`],
+  );
+}
+
+/** The CRUD operations of an entity as [path, method, operation]. */
 function crudOperations(entity: EntityIR): [string, string, Json][] {
   const crud = entity.crud!;
   const base = crud.basePath === "/" ? "" : crud.basePath;
@@ -186,18 +198,39 @@ function crudOperations(entity: EntityIR): [string, string, Json][] {
   return out;
 }
 
-export function emitOpenApi(ir: ProjectIR): OutputFile {
-  const paths: Record<string, Json> = {};
-  const add = (path: string, method: string, op: Json) => {
-    const p = openapiPath(path);
-    paths[p] = { ...(paths[p] ?? {}), [method]: op };
+/**
+ * src/openapi.json. Each path item and each entity's schemas are built on their own, so that
+ * `yamac dev` (`memo`, see cache.ts) rebuilds only those whose part of the IR changed. Nothing
+ * changes a built item afterwards (the auth module's own routes are added to a copy), so reused
+ * ones can be shared between compiles.
+ */
+export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile {
+  // What each path is made of: the endpoints at it (in route order), then the entities whose CRUD routes are there.
+  const sources = new Map<string, { endpoints: EndpointIR[]; entities: EntityIR[] }>();
+  const at = (path: string) => {
+    let source = sources.get(path);
+    if (source === undefined) sources.set(path, (source = { endpoints: [], entities: [] }));
+    return source;
   };
-  for (const route of ir.routes) if (route.kind === "endpoint") add(route.endpoint.path, route.endpoint.method.toLowerCase(), endpointOperation(route.endpoint));
-  for (const entity of ir.entities) if (entity.crud) for (const [path, method, op] of crudOperations(entity)) if (!(paths[openapiPath(path)] as Json | undefined)?.[method]) add(path, method, op);
-  applySecurity(ir, paths, openapiPath);
+  for (const route of ir.routes) if (route.kind === "endpoint") at(openapiPath(route.endpoint.path)).endpoints.push(route.endpoint);
+  for (const entity of ir.entities) if (entity.crud) for (const path of new Set(crudPaths(entity).map(openapiPath))) at(path).entities.push(entity);
+  const schemes = Object.keys(securitySchemes(ir));
+  const rules = new Map<string, RouteAccess[]>();
+  if (schemes.length > 0) for (const r of routeAccess(ir)) rules.set(openapiPath(r.path), [...(rules.get(openapiPath(r.path)) ?? []), r]);
+
+  const paths: Record<string, Json> = {};
+  for (const [path, { endpoints, entities }] of sources) {
+    paths[path] = memo(`path ${path}`, [...endpoints, ...entities, ...(rules.get(path) ?? [])], () => {
+      const item: Json = {};
+      for (const ep of endpoints) item[ep.method.toLowerCase()] = endpointOperation(ep);
+      for (const entity of entities) for (const [p, method, op] of crudOperations(entity)) if (openapiPath(p) === path && !item[method]) item[method] = op;
+      secureOperations(item, rules.get(path) ?? [], schemes);
+      return item;
+    });
+  }
   for (const [path, ops] of Object.entries(authPaths(ir))) paths[path] = { ...(paths[path] ?? {}), ...ops };
   const schemas: Record<string, Json> = {};
-  for (const entity of ir.entities) for (const [name, s] of entitySchemas(entity)) schemas[name] = s;
+  for (const entity of ir.entities) for (const [name, s] of memo(`schemas ${entity.name}`, [entity], () => entitySchemas(entity))) schemas[name] = s;
   for (const s of ir.schemas) schemas[s.name] = namedSchema(s);
   for (const ep of ir.endpoints) if (ep.body && "inline" in ep.body) schemas[ep.body.inline.name] = namedSchema(ep.body.inline);
   schemas.Error = {

@@ -15,6 +15,7 @@ import { hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } from "./policies.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
+import { entityMap } from "../ir-lookup.js";
 
 const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
   list: "a page of", search: "a page of matching", get: "one", create: "creates a", update: "changes the given fields of a", delete: "deletes a",
@@ -29,7 +30,7 @@ function policyText(ep: EndpointIR): string {
 }
 
 export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {
-  const entities = new Map(ir.entities.map((e) => [e.name, e]));
+  const entities = entityMap(ir);
   const entity = entities.get(h.entity)!;
   const t = entity.varName;
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;

@@ -14,6 +14,7 @@ import { tsType } from "./column-types.js";
 import type { OutputFile } from "./index.js";
 import { hiddenFields } from "./validation.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
+import { entityMap } from "../ir-lookup.js";
 
 const upperFirst = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
@@ -60,7 +61,7 @@ interface Join {
 
 export function emitProjection(schema: SchemaIR, ir: ProjectIR, loaders: ReadonlySet<string>): OutputFile {
   const projection = schema.projection!;
-  const entities = new Map(ir.entities.map((e) => [e.name, e]));
+  const entities = entityMap(ir);
   const source = entities.get(projection.entity)!;
   const t = source.varName;
   const pk = source.fields.find((f) => f.name === source.primaryKey)!;

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { packageFile } from "../paths.js";
+import { fileScan } from "./file-scan.js";
 import type { OutputFile } from "./index.js";
 import { header } from "./writer.js";
 
@@ -39,9 +40,15 @@ function addLibImports(text: string, into: Set<string>): void {
   }
 }
 
+const libImportsOf = fileScan((text) => {
+  const found = new Set<string>();
+  addLibImports(text, found);
+  return [...found];
+});
+
 export function emitRuntimeLib(files: readonly OutputFile[]): OutputFile[] {
   const wanted = new Set<string>();
-  for (const f of files) addLibImports(f.content, wanted);
+  for (const f of files) if (f.path.endsWith(".ts")) for (const name of libImportsOf(f)) wanted.add(name);
   const queue = [...wanted];
   while (queue.length) {
     const name = queue.pop()!;

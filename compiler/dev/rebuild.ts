@@ -1,15 +1,17 @@
 /**
  * The compile step of `yamac dev`: the whole pipeline runs on every change (analysis needs the
- * whole config: relations, names and rules cross entities), but the write is incremental. The
- * process remembers what it last put on disk, so unchanged files are neither read nor written,
- * and only files whose content changed are rewritten (a one-entity change touches that entity's
- * modules plus the few project-wide ones such as src/openapi.json).
+ * whole config: relations, names and rules cross entities), but the files of entities and
+ * endpoints whose part of the IR is unchanged are reused (4-emit/cache.ts), and the write is
+ * incremental: the process remembers what it last put on disk, so unchanged files are neither
+ * read nor written, and only files whose content changed are rewritten (a one-entity change
+ * touches that entity's modules plus the few project-wide ones such as src/openapi.json).
  */
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { compileText, findConfig, folderHost, type CompileResult } from "../index.js";
 import { applyWrite, planWrite, type WriteResult } from "../5-write/write.js";
 import { DiagnosticBag } from "../diagnostics.js";
+import { EmitCache } from "../4-emit/cache.js";
 
 export interface Rebuild {
   result: CompileResult;
@@ -23,6 +25,8 @@ export class Rebuilder {
   private readonly dir: string;
   /** Path → content of every generated file as this process last left it on disk. */
   private known: Map<string, string> | undefined;
+  /** Files of entities and endpoints whose part of the IR did not change are reused (4-emit/cache.ts). */
+  readonly emitCache = new EmitCache();
 
   constructor(dir: string) {
     this.dir = resolve(dir);
@@ -40,7 +44,7 @@ export class Rebuilder {
       const result: CompileResult = { ok: false, sources: new Map(), diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${this.dir}`, hint: "run `yamac init` to create one", location: { file: "yama.yaml", line: 1, col: 1 } }] };
       return { result, compileMs: performance.now() - started, writeMs: 0 };
     }
-    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir));
+    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { emitCache: this.emitCache });
     const compiled = performance.now();
     if (!result.ok) return { result, compileMs: compiled - started, writeMs: 0 };
     const diagnostics = new DiagnosticBag();

@@ -5,7 +5,7 @@
 import type { ProjectIR } from "../../ir.js";
 import { oauthPrefix } from "./emit-issuing.js";
 import { authRoutes, isOAuth, type AuthOptions, type AuthRoute } from "./options.js";
-import { AUTH_PLUGIN, describeRule, routeAccess } from "./rules.js";
+import { AUTH_PLUGIN, describeRule, type RouteAccess } from "./rules.js";
 
 type Json = Record<string, unknown>;
 
@@ -84,15 +84,14 @@ export function securitySchemes(ir: ProjectIR): Json {
 }
 
 /**
- * Marks the protected operations of `paths` (keyed by OpenAPI path, then lower-case method):
- * `security` lists the schemes that may authenticate the call, and 401/403 answers are added.
+ * Marks the protected operations of one OpenAPI path item (keyed by lower-case method) with the
+ * access rules of the routes at that path: `security` lists the schemes that may authenticate the
+ * call, and 401/403 answers are added. `schemes` are the keys of securitySchemes(ir).
  */
-export function applySecurity(ir: ProjectIR, paths: Record<string, Json>, openapiPath: (path: string) => string): void {
-  const schemes = Object.keys(securitySchemes(ir));
-  if (schemes.length === 0) return;
+export function secureOperations(item: Json, routes: readonly RouteAccess[], schemes: readonly string[]): void {
   const error = (description: string): Json => ({ description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } });
-  for (const route of routeAccess(ir)) {
-    const op = paths[openapiPath(route.path)]?.[route.method.toLowerCase()] as Json | undefined;
+  for (const route of routes) {
+    const op = item[route.method.toLowerCase()] as Json | undefined;
     if (!op || !route.rule) continue;
     const accepted = route.rule.providers?.length ? schemes.filter((s) => route.rule!.providers!.some((p) => SCHEME_NAMES[p] === s)) : schemes;
     op.security = accepted.map((s) => ({ [s]: [] }));

@@ -1,0 +1,226 @@
+/**
+ * Reuse of emitted files between compiles in one process (`yamac dev`).
+ *
+ * The files of one entity (table, validation, routes, repository) and of one endpoint are emitted
+ * from a *scope*: a view of the IR that holds the project-wide settings, that entity or endpoint,
+ * and the entities it is related to. Everything else throws OutOfScope when read: the list of all
+ * entities, an entity outside the scope, the endpoints, routes, schemas, config variables,
+ * environment references and where each plugin is configured. So the files are a function of the
+ * scope alone, and the scope's JSON is their cache key: when it is the same as at the previous
+ * compile, the previous files are reused. An emitter that reads past its scope is not wrong, only
+ * uncached: OutOfScope is caught and those files are emitted from the whole IR.
+ * compiler/test/emit-cache.test.ts emits every fixture both ways, through edits, and compares bytes.
+ *
+ * Generated files name the config line they come from, and the IR keeps those lines, so a save
+ * that adds a line changes the key (and the files) of every entity below it.
+ */
+import type { CrudRoutePlan, EndpointIR, EntityIR, ProjectIR } from "../ir.js";
+import { OutOfScope, SCOPED_ENTITIES, ScopedEntities } from "../ir-lookup.js";
+import type { PluginUseIR } from "../plugins/types.js";
+import type { OutputFile } from "./index.js";
+
+/** What a scope shares with the whole IR. When any of it changes, nothing is reused. */
+const SETTINGS = ["name", "version", "configFile", "database", "server", "targets", "deployment", "plugins", "junctions", "environment", "projectDir"] as const satisfies readonly (keyof ProjectIR)[];
+/** What a scope does not hold: reading it throws. */
+const OUTSIDE = ["entities", "endpoints", "routes", "schemas", "config", "envReferences"] as const satisfies readonly (keyof ProjectIR)[];
+
+// Every part of ProjectIR is either shared or outside; a new part must be sorted into one of them.
+type Unsorted = Exclude<keyof ProjectIR, (typeof SETTINGS)[number] | (typeof OUTSIDE)[number]>;
+const sorted: [Unsorted] extends [never] ? true : Unsorted = true;
+void sorted;
+
+/** What a file set was emitted from: its own part of the IR as JSON, then each entity of its scope. */
+type Key = readonly string[];
+
+const sameKey = (a: Key, b: Key) => a.length === b.length && a.every((part, i) => part === b[i]);
+
+/** A file set's key, and the scoped IR to emit it from (built only when the key is new). */
+export interface Scoped {
+  key: Key;
+  scope: () => ProjectIR;
+}
+
+interface Entry {
+  key: Key;
+  files: OutputFile[];
+}
+
+/**
+ * Reuse of a part of a project-wide file (a path of src/openapi.json): `build` runs unless the
+ * parts of `key` are those of the previous compile. Objects in the key are compared by their JSON.
+ * Without a cache, `build` just runs.
+ */
+export type PartMemo = <T>(id: string, key: readonly (string | object)[], build: () => T) => T;
+
+export const noMemo: PartMemo = (_id, _key, build) => build();
+
+export class EmitCache {
+  private previous = new Map<string, Entry>();
+  private current = new Map<string, Entry>();
+  /** The project-wide settings of the previous compile (Scopes.settings). */
+  private settings: string | undefined;
+  private previousParts = new Map<string, { key: Key; value: unknown }>();
+  private currentParts = new Map<string, { key: Key; value: unknown }>();
+  /** JSON of the objects keys name, once per compile. */
+  private json = new WeakMap<object, string>();
+  /** Of the last compile: file sets reused, emitted afresh, and emitted from the whole IR because they read past their scope. */
+  stats = { reused: 0, emitted: 0, unscoped: 0 };
+  /** Of the last compile: what each file set emitted from the whole IR read past its scope. */
+  unscoped = new Map<string, string>();
+
+  /**
+   * Starts a compile of `ir`, and returns its scopes. When the project-wide settings changed,
+   * nothing is reused. Entries this compile does not use are dropped at the next one.
+   */
+  begin(ir: ProjectIR): Scopes {
+    const scopes = new Scopes(ir, (value) => this.jsonOf(value));
+    const settings = scopes.settings;
+    const same = settings === this.settings;
+    this.previous = same ? this.current : new Map();
+    this.previousParts = same ? this.currentParts : new Map();
+    this.settings = settings;
+    this.current = new Map();
+    this.currentParts = new Map();
+    this.json = new WeakMap();
+    this.stats = { reused: 0, emitted: 0, unscoped: 0 };
+    this.unscoped = new Map();
+    return scopes;
+  }
+
+  /** The JSON of an IR object, computed once per compile. */
+  jsonOf(value: object): string {
+    let text = this.json.get(value);
+    if (text === undefined) {
+      text = JSON.stringify(value);
+      this.json.set(value, text);
+    }
+    return text;
+  }
+
+  /** See PartMemo. */
+  readonly part: PartMemo = (id, key, build) => {
+    const parts = key.map((k) => (typeof k === "string" ? k : this.jsonOf(k)));
+    const hit = this.previousParts.get(id);
+    const value = hit !== undefined && sameKey(hit.key, parts) ? (hit.value as ReturnType<typeof build>) : build();
+    this.currentParts.set(id, { key: parts, value });
+    return value;
+  };
+
+  /** The files `build` emits from the scope, reused when the key is the one of the previous compile. */
+  files(id: string, { key, scope }: Scoped, ir: ProjectIR, build: (ir: ProjectIR) => OutputFile[]): OutputFile[] {
+    const hit = this.previous.get(id);
+    if (hit !== undefined && sameKey(hit.key, key)) {
+      this.stats.reused++;
+      this.current.set(id, hit);
+      return hit.files;
+    }
+    try {
+      const files = build(scope());
+      this.stats.emitted++;
+      this.current.set(id, { key, files });
+      return files;
+    } catch (err) {
+      if (!(err instanceof OutOfScope)) throw err;
+      this.stats.unscoped++;
+      this.unscoped.set(id, err.message);
+      return build(ir);
+    }
+  }
+}
+
+/**
+ * Builds the scopes and keys of one compile (entity JSON from the cache, once per entity); an entity's
+ * neighbours are the entities its relations and foreign keys name, the entities whose relations
+ * and foreign keys name it, and the entities plugin options name (e.g. the auth module's users).
+ */
+export class Scopes {
+  /** The JSON of everything a scope shares with the whole IR. */
+  readonly settings: string;
+  private readonly neighbours = new Map<string, Set<string>>();
+  /** Each entity's index in the IR. */
+  private readonly order: Map<string, number>;
+  /** The plugin uses as a scope sees them: without their source locations. */
+  private readonly plugins: PluginUseIR[];
+  private readonly pluginEntities: string[];
+
+  constructor(
+    private readonly ir: ProjectIR,
+    private readonly jsonOf: (value: object) => string,
+  ) {
+    this.order = new Map(ir.entities.map((e, i) => [e.name, i]));
+    // A plugin's place in the config moves whenever a line above it is added; its files say so, but
+    // the files of entities never do, so in a scope reading it throws instead of being part of the key.
+    this.plugins = ir.plugins.map((use) => {
+      const copy = { name: use.name, options: use.options } as PluginUseIR;
+      Object.defineProperty(copy, "loc", {
+        get() {
+          throw new OutOfScope(`where plugin ${use.name} is configured`);
+        },
+      });
+      return copy;
+    });
+    this.settings = JSON.stringify(SETTINGS.map((k) => (k === "plugins" ? this.plugins : ir[k]) ?? null));
+    const plugins = JSON.stringify(this.plugins);
+    this.pluginEntities = ir.entities.filter((e) => plugins.includes(JSON.stringify(e.name))).map((e) => e.name);
+    const link = (a: string, b: string) => {
+      if (!this.neighbours.has(a)) this.neighbours.set(a, new Set());
+      this.neighbours.get(a)!.add(b);
+    };
+    for (const e of ir.entities) {
+      for (const r of e.relations) {
+        link(e.name, r.target);
+        link(r.target, e.name);
+      }
+      for (const f of e.fields) {
+        if (!f.references) continue;
+        link(e.name, f.references.entity);
+        link(f.references.entity, e.name);
+      }
+    }
+  }
+
+  /** The scope of one entity's files; `flags` are what else decides which files it has. */
+  entity(entity: EntityIR, plans: readonly CrudRoutePlan[], flags: string): Scoped {
+    const names = new Set([entity.name, ...(this.neighbours.get(entity.name) ?? []), ...this.pluginEntities]);
+    return this.make(names, `${flags}\n${JSON.stringify(plans)}`);
+  }
+
+  /** The scope of one endpoint's file: the entities its IR names, and their neighbours. */
+  endpoint(endpoint: EndpointIR): Scoped {
+    const names = new Set(this.pluginEntities);
+    for (const text of strings(endpoint)) {
+      if (!this.order.has(text)) continue;
+      names.add(text);
+      for (const n of this.neighbours.get(text) ?? []) names.add(n);
+    }
+    return this.make(names, JSON.stringify(endpoint));
+  }
+
+  private make(names: ReadonlySet<string>, own: string): Scoped {
+    // In the IR's order, so that the key does not depend on how the names were gathered.
+    const entities = [...names].sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((n) => this.ir.entities[this.order.get(n)!]!);
+    return { key: [own, ...entities.map((e) => this.jsonOf(e))], scope: () => this.view(entities) };
+  }
+
+  /** The IR as seen from a scope holding `entities`. */
+  private view(entities: readonly EntityIR[]): ProjectIR {
+    const scope = {} as ProjectIR;
+    for (const k of SETTINGS) Object.defineProperty(scope, k, { value: k === "plugins" ? this.plugins : this.ir[k], enumerable: true });
+    for (const k of OUTSIDE)
+      Object.defineProperty(scope, k, {
+        get() {
+          throw new OutOfScope(k);
+        },
+      });
+    Object.defineProperty(scope, SCOPED_ENTITIES, { value: new ScopedEntities(entities.map((e) => [e.name, e])) });
+    return scope;
+  }
+
+}
+
+/** Every string in a JSON-like value (where an endpoint names entities). */
+function* strings(value: unknown): Generator<string> {
+  if (typeof value === "string") yield value;
+  else if (Array.isArray(value)) for (const v of value) yield* strings(v);
+  else if (value !== null && typeof value === "object") for (const v of Object.values(value)) yield* strings(v);
+}

@@ -1,0 +1,89 @@
+/**
+ * The emit cache of `yamac dev` (compiler/4-emit/cache.ts) must never change what is emitted:
+ * every fixture, and a generated config, is compiled through one cache across a series of edits
+ * (a field added to each entity, its type changed in place, the edit undone) and each result is
+ * compared, file by file, with a compile without the cache.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { isMap, parseDocument } from "yaml";
+import { describe, expect, it } from "vitest";
+import { generateConfig } from "../../bench/generate-config.js";
+import { EmitCache } from "../4-emit/cache.js";
+import { compileText, folderHost, type CompileResult } from "../index.js";
+import { OutOfScope, ScopedEntities } from "../ir-lookup.js";
+import { FIXTURES, fixtureNames } from "./snapshot-lib.js";
+
+const contents = (r: CompileResult) => {
+  expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  return new Map(r.files!.map((f) => [f.path, f.content]));
+};
+
+/** Configs that differ from `base` in one entity: a field added, its type changed in place. */
+function edits(base: string, limit: number): { what: string; text: string }[] {
+  const doc = parseDocument(base);
+  const entities = doc.get("entities", true);
+  if (!isMap(entities)) return [];
+  const out: { what: string; text: string }[] = [];
+  for (const pair of entities.items.slice(0, limit)) {
+    const name = String((pair.key as { value: unknown }).value);
+    const fields = doc.getIn(["entities", name, "fields"], true);
+    if (!isMap(fields) || fields.flow || fields.items.length === 0) continue;
+    const firstKey = fields.items[0]!.key as { range?: [number, number, number] };
+    const at = firstKey.range![0];
+    const lineStart = base.lastIndexOf("\n", at - 1) + 1;
+    const indent = base.slice(lineStart, at);
+    const added = (type: string) => `${base.slice(0, lineStart)}${indent}zzCacheProbe: ${type}\n${base.slice(lineStart)}`;
+    out.push({ what: `${name}: a field added`, text: added("string?") }, { what: `${name}: its type changed in place`, text: added("integer?") }, { what: `${name}: undone`, text: base });
+  }
+  return out;
+}
+
+function check(base: string, dir: string | undefined, limit: number): EmitCache["stats"] {
+  const host = dir === undefined ? undefined : folderHost(dir);
+  const cache = new EmitCache();
+  const totals = { reused: 0, emitted: 0, unscoped: 0 };
+  for (const step of [{ what: "first compile", text: base }, ...edits(base, limit)]) {
+    const fresh = contents(compileText(step.text, "yama.yaml", host));
+    const cached = contents(compileText(step.text, "yama.yaml", host, { emitCache: cache }));
+    expect([...cached.keys()], step.what).toEqual([...fresh.keys()]);
+    for (const [path, text] of fresh) expect(cached.get(path), `${step.what}: ${path}`).toBe(text);
+    for (const k of ["reused", "emitted", "unscoped"] as const) totals[k] += cache.stats[k];
+  }
+  return totals;
+}
+
+describe("emit cache", () => {
+  it.each(fixtureNames())("fixture %s: the same files with and without the cache, through edits", (name) => {
+    // How much is reused depends on the config (an entity named in plugin options, such as the
+    // auth module's users, is in every scope); that nothing differs does not.
+    check(readFileSync(join(FIXTURES, name, "yama.yaml"), "utf8"), join(FIXTURES, name), 6);
+  });
+
+  it("a generated 30-entity config: every file set stays inside its scope, and unchanged ones are reused", () => {
+    const base = generateConfig(30);
+    const totals = check(base, undefined, 30);
+    expect(totals.unscoped).toBe(0);
+    expect(totals.reused).toBeGreaterThan(0);
+  });
+
+  it("an in-place edit of one entity re-emits only that entity and its neighbours", () => {
+    const base = generateConfig(20);
+    const cache = new EmitCache();
+    compileText(base, "yama.yaml", undefined, { emitCache: cache });
+    const edited = base.replace("  Thing10:\n    fields:\n      id: uuid!\n      title: string(1..200)!", "  Thing10:\n    fields:\n      id: uuid!\n      title: string(1..150)!");
+    expect(edited).not.toBe(base);
+    compileText(edited, "yama.yaml", undefined, { emitCache: cache });
+    // Thing9, Thing10 and Thing11 (related by parent/children), and the endpoints that return them.
+    expect(cache.stats.unscoped).toBe(0);
+    expect(cache.stats.emitted).toBe(6);
+    expect(cache.stats.reused).toBe(34);
+  });
+
+  it("a scope refuses what it does not hold", () => {
+    const entities = new ScopedEntities([]);
+    expect(() => entities.get("Other")).toThrow(OutOfScope);
+    expect(() => [...entities]).toThrow(OutOfScope);
+    expect(() => entities.size).toThrow(OutOfScope);
+  });
+});
