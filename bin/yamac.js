@@ -60,16 +60,16 @@ async function rebuild() {
 
 async function loadCli() {
   if (process.env.YAMAC_FROM_SOURCE !== "1") {
-    try {
-      let entry = currentBundle();
-      if (!entry) {
+    process.setSourceMapsEnabled(true);
+    const current = currentBundle();
+    // The recorded bundle, else a new one (also when the recorded one is gone or fails to load).
+    for (const entry of current ? [() => current, rebuild] : [rebuild]) {
+      try {
         mkdirSync(cache, { recursive: true });
-        entry = await rebuild();
+        return await import(pathToFileURL(await entry()).href);
+      } catch {
+        // Try the next way; the sources last.
       }
-      process.setSourceMapsEnabled(true);
-      return await import(pathToFileURL(entry).href);
-    } catch {
-      // Fall through to the sources.
     }
   }
   const { register } = await import("tsx/esm/api");

@@ -142,5 +142,10 @@ describe("the CLI's bundle", () => {
     expect(after.status).toBe(0);
     expect(read().dir).not.toBe(first.dir);
     expect(read().inputs["compiler/paths.ts"]).toBe(statSync(source).mtimeMs);
+
+    // A recorded bundle that is gone is built again.
+    rmSync(join(ROOT, "node_modules/.cache/yamac", read().dir), { recursive: true, force: true });
+    expect((await yamac("--version")).status).toBe(0);
+    expect(existsSync(join(ROOT, "node_modules/.cache/yamac", read().dir, "cli.js"))).toBe(true);
   });
 });
