@@ -46,9 +46,12 @@ interface Entry {
 }
 
 /**
- * Reuse of a part of a project-wide file (a path of src/openapi.json): `build` runs unless the
- * parts of `key` are those of the previous compile. Objects in the key are compared by their JSON.
- * Without a cache, `build` just runs.
+ * Reuse of a part of a project-wide file (a path item of src/openapi.json): `build` runs unless
+ * the parts of `key` are those of the previous compile. Objects in the key are compared by their
+ * JSON. Unlike a scope, nothing enforces that `build` reads only what its key names (and the
+ * project-wide settings, whose change drops every part), so it is used only for small pure
+ * builders (openapi.ts); the emit-cache test compares src/openapi.json too. Without a cache,
+ * `build` just runs.
  */
 export type PartMemo = <T>(id: string, key: readonly (string | object)[], build: () => T) => T;
 
