@@ -226,6 +226,23 @@ describe("the advisory lock", () => {
     expect(await appliedCount(db.sql)).toBe(3);
   }, 90_000);
 
+  it("with nothing pending, `up` answers at once without the lock (one read), even while another process holds it", async () => {
+    const db = await database();
+    expect((await yamac(db.url, "up")).code).toBe(0);
+    const holder = postgres(db.url, { max: 1, onnotice: () => {} });
+    await holder`SELECT pg_advisory_lock(${MIGRATION_LOCK})`;
+    try {
+      const again = await yamac(db.url, "up");
+      expect(again.code).toBe(0);
+      expect(again.stdout).not.toContain("another process is migrating");
+      expect(again.stdout.trim().split("\n").at(-1)).toBe("no pending migrations (postgres)");
+    } finally {
+      await holder`SELECT pg_advisory_unlock(${MIGRATION_LOCK})`;
+      await holder.end();
+    }
+    expect(await appliedCount(db.sql)).toBe(3);
+  }, 60_000);
+
   it("two servers starting together on an empty database both serve; the migrations run once", async () => {
     const db = await database();
     const servers = await Promise.all([startServer(dir, { DATABASE_URL: db.url }), startServer(dir, { DATABASE_URL: db.url })]);
