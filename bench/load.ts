@@ -89,12 +89,20 @@ export function cpuSeconds(pid: number): number {
 }
 
 export function wrk(app: Server, route: Route, seconds: number, connections: number): Sample {
-  const port = app.port;
   const script = join(ROOT, ".yama", "bench", `route-${app.port}.lua`);
   mkdirSync(join(ROOT, ".yama", "bench"), { recursive: true });
   writeFileSync(script, route.script);
   const cpuBefore = cpuSeconds(app.child.pid!);
-  const out = sh("taskset", ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${port}`]);
+  return wrkSample(sh("taskset", wrkArgs(app, script, seconds, connections)), app, cpuBefore);
+}
+
+/** `taskset` arguments that run wrk on CPU 1 against `app` with a Lua script, reporting latency percentiles. */
+export function wrkArgs(app: Server, script: string, seconds: number, connections: number): string[] {
+  return ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${app.port}`];
+}
+
+/** A wrk report as a Sample; CPU per request from the server's CPU seconds when the run started. */
+export function wrkSample(out: string, app: Server, cpuBefore: number): Sample {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
   const p99 = ms(/\s99%\s+(\S+)/.exec(out)?.[1] ?? "");

@@ -22,7 +22,7 @@ import { promisify } from "node:util";
 import postgres from "postgres";
 import { compileProject } from "../compiler/index.js";
 import { generateProjectMigration } from "../compiler/migrate/generate.js";
-import { cpuSeconds, fmt, median, peakRssMb, ROOT, type Route, routes, type Sample, type Server, sh, start, wrk } from "./load.js";
+import { cpuSeconds, fmt, median, peakRssMb, ROOT, type Route, routes, type Sample, type Server, sh, start, wrk, wrkArgs, wrkSample } from "./load.js";
 
 const APP = join(ROOT, ".yama", "bench", "app");
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/yamac_bench";
@@ -63,18 +63,17 @@ async function prepare(): Promise<string[]> {
 
 /**
  * Both apps loaded at the same time, each by its own wrk (half the connections each): whatever
- * else the machine does in those seconds slows both alike, so their CPU time per request compares
- * more steadily than in runs minutes apart. Returns µs per request for [emitted, reference].
+ * else the machine does in those seconds slows both alike, so their CPU time per request and their
+ * latencies compare more steadily than in runs minutes apart. Returns [emitted, reference].
  */
-async function sideBySide(emitted: Server, reference: Server, route: Route, seconds: number): Promise<[number, number]> {
+async function sideBySide(emitted: Server, reference: Server, route: Route, seconds: number): Promise<[Sample, Sample]> {
   const script = join(ROOT, ".yama", "bench", "side.lua");
   writeFileSync(script, route.script);
   const run = promisify(execFile);
   const apps = [emitted, reference];
   const before = apps.map((a) => cpuSeconds(a.child.pid!));
-  const outs = await Promise.all(apps.map((a) => run("taskset", ["-c", "1", "wrk", "-t1", `-c${Math.ceil(CONNECTIONS / 2)}`, `-d${seconds}s`, "-s", script, `http://127.0.0.1:${a.port}`])));
-  const perRequest = apps.map((a, i) => ((cpuSeconds(a.child.pid!) - before[i]!) * 1e6) / Number(/(\d+) requests in/.exec(outs[i]!.stdout)?.[1] ?? NaN));
-  return [perRequest[0]!, perRequest[1]!];
+  const outs = await Promise.all(apps.map((a) => run("taskset", wrkArgs(a, script, seconds, Math.ceil(CONNECTIONS / 2)))));
+  return [wrkSample(outs[0]!.stdout, emitted, before[0]!), wrkSample(outs[1]!.stdout, reference, before[1]!)];
 }
 
 
@@ -101,24 +100,25 @@ async function main(): Promise<void> {
         console.log(`round ${round + 1}/${ROUNDS} ${route.name}: emitted ${fmt(s.emitted.at(-1)!.rps)} req/s (${fmt(s.emitted.at(-1)!.cpuUs)} µs CPU/req), reference ${fmt(s.reference.at(-1)!.rps)} req/s (${fmt(s.reference.at(-1)!.cpuUs)} µs CPU/req)`);
       }
     }
-    const side = new Map<string, [number, number][]>();
+    const side = new Map<string, [Sample, Sample][]>();
     for (let round = 0; round < ROUNDS; round++) {
       for (const route of rs) {
         const pair = await sideBySide(emitted, reference, route, SECONDS);
         side.set(route.name, [...(side.get(route.name) ?? []), pair]);
-        console.log(`side by side ${round + 1}/${ROUNDS} ${route.name}: CPU µs/req emitted ${fmt(pair[0])}, reference ${fmt(pair[1])}`);
+        console.log(`side by side ${round + 1}/${ROUNDS} ${route.name}: CPU µs/req emitted ${fmt(pair[0].cpuUs)}, reference ${fmt(pair[1].cpuUs)}; p99 ms emitted ${fmt(pair[0].p99, 2)}, reference ${fmt(pair[1].p99, 2)}`);
       }
     }
-    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | side by side: CPU µs/req emitted / reference (ratio min–median–max) | non-2xx |");
-    table.push("|---|---:|---:|---|---|---|---:|---|---|---:|");
+    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | side by side: CPU µs/req emitted / reference (ratio min–median–max) | side by side: p99 emitted / reference (ms; ratio min–median–max) | non-2xx |");
+    table.push("|---|---:|---:|---|---|---|---:|---|---|---|---:|");
     for (const [name, s] of samples) {
       const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
       const p99s = s.emitted.map((e, i) => e.p99 / s.reference[i]!.p99);
       const pairs = side.get(name)!;
-      const sideRatios = pairs.map(([e, r]) => r / e);
-      const sideText = `${fmt(median(pairs.map((p) => p[0])))} / ${fmt(median(pairs.map((p) => p[1])))} (${fmt(Math.min(...sideRatios), 2)}–${fmt(median(sideRatios), 2)}–${fmt(Math.max(...sideRatios), 2)})`;
+      const range = (xs: number[]) => `${fmt(Math.min(...xs), 2)}–${fmt(median(xs), 2)}–${fmt(Math.max(...xs), 2)}`;
+      const sideText = `${fmt(median(pairs.map((p) => p[0].cpuUs)))} / ${fmt(median(pairs.map((p) => p[1].cpuUs)))} (${range(pairs.map(([e, r]) => r.cpuUs / e.cpuUs))})`;
+      const sideP99 = `${fmt(median(pairs.map((p) => p[0].p99)), 2)} / ${fmt(median(pairs.map((p) => p[1].p99)), 2)} (${range(pairs.map(([e, r]) => e.p99 / r.p99))})`;
       table.push(
-        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${sideText} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${sideText} | ${sideP99} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
       );
     }
     table.push("", `Peak RSS: emitted ${fmt(peakRssMb(emitted.child.pid!))} MB, reference ${fmt(peakRssMb(reference.child.pid!))} MB.`);
