@@ -24,10 +24,13 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
     version: ir.version,
     private: true,
     type: "module",
+    // `node --import` (below) needs 20.6, JSON import attributes (the docs routes) 20.10.
+    engines: { node: ">=20.10" },
     scripts: {
-      start: "tsx src/server.ts",
+      // Node itself with tsx's loader: the tsx command would start a second Node process and relay signals to it.
+      start: "node --import tsx src/server.ts",
       dev: "tsx watch src/server.ts",
-      migrate: "tsx src/migrate.ts",
+      migrate: "node --import tsx src/migrate.ts",
       "db:generate": "drizzle-kit generate",
       typecheck: "tsc --noEmit",
       ...(docker ? { build: BUILD_SCRIPT } : {}),
