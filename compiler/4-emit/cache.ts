@@ -40,9 +40,10 @@ export interface Scoped {
   scope: () => ProjectIR;
 }
 
+/** What a compile emitted for one id (a file set, or a part of a project-wide file), and from what. */
 interface Entry {
   key: Key;
-  files: OutputFile[];
+  value: unknown;
 }
 
 /**
@@ -58,12 +59,11 @@ export type PartMemo = <T>(id: string, key: readonly (string | object)[], build:
 export const noMemo: PartMemo = (_id, _key, build) => build();
 
 export class EmitCache {
+  /** By id, what the previous compile emitted, and what this one has so far (file sets and parts alike). */
   private previous = new Map<string, Entry>();
   private current = new Map<string, Entry>();
   /** The project-wide settings of the previous compile (Scopes.settings). */
   private settings: string | undefined;
-  private previousParts = new Map<string, { key: Key; value: unknown }>();
-  private currentParts = new Map<string, { key: Key; value: unknown }>();
   /** JSON of the objects keys name, once per compile. */
   private json = new WeakMap<object, string>();
   /** Of the last compile: file sets reused, emitted afresh, and emitted from the whole IR because they read past their scope. */
@@ -78,12 +78,9 @@ export class EmitCache {
   begin(ir: ProjectIR): Scopes {
     const scopes = new Scopes(ir, (value) => this.jsonOf(value));
     const settings = scopes.settings;
-    const same = settings === this.settings;
-    this.previous = same ? this.current : new Map();
-    this.previousParts = same ? this.currentParts : new Map();
+    this.previous = settings === this.settings ? this.current : new Map();
     this.settings = settings;
     this.current = new Map();
-    this.currentParts = new Map();
     this.json = new WeakMap();
     this.stats = { reused: 0, emitted: 0, unscoped: 0 };
     this.unscoped = new Map();
@@ -100,27 +97,35 @@ export class EmitCache {
     return text;
   }
 
+  /** The entry the previous compile made for `id` from the same key (kept for the next compile too), or undefined. */
+  private reuse(id: string, key: Key): Entry | undefined {
+    const hit = this.previous.get(id);
+    if (hit === undefined || !sameKey(hit.key, key)) return undefined;
+    this.current.set(id, hit);
+    return hit;
+  }
+
   /** See PartMemo. */
   readonly part: PartMemo = (id, key, build) => {
     const parts = key.map((k) => (typeof k === "string" ? k : this.jsonOf(k)));
-    const hit = this.previousParts.get(id);
-    const value = hit !== undefined && sameKey(hit.key, parts) ? (hit.value as ReturnType<typeof build>) : build();
-    this.currentParts.set(id, { key: parts, value });
+    const hit = this.reuse(id, parts);
+    if (hit !== undefined) return hit.value as ReturnType<typeof build>;
+    const value = build();
+    this.current.set(id, { key: parts, value });
     return value;
   };
 
   /** The files `build` emits from the scope, reused when the key is the one of the previous compile. */
   files(id: string, { key, scope }: Scoped, ir: ProjectIR, build: (ir: ProjectIR) => OutputFile[]): OutputFile[] {
-    const hit = this.previous.get(id);
-    if (hit !== undefined && sameKey(hit.key, key)) {
+    const hit = this.reuse(id, key);
+    if (hit !== undefined) {
       this.stats.reused++;
-      this.current.set(id, hit);
-      return hit.files;
+      return hit.value as OutputFile[];
     }
     try {
       const files = build(scope());
       this.stats.emitted++;
-      this.current.set(id, { key, files });
+      this.current.set(id, { key, value: files });
       return files;
     } catch (err) {
       if (!(err instanceof OutOfScope)) throw err;

@@ -226,7 +226,7 @@ describe("the advisory lock", () => {
     expect(await appliedCount(db.sql)).toBe(3);
   }, 90_000);
 
-  it("with nothing pending, `up` answers at once without the lock (one read), even while another process holds it", async () => {
+  it("with nothing pending, `up` answers at once without the lock (it only reads the applied rows), even while another process holds it", async () => {
     const db = await database();
     expect((await yamac(db.url, "up")).code).toBe(0);
     const holder = postgres(db.url, { max: 1, onnotice: () => {} });

@@ -84,21 +84,13 @@ async function ensureTable(s: SqlSession): Promise<void> {
   await s.exec(`CREATE SCHEMA IF NOT EXISTS "drizzle"; CREATE TABLE IF NOT EXISTS ${TABLE} (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at bigint)`);
 }
 
+/** The journal time of the newest applied row; -Infinity when none is. */
+const newestOf = (rows: readonly AppliedRow[]) => (rows.length ? Math.max(...rows.map((r) => Number(r.created_at))) : -Infinity);
+
 async function appliedRows(s: SqlSession): Promise<AppliedRow[]> {
   const exists = await s.query<{ t: string | null }>(`SELECT to_regclass('drizzle.__drizzle_migrations')::text AS t`);
   if (!exists[0]?.t) return [];
   return s.query<AppliedRow>(`SELECT id, hash, created_at FROM ${TABLE} ORDER BY created_at, id`);
-}
-
-/** The journal time of the newest applied migration; undefined when none is recorded or there is no table yet. */
-async function newestApplied(s: SqlSession): Promise<number | undefined> {
-  try {
-    const [row] = await s.query<{ last: string | number | null }>(`SELECT max(created_at) AS last FROM ${TABLE}`);
-    return row?.last === null || row?.last === undefined ? undefined : Number(row.last);
-  } catch {
-    // No table yet (or the database refused the read): the locked run below decides.
-    return undefined;
-  }
 }
 
 /** Runs `fn` holding the migration lock; says so when another instance holds it first. */
@@ -138,7 +130,7 @@ export interface MigrationStatus {
 
 function statusOf(files: Migration[], rows: AppliedRow[]): MigrationStatus {
   const byWhen = new Map(rows.map((r) => [Number(r.created_at), r]));
-  const last = rows.length ? Math.max(...rows.map((r) => Number(r.created_at))) : -Infinity;
+  const last = newestOf(rows);
   const migrations = files.map((f) => {
     const row = byWhen.get(f.when);
     const state: MigrationState = row ? (row.hash === f.hash ? "applied" : "modified") : f.when <= last ? "skipped" : "pending";
@@ -175,18 +167,16 @@ export async function migrateUp(db: MigrationTarget, folder: string, options: Up
   const log = options.log ?? (() => {});
   const rollback = options.rollbackOnFailure ?? true;
   return db.session(async (s) => {
-    // The usual start: nothing to apply. One read says so without the lock and the DDL below (on
-    // PGlite each first statement of a new process costs milliseconds). A migration that another
-    // process is applying is not visible until it commits, so this read then sends the run on to
-    // the lock, which waits for it.
+    // The usual start: nothing to apply. Reading the applied rows says so without the lock and the
+    // DDL below. A migration that another process is applying is not visible until it commits, so
+    // this read then sends the run on to the lock, which waits for it.
     if (!options.verifyAfterRun && files.length > 0) {
-      const last = await newestApplied(s);
-      if (last !== undefined && files.every((f) => f.when <= last)) return [];
+      const last = newestOf(await appliedRows(s));
+      if (files.every((f) => f.when <= last)) return [];
     }
     return withLock(s, log, async () => {
       await ensureTable(s);
-      const rows = await appliedRows(s);
-      const last = rows.length ? Math.max(...rows.map((r) => Number(r.created_at))) : -Infinity;
+      const last = newestOf(await appliedRows(s));
       const pending = files.filter((f) => f.when > last);
       const verify = async (expected: Migration | undefined) => {
         const problems = await driftFrom(s, folder, expected);
@@ -281,7 +271,7 @@ export async function verifyMigrations(db: MigrationTarget, folder: string): Pro
       if (m.state === "skipped") problems.push(`migration ${m.tag} was never applied, but a later one was: it will never run`);
     }
     for (const when of status.unknown) problems.push(`an applied migration (journal time ${when}) is not in the migration folder`);
-    const last = Math.max(-Infinity, ...rows.map((r) => Number(r.created_at)));
+    const last = newestOf(rows);
     const lastApplied = files.filter((f) => f.when <= last).at(-1);
     problems.push(...(await driftFrom(s, folder, lastApplied)));
     return problems;
