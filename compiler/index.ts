@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { mergeOverlay } from "./1-parse/overlay.js";
 import { parseConfig } from "./1-parse/parse.js";
+import type { SectionCache } from "./1-parse/sections.js";
 import { analyze, type AnalyzeOptions, type ProjectHost } from "./2-analyze/index.js";
 import { lower } from "./3-lower/index.js";
 import { emit, type OutputFile } from "./4-emit/index.js";
@@ -51,12 +52,12 @@ export interface ConfigSource {
  * Parse, analyze and lower a config text, with an environment overlay (`yama.<env>.yaml`) merged
  * over it when given. Writes nothing. `host` reads handler files; without it they are not checked.
  */
-export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions & { overlay?: ConfigSource; emitCache?: EmitCache } = {}): CompileResult {
-  const { overlay, emitCache, ...analyzeOptions } = options;
+export function compileText(text: string, file = "yama.yaml", host?: ProjectHost, options: AnalyzeOptions & { overlay?: ConfigSource; sectionCache?: SectionCache; emitCache?: EmitCache } = {}): CompileResult {
+  const { overlay, sectionCache, emitCache, ...analyzeOptions } = options;
   const diagnostics = new DiagnosticBag();
   const sources = new Map([[file, text]]);
   if (overlay) sources.set(overlay.file, overlay.text);
-  let parsed = parseConfig(file, text, diagnostics);
+  let parsed = parseConfig(file, text, diagnostics, sectionCache);
   const over = overlay ? parseConfig(overlay.file, overlay.text, diagnostics) : undefined;
   if (parsed && over && over.value != null) {
     if (Object.prototype.toString.call(over.value) === "[object Object]") parsed = mergeOverlay(parsed, over);

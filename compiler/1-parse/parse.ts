@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode, type Pair, type Scalar, type YAMLError, type YAMLMap } from "yaml";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
+import type { SectionCache } from "./sections.js";
 
 /** A key path into the config, e.g. ["entities", "Product", "fields", "price"]. */
 export type ConfigPath = readonly (string | number)[];
@@ -38,7 +39,7 @@ function pairOf(map: YAMLMap, segment: string | number): Pair | undefined {
  * Duplicate keys in any mapping (merge keys excepted). The parser's own check compares every key
  * with every other one, which is quadratic in the size of a mapping; a set per mapping is not.
  */
-function duplicateKeys(doc: Document): Array<{ key: Scalar; first: Scalar }> {
+export function duplicateKeys(doc: Document): Array<{ key: Scalar; first: Scalar }> {
   const found: Array<{ key: Scalar; first: Scalar }> = [];
   visit(doc, {
     Map(_, map) {
@@ -54,7 +55,7 @@ function duplicateKeys(doc: Document): Array<{ key: Scalar; first: Scalar }> {
   return found;
 }
 
-function nodeAt(doc: Document, path: ConfigPath): { node: YamlNode | undefined; key: YamlNode | undefined; depth: number } {
+export function nodeAt(doc: Document, path: ConfigPath): { node: YamlNode | undefined; key: YamlNode | undefined; depth: number } {
   let node: unknown = doc.contents;
   let key: YamlNode | undefined;
   let depth = 0;
@@ -107,7 +108,15 @@ function culpritOf(doc: Document, message: string): YamlNode | undefined {
   return found;
 }
 
-export function parseConfig(file: string, text: string, diagnostics: DiagnosticBag): ParsedConfig | undefined {
+/** How every config is parsed. logLevel "error": problems reach the user as diagnostics, not as process warnings. */
+export const YAML_OPTIONS = { merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: "error" } as const;
+
+/**
+ * Phase 1: the config's text to plain data with positions, or diagnostics. With a cache
+ * (`yamac dev`), the text is parsed section by section and unchanged sections are reused
+ * (sections.ts); the result is the same.
+ */
+export function parseConfig(file: string, text: string, diagnostics: DiagnosticBag, cache?: SectionCache): ParsedConfig | undefined {
   const lineCounter = new LineCounter();
   const runaway = runawayFlowNesting(text);
   if (runaway !== undefined) {
@@ -117,8 +126,11 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     diagnostics.error("yaml-too-deep", `the config nests deeper than ${MAX_FLOW_DEPTH} brackets here`, { file, line, col: runaway - lineStart + 1, length: 1 }, "no part of a yama.yaml needs this much nesting: flatten this value");
     return undefined;
   }
-  // logLevel "error": problems reach the user as diagnostics, not as process warnings.
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: false, prettyErrors: false, strict: true, logLevel: "error" });
+  if (cache) {
+    const sections = cache.parse(file, text);
+    if (sections) return checkedDepth(configOf(file, text, sections.value, sections.locate), diagnostics);
+  }
+  const doc = parseDocument(text, { lineCounter, ...YAML_OPTIONS });
   const at = (offset: number, length = 1): SourceLocation => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, col: pos.col, length };
@@ -173,8 +185,25 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
     diagnostics.error("yaml-syntax", message, culprit?.range ? at(culprit.range[0], culprit.range[1] - culprit.range[0]) : at(0), /alias count/i.test(message) ? "reduce the number of YAML aliases" : undefined);
     return undefined;
   }
+  const locate = (path: ConfigPath, part: "key" | "value" = "value"): SourceLocation => {
+    const { node, key, depth } = nodeAt(doc, path);
+    const target = part === "key" && depth === path.length && key ? key : node;
+    const range = target?.range;
+    if (!range) return at(0);
+    return at(range[0], spanOf(target!, range));
+  };
+  return checkedDepth(configOf(file, text, value, locate), diagnostics);
+}
+
+/** The length a location of `node` underlines: a plain scalar's own text; a quoted one with its quotes; else the node's range. */
+export function spanOf(node: YamlNode, range: readonly number[]): number {
+  const source = isScalar(node) && node.type === "PLAIN" && typeof node.source === "string" ? node.source : undefined;
+  return Math.max(1, (source?.length ?? range[1]! - range[0]!) || 1);
+}
+
+function configOf(file: string, text: string, value: unknown, locate: ParsedConfig["locate"]): ParsedConfig {
   let lines: string[] | undefined;
-  const parsed: ParsedConfig = {
+  return {
     file,
     text,
     value,
@@ -184,17 +213,12 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
       return lines[line - 1] ?? "";
     },
     sourceText: (other) => (other === file ? text : ""),
-    locate(path, part = "value") {
-      const { node, key, depth } = nodeAt(doc, path);
-      const target = part === "key" && depth === path.length && key ? key : node;
-      const range = target?.range;
-      if (!range) return at(0);
-      // A plain scalar's own text; a quoted one with its quotes.
-      const source = isScalar(target) && target.type === "PLAIN" && typeof target.source === "string" ? target.source : undefined;
-      return at(range[0], Math.max(1, (source?.length ?? range[1] - range[0]) || 1));
-    },
+    locate,
   };
-  const deep = tooDeep(value);
+}
+
+function checkedDepth(parsed: ParsedConfig, diagnostics: DiagnosticBag): ParsedConfig | undefined {
+  const deep = tooDeep(parsed.value);
   if (deep) {
     diagnostics.error("yaml-too-deep", `the config nests deeper than ${MAX_DEPTH} levels here`, parsed.locate(deep), "no part of a yama.yaml needs this much nesting: flatten this value");
     return undefined;
@@ -204,10 +228,12 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
 
 /**
  * The parser builds flow collections recursively, so millions of `[` exhaust memory before it
- * can report anything. Brackets are counted outside quotes and comments; block scalars may hold
- * unbalanced brackets, hence a limit far above any real config.
+ * can report anything, and from several hundred levels it may overflow its stack, at a depth that
+ * depends on how much stack its caller used: the same text could fail or not. Brackets are
+ * counted outside quotes and comments; block scalars may hold unbalanced brackets, hence a limit
+ * well above any real config (MAX_DEPTH rejects more than 64 levels anyway) and well below that.
  */
-const MAX_FLOW_DEPTH = 1000;
+const MAX_FLOW_DEPTH = 256;
 
 function runawayFlowNesting(text: string): number | undefined {
   let depth = 0;

@@ -47,11 +47,11 @@ interface Entry {
 }
 
 /**
- * Reuse of a part of a project-wide file (a path item of src/openapi.json): `build` runs unless
+ * Reuse of a part of a project-wide file (a path item of src/openapi.json, a method or type of src/sdk/): `build` runs unless
  * the parts of `key` are those of the previous compile. Objects in the key are compared by their
  * JSON. Unlike a scope, nothing enforces that `build` reads only what its key names (and the
  * project-wide settings, whose change drops every part), so it is used only for small pure
- * builders (openapi.ts); the emit-cache test compares src/openapi.json too. Without a cache,
+ * builders (openapi.ts, sdk.ts); the emit-cache test compares src/openapi.json and src/sdk/ too. Without a cache,
  * `build` just runs.
  */
 export type PartMemo = <T>(id: string, key: readonly (string | object)[], build: () => T) => T;

@@ -83,7 +83,7 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
   files.push(emitSchemaIndex(ir, relations !== undefined, contributions.flatMap((c) => c.tables ?? [])));
   for (const c of contributions) files.push(...(c.files ?? []));
   files.push(emitOpenApi(ir, cache?.part));
-  files.push(...emitSdk(ir));
+  files.push(...emitSdk(ir, cache?.part));
   files.push(emitClient(ir));
   const envSchema = emitEnvSchema(ir);
   if (envSchema) files.push(envSchema);

@@ -252,5 +252,38 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
       ...(Object.keys(securitySchemes(ir)).length ? { securitySchemes: securitySchemes(ir) } : {}),
     },
   };
-  return { path: "src/openapi.json", content: JSON.stringify(doc, null, 2) + "\n" };
+  return { path: "src/openapi.json", content: printDocument(doc) + "\n" };
+}
+
+/** Each path item's and schema's member line, as printed last: items `memo` reuses are not printed again. */
+const printed = new WeakMap<object, { key: string; line: string }>();
+
+/**
+ * `JSON.stringify(doc, null, 2)`, with the members of `paths` and `components.schemas` printed
+ * on their own (or taken from `printed`) and indented to their place: a nested value's text is
+ * its own text with every line break followed by its depth's indentation. The lines are joined
+ * with join(), which copies flat strings at memory speed (3 MB for 200 entities).
+ */
+function printDocument(doc: { paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }): string {
+  const members = (record: Record<string, unknown>, depth: number): string => {
+    const entries = Object.entries(record);
+    if (entries.length === 0) return "{}";
+    const indent = "  ".repeat(depth + 1);
+    const lines = entries.map(([key, value]) => {
+      const known = typeof value === "object" && value !== null ? printed.get(value) : undefined;
+      if (known?.key === key) return known.line;
+      const line = [indent, JSON.stringify(key), ": ", JSON.stringify(value, null, 2).replaceAll("\n", `\n${indent}`)].join("");
+      if (typeof value === "object" && value !== null) printed.set(value, { key, line });
+      return line;
+    });
+    return ["{\n", lines.join(",\n"), "\n", "  ".repeat(depth), "}"].join("");
+  };
+  // Placeholders no key or value of the document can contain, replaced by the members' text.
+  const PATHS = "\u0000paths";
+  const SCHEMAS = "\u0000schemas";
+  const outline = JSON.stringify({ ...doc, paths: PATHS, components: { ...doc.components, schemas: SCHEMAS } }, null, 2);
+  const [head, rest, ...extraPaths] = outline.split(JSON.stringify(PATHS));
+  const [middle, tail, ...extraSchemas] = (rest ?? "").split(JSON.stringify(SCHEMAS));
+  if (rest === undefined || tail === undefined || extraPaths.length + extraSchemas.length > 0) return JSON.stringify(doc, null, 2);
+  return [head, members(doc.paths, 1), middle, members(doc.components.schemas, 2), tail].join("");
 }

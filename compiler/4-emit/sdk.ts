@@ -25,6 +25,7 @@ import { resolveUserModel } from "../plugins/auth/model.js";
 import { authMethod, authOperationId } from "../plugins/auth/openapi.js";
 import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
 import { entityMap, entityNamed } from "../ir-lookup.js";
+import { noMemo, type PartMemo } from "./cache.js";
 
 const TRANSPORT = readFileSync(packageFile("runtime-lib/client-http.ts"), "utf8");
 
@@ -64,25 +65,79 @@ const wire = (f: FieldIR, nullable: boolean) => `${wireBase(f)}${nullable ? " | 
 /** `/** text *\/` above a member, when there is text. */
 const doc = (text: string | undefined, indent = "  ") => (text ? `${indent}/** ${text.replace(/\*\//g, "*\\/").replace(/\s*\n\s*/g, " ")} */\n` : "");
 
-/** Builds src/sdk/types.ts on demand: only the types some method uses, and what they refer to. */
+/**
+ * A declaration of src/sdk/types.ts, as data: what kind of type, and of which entity, schema or
+ * endpoint (by name). Declarations refer to each other by these, so each one is built from its
+ * own part of the IR alone and can be reused by `yamac dev` while that part is unchanged.
+ */
+type Decl =
+  | { kind: "json" | "authSession" | "authRegister" | "offsetPage" | "cursorPage" }
+  | { kind: "row" | "create" | "update" | "listQuery" | "getQuery"; entity: string }
+  | { kind: "schema"; name: string }
+  | { kind: "schemaInput"; name: string; inline: boolean }
+  | { kind: "query"; typeName: string; endpoint: string };
+
+/** A built declaration, and the declarations it refers to. */
+interface Built<T> {
+  value: T;
+  needs: Decl[];
+}
+
+/**
+ * Builds src/sdk/types.ts on demand: only the types some method uses, and what they refer to.
+ * Asking for a type returns its name at once and queues its declaration; toString() builds the
+ * queue (each declaration through `memo`, keyed by the part of the IR it reads).
+ */
 class WireTypes {
-  private readonly decls = new Map<string, string>();
-  constructor(private readonly ir: ProjectIR) {}
+  /** Declared names, in the order they were asked for. */
+  private readonly queued = new Map<string, Decl>();
+  private readonly texts = new Map<string, string>();
+  /** The declarations asked for while one build runs (see record()). */
+  private asked: Decl[] | undefined;
+  private schemasByName: Map<string, SchemaIR> | undefined;
+  /** The `schemas:` entries' names: they decide how a body's references to schemas are named (namedInput). */
+  readonly schemaNames: string;
+  constructor(private readonly ir: ProjectIR, private readonly memo: PartMemo) {
+    this.schemaNames = ir.schemas.map((x) => x.name).join(",");
+  }
 
   private entity(name: string): EntityIR {
     return entityNamed(this.ir, name);
   }
 
-  private declare(name: string, build: () => string): string {
-    if (!this.decls.has(name)) {
-      this.decls.set(name, "");
-      this.decls.set(name, build());
-    }
+  private anySchema(name: string): SchemaIR {
+    this.schemasByName ??= new Map(allSchemas(this.ir).reverse().map((x) => [x.name, x]));
+    return this.schemasByName.get(name)!;
+  }
+
+  private need(decl: Decl): string {
+    const name = nameOf(decl);
+    if (!this.queued.has(name)) this.queued.set(name, decl);
+    this.asked?.push(decl);
     return name;
   }
 
+  /** Runs `build` and returns what it built with the declarations it asked for. */
+  record<T>(build: () => T): Built<T> {
+    const outer = this.asked;
+    const needs: Decl[] = [];
+    this.asked = needs;
+    try {
+      return { value: build(), needs };
+    } finally {
+      this.asked = outer;
+      outer?.push(...needs);
+    }
+  }
+
+  /** Asks again for what a reused build asked for. */
+  replay<T>(built: Built<T>): T {
+    for (const decl of built.needs) this.need(decl);
+    return built.value;
+  }
+
   json(): string {
-    return this.declare("JsonValue", () => "/** Any JSON value (json fields). */\nexport type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };");
+    return this.need({ kind: "json" });
   }
 
   private use(type: string): string {
@@ -91,140 +146,220 @@ class WireTypes {
   }
 
   /** A row as the API sends it: every column but hidden ones; relations when asked for with `?include=`. */
-  row(name: string): string {
-    return this.declare(name, () => {
-      const e = this.entity(name);
-      const hidden = new Set(hiddenFields(e));
-      const fields = e.fields.filter((f) => !hidden.has(f)).map((f) => `${doc(f.description)}  ${key(f.name)}: ${this.use(wire(f, !f.notNull))};`);
-      const relations = e.crud ? e.relations.map((r) => {
-        const target = this.row(r.target);
-        const type = r.kind === "hasMany" || r.kind === "manyToMany" ? `${target}[]` : `${target} | null`;
-        return `  /** With \`?include=${r.name}\`. */\n  ${key(r.name)}?: ${type};`;
-      }) : [];
-      return `/** A ${name} row (${e.loc.file}:${e.loc.line}). */\nexport interface ${name} {\n${[...fields, ...relations].join("\n")}\n}`;
-    });
+  row(entity: string): string {
+    return this.need({ kind: "row", entity });
   }
 
   /** POST and PUT bodies: the writable fields; those with a default or null may be left out. */
-  create(name: string): string {
-    return this.declare(`${name}Create`, () => {
-      const e = this.entity(name);
-      const fields = writableFields(e).map((f) => `${doc(f.description)}  ${key(f.name)}${isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull))};`);
-      return `/** The body that creates (POST) or replaces (PUT) a ${name}. */\nexport interface ${name}Create {\n${fields.join("\n")}\n}`;
-    });
+  create(entity: string): string {
+    return this.need({ kind: "create", entity });
   }
 
   /** What the /auth sign-in routes answer. */
   authSession(): string {
-    return this.declare("AuthSession", () => `/** What register, login and refresh answer: the user and a new token pair. */\nexport interface AuthSession<User> {\n  user: User;\n  accessToken: string;\n  refreshToken: string;\n  tokenType: "Bearer";\n  /** Seconds until the access token expires. */\n  expiresIn: number;\n}`);
+    return this.need({ kind: "authSession" });
   }
 
   /** The body of POST /auth/register: the fields a registration may set, and the password. */
-  authRegister(model: UserModel): string {
-    return this.declare("AuthRegisterBody", () => {
-      const fields = registerFields(model).map((f) => `${doc(f.description)}  ${key(f.name)}${f === model.identifier || isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull && f !== model.identifier))};`);
-      return `/** The body of the register route: the new user's fields, with a password (8 to 256 characters) instead of its hash. */\nexport interface AuthRegisterBody {\n${[...fields, "  password: string;"].join("\n")}\n}`;
-    });
+  authRegister(): string {
+    return this.need({ kind: "authRegister" });
   }
 
   /** PATCH bodies: any subset of the writable fields. */
-  update(name: string): string {
-    return this.declare(`${name}Update`, () => `/** The body of a PATCH: any subset of the writable fields. */\nexport type ${name}Update = Partial<${this.create(name)}>;`);
+  update(entity: string): string {
+    return this.need({ kind: "update", entity });
   }
 
-  listQuery(name: string): string {
-    return this.declare(`${name}ListQuery`, () => {
-      const e = this.entity(name);
-      const crud = e.crud!;
-      const lines = [`  /** Page size, 1 to ${crud.pagination.maxLimit} (default ${crud.pagination.defaultLimit}). */\n  limit?: number;`];
-      if (crud.pagination.type === "cursor") lines.push("  /** `pagination.nextCursor` of the previous page. */\n  cursor?: string;");
-      else {
-        lines.push("  offset?: number;");
-        if (crud.sortable.length) lines.push(`  /** Comma-separated fields, \`-\` for descending: ${crud.sortable.slice(0, 4).join(", ")}${crud.sortable.length > 4 ? ", …" : "."} */\n  sort?: string;`);
-        lines.push("  /** Adds `pagination.total`. */\n  count?: boolean;");
-      }
-      if (crud.search) lines.push(`  /** Matches ${crud.search.fields.join(", ")}. */\n  search?: string;`);
-      lines.push(...this.shapeParams(e));
-      for (const f of filterFields(e)) lines.push(`  ${key(f.name)}?: ${this.use(wireBase(f))};`);
-      return `/** The query of list${name}: paging, sorting, search and equality filters. */\nexport interface ${name}ListQuery {\n${lines.join("\n")}\n}`;
-    });
+  listQuery(entity: string): string {
+    return this.need({ kind: "listQuery", entity });
   }
 
-  getQuery(name: string): string {
-    return this.declare(`${name}GetQuery`, () => `/** The query of get${name}. */\nexport interface ${name}GetQuery {\n${this.shapeParams(this.entity(name)).join("\n")}\n}`);
-  }
-
-  private shapeParams(e: EntityIR): string[] {
-    return [
-      ...(e.relations.length ? [`  /** Comma-separated relations to add to each row: ${e.relations.map((r) => r.name).join(", ")}. */\n  include?: string;`] : []),
-      "  /** Comma-separated fields to send (the others are left out of the answer). */\n  fields?: string;",
-    ];
+  getQuery(entity: string): string {
+    return this.need({ kind: "getQuery", entity });
   }
 
   offsetPage(): string {
-    return this.declare("OffsetPage", () => `/** A page of a list: \`pagination.total\` only with \`count: true\`. */
-export interface OffsetPage<T> {
-  data: T[];
-  pagination: { type: "offset"; limit: number; offset: number; hasNext: boolean; hasPrev: boolean; total?: number };
-}`);
+    return this.need({ kind: "offsetPage" });
   }
 
   cursorPage(): string {
-    return this.declare("CursorPage", () => `/** A page of a keyset-paginated list: pass \`nextCursor\` as \`cursor\` for the next one. */
-export interface CursorPage<T> {
-  data: T[];
-  pagination: { type: "cursor"; limit: number; hasNext: boolean; nextCursor: string | null };
-}`);
+    return this.need({ kind: "cursorPage" });
   }
 
   /** A named schema as the API sends it (a response DTO). */
   schema(name: string): string {
-    return this.declare(name, () => {
-      const s = allSchemas(this.ir).find((x) => x.name === name)!;
-      const lines = s.fields.map((f) => {
-        if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.notNull || f.field.default ? "" : "?"}: ${this.use(wire(f.field, f.nullable))};`;
-        const target = f.ref.kind === "entity" ? this.row(f.ref.name) : this.schema(f.ref.name);
-        return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""}${f.nullable ? " | null" : ""};`;
-      });
-      return `/** ${name}${s.source ? `, a view of ${s.source}` : ""} (${s.loc.file}:${s.loc.line}). */\nexport interface ${name} {\n${lines.join("\n")}\n}`;
-    });
+    return this.need({ kind: "schema", name });
   }
 
   /** A named or inline schema as a request body. Inline bodies have only this form, so they keep their name. */
   schemaInput(s: SchemaIR, inline: boolean): string {
-    const name = inline ? s.name : `${s.name}Input`;
-    return this.declare(name, () => {
-      const lines = s.fields.map((f) => {
-        if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.default?.kind === "literal" || !f.field.notNull ? "?" : ""}: ${this.use(wire(f.field, f.nullable))};`;
-        const target = f.ref.kind === "entity" ? this.create(f.ref.name) : this.namedInput(f.ref.name);
-        return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""};`;
-      });
-      return `/** ${inline ? `The body of ${s.name.replace(/Body$/, "")}` : `${s.name} as a request body`} (${s.loc.file}:${s.loc.line}). */\nexport interface ${name} {\n${lines.join("\n")}\n}`;
-    });
+    return this.need({ kind: "schemaInput", name: s.name, inline });
   }
 
   /** A schema named by a body reference: a `schemas:` entry, or the inline body another endpoint declared. */
   namedInput(name: string): string {
     const named = this.ir.schemas.find((x) => x.name === name);
-    return named ? this.schemaInput(named, false) : this.schemaInput(allSchemas(this.ir).find((x) => x.name === name)!, true);
+    return named ? this.schemaInput(named, false) : this.schemaInput(this.anySchema(name), true);
   }
 
   /** An endpoint's query as an object type. */
   query(typeName: string, ep: EndpointIR): string {
-    return this.declare(typeName, () => {
-      const lines = ep.query.map((f) => {
-        const base = this.use(wireBase({ ...f, array: false }));
-        // Lists (`in` filters) may be sent as an array; they travel comma-separated.
-        const type = f.array ? `${base} | readonly ${base.includes("|") ? `(${base})` : base}[]` : base;
-        return `${doc(f.description)}  ${key(f.name)}${f.notNull && f.default === undefined ? "" : "?"}: ${type};`;
-      });
-      return `/** The query of ${ep.name} (${ep.method} ${ep.path}). */\nexport interface ${typeName} {\n${lines.join("\n")}\n}`;
-    });
+    return this.need({ kind: "query", typeName, endpoint: ep.name });
+  }
+
+  /** The part of the IR a declaration is built from: its memo key. */
+  private source(decl: Decl): (string | object)[] {
+    switch (decl.kind) {
+      case "row": case "create": case "listQuery": case "getQuery": return [this.entity(decl.entity)];
+      case "schema": return [this.anySchema(decl.name)];
+      case "schemaInput": return [decl.inline ? this.anySchema(decl.name) : this.ir.schemas.find((x) => x.name === decl.name)!, this.schemaNames];
+      case "query": return [this.endpoint(decl.endpoint)];
+      case "authRegister": return [userModel(this.ir)!];
+      default: return [];
+    }
+  }
+
+  private endpoint(name: string): EndpointIR {
+    return this.ir.endpoints.find((e) => e.name === name)!;
+  }
+
+  private build(decl: Decl): string {
+    switch (decl.kind) {
+      case "json":
+        return "/** Any JSON value (json fields). */\nexport type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };";
+      case "row": {
+        const name = decl.entity;
+        const e = this.entity(name);
+        const hidden = new Set(hiddenFields(e));
+        const fields = e.fields.filter((f) => !hidden.has(f)).map((f) => `${doc(f.description)}  ${key(f.name)}: ${this.use(wire(f, !f.notNull))};`);
+        const relations = e.crud ? e.relations.map((r) => {
+          const target = this.row(r.target);
+          const type = r.kind === "hasMany" || r.kind === "manyToMany" ? `${target}[]` : `${target} | null`;
+          return `  /** With \`?include=${r.name}\`. */\n  ${key(r.name)}?: ${type};`;
+        }) : [];
+        return `/** A ${name} row (${e.loc.file}:${e.loc.line}). */\nexport interface ${name} {\n${[...fields, ...relations].join("\n")}\n}`;
+      }
+      case "create": {
+        const name = decl.entity;
+        const fields = writableFields(this.entity(name)).map((f) => `${doc(f.description)}  ${key(f.name)}${isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull))};`);
+        return `/** The body that creates (POST) or replaces (PUT) a ${name}. */\nexport interface ${name}Create {\n${fields.join("\n")}\n}`;
+      }
+      case "authSession":
+        return `/** What register, login and refresh answer: the user and a new token pair. */\nexport interface AuthSession<User> {\n  user: User;\n  accessToken: string;\n  refreshToken: string;\n  tokenType: "Bearer";\n  /** Seconds until the access token expires. */\n  expiresIn: number;\n}`;
+      case "authRegister": {
+        const model = userModel(this.ir)!;
+        const fields = registerFields(model).map((f) => `${doc(f.description)}  ${key(f.name)}${f === model.identifier || isRequiredOnCreate(f) ? "" : "?"}: ${this.use(wire(f, !f.notNull && f !== model.identifier))};`);
+        return `/** The body of the register route: the new user's fields, with a password (8 to 256 characters) instead of its hash. */\nexport interface AuthRegisterBody {\n${[...fields, "  password: string;"].join("\n")}\n}`;
+      }
+      case "update":
+        return `/** The body of a PATCH: any subset of the writable fields. */\nexport type ${decl.entity}Update = Partial<${this.create(decl.entity)}>;`;
+      case "listQuery": {
+        const name = decl.entity;
+        const e = this.entity(name);
+        const crud = e.crud!;
+        const lines = [`  /** Page size, 1 to ${crud.pagination.maxLimit} (default ${crud.pagination.defaultLimit}). */\n  limit?: number;`];
+        if (crud.pagination.type === "cursor") lines.push("  /** `pagination.nextCursor` of the previous page. */\n  cursor?: string;");
+        else {
+          lines.push("  offset?: number;");
+          if (crud.sortable.length) lines.push(`  /** Comma-separated fields, \`-\` for descending: ${crud.sortable.slice(0, 4).join(", ")}${crud.sortable.length > 4 ? ", …" : "."} */\n  sort?: string;`);
+          lines.push("  /** Adds `pagination.total`. */\n  count?: boolean;");
+        }
+        if (crud.search) lines.push(`  /** Matches ${crud.search.fields.join(", ")}. */\n  search?: string;`);
+        lines.push(...shapeParams(e));
+        for (const f of filterFields(e)) lines.push(`  ${key(f.name)}?: ${this.use(wireBase(f))};`);
+        return `/** The query of list${name}: paging, sorting, search and equality filters. */\nexport interface ${name}ListQuery {\n${lines.join("\n")}\n}`;
+      }
+      case "getQuery":
+        return `/** The query of get${decl.entity}. */\nexport interface ${decl.entity}GetQuery {\n${shapeParams(this.entity(decl.entity)).join("\n")}\n}`;
+      case "offsetPage":
+        return `/** A page of a list: \`pagination.total\` only with \`count: true\`. */
+export interface OffsetPage<T> {
+  data: T[];
+  pagination: { type: "offset"; limit: number; offset: number; hasNext: boolean; hasPrev: boolean; total?: number };
+}`;
+      case "cursorPage":
+        return `/** A page of a keyset-paginated list: pass \`nextCursor\` as \`cursor\` for the next one. */
+export interface CursorPage<T> {
+  data: T[];
+  pagination: { type: "cursor"; limit: number; hasNext: boolean; nextCursor: string | null };
+}`;
+      case "schema": {
+        const name = decl.name;
+        const s = this.anySchema(name);
+        const lines = s.fields.map((f) => {
+          if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.notNull || f.field.default ? "" : "?"}: ${this.use(wire(f.field, f.nullable))};`;
+          const target = f.ref.kind === "entity" ? this.row(f.ref.name) : this.schema(f.ref.name);
+          return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""}${f.nullable ? " | null" : ""};`;
+        });
+        return `/** ${name}${s.source ? `, a view of ${s.source}` : ""} (${s.loc.file}:${s.loc.line}). */\nexport interface ${name} {\n${lines.join("\n")}\n}`;
+      }
+      case "schemaInput": {
+        const { inline } = decl;
+        const s = this.source(decl)[0] as SchemaIR;
+        const lines = s.fields.map((f) => {
+          if (f.kind === "scalar") return `${doc(f.field.description)}  ${key(f.field.name)}${f.field.default?.kind === "literal" || !f.field.notNull ? "?" : ""}: ${this.use(wire(f.field, f.nullable))};`;
+          const target = f.ref.kind === "entity" ? this.create(f.ref.name) : this.namedInput(f.ref.name);
+          return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""};`;
+        });
+        return `/** ${inline ? `The body of ${s.name.replace(/Body$/, "")}` : `${s.name} as a request body`} (${s.loc.file}:${s.loc.line}). */\nexport interface ${nameOf(decl)} {\n${lines.join("\n")}\n}`;
+      }
+      case "query": {
+        const ep = this.endpoint(decl.endpoint);
+        const lines = ep.query.map((f) => {
+          const base = this.use(wireBase({ ...f, array: false }));
+          // Lists (`in` filters) may be sent as an array; they travel comma-separated.
+          const type = f.array ? `${base} | readonly ${base.includes("|") ? `(${base})` : base}[]` : base;
+          return `${doc(f.description)}  ${key(f.name)}${f.notNull && f.default === undefined ? "" : "?"}: ${type};`;
+        });
+        return `/** The query of ${ep.name} (${ep.method} ${ep.path}). */\nexport interface ${decl.typeName} {\n${lines.join("\n")}\n}`;
+      }
+    }
+  }
+
+  /** Builds every declaration asked for (and those they ask for); the names, sorted. */
+  names(): string[] {
+    for (const [name, decl] of this.queued) {
+      if (this.texts.has(name)) continue;
+      this.texts.set(name, this.replay(this.memo(`sdk type ${name}`, [JSON.stringify(decl), ...this.source(decl)], () => this.record(() => this.build(decl)))));
+    }
+    return [...this.texts.keys()].sort((a, b) => a.localeCompare(b));
   }
 
   toString(): string {
-    return [...this.decls.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, d]) => d).join("\n\n");
+    return this.names().map((name) => this.texts.get(name)!).join("\n\n");
   }
+}
+
+/** The exported name of a declaration. */
+function nameOf(decl: Decl): string {
+  switch (decl.kind) {
+    case "json": return "JsonValue";
+    case "authSession": return "AuthSession";
+    case "authRegister": return "AuthRegisterBody";
+    case "offsetPage": return "OffsetPage";
+    case "cursorPage": return "CursorPage";
+    case "row": return decl.entity;
+    case "create": return `${decl.entity}Create`;
+    case "update": return `${decl.entity}Update`;
+    case "listQuery": return `${decl.entity}ListQuery`;
+    case "getQuery": return `${decl.entity}GetQuery`;
+    case "schema": return decl.name;
+    case "schemaInput": return decl.inline ? decl.name : `${decl.name}Input`;
+    case "query": return decl.typeName;
+  }
+}
+
+function shapeParams(e: EntityIR): string[] {
+  return [
+    ...(e.relations.length ? [`  /** Comma-separated relations to add to each row: ${e.relations.map((r) => r.name).join(", ")}. */\n  include?: string;`] : []),
+    "  /** Comma-separated fields to send (the others are left out of the answer). */\n  fields?: string;",
+  ];
+}
+
+/** The user model of the auth module, when it serves its own routes. */
+function userModel(ir: ProjectIR): UserModel | undefined {
+  const options = ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined;
+  return options && authRoutes(options).length ? resolveUserModel(options, ir.entities) : undefined;
 }
 
 /** An endpoint's success answer as a TypeScript type; `void` for 204. */
@@ -311,6 +446,9 @@ function pathExpression(path: string): { expr: string; names: string[] } {
   return { expr: names.length ? `\`${template.replace(/`/g, "\\`")}\`` : ts(path), names };
 }
 
+/** Where a create route's bulk variant is served. */
+const bulkPath = (plan: CrudRoutePlan) => `${plan.path === "/" ? "" : plan.path}/bulk`;
+
 function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, access: (method: string, path: string) => string): Method[] {
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const id = `id: ${wireBase(pk)}`;
@@ -329,8 +467,7 @@ function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, ac
     case "create": {
       const out = [base(`create${E}`, `creates a ${E} and answers it.`, [`body: ${types.create(E)}`], types.row(E), ["body"])];
       if (entity.crud!.bulk) {
-        const bulkPath = `${plan.path === "/" ? "" : plan.path}/bulk`;
-        out.push(base(`bulkCreate${E}`, `creates up to 1,000 ${E} rows, all or none.`, [`body: ${types.create(E)}[]`], `{ data: ${types.row(E)}[] }`, ["body"], ts(bulkPath), "POST", bulkPath));
+        out.push(base(`bulkCreate${E}`, `creates up to 1,000 ${E} rows, all or none.`, [`body: ${types.create(E)}[]`], `{ data: ${types.row(E)}[] }`, ["body"], ts(bulkPath(plan)), "POST", bulkPath(plan)));
       }
       return out;
     }
@@ -352,7 +489,7 @@ function authMethods(ir: ProjectIR, types: WireTypes): Method[] {
   const user = types.row(model.entity.name);
   const session = `${types.authSession()}<${user}>`;
   const signatures: Record<AuthRoute, { doc: string; params: string[]; result: string; call: string[] }> = {
-    register: { doc: "creates a user and signs them in; ApiError CONFLICT when the login is taken.", params: [`body: ${types.authRegister(model)}`], result: session, call: ["body"] },
+    register: { doc: "creates a user and signs them in; ApiError CONFLICT when the login is taken.", params: [`body: ${types.authRegister()}`], result: session, call: ["body"] },
     login: { doc: "signs in; ApiError AUTH_INVALID_CREDENTIALS on a wrong login or password.", params: [`body: { ${key(model.identifier.name)}: string; password: string }`], result: session, call: ["body"] },
     refresh: { doc: "exchanges a refresh token for a new pair (the old one is used up).", params: ["body: { refreshToken: string }"], result: session, call: ["body"] },
     me: { doc: "the signed-in user.", params: [], result: user, call: [] },
@@ -397,28 +534,43 @@ function printMethod(m: Method): string {
   return `${doc(m.doc, "    ")}    ${m.name}: (${m.params.join(", ")}) => send<${m.result}>(${ts(m.method)}, ${m.path}, { ${m.call.join(", ")} }),`;
 }
 
-export function emitSdk(ir: ProjectIR): OutputFile[] {
+/**
+ * src/sdk/. With `memo` (`yamac dev`, see cache.ts), each route's methods and each declaration of
+ * types.ts are reused while the part of the IR they are built from is unchanged: a route's plan,
+ * its entity or endpoint and its access rule; a declaration's entity, schema or endpoint.
+ */
+export function emitSdk(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile[] {
   if (ir.routes.length === 0) return [];
-  const types = new WireTypes(ir);
+  const types = new WireTypes(ir, memo);
   const rules = new Map(routeAccess(ir).map((r) => [`${r.method} ${r.path}`, r.rule]));
   const auth = ir.plugins.some((p) => p.name === AUTH_PLUGIN);
   const access = (method: string, path: string) => (auth ? ` Access: ${describeRule(rules.get(`${method} ${path}`))}.` : "");
   const methods: Method[] = [];
   for (const route of ir.routes) {
-    if (route.kind === "endpoint") methods.push(endpointMethod(route.endpoint, types, ir, access));
-    else methods.push(...crudMethods(entityNamed(ir, route.entity), route, types, access));
+    if (route.kind === "endpoint") {
+      const ep = route.endpoint;
+      // endpointResponse reads the relation a relation handler follows from its entity.
+      const related = ep.handler.kind === "relation" ? [entityMap(ir).get(ep.handler.entity) ?? "none"] : [];
+      methods.push(...types.replay(memo(`sdk endpoint ${ep.name}`, [ep, access(ep.method, ep.path), types.schemaNames, ...related], () => types.record(() => [endpointMethod(ep, types, ir, access)]))));
+    } else {
+      const entity = entityNamed(ir, route.entity);
+      const rules = [access(route.method, route.path), access("POST", bulkPath(route))];
+      methods.push(...types.replay(memo(`sdk route ${route.method} ${route.path}`, [route, entity, ...rules], () => types.record(() => crudMethods(entity, route, types, access)))));
+    }
   }
   methods.push(...authMethods(ir, types));
   // Names are operationIds, unique per app; a clash (an endpoint named like a CRUD method) keeps the first.
+  // (Renamed copies: reused methods are shared with the next compile.)
   const seen = new Map<string, number>();
-  for (const m of methods) {
+  for (let i = 0; i < methods.length; i++) {
+    const m = methods[i]!;
     const n = seen.get(m.name) ?? 0;
     seen.set(m.name, n + 1);
-    if (n > 0) m.name = `${m.name}${n + 1}`;
+    if (n > 0) methods[i] = { ...m, name: `${m.name}${n + 1}` };
   }
   const apiKey = (ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined)?.auth.providers.find((p) => p.type === "api-key");
+  const typeNames = types.names();
   const typesText = types.toString();
-  const typeNames = [...typesText.matchAll(/^export (?:interface|type) ([A-Za-z0-9_]+)/gm)].map((m) => m[1]!);
   // Identifiers the method signatures mention (one scan; testing each type name against each method is quadratic).
   const mentioned = new Set(methods.flatMap((m) => `${m.params.join(" ")} ${m.result}`.match(/[A-Za-z_$][\w$]*/g) ?? []));
   const used = typeNames.filter((n) => mentioned.has(n));

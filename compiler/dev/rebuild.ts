@@ -12,6 +12,7 @@ import { compileText, findConfig, folderHost, type CompileResult } from "../inde
 import { applyWrite, planWrite, type WriteResult } from "../5-write/write.js";
 import { DiagnosticBag } from "../diagnostics.js";
 import { EmitCache } from "../4-emit/cache.js";
+import { SectionCache } from "../1-parse/sections.js";
 
 export interface Rebuild {
   result: CompileResult;
@@ -25,6 +26,8 @@ export class Rebuilder {
   private readonly dir: string;
   /** Path → content of every generated file as this process last left it on disk. */
   private known: Map<string, string> | undefined;
+  /** Sections of the config whose text did not change are not parsed again (1-parse/sections.ts). */
+  readonly sectionCache = new SectionCache();
   /** Files of entities and endpoints whose part of the IR did not change are reused (4-emit/cache.ts). */
   readonly emitCache = new EmitCache();
 
@@ -44,7 +47,7 @@ export class Rebuilder {
       const result: CompileResult = { ok: false, sources: new Map(), diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${this.dir}`, hint: "run `yamac init` to create one", location: { file: "yama.yaml", line: 1, col: 1 } }] };
       return { result, compileMs: performance.now() - started, writeMs: 0 };
     }
-    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { emitCache: this.emitCache });
+    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { sectionCache: this.sectionCache, emitCache: this.emitCache });
     const compiled = performance.now();
     if (!result.ok) return { result, compileMs: compiled - started, writeMs: 0 };
     const diagnostics = new DiagnosticBag();

@@ -1,15 +1,17 @@
 /**
  * The emit cache of `yamac dev` (compiler/4-emit/cache.ts) must never change what is emitted:
- * every fixture, and a generated config, is compiled through one cache across a series of edits
- * (a field added to each entity, its type changed in place, the edit undone) and each result is
- * compared, file by file, with a compile without the cache.
+ * every fixture, and a generated config, is compiled through one cache (and the parse's section
+ * cache) across a series of edits (a field added to each entity, its type changed in place, a
+ * value elsewhere changed, each edit undone) and each result is compared, file by file, with a
+ * compile without the caches.
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { isMap, parseDocument } from "yaml";
+import { isMap, isScalar, parseDocument, visit } from "yaml";
 import { describe, expect, it } from "vitest";
 import { generateConfig } from "../../bench/generate-config.js";
 import { EmitCache } from "../4-emit/cache.js";
+import { SectionCache } from "../1-parse/sections.js";
 import { compileText, folderHost, type CompileResult } from "../index.js";
 import { OutOfScope, ScopedEntities } from "../ir-lookup.js";
 import { FIXTURES, fixtureNames } from "./snapshot-lib.js";
@@ -39,13 +41,41 @@ function edits(base: string, limit: number): { what: string; text: string }[] {
   return out;
 }
 
+/**
+ * Configs that differ from `base` in one value anywhere (schemas, endpoints, operations, auth…):
+ * a required mark (`!`) dropped from a type, or a description changed. Edits that do not compile
+ * are skipped by check().
+ */
+function valueEdits(base: string, limit: number): { what: string; text: string }[] {
+  const out: { what: string; text: string }[] = [];
+  const doc = parseDocument(base);
+  // edits() changes the entities.
+  const entities = (doc.get("entities", true) as { range?: number[] } | undefined)?.range;
+  visit(doc, {
+    Pair(_, pair) {
+      if (out.length >= limit * 2 || !isScalar(pair.key) || !isScalar(pair.value) || typeof pair.value.value !== "string" || !pair.value.range) return;
+      if (entities && pair.value.range[0] >= entities[0]! && pair.value.range[0] < entities[2]!) return;
+      const [start, end] = pair.value.range;
+      const source = base.slice(start, end);
+      const replace = (text: string) => `${base.slice(0, start)}${text}${base.slice(end)}`;
+      const what = `${String(pair.key.value)} at offset ${start}`;
+      if (pair.key.value === "description" && pair.value.type === "PLAIN") out.push({ what: `${what}: description changed`, text: replace(`${source} edited`) }, { what: `${what}: undone`, text: base });
+      else if (/^[a-z]+(\([^)]*\))?!$/.test(source)) out.push({ what: `${what}: not required`, text: replace(source.slice(0, -1)) }, { what: `${what}: undone`, text: base });
+    },
+  });
+  return out;
+}
+
 function check(base: string, dir: string | undefined, limit: number): EmitCache["stats"] {
   const host = dir === undefined ? undefined : folderHost(dir);
   const cache = new EmitCache();
+  const sectionCache = new SectionCache();
   const totals = { reused: 0, emitted: 0, unscoped: 0 };
-  for (const step of [{ what: "first compile", text: base }, ...edits(base, limit)]) {
-    const fresh = contents(compileText(step.text, "yama.yaml", host));
-    const cached = contents(compileText(step.text, "yama.yaml", host, { emitCache: cache }));
+  for (const step of [{ what: "first compile", text: base }, ...edits(base, limit), ...valueEdits(base, limit)]) {
+    const plain = compileText(step.text, "yama.yaml", host);
+    if (step.what !== "first compile" && plain.diagnostics.some((d) => d.severity === "error")) continue;
+    const fresh = contents(plain);
+    const cached = contents(compileText(step.text, "yama.yaml", host, { emitCache: cache, sectionCache }));
     expect([...cached.keys()], step.what).toEqual([...fresh.keys()]);
     for (const [path, text] of fresh) expect(cached.get(path), `${step.what}: ${path}`).toBe(text);
     for (const k of ["reused", "emitted", "unscoped"] as const) totals[k] += cache.stats[k];
