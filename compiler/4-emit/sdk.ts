@@ -85,7 +85,7 @@ interface Built<T> {
 
 /**
  * Builds src/sdk/types.ts on demand: only the types some method uses, and what they refer to.
- * Asking for a type returns its name at once and queues its declaration; toString() builds the
+ * Asking for a type returns its name at once and queues its declaration; names() builds the
  * queue (each declaration through `memo`, keyed by the part of the IR it reads).
  */
 class WireTypes {

@@ -85,10 +85,15 @@ export function planWrite(projectDir: string, files: readonly OutputFile[], diag
 
 export function applyWrite(projectDir: string, files: readonly OutputFile[], plan: WriteResult): void {
   const toWrite = new Set(plan.written);
+  const folders = new Set<string>();
   for (const f of files) {
     if (!toWrite.has(f.path)) continue;
     const target = join(projectDir, f.path);
-    mkdirSync(dirname(target), { recursive: true });
+    const folder = dirname(target);
+    if (!folders.has(folder)) {
+      mkdirSync(folder, { recursive: true });
+      folders.add(folder);
+    }
     const tmp = `${target}.yamac-tmp`;
     writeFileSync(tmp, f.content);
     renameSync(tmp, target);
