@@ -56,7 +56,7 @@ function measure(title: string, edit: (i: number) => string): void {
   console.log(`  recompile + write, median ${Math.round(median(rows.map((r) => r.total)))} ms (compile ${Math.round(median(rows.map((r) => r.compile)))} ms, write ${Math.round(median(rows.map((r) => r.write)))} ms)`);
   console.log(`  runs: ${rows.map((r) => Math.round(r.total)).join(", ")} ms; files written per save: ${rows.map((r) => r.written).join(", ")}`);
   const s = rebuilder.emitCache.stats;
-  console.log(`  emit cache at the last save: ${s.reused} file sets reused, ${s.emitted} emitted, ${s.unscoped} emitted outside their scope`);
+  console.log(`  emit cache at the last save: ${s.reused} file sets reused, ${s.moved} reused with their config lines moved, ${s.emitted} emitted, ${s.unscoped} emitted outside their scope`);
 }
 
 // A field's length changes in place: no line moves, so only that entity's files (and the

@@ -54,7 +54,16 @@ interface Entry {
  * builders (openapi.ts, sdk.ts); the emit-cache test compares src/openapi.json and src/sdk/ too. Without a cache,
  * `build` just runs.
  */
-export type PartMemo = <T>(id: string, key: readonly (string | object)[], build: () => T) => T;
+export type PartMemo = <T>(id: string, key: readonly (string | object)[], build: () => T, options?: PartOptions) => T;
+
+export interface PartOptions {
+  /**
+   * What `build` makes never names a config line (openapi.json does not), so objects in the key
+   * are compared without their source locations' line numbers: a save that adds a line above
+   * them does not rebuild it.
+   */
+  withoutLines?: boolean;
+}
 
 export const noMemo: PartMemo = (_id, _key, build) => build();
 
@@ -66,8 +75,11 @@ export class EmitCache {
   private settings: string | undefined;
   /** JSON of the objects keys name, once per compile. */
   private json = new WeakMap<object, string>();
-  /** Of the last compile: file sets reused, emitted afresh, and emitted from the whole IR because they read past their scope. */
-  stats = { reused: 0, emitted: 0, unscoped: 0 };
+  /** Key JSON split into its line numbers and the rest (see linesOf), for this compile and the previous one. */
+  private lineSplits = new Map<string, LineSplit>();
+  private previousLineSplits = new Map<string, LineSplit>();
+  /** Of the last compile: file sets reused, reused with their config lines moved, emitted afresh, and emitted from the whole IR because they read past their scope. */
+  stats = { reused: 0, moved: 0, emitted: 0, unscoped: 0 };
   /** Of the last compile: what each file set emitted from the whole IR read past its scope. */
   unscoped = new Map<string, string>();
 
@@ -82,7 +94,9 @@ export class EmitCache {
     this.settings = settings;
     this.current = new Map();
     this.json = new WeakMap();
-    this.stats = { reused: 0, emitted: 0, unscoped: 0 };
+    this.previousLineSplits = this.lineSplits;
+    this.lineSplits = new Map();
+    this.stats = { reused: 0, moved: 0, emitted: 0, unscoped: 0 };
     this.unscoped = new Map();
     return scopes;
   }
@@ -105,9 +119,59 @@ export class EmitCache {
     return hit;
   }
 
+  /**
+   * A save that adds or removes lines above an entity changes nothing in its files but the config
+   * lines they name (`yama.yaml:42` in headers and comments). When the key differs from the
+   * previous one only in its line numbers, and they moved in order (each old line to one new
+   * line, keeping their order, as inserting or deleting lines does), the previous files are reused
+   * with each `<config>:<line>` moved the same way. A mention of a line the key does not hold, or
+   * a key naming another file, means emitting afresh.
+   */
+  private moved(id: string, key: Key, configFile: string): OutputFile[] | undefined {
+    const previous = this.previous.get(id);
+    if (previous === undefined || previous.key.length !== key.length) return undefined;
+    const moves = new Map<number, number>();
+    for (let i = 0; i < key.length; i++) {
+      const before = this.linesOf(previous.key[i]!);
+      const after = this.linesOf(key[i]!);
+      if (before.files.some((f) => f !== configFile) || after.files.some((f) => f !== configFile)) return undefined;
+      if (before.rest !== after.rest || before.lines.length !== after.lines.length) return undefined;
+      for (let j = 0; j < before.lines.length; j++) {
+        const to = moves.get(before.lines[j]!);
+        if (to !== undefined && to !== after.lines[j]) return undefined;
+        moves.set(before.lines[j]!, after.lines[j]!);
+      }
+    }
+    const order = [...moves].sort(([a], [b]) => a - b);
+    if (order.some(([, to], i) => i > 0 && to <= order[i - 1]![1])) return undefined;
+    const mention = new RegExp(`${configFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+)`, "g");
+    const files: OutputFile[] = [];
+    for (const file of previous.value as OutputFile[]) {
+      let foreign = false;
+      const content = file.content.replace(mention, (text, line: string) => {
+        const to = moves.get(Number(line));
+        if (to === undefined) foreign = true;
+        return `${configFile}:${to}`;
+      });
+      if (foreign) return undefined;
+      files.push({ ...file, content });
+    }
+    return files;
+  }
+
+  /** linesOf(json), once per key string per compile (the same entity's JSON is in many keys). */
+  private linesOf(json: string): LineSplit {
+    let split = this.lineSplits.get(json);
+    if (split === undefined) {
+      split = this.previousLineSplits.get(json) ?? linesOf(json);
+      this.lineSplits.set(json, split);
+    }
+    return split;
+  }
+
   /** See PartMemo. */
-  readonly part: PartMemo = (id, key, build) => {
-    const parts = key.map((k) => (typeof k === "string" ? k : this.jsonOf(k)));
+  readonly part: PartMemo = (id, key, build, options) => {
+    const parts = key.map((k) => (typeof k === "string" ? k : options?.withoutLines ? this.linesOf(this.jsonOf(k)).rest : this.jsonOf(k)));
     const hit = this.reuse(id, parts);
     if (hit !== undefined) return hit.value as ReturnType<typeof build>;
     const value = build();
@@ -115,12 +179,21 @@ export class EmitCache {
     return value;
   };
 
-  /** The files `build` emits from the scope, reused when the key is the one of the previous compile. */
+  /**
+   * The files `build` emits from the scope, reused when the key is the one of the previous compile,
+   * or when it differs from it only in config line numbers (see moved()).
+   */
   files(id: string, { key, scope }: Scoped, ir: ProjectIR, build: (ir: ProjectIR) => OutputFile[]): OutputFile[] {
     const hit = this.reuse(id, key);
     if (hit !== undefined) {
       this.stats.reused++;
       return hit.value as OutputFile[];
+    }
+    const moved = this.moved(id, key, ir.configFile);
+    if (moved !== undefined) {
+      this.stats.moved++;
+      this.current.set(id, { key, value: moved });
+      return moved;
     }
     try {
       const files = build(scope());
@@ -224,6 +297,24 @@ export class Scopes {
     return scope;
   }
 
+}
+
+/** A key's JSON taken apart: the line numbers of its source locations, the files they name, and the rest. */
+interface LineSplit {
+  lines: number[];
+  files: string[];
+  rest: string;
+}
+
+function linesOf(json: string): LineSplit {
+  const files = new Set<string>();
+  for (const m of json.matchAll(/"file":("(?:[^"\\]|\\.)*")/g)) files.add(JSON.parse(m[1]!) as string);
+  const lines: number[] = [];
+  const rest = json.replace(/"line":(\d+)/g, (_, n: string) => {
+    lines.push(Number(n));
+    return '"line":';
+  });
+  return { lines, files: [...files], rest };
 }
 
 /** Every string in a JSON-like value (where an endpoint names entities). */

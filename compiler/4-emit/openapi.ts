@@ -200,7 +200,8 @@ function crudOperations(entity: EntityIR): [string, string, Json][] {
 
 /**
  * src/openapi.json. Each path item and each entity's schemas are built on their own, so that
- * `yamac dev` (`memo`, see cache.ts) rebuilds only those whose part of the IR changed. Nothing
+ * `yamac dev` (`memo`, see cache.ts) rebuilds only those whose part of the IR changed (config
+ * line numbers aside: the document names none, so lines moving above an entity rebuild nothing). Nothing
  * changes a built item afterwards (the auth module's own routes are added to a copy), so reused
  * ones can be shared between compiles.
  */
@@ -226,11 +227,11 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
       for (const entity of entities) for (const [p, method, op] of crudOperations(entity)) if (openapiPath(p) === path && !item[method]) item[method] = op;
       secureOperations(item, rules.get(path) ?? [], schemes);
       return item;
-    });
+    }, { withoutLines: true });
   }
   for (const [path, ops] of Object.entries(authPaths(ir))) paths[path] = { ...(paths[path] ?? {}), ...ops };
   const schemas: Record<string, Json> = {};
-  for (const entity of ir.entities) for (const [name, s] of memo(`schemas ${entity.name}`, [entity], () => entitySchemas(entity))) schemas[name] = s;
+  for (const entity of ir.entities) for (const [name, s] of memo(`schemas ${entity.name}`, [entity], () => entitySchemas(entity), { withoutLines: true })) schemas[name] = s;
   for (const s of ir.schemas) schemas[s.name] = namedSchema(s);
   for (const ep of ir.endpoints) if (ep.body && "inline" in ep.body) schemas[ep.body.inline.name] = namedSchema(ep.body.inline);
   schemas.Error = {

@@ -70,7 +70,7 @@ function check(base: string, dir: string | undefined, limit: number): EmitCache[
   const host = dir === undefined ? undefined : folderHost(dir);
   const cache = new EmitCache();
   const sectionCache = new SectionCache();
-  const totals = { reused: 0, emitted: 0, unscoped: 0 };
+  const totals = { reused: 0, moved: 0, emitted: 0, unscoped: 0 };
   for (const step of [{ what: "first compile", text: base }, ...edits(base, limit), ...valueEdits(base, limit)]) {
     const plain = compileText(step.text, "yama.yaml", host);
     if (step.what !== "first compile" && plain.diagnostics.some((d) => d.severity === "error")) continue;
@@ -78,7 +78,7 @@ function check(base: string, dir: string | undefined, limit: number): EmitCache[
     const cached = contents(compileText(step.text, "yama.yaml", host, { emitCache: cache, sectionCache }));
     expect([...cached.keys()], step.what).toEqual([...fresh.keys()]);
     for (const [path, text] of fresh) expect(cached.get(path), `${step.what}: ${path}`).toBe(text);
-    for (const k of ["reused", "emitted", "unscoped"] as const) totals[k] += cache.stats[k];
+    for (const k of ["reused", "moved", "emitted", "unscoped"] as const) totals[k] += cache.stats[k];
   }
   return totals;
 }
@@ -95,6 +95,8 @@ describe("emit cache", () => {
     const totals = check(base, undefined, 30);
     expect(totals.unscoped).toBe(0);
     expect(totals.reused).toBeGreaterThan(0);
+    // Adding a field moves the lines of every entity below it: their files are reused with the lines moved.
+    expect(totals.moved).toBeGreaterThan(0);
   });
 
   it("an in-place edit of one entity re-emits only that entity and its neighbours", () => {
