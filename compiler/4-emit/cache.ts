@@ -85,11 +85,13 @@ export class EmitCache {
 
   /**
    * Starts a compile of `ir`, and returns its scopes. When the project-wide settings changed,
-   * nothing is reused. Entries this compile does not use are dropped at the next one.
+   * nothing is reused, unless only their config line numbers did (a line added above
+   * `deployment:`): every key holds those lines (Scopes.settingsLines), so files that name them
+   * are moved like any other (moved()). Entries this compile does not use are dropped at the next one.
    */
   begin(ir: ProjectIR): Scopes {
     const scopes = new Scopes(ir, (value) => this.jsonOf(value));
-    const settings = scopes.settings;
+    const settings = scopes.settingsLines === undefined ? scopes.settings : linesOf(scopes.settings).rest;
     this.previous = settings === this.settings ? this.current : new Map();
     this.settings = settings;
     this.current = new Map();
@@ -217,6 +219,11 @@ export class EmitCache {
 export class Scopes {
   /** The JSON of everything a scope shares with the whole IR. */
   readonly settings: string;
+  /**
+   * The config lines the settings name (deployment's locations), as a key part every scope holds;
+   * undefined when the settings name another file (an overlay), and are then compared whole.
+   */
+  readonly settingsLines: string | undefined;
   private readonly neighbours = new Map<string, Set<string>>();
   /** Each entity's index in the IR. */
   private readonly order: Map<string, number>;
@@ -241,6 +248,8 @@ export class Scopes {
       return copy;
     });
     this.settings = JSON.stringify(SETTINGS.map((k) => (k === "plugins" ? this.plugins : ir[k]) ?? null));
+    const split = linesOf(this.settings);
+    this.settingsLines = split.files.every((f) => f === ir.configFile) ? split.lines.map((n) => `"line":${n}`).join(",") : undefined;
     const plugins = JSON.stringify(this.plugins);
     this.pluginEntities = ir.entities.filter((e) => plugins.includes(JSON.stringify(e.name))).map((e) => e.name);
     const link = (a: string, b: string) => {
@@ -280,7 +289,7 @@ export class Scopes {
   private make(names: ReadonlySet<string>, own: string): Scoped {
     // In the IR's order, so that the key does not depend on how the names were gathered.
     const entities = [...names].sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((n) => this.ir.entities[this.order.get(n)!]!);
-    return { key: [own, ...entities.map((e) => this.jsonOf(e))], scope: () => this.view(entities) };
+    return { key: [own, this.settingsLines ?? "", ...entities.map((e) => this.jsonOf(e))], scope: () => this.view(entities) };
   }
 
   /** The IR as seen from a scope holding `entities`. */

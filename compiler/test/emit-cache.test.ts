@@ -112,6 +112,23 @@ describe("emit cache", () => {
     expect(cache.stats.reused).toBe(34);
   });
 
+  it("a line added above the deployment settings moves them without re-emitting every file", () => {
+    // The deployment settings name their config lines; here they come after the entities, so adding a field moves them.
+    const text = readFileSync(join(FIXTURES, "deploy", "yama.yaml"), "utf8");
+    const deployment = text.slice(text.indexOf("\ndeployment:\n") + 1, text.indexOf("\nrateLimit:\n") + 1);
+    expect(deployment.startsWith("deployment:\n")).toBe(true);
+    const base = `${generateConfig(12)}\n${deployment}`;
+    const totals = check(base, undefined, 12);
+    expect(totals.unscoped).toBe(0);
+    expect(totals.moved).toBeGreaterThan(0);
+    const cache = new EmitCache();
+    compileText(base, "yama.yaml", undefined, { emitCache: cache });
+    compileText(base.replace("  Thing6:\n    fields:\n", "  Thing6:\n    fields:\n      zzCacheProbe: string?\n"), "yama.yaml", undefined, { emitCache: cache });
+    // Thing0–Thing4 and their endpoints are above the new line; Thing7 onwards below it; only Thing5–Thing7's sets change otherwise.
+    expect(cache.stats.emitted).toBe(6);
+    expect(cache.stats.moved).toBeGreaterThan(0);
+  });
+
   it("a scope refuses what it does not hold", () => {
     const entities = new ScopedEntities([]);
     expect(() => entities.get("Other")).toThrow(OutOfScope);
