@@ -83,7 +83,17 @@ export function planWrite(projectDir: string, files: readonly OutputFile[], diag
   return result;
 }
 
-export function applyWrite(projectDir: string, files: readonly OutputFile[], plan: WriteResult): void {
+export interface ApplyOptions {
+  /**
+   * Overwrite changed files in place instead of writing a temporary file and renaming it over the
+   * old one. `yamac dev` does: it reads the files only after the write, and on ext4 a rename over
+   * an existing file starts writing that file back at once, which made rewriting 600 files 3–5×
+   * slower. `yamac compile` keeps the rename, so another reader never sees half a file.
+   */
+  inPlace?: boolean;
+}
+
+export function applyWrite(projectDir: string, files: readonly OutputFile[], plan: WriteResult, options: ApplyOptions = {}): void {
   const toWrite = new Set(plan.written);
   const folders = new Set<string>();
   for (const f of files) {
@@ -93,6 +103,10 @@ export function applyWrite(projectDir: string, files: readonly OutputFile[], pla
     if (!folders.has(folder)) {
       mkdirSync(folder, { recursive: true });
       folders.add(folder);
+    }
+    if (options.inPlace) {
+      writeFileSync(target, f.content);
+      continue;
     }
     const tmp = `${target}.yamac-tmp`;
     writeFileSync(tmp, f.content);

@@ -3,7 +3,7 @@
  * whole config: relations, names and rules cross entities), but the files of entities and
  * endpoints whose part of the IR is unchanged are reused (4-emit/cache.ts), and the write is
  * incremental: the process remembers what it last put on disk, so unchanged files are neither
- * read nor written, and only files whose content changed are rewritten (a one-entity change
+ * read nor written, and only files whose content changed are rewritten, in place (a one-entity change
  * touches that entity's modules plus the few project-wide ones such as src/openapi.json).
  */
 import { readFileSync } from "node:fs";
@@ -53,7 +53,7 @@ export class Rebuilder {
     const diagnostics = new DiagnosticBag();
     const plan = planWrite(this.dir, result.files!, diagnostics, this.known);
     if (diagnostics.hasErrors) return { result: { ...result, ok: false, diagnostics: [...result.diagnostics, ...diagnostics.sorted()] }, compileMs: compiled - started, writeMs: performance.now() - compiled };
-    applyWrite(this.dir, result.files!, plan);
+    applyWrite(this.dir, result.files!, plan, { inPlace: true });
     this.known = new Map(result.files!.filter((f) => !f.ifMissing).map((f) => [f.path, f.content]));
     return { result: { ...result, write: plan }, write: plan, compileMs: compiled - started, writeMs: performance.now() - compiled };
   }

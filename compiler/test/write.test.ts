@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { join, relative, sep } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { compileProject } from "../index.js";
+import { Rebuilder } from "../dev/rebuild.js";
 import { GENERATED_MARKER } from "../4-emit/writer.js";
 import { ROOT } from "./snapshot-lib.js";
 
@@ -93,6 +94,28 @@ describe("compileProject writes", () => {
     expect(second.skipped).toEqual(expect.arrayContaining(PROJECT_FILES));
     expect(new Set(second.unchanged)).toEqual(new Set(first.written.filter((p) => !second.skipped.includes(p))));
     expect(tree(dir)).toEqual(before);
+  });
+
+  it("in place for yamac dev: the same files, no temporary file left, unchanged files untouched", () => {
+    const viaRename = project(BLOG);
+    compile(viaRename);
+    const dir = project(BLOG);
+    const rebuilder = new Rebuilder(dir);
+    expect(rebuilder.run().result.ok).toBe(true);
+    age(dir);
+    writeFileSync(join(dir, "yama.yaml"), BLOG.replace("title: string!", "title: string(1..80)!"));
+    const second = rebuilder.run();
+    expect(second.result.ok).toBe(true);
+    const after = tree(dir);
+    expect([...after.keys()].filter((p) => p.endsWith(".yamac-tmp"))).toEqual([]);
+    const aged = new Date("2001-01-01T00:00:00Z").getTime();
+    expect(second.write!.written.length).toBeGreaterThan(0);
+    for (const [path, file] of after) if (path !== "yama.yaml") expect(file.mtimeMs !== aged, path).toBe(second.write!.written.includes(path));
+    // The first build matches yamac compile's, byte for byte.
+    writeFileSync(join(dir, "yama.yaml"), BLOG);
+    expect(rebuilder.run().result.ok).toBe(true);
+    const fresh = tree(viaRename);
+    for (const [path, file] of tree(dir)) if (fresh.has(path)) expect(file.content, path).toBe(fresh.get(path)!.content);
   });
 
   it("nothing at all when a config has errors", () => {
