@@ -122,8 +122,7 @@ export function analyzeConfigVars(config: RawConfig, parsed: ParsedConfig, diagn
   return out.sort((a, b) => a.envVar.localeCompare(b.envVar));
 }
 
-/** Handler code and templates use `${…}` for their own placeholders: they are not environment references. */
-/** Keys whose values are handler code, where `${...}` is the code's own (template literals). */
+/** Keys whose values are handler code and templates: their `${…}` are the code's own placeholders, not environment references. */
 const CODE_KEYS = new Set(["handler", "handlerTemplates"]);
 
 /**

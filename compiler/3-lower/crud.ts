@@ -8,6 +8,9 @@ const METHOD: Readonly<Record<CrudRoutePlan["operation"], CrudRoutePlan["method"
   list: "GET", get: "GET", create: "POST", replace: "PUT", update: "PATCH", delete: "DELETE",
 };
 
+/** Where a create route's bulk variant is served: `<path>/bulk` (`/bulk` under a root path). */
+export const bulkPath = (path: string) => `${path === "/" ? "" : path}/bulk`;
+
 export function lowerCrud(entity: EntityIR): CrudRoutePlan[] {
   const crud = entity.crud;
   if (!crud) return [];

@@ -91,9 +91,8 @@ export class EmitCache {
    */
   begin(ir: ProjectIR): Scopes {
     const scopes = new Scopes(ir, (value) => this.jsonOf(value));
-    const settings = scopes.settingsLines === undefined ? scopes.settings : linesOf(scopes.settings).rest;
-    this.previous = settings === this.settings ? this.current : new Map();
-    this.settings = settings;
+    this.previous = scopes.settings === this.settings ? this.current : new Map();
+    this.settings = scopes.settings;
     this.current = new Map();
     this.json = new WeakMap();
     this.previousLineSplits = this.lineSplits;
@@ -217,7 +216,10 @@ export class EmitCache {
  * and foreign keys name it, and the entities plugin options name (e.g. the auth module's users).
  */
 export class Scopes {
-  /** The JSON of everything a scope shares with the whole IR. */
+  /**
+   * The JSON of everything a scope shares with the whole IR, without its config line numbers when
+   * it names no other file (those are in settingsLines).
+   */
   readonly settings: string;
   /**
    * The config lines the settings name (deployment's locations), as a key part every scope holds;
@@ -247,9 +249,11 @@ export class Scopes {
       });
       return copy;
     });
-    this.settings = JSON.stringify(SETTINGS.map((k) => (k === "plugins" ? this.plugins : ir[k]) ?? null));
-    const split = linesOf(this.settings);
-    this.settingsLines = split.files.every((f) => f === ir.configFile) ? split.lines.map((n) => `"line":${n}`).join(",") : undefined;
+    const settings = JSON.stringify(SETTINGS.map((k) => (k === "plugins" ? this.plugins : ir[k]) ?? null));
+    const split = linesOf(settings);
+    const ownFile = split.files.every((f) => f === ir.configFile);
+    this.settings = ownFile ? split.rest : settings;
+    this.settingsLines = ownFile ? split.lines.map((n) => `"line":${n}`).join(",") : undefined;
     const plugins = JSON.stringify(this.plugins);
     this.pluginEntities = ir.entities.filter((e) => plugins.includes(JSON.stringify(e.name))).map((e) => e.name);
     const link = (a: string, b: string) => {

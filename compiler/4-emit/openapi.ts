@@ -3,12 +3,13 @@
  * from the same IR the routes are emitted from, so the contract cannot drift from the code.
  * Property order is fixed, so the file is byte-identical on every compile.
  */
-import type { EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
+import type { CrudIR, EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
 import { authPaths, securitySchemes, secureOperations } from "../plugins/auth/openapi.js";
 import { routeAccess, type RouteAccess } from "../plugins/auth/rules.js";
 import { noMemo, type PartMemo } from "./cache.js";
+import { bulkPath } from "../3-lower/crud.js";
 
 type Json = Record<string, unknown>;
 
@@ -142,60 +143,76 @@ function endpointOperation(ep: EndpointIR): Json {
   return op;
 }
 
-/** The paths crudOperations(entity) describes, without building its operations. */
-function crudPaths(entity: EntityIR): string[] {
+type CrudOperation = CrudIR["methods"][number];
+
+/** An entity's CRUD routes as OpenAPI sees them: the operation, its path and method (the bulk create is its own). */
+interface CrudRoute {
+  operation: CrudOperation | "bulk";
+  path: string;
+  method: string;
+}
+
+function crudRoutes(entity: EntityIR): CrudRoute[] {
   const crud = entity.crud!;
   const base = crud.basePath === "/" ? "" : crud.basePath;
-  return crud.methods.flatMap((operation) =>
-    operation === "list" ? [crud.basePath] : operation === "create" ? [crud.basePath, ...(crud.bulk ? [`${base}/bulk`] : [])] : [`${base}/{id}`],
-  );
+  return crud.methods.flatMap((operation): CrudRoute[] => {
+    switch (operation) {
+      case "list": return [{ operation, path: crud.basePath, method: "get" }];
+      case "create": return [{ operation, path: crud.basePath, method: "post" }, ...(crud.bulk ? [{ operation: "bulk" as const, path: bulkPath(crud.basePath), method: "post" }] : [])];
+      case "get": return [{ operation, path: `${base}/{id}`, method: "get" }];
+      case "replace": return [{ operation, path: `${base}/{id}`, method: "put" }];
+      case "update": return [{ operation, path: `${base}/{id}`, method: "patch" }];
+      case "delete": return [{ operation, path: `${base}/{id}`, method: "delete" }];
+    }
+  });
 }
 
 /** The CRUD operations of an entity as [path, method, operation]. */
 function crudOperations(entity: EntityIR): [string, string, Json][] {
   const crud = entity.crud!;
-  const base = crud.basePath === "/" ? "" : crud.basePath;
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const idParam = { name: "id", in: "path", required: true, schema: fieldSchema(pk, false) };
-  const out: [string, string, Json][] = [];
   const tag = [entity.name];
-  for (const operation of crud.methods) {
-    if (operation === "list") {
-      const paging = crud.pagination.type === "cursor"
-        ? [{ name: "cursor", in: "query", schema: { type: "string" } }]
-        : [
-            { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
-            { name: "sort", in: "query", description: "Comma-separated fields, `-` for descending", schema: { type: "string" } },
-            { name: "count", in: "query", schema: { type: "boolean" } },
-          ];
-      out.push([crud.basePath, "get", {
-        operationId: `list${entity.name}`,
-        tags: tag,
-        parameters: [
-          { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: crud.pagination.maxLimit, default: crud.pagination.defaultLimit } },
-          ...paging,
-          ...(crud.search ? [{ name: "search", in: "query", schema: { type: "string", maxLength: 256 } }] : []),
-          ...(entity.relations.length ? [{ name: "include", in: "query", schema: { type: "string" } }] : []),
-          { name: "fields", in: "query", schema: { type: "string" } },
-          ...filterFields(entity).map((f) => ({ name: f.name, in: "query", schema: fieldSchema(f, false) })),
-        ],
-        responses: { "200": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) }, pagination: ref(crud.pagination.type === "cursor" ? "CursorPagination" : "OffsetPagination") }, required: ["data", "pagination"] }, "A page"), ...ERRORS },
-      }]);
-    } else if (operation === "get") {
-      out.push([`${base}/{id}`, "get", { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } }]);
-    } else if (operation === "create") {
-      out.push([crud.basePath, "post", { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } }]);
-      if (crud.bulk) {
-        const rows = { type: "array", items: ref(`${entity.name}Create`), minItems: 1, maxItems: 1000 };
-        out.push([`${base}/bulk`, "post", { operationId: `bulkCreate${entity.name}`, tags: tag, summary: "Creates up to 1,000 rows, all or none", requestBody: { required: true, content: { "application/json": { schema: rows } } }, responses: { "201": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) } }, required: ["data"] }, "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } }]);
+  const operationOf = (operation: CrudOperation | "bulk"): Json => {
+    switch (operation) {
+      case "list": {
+        const paging = crud.pagination.type === "cursor"
+          ? [{ name: "cursor", in: "query", schema: { type: "string" } }]
+          : [
+              { name: "offset", in: "query", schema: { type: "integer", minimum: 0, default: 0 } },
+              { name: "sort", in: "query", description: "Comma-separated fields, `-` for descending", schema: { type: "string" } },
+              { name: "count", in: "query", schema: { type: "boolean" } },
+            ];
+        return {
+          operationId: `list${entity.name}`,
+          tags: tag,
+          parameters: [
+            { name: "limit", in: "query", schema: { type: "integer", minimum: 1, maximum: crud.pagination.maxLimit, default: crud.pagination.defaultLimit } },
+            ...paging,
+            ...(crud.search ? [{ name: "search", in: "query", schema: { type: "string", maxLength: 256 } }] : []),
+            ...(entity.relations.length ? [{ name: "include", in: "query", schema: { type: "string" } }] : []),
+            { name: "fields", in: "query", schema: { type: "string" } },
+            ...filterFields(entity).map((f) => ({ name: f.name, in: "query", schema: fieldSchema(f, false) })),
+          ],
+          responses: { "200": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) }, pagination: ref(crud.pagination.type === "cursor" ? "CursorPagination" : "OffsetPagination") }, required: ["data", "pagination"] }, "A page"), ...ERRORS },
+        };
       }
-    } else if (operation === "replace" || operation === "update") {
-      out.push([`${base}/{id}`, operation === "replace" ? "put" : "patch", { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), "404": { $ref: "#/components/responses/NotFound" }, "412": { description: "If-Match does not match the current ETag" }, ...ERRORS } }]);
-    } else {
-      out.push([`${base}/{id}`, "delete", { operationId: `delete${entity.name}`, tags: tag, parameters: [idParam], responses: { "204": { description: "Deleted" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } }]);
+      case "get":
+        return { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } };
+      case "create":
+        return { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } };
+      case "bulk": {
+        const rows = { type: "array", items: ref(`${entity.name}Create`), minItems: 1, maxItems: 1000 };
+        return { operationId: `bulkCreate${entity.name}`, tags: tag, summary: "Creates up to 1,000 rows, all or none", requestBody: { required: true, content: { "application/json": { schema: rows } } }, responses: { "201": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) } }, required: ["data"] }, "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } };
+      }
+      case "replace":
+      case "update":
+        return { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), "404": { $ref: "#/components/responses/NotFound" }, "412": { description: "If-Match does not match the current ETag" }, ...ERRORS } };
+      case "delete":
+        return { operationId: `delete${entity.name}`, tags: tag, parameters: [idParam], responses: { "204": { description: "Deleted" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } };
     }
-  }
-  return out;
+  };
+  return crudRoutes(entity).map(({ operation, path, method }) => [path, method, operationOf(operation)]);
 }
 
 /**
@@ -214,7 +231,7 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
     return source;
   };
   for (const route of ir.routes) if (route.kind === "endpoint") at(openapiPath(route.endpoint.path)).endpoints.push(route.endpoint);
-  for (const entity of ir.entities) if (entity.crud) for (const path of new Set(crudPaths(entity).map(openapiPath))) at(path).entities.push(entity);
+  for (const entity of ir.entities) if (entity.crud) for (const path of new Set(crudRoutes(entity).map((r) => openapiPath(r.path)))) at(path).entities.push(entity);
   const schemes = Object.keys(securitySchemes(ir));
   const rules = new Map<string, RouteAccess[]>();
   if (schemes.length > 0) for (const r of routeAccess(ir)) rules.set(openapiPath(r.path), [...(rules.get(openapiPath(r.path)) ?? []), r]);

@@ -14,6 +14,7 @@ import { crudGuard } from "../plugins/auth/emit.js";
 import { pascalCase } from "../2-analyze/types.js";
 import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText, scopeText, scopeValues } from "./policies.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
+import { bulkPath } from "../3-lower/crud.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
 export function searchVectorSql(columns: readonly string[]): string {
@@ -325,8 +326,8 @@ ${roleCheck}${setup}  const [row] = await db.insert(${t}).values(${values}).retu
             bulk = "bulkBody";
           } else imports.add(`../validation/${entity.fileName}.js`, names.bulk);
           const rows = forced.length ? `input.map((row) => ({ ...row, ${scopeValues(forced, "value").join(", ")} }))` : "input";
-          handlers.push(`/** POST ${entity.crud!.basePath === "/" ? "" : entity.crud!.basePath}/bulk: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`.${scopeNote("create")} */
-${routerName(entity)}.post(${ts(`${local === "/" ? "" : local}/bulk`)}, ${guard(plan)}async (c) => {
+          handlers.push(`/** POST ${bulkPath(entity.crud!.basePath)}: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`.${scopeNote("create")} */
+${routerName(entity)}.post(${ts(bulkPath(local))}, ${guard(plan)}async (c) => {
   const input = validate(${bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
 ${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t}).values(${rows}).returning(${sel});
   return c.json({ data: rows }, 201);

@@ -26,6 +26,7 @@ import { authMethod, authOperationId } from "../plugins/auth/openapi.js";
 import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/options.js";
 import { entityMap, entityNamed } from "../ir-lookup.js";
 import { noMemo, type PartMemo } from "./cache.js";
+import { bulkPath } from "../3-lower/crud.js";
 
 const TRANSPORT = readFileSync(packageFile("runtime-lib/client-http.ts"), "utf8");
 
@@ -117,16 +118,14 @@ class WireTypes {
     return name;
   }
 
-  /** Runs `build` and returns what it built with the declarations it asked for. */
+  /** Runs `build` and returns what it built with the declarations it asked for (builds do not nest). */
   record<T>(build: () => T): Built<T> {
-    const outer = this.asked;
     const needs: Decl[] = [];
     this.asked = needs;
     try {
       return { value: build(), needs };
     } finally {
-      this.asked = outer;
-      outer?.push(...needs);
+      this.asked = undefined;
     }
   }
 
@@ -446,9 +445,6 @@ function pathExpression(path: string): { expr: string; names: string[] } {
   return { expr: names.length ? `\`${template.replace(/`/g, "\\`")}\`` : ts(path), names };
 }
 
-/** Where a create route's bulk variant is served. */
-const bulkPath = (plan: CrudRoutePlan) => `${plan.path === "/" ? "" : plan.path}/bulk`;
-
 function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, access: (method: string, path: string) => string): Method[] {
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const id = `id: ${wireBase(pk)}`;
@@ -467,7 +463,7 @@ function crudMethods(entity: EntityIR, plan: CrudRoutePlan, types: WireTypes, ac
     case "create": {
       const out = [base(`create${E}`, `creates a ${E} and answers it.`, [`body: ${types.create(E)}`], types.row(E), ["body"])];
       if (entity.crud!.bulk) {
-        out.push(base(`bulkCreate${E}`, `creates up to 1,000 ${E} rows, all or none.`, [`body: ${types.create(E)}[]`], `{ data: ${types.row(E)}[] }`, ["body"], ts(bulkPath(plan)), "POST", bulkPath(plan)));
+        out.push(base(`bulkCreate${E}`, `creates up to 1,000 ${E} rows, all or none.`, [`body: ${types.create(E)}[]`], `{ data: ${types.row(E)}[] }`, ["body"], ts(bulkPath(plan.path)), "POST", bulkPath(plan.path)));
       }
       return out;
     }
@@ -554,7 +550,7 @@ export function emitSdk(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile[] {
       methods.push(...types.replay(memo(`sdk endpoint ${ep.name}`, [ep, access(ep.method, ep.path), types.schemaNames, ...related], () => types.record(() => [endpointMethod(ep, types, ir, access)]))));
     } else {
       const entity = entityNamed(ir, route.entity);
-      const rules = [access(route.method, route.path), access("POST", bulkPath(route))];
+      const rules = [access(route.method, route.path), access("POST", bulkPath(route.path))];
       methods.push(...types.replay(memo(`sdk route ${route.method} ${route.path}`, [route, entity, ...rules], () => types.record(() => crudMethods(entity, route, types, access)))));
     }
   }

@@ -15,6 +15,7 @@ import type { CrudRoutePlan, EndpointIR, EntityIR, FieldIR, FilterIR, FilterValu
 import { filterFields, hiddenFields, writableFields } from "../4-emit/validation.js";
 import { searchVectorSql } from "../4-emit/routes.js";
 import { buildTables, type AnyTable, type Tables } from "./tables.js";
+import { bulkPath } from "../3-lower/crud.js";
 
 /** How a condition reads a column; decides which index can serve it. */
 export type ColumnUse = "eq" | "range" | "in" | "null" | "like" | "fulltext";
@@ -547,7 +548,7 @@ export function routeStatements(ir: ProjectIR): RouteStatements[] {
     const { statements, notes } = crudStatements(entity, route, t);
     out.push({ method: route.method, path: route.path, kind: `CRUD ${route.operation} ${entity.name}`, statements, notes, entity });
     if (route.operation === "create" && entity.crud?.bulk) {
-      out.push({ method: "POST", path: `${route.path === "/" ? "" : route.path}/bulk`, kind: `CRUD bulk create ${entity.name}`, statements: bulkStatements(entity, t), notes: [], entity });
+      out.push({ method: "POST", path: bulkPath(route.path), kind: `CRUD bulk create ${entity.name}`, statements: bulkStatements(entity, t), notes: [], entity });
     }
   }
   return out;

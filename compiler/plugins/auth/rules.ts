@@ -8,6 +8,7 @@ import { closest, type DiagnosticBag } from "../../diagnostics.js";
 import type { AuthRequirementIR, CrudIR, EndpointIR, EntityIR, ProjectIR } from "../../ir.js";
 import { type AuthOptions, authRoutes, isOAuth } from "./options.js";
 import { entityNamed } from "../../ir-lookup.js";
+import { bulkPath } from "../../3-lower/crud.js";
 
 export const AUTH_PLUGIN = "@betagors/yama-auth";
 
@@ -173,7 +174,7 @@ export function routeAccess(ir: ProjectIR): RouteAccess[] {
     }
     const entity = entityNamed(ir, route.entity);
     out.push({ method: route.method, path: route.path, ...crudAccess(ir, entity, route.operation) });
-    if (route.operation === "create" && entity.crud?.bulk) out.push({ method: "POST", path: `${route.path === "/" ? "" : route.path}/bulk`, ...crudAccess(ir, entity, "create") });
+    if (route.operation === "create" && entity.crud?.bulk) out.push({ method: "POST", path: bulkPath(route.path), ...crudAccess(ir, entity, "create") });
   }
   return out;
 }
