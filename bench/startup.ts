@@ -3,7 +3,9 @@
  * through tsx and for the `yamac build` bundle, on PostgreSQL and on PGlite:
  * - PGlite, first start on this machine: no template yet, so the start runs initdb and makes the
  *   template (.yama/pglite-template) first;
- * - PGlite, new data directory: copied from the template;
+ * - PGlite, new data directory: the spare copy beside the template renamed into place (what a
+ *   new data directory gets once an earlier one was made on the machine);
+ * - PGlite, new data directory without a spare: copied from the template;
  * - PGlite, existing data directory: a restart.
  * Besides wall time it reports the server's main-thread CPU time at its first 200 (from
  * /proc/<pid>/task/<pid>/stat), which moves much less than wall time when other processes share
@@ -22,6 +24,7 @@ import postgres from "postgres";
 import { buildProject } from "../compiler/build.js";
 import { compileProject } from "../compiler/index.js";
 import { generateProjectMigration } from "../compiler/migrate/generate.js";
+import { makeSpare, spareOf } from "../runtime-lib/pglite.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const APP = join(ROOT, ".yama", "bench", "app");
@@ -83,20 +86,25 @@ const load = loadavg()[0]!.toFixed(1);
 const rows: [string, string, Sample[]][] = [];
 for (const bundled of [false, true]) {
   const how = bundled ? "bundle (`yamac build`, plain node)" : "src/ through tsx";
-  const cases: Record<string, Sample[]> = { pg: [], firstEver: [], fresh: [], reopen: [] };
+  const cases: Record<string, Sample[]> = { pg: [], firstEver: [], copy: [], spare: [], reopen: [] };
+  const spare = spareOf(template);
   for (let i = 0; i < runs; i++) {
     cases.pg!.push(await firstOk({ DATABASE_URL: DB_URL }, 3401, bundled));
-    rmSync(template, { recursive: true, force: true });
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const dir of [template, spare, dataDir]) rmSync(dir, { recursive: true, force: true });
     cases.firstEver!.push(await firstOk(pglite, 3402, bundled));
+    for (const dir of [spare, dataDir]) rmSync(dir, { recursive: true, force: true });
+    cases.copy!.push(await firstOk(pglite, 3403, bundled));
     rmSync(dataDir, { recursive: true, force: true });
-    cases.fresh!.push(await firstOk(pglite, 3403, bundled));
-    cases.reopen!.push(await firstOk(pglite, 3404, bundled));
+    // As an earlier start that made a new data directory leaves it.
+    await makeSpare(template);
+    cases.spare!.push(await firstOk(pglite, 3404, bundled));
+    cases.reopen!.push(await firstOk(pglite, 3405, bundled));
   }
   rows.push(
     [how, "PostgreSQL", cases.pg!],
     [how, "PGlite, first start on the machine (initdb, makes the template)", cases.firstEver!],
-    [how, "PGlite, new data directory (copy of the template)", cases.fresh!],
+    [how, "PGlite, new data directory, no spare yet (copy of the template)", cases.copy!],
+    [how, "PGlite, new data directory (the template's spare copy, renamed)", cases.spare!],
     [how, "PGlite, existing data directory", cases.reopen!],
   );
 }

@@ -1,13 +1,15 @@
 /**
  * PGlite data directories made from a template cluster (runtime-lib/pglite.ts), through the
  * emitted server: the first start makes the template, later new data directories are copies of
- * it with the migrations applied, a restart keeps the rows, and a template of another PGlite
- * version, or a folder that is not a template, is never used.
+ * it with the migrations applied (the spare copy beside the template, renamed, when there is
+ * one), a restart keeps the rows, and a template of another PGlite version, or a folder that is
+ * not a template, is never used.
  */
-import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeSpare, spareOf } from "../../runtime-lib/pglite.js";
 import { call, prepareProject, removeProject, startServer } from "./harness.js";
 
 type Row = Record<string, unknown>;
@@ -87,6 +89,44 @@ describe("PGlite data directories from a template", () => {
     expect(await tables(copy)).toEqual([]);
   }, 180_000);
 
+  it("a start that made a new data directory leaves a spare copy, which the next new data directory is renamed from", async () => {
+    const spare = spareOf(template);
+    const data6 = join(dir, ".yama", "data-6");
+    await serve(data6, async () => {
+      // Made in the background a few seconds after the start.
+      for (let waited = 0; !existsSync(join(spare, "template.json")); waited += 100) {
+        if (waited > 30_000) throw new Error("no spare within 30 s of the start");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    expect(readFileSync(join(spare, "template.json"), "utf8")).toBe(readFileSync(join(template, "template.json"), "utf8"));
+    const inode = statSync(spare).ino;
+    const data7 = join(dir, ".yama", "data-7");
+    await serve(data7, async (base) => {
+      const list = await call(base, "GET", "/notes");
+      expect(list.status, list.text).toBe(200);
+      expect(JSON.stringify(list.body)).not.toContain("first");
+    });
+    // The same directory, moved: no files were copied on the start path.
+    expect(statSync(data7).ino).toBe(inode);
+    expect(existsSync(join(data7, "template.json"))).toBe(false);
+    expect(await tables(data7)).toEqual(["drizzle.__drizzle_migrations", "public.notes"]);
+    expect(await systemId(data7)).toBe(await systemId(data6));
+  }, 180_000);
+
+  it("making a spare removes work left by a process that died during it, and keeps an existing spare", async () => {
+    const spare = spareOf(template);
+    // Not a running process: above Linux's largest pid.
+    const leftover = `${spare}.4194305.tmp`;
+    mkdirSync(join(leftover, "base"), { recursive: true });
+    await makeSpare(template);
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(join(spare, "PG_VERSION"))).toBe(true);
+    const inode = statSync(spare).ino;
+    await makeSpare(template);
+    expect(statSync(spare).ino).toBe(inode);
+  }, 60_000);
+
   it("a template made by another PGlite version is remade, not used", async () => {
     const before = await systemId(join(dir, ".yama", "data-1"));
     writeFileSync(join(template, "template.json"), JSON.stringify({ pglite: "0.0.1" }));
@@ -94,6 +134,8 @@ describe("PGlite data directories from a template", () => {
     await serve(data, async (base) => expect((await call(base, "POST", "/notes", { title: "third" })).status).toBe(201));
     expect(JSON.parse(readFileSync(join(template, "template.json"), "utf8"))).toEqual({ pglite: installedPglite });
     expect(await systemId(data)).not.toBe(before);
+    // The spare was a copy of the replaced template: removed with it, not taken.
+    if (existsSync(spareOf(template))) expect(await systemId(spareOf(template))).toBe(await systemId(data));
     expect((await inspect<{ title: string }>(data, "select title from notes")).map((r) => r.title)).toEqual(["third"]);
   }, 180_000);
 
