@@ -92,6 +92,20 @@ function scratch(path: string): string {
   return `${full}.${process.pid}.tmp`;
 }
 
+/**
+ * Removes the folder at `path` by renaming it away first: another process taking it with a rename
+ * (a spare) either gets all of it or nothing, never a folder half deleted.
+ */
+function discard(path: string): void {
+  const away = scratch(path);
+  try {
+    renameSync(path, away);
+  } catch {
+    return; // gone already, or taken
+  }
+  rmSync(away, { recursive: true, force: true });
+}
+
 function isEmptyOrMissing(dir: string): boolean {
   return !existsSync(dir) || readdirSync(dir).length === 0;
 }
@@ -154,7 +168,7 @@ export async function makeTemplate(dir: string): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
     // A spare copied from the template this one replaces is of no use any more.
-    rmSync(spareOf(dir), { recursive: true, force: true });
+    discard(spareOf(dir));
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -173,7 +187,7 @@ export function spareOf(template: string): string {
 export async function makeSpare(template: string): Promise<void> {
   const spare = spareOf(template);
   if (usableTemplate(spare) || !usableTemplate(template)) return;
-  rmSync(spare, { recursive: true, force: true });
+  discard(spare);
   const work = scratch(spare);
   try {
     await copyTree(template, work);
