@@ -37,10 +37,16 @@ export async function start(name: string, args: string[], cwd: string, port: num
   return { name, child, port };
 }
 
+/** The process's peak resident set size (VmHWM) since it started or since resetPeakRss, in MB. */
 export function peakRssMb(pid: number): number {
   // taskset execs node in place, so the pid is node's.
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+/** Restarts the peak resident set size from the current one (Linux: "5" to /proc/<pid>/clear_refs). */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, "5");
 }
 
 export interface Route {
@@ -73,6 +79,8 @@ export interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** The server's peak resident set size during the run (MB). */
+  peakMb: number;
 }
 
 function ms(text: string): number {
@@ -93,6 +101,7 @@ export function wrk(app: Server, route: Route, seconds: number, connections: num
   mkdirSync(join(ROOT, ".yama", "bench"), { recursive: true });
   writeFileSync(script, route.script);
   const cpuBefore = cpuSeconds(app.child.pid!);
+  resetPeakRss(app.child.pid!);
   return wrkSample(sh("taskset", wrkArgs(app, script, seconds, connections)), app, cpuBefore);
 }
 
@@ -101,7 +110,10 @@ export function wrkArgs(app: Server, script: string, seconds: number, connection
   return ["-c", "1", "wrk", "-t1", `-c${connections}`, `-d${seconds}s`, "--latency", "-s", script, `http://127.0.0.1:${app.port}`];
 }
 
-/** A wrk report as a Sample; CPU per request from the server's CPU seconds when the run started. */
+/**
+ * A wrk report as a Sample; CPU per request from the server's CPU seconds when the run started,
+ * peak memory since the run's resetPeakRss.
+ */
 export function wrkSample(out: string, app: Server, cpuBefore: number): Sample {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const p50 = ms(/\s50%\s+(\S+)/.exec(out)?.[1] ?? "");
@@ -109,7 +121,7 @@ export function wrkSample(out: string, app: Server, cpuBefore: number): Sample {
   const errors = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors:.*?(\d+)/.exec(out)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? 0);
   const cpuUs = requests > 0 ? ((cpuSeconds(app.child.pid!) - cpuBefore) * 1e6) / requests : NaN;
-  return { rps, cpuUs, p50, p99, errors };
+  return { rps, cpuUs, p50, p99, errors, peakMb: peakRssMb(app.child.pid!) };
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

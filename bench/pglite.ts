@@ -67,11 +67,11 @@ try {
 }
 
 console.log(`\nMeasured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:pglite\` (${ROUNDS} rounds × ${SECONDS} s per route and app, wrk -t1 -c${CONNECTIONS} on CPU 1, servers on CPU 0, ${cpus().length} cores, Node ${process.version}).\n`);
-console.log("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p99 (ms) | reference p99 (ms) | server CPU µs/req emitted / reference | non-2xx |");
-console.log("|---|---:|---:|---|---:|---:|---|---:|");
+console.log("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p99 (ms) | reference p99 (ms) | server CPU µs/req emitted / reference | peak RSS emitted / reference (MB) | non-2xx |");
+console.log("|---|---:|---:|---|---:|---:|---|---|---:|");
 for (const [name, s] of samples) {
   const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
   console.log(
-    `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p99)), 1)} | ${fmt(median(s.reference.map((x) => x.p99)), 1)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+    `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p99)), 1)} | ${fmt(median(s.reference.map((x) => x.p99)), 1)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} | ${fmt(Math.max(...s.emitted.map((x) => x.peakMb)))} / ${fmt(Math.max(...s.reference.map((x) => x.peakMb)))} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
   );
 }

@@ -23,7 +23,7 @@ import { promisify } from "node:util";
 import postgres from "postgres";
 import { compileProject } from "../compiler/index.js";
 import { generateProjectMigration } from "../compiler/migrate/generate.js";
-import { cpuSeconds, fmt, median, peakRssMb, ROOT, type Route, routes, type Sample, type Server, sh, start, wrk, wrkArgs, wrkSample } from "./load.js";
+import { cpuSeconds, fmt, median, resetPeakRss, ROOT, type Route, routes, type Sample, type Server, sh, start, wrk, wrkArgs, wrkSample } from "./load.js";
 
 const APP = join(ROOT, ".yama", "bench", "app");
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/yamac_bench";
@@ -73,6 +73,7 @@ async function sideBySide(emitted: Server, reference: Server, route: Route, seco
   const run = promisify(execFile);
   const apps = [emitted, reference];
   const before = apps.map((a) => cpuSeconds(a.child.pid!));
+  for (const a of apps) resetPeakRss(a.child.pid!);
   const outs = await Promise.all(apps.map((a) => run("taskset", wrkArgs(a, script, seconds, Math.ceil(CONNECTIONS / 2)))));
   return [wrkSample(outs[0]!.stdout, emitted, before[0]!), wrkSample(outs[1]!.stdout, reference, before[1]!)];
 }
@@ -124,8 +125,8 @@ async function main(): Promise<void> {
         console.log(`side by side ${round + 1}/${ROUNDS} ${route.name}: CPU µs/req emitted ${fmt(pair[0].cpuUs)}, reference ${fmt(pair[1].cpuUs)}; p99 ms emitted ${fmt(pair[0].p99, 2)}, reference ${fmt(pair[1].p99, 2)}`);
       }
     }
-    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | side by side: CPU µs/req emitted / reference (ratio min–median–max) | side by side: p99 emitted / reference (ms; ratio min–median–max) | non-2xx |");
-    table.push("|---|---:|---:|---|---|---|---:|---|---|---|---:|");
+    table.push("| route | emitted req/s | reference req/s | ratio min–median–max | emitted p50 / p99 (ms) | reference p50 / p99 (ms) | p99 ratio (median) | server CPU µs/req emitted / reference (ratio) | side by side: CPU µs/req emitted / reference (ratio min–median–max) | side by side: p99 emitted / reference (ms; ratio min–median–max) | peak RSS emitted / reference (MB) | non-2xx |");
+    table.push("|---|---:|---:|---|---|---|---:|---|---|---|---|---:|");
     for (const [name, s] of samples) {
       const ratios = s.emitted.map((e, i) => e.rps / s.reference[i]!.rps);
       const p99s = s.emitted.map((e, i) => e.p99 / s.reference[i]!.p99);
@@ -134,10 +135,10 @@ async function main(): Promise<void> {
       const sideText = `${fmt(median(pairs.map((p) => p[0].cpuUs)))} / ${fmt(median(pairs.map((p) => p[1].cpuUs)))} (${range(pairs.map(([e, r]) => r.cpuUs / e.cpuUs))})`;
       const sideP99 = `${fmt(median(pairs.map((p) => p[0].p99)), 2)} / ${fmt(median(pairs.map((p) => p[1].p99)), 2)} (${range(pairs.map(([e, r]) => e.p99 / r.p99))})`;
       table.push(
-        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${sideText} | ${sideP99} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
+        `| ${name} | ${fmt(median(s.emitted.map((x) => x.rps)))} | ${fmt(median(s.reference.map((x) => x.rps)))} | ${fmt(Math.min(...ratios), 2)}–${fmt(median(ratios), 2)}–${fmt(Math.max(...ratios), 2)} | ${fmt(median(s.emitted.map((x) => x.p50)), 2)} / ${fmt(median(s.emitted.map((x) => x.p99)), 2)} | ${fmt(median(s.reference.map((x) => x.p50)), 2)} / ${fmt(median(s.reference.map((x) => x.p99)), 2)} | ${fmt(median(p99s), 2)} | ${fmt(median(s.emitted.map((x) => x.cpuUs)))} / ${fmt(median(s.reference.map((x) => x.cpuUs)))} (${fmt(median(s.reference.map((x) => x.cpuUs)) / median(s.emitted.map((x) => x.cpuUs)), 2)}) | ${sideText} | ${sideP99} | ${fmt(Math.max(...s.emitted.map((x) => x.peakMb)))} / ${fmt(Math.max(...s.reference.map((x) => x.peakMb)))} | ${s.emitted.reduce((a, x) => a + x.errors, 0)} / ${s.reference.reduce((a, x) => a + x.errors, 0)} |`,
       );
     }
-    table.push("", `Peak RSS: emitted ${fmt(peakRssMb(emitted.child.pid!))} MB, reference ${fmt(peakRssMb(reference.child.pid!))} MB.`);
+    table.push("", "Peak RSS per route: the server's largest resident set during that route's alternating runs (VmHWM, reset before each run).");
     await db.end();
   } finally {
     for (const app of apps) app.child.kill("SIGTERM");

@@ -8,7 +8,11 @@ import { Hono } from "hono";
 import postgres from "postgres";
 import { fail, productInput, UUID } from "./common.js";
 
-const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_MAX ?? 10), onnotice: () => {} });
+// At most one query pipelined behind the running one per connection: with postgres.js's default
+// (100), under sustained load its pool spends a growing share of the CPU scanning its list of busy
+// connections (bench/RESULTS.md). (`max_pipeline` is missing from its type declarations.)
+const options: postgres.Options<Record<string, never>> & { max_pipeline: number } = { max: Number(process.env.DATABASE_POOL_MAX ?? 10), max_pipeline: 1, onnotice: () => {} };
+const sql = postgres(process.env.DATABASE_URL!, options);
 const app = new Hono();
 
 

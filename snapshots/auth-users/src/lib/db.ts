@@ -83,9 +83,17 @@ async function shared<T>(key: string, open: () => Promise<T> | T, close: (client
  */
 export async function createDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Promise<DatabaseHandle<TSchema>> {
   if (options.url) {
-    // `socket` is a postgres.js option its type declarations leave out.
-    const settings: postgres.Options<Record<string, never>> & { socket: ReturnType<typeof connectWithCooldown> } = {
+    // `socket` and `max_pipeline` are postgres.js options its type declarations leave out.
+    const settings: postgres.Options<Record<string, never>> & { socket: ReturnType<typeof connectWithCooldown>; max_pipeline: number } = {
       max: options.poolMax,
+      // At most one query waiting behind the running one on a connection; the others wait in
+      // postgres.js's queue for a free connection. With its default (up to 100 pipelined per
+      // connection), under sustained load every query that finds all connections busy is sent
+      // down a busy one, and the pool's list of busy connections grows by an entry each time
+      // while the pool stays busy: a scan of it took 15–19 % of the server's CPU, and throughput
+      // fell the longer the load lasted (bench/RESULTS.md). With 1 the list stays as short as the
+      // pool. (0 is not an option: sql.begin() would then not keep its connection.)
+      max_pipeline: 1,
       ssl: options.ssl === false ? false : options.ssl,
       onnotice: () => {},
       connect_timeout: 10,
