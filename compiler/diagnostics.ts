@@ -2,6 +2,7 @@
  * Diagnostics: every phase reports problems here instead of throwing, so one compile
  * reports all errors at once. A diagnostic always carries a file:line:col.
  */
+import { compareText } from "./order.js";
 
 export interface SourceLocation {
   /** Path of the config file as the user named it (relative to the project). */
@@ -46,10 +47,10 @@ export class DiagnosticBag {
   sorted(): Diagnostic[] {
     return [...this.items].sort(
       (a, b) =>
-        a.location.file.localeCompare(b.location.file) ||
+        compareText(a.location.file, b.location.file) ||
         a.location.line - b.location.line ||
         a.location.col - b.location.col ||
-        a.message.localeCompare(b.message),
+        compareText(a.message, b.message),
     );
   }
 }

@@ -13,6 +13,7 @@ import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigVarIR, EnvReferenceIR } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig } from "./config-schema.js";
+import { compareText } from "../order.js";
 
 const TYPES = ["string", "number", "integer", "boolean", "url", "email", "enum"] as const;
 type VarType = (typeof TYPES)[number];
@@ -119,7 +120,7 @@ export function analyzeConfigVars(config: RawConfig, parsed: ParsedConfig, diagn
     v.required = required && v.default === undefined;
     out.push(v);
   }
-  return out.sort((a, b) => a.envVar.localeCompare(b.envVar));
+  return out.sort((a, b) => compareText(a.envVar, b.envVar));
 }
 
 /** Keys whose values are handler code and templates: their `${…}` are the code's own placeholders, not environment references. */
@@ -159,7 +160,7 @@ export function collectEnvReferences(value: unknown, parsed: ParsedConfig): EnvR
   eachDollarString(value, (text, path) => {
     for (const m of text.matchAll(ENV_REF)) out.push({ env: m[1]!, ...(m[2] !== undefined ? { fallback: m[2] } : {}), path: path.join("."), loc: parsed.locate(path) });
   });
-  return out.sort((a, b) => a.env.localeCompare(b.env) || a.path.localeCompare(b.path));
+  return out.sort((a, b) => compareText(a.env, b.env) || compareText(a.path, b.path));
 }
 
 /** `${VAR`, `${1X}`, `${A-B}`: references that look meant but are not read (the text stays literal). */

@@ -16,6 +16,7 @@ import type { ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig, RawRelation } from "./config-schema.js";
 import { collectEntitySources, type PendingReference } from "./entities.js";
 import { camelCase, snakeCase } from "./types.js";
+import { compareText } from "../order.js";
 
 const ACTIONS: Readonly<Record<string, ReferentialAction>> = {
   cascade: "cascade", setNull: "set null", "set null": "set null", restrict: "restrict",
@@ -174,7 +175,7 @@ export function linkRelations(entities: EntityIR[], refs: PendingReference[], di
       names.add(rel.name);
     }
   }
-  return [...junctions.values()].sort((a, b) => a.table.localeCompare(b.table));
+  return [...junctions.values()].sort((a, b) => compareText(a.table, b.table));
 }
 
 /** Checks declared index fields, adds an index to every FK not already leading one, names and dedupes. */

@@ -9,11 +9,12 @@ import type { OutputFile } from "./index.js";
 import { endpointFile, endpointRouter } from "./endpoints.js";
 import { routerName } from "./routes.js";
 import { file, header, Imports, ts } from "./writer.js";
+import { compareText } from "../order.js";
 
 /** The error handler's reports: the plugins' reporters, and stderr unless one of them logs. */
 function errorReports(reporters: readonly ErrorReporter[], imports: Imports): string {
   if (reporters.length === 0) return "";
-  const sorted = [...reporters].sort((a, b) => a.order - b.order || a.name.localeCompare(b.name));
+  const sorted = [...reporters].sort((a, b) => a.order - b.order || compareText(a.name, b.name));
   for (const r of sorted) imports.add(r.from, r.name);
   const names = sorted.map((r) => r.name);
   if (!sorted.some((r) => r.logs)) {
@@ -27,7 +28,7 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], report
   const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound").type("./lib/http.js", "AppEnv");
   const reports = errorReports(reporters, imports);
   // Plugins may contribute the same statement (e.g. the request-id middleware): wire it once.
-  const plugged = [...new Map(wiring.map((w) => [w.statement, w])).values()].sort((a, b) => a.order - b.order || a.statement.localeCompare(b.statement));
+  const plugged = [...new Map(wiring.map((w) => [w.statement, w])).values()].sort((a, b) => a.order - b.order || compareText(a.statement, b.statement));
   for (const w of plugged) for (const [from, names] of Object.entries(w.imports)) imports.add(from, ...names);
   const mounts: string[] = [];
   for (const route of ir.routes) {
@@ -35,7 +36,7 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], report
     imports.add(`./${endpointFile(route.endpoint).replace(/^src\//, "").replace(/\.ts$/, ".js")}`, endpointRouter(route.endpoint));
     mounts.push(`app.route("/", ${endpointRouter(route.endpoint)});`);
   }
-  for (const entity of [...ir.entities].sort((a, b) => (a.crud?.basePath ?? "").localeCompare(b.crud?.basePath ?? ""))) {
+  for (const entity of [...ir.entities].sort((a, b) => compareText(a.crud?.basePath ?? "", b.crud?.basePath ?? ""))) {
     if (!entity.crud || !ir.routes.some((r) => r.kind === "crud" && r.entity === entity.name)) continue;
     imports.add(`./routes/${entity.fileName}.js`, routerName(entity));
     mounts.push(`app.route(${ts(entity.crud.basePath)}, ${routerName(entity)});`);

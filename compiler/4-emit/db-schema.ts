@@ -9,6 +9,7 @@ import { searchVectorSql } from "./routes.js";
 import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { entityMap } from "../ir-lookup.js";
+import { compareText } from "../order.js";
 
 const ACTION: Readonly<Record<string, string>> = {
   cascade: "cascade", "set null": "set null", restrict: "restrict", "no action": "no action", "set default": "set default",
@@ -138,7 +139,7 @@ export function emitRelations(ir: ProjectIR): OutputFile | undefined {
     imports.add(`./tables/${entity.fileName}.js`, entity.varName);
     const helpers = new Set<string>();
     const lines: string[] = [];
-    for (const rel of [...entity.relations].sort((a, b) => a.name.localeCompare(b.name))) {
+    for (const rel of [...entity.relations].sort((a, b) => compareText(a.name, b.name))) {
       const target = byName.get(rel.target)!;
       imports.add(`./tables/${target.fileName}.js`, target.varName);
       if (rel.kind === "belongsTo") {

@@ -7,6 +7,7 @@ import { callerClaims, callerVar, scopeConditions } from "./policies.js";
 import { hiddenFields } from "./validation.js";
 import { type Imports, key, ts } from "./writer.js";
 import { entityNamed } from "../ir-lookup.js";
+import { compareText } from "../order.js";
 
 /** `{ id: tags.id, … }` when the entity has fields clients never see, else the whole table. */
 export function publicSelection(entity: EntityIR): string {
@@ -99,7 +100,7 @@ ${setup}      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
 /** The `loadIncludes` function and the list of includable names, or undefined when the entity has no relations. */
 export function emitIncludes(entity: EntityIR, ir: ProjectIR, imports: Imports): string | undefined {
   if (entity.relations.length === 0) return undefined;
-  const rels = [...entity.relations].sort((a, b) => a.name.localeCompare(b.name));
+  const rels = [...entity.relations].sort((a, b) => compareText(a.name, b.name));
   const cases = rels.map((r) => loader(entity, r, ir, imports).replace(/^/gm, "  "));
   const caller = includesNeedCaller(entity, ir);
   if (caller) imports.type("../lib/http.js", "RequestAuth");

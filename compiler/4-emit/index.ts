@@ -27,6 +27,7 @@ import { emitOperationEndpoint } from "./operations.js";
 import { emitRuntimeLib } from "./runtime-lib.js";
 import { emitValidation } from "./validation.js";
 import { emitEnvExample, emitEnvSchema } from "./env-schema.js";
+import { compareText } from "../order.js";
 
 const TARGETS: Readonly<Record<ProjectIR["targets"][number], Target>> = { docker: dockerTarget, lambda: lambdaTarget, netlify: netlifyTarget, vercel: vercelTarget, workers: workersTarget };
 
@@ -93,5 +94,5 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
   files.push(...emitRuntimeLib(files));
   files.push(emitEnvExample(ir, files));
   files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));
-  return files.sort((a, b) => a.path.localeCompare(b.path));
+  return files.sort((a, b) => compareText(a.path, b.path));
 }

@@ -10,6 +10,7 @@ import { authPaths, securitySchemes, secureOperations } from "../plugins/auth/op
 import { routeAccess, type RouteAccess } from "../plugins/auth/rules.js";
 import { noMemo, type PartMemo } from "./cache.js";
 import { bulkPath } from "../3-lower/crud.js";
+import { compareText } from "../order.js";
 
 type Json = Record<string, unknown>;
 
@@ -263,9 +264,9 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
     "x-generated-by": `yamac from ${ir.configFile}; do not edit`,
     openapi: "3.1.0",
     info: { title: ir.name, version: ir.version },
-    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))),
+    paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => compareText(a, b))),
     components: {
-      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => a.localeCompare(b))),
+      schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => compareText(a, b))),
       responses: { BadRequest: error("Invalid request (VALIDATION_BODY, VALIDATION_QUERY, VALIDATION_PARAMS)"), NotFound: error("NOT_FOUND"), Conflict: error("CONFLICT (a unique value is taken)"), ServerError: error("INTERNAL_ERROR") },
       ...(Object.keys(securitySchemes(ir)).length ? { securitySchemes: securitySchemes(ir) } : {}),
     },

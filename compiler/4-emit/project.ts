@@ -6,6 +6,7 @@ import { BUILD_SCRIPT } from "../../targets/docker/index.js";
 import type { ProjectIR } from "../ir.js";
 import { ownPackage } from "../paths.js";
 import type { OutputFile } from "./index.js";
+import { compareText } from "../order.js";
 
 /** The version yamac pins for a package the emitted project uses (from yamac's own package.json). */
 export function versionOf(name: string): string {
@@ -35,9 +36,9 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
       typecheck: "tsc --noEmit",
       ...(docker ? { build: BUILD_SCRIPT } : {}),
     },
-    dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => a.localeCompare(b))),
+    dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => compareText(a, b))),
     devDependencies: pick(["@types/node", "drizzle-kit", "typescript", ...(docker ? ["esbuild"] : [])]),
-    ...Object.fromEntries(Object.entries(packageFields).sort(([a], [b]) => a.localeCompare(b))),
+    ...Object.fromEntries(Object.entries(packageFields).sort(([a], [b]) => compareText(a, b))),
   };
   const tsconfig = {
     compilerOptions: {

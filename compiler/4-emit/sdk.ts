@@ -27,6 +27,7 @@ import { authRoutes, type AuthOptions, type AuthRoute } from "../plugins/auth/op
 import { entityMap, entityNamed } from "../ir-lookup.js";
 import { noMemo, type PartMemo } from "./cache.js";
 import { bulkPath } from "../3-lower/crud.js";
+import { compareText } from "../order.js";
 
 const TRANSPORT = readFileSync(packageFile("runtime-lib/client-http.ts"), "utf8");
 
@@ -321,7 +322,7 @@ export interface CursorPage<T> {
       if (this.texts.has(name)) continue;
       this.texts.set(name, this.replay(this.memo(`sdk type ${name}`, [JSON.stringify(decl), ...this.source(decl)], () => this.record(() => this.build(decl)))));
     }
-    return [...this.texts.keys()].sort((a, b) => a.localeCompare(b));
+    return [...this.texts.keys()].sort((a, b) => compareText(a, b));
   }
 
   toString(): string {

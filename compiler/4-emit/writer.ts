@@ -4,6 +4,7 @@
  * 1,000-entity compile well under a second, and tests type-check every snapshot.
  */
 import type { SourceLocation } from "../diagnostics.js";
+import { compareText } from "../order.js";
 
 /** A TypeScript string literal. */
 export const ts = (value: string): string => JSON.stringify(value);
@@ -56,7 +57,7 @@ export class Imports {
   toString(): string {
     const modules = [...new Set([...this.values.keys(), ...this.types.keys(), ...this.namespaces.keys(), ...this.defaults.keys()])];
     // Packages first, then relative modules; alphabetical inside each group.
-    modules.sort((a, b) => Number(a.startsWith(".")) - Number(b.startsWith(".")) || a.localeCompare(b));
+    modules.sort((a, b) => Number(a.startsWith(".")) - Number(b.startsWith(".")) || compareText(a, b));
     const lines: string[] = [];
     for (const from of modules) {
       const ns = this.namespaces.get(from);
@@ -64,7 +65,7 @@ export class Imports {
       const def = this.defaults.get(from);
       const values = [...(this.values.get(from) ?? [])].filter((n) => !this.types.get(from)?.has(n) || true);
       const typeOnly = [...(this.types.get(from) ?? [])].filter((n) => !values.includes(n));
-      const named = [...values.map((n) => ({ n, t: false })), ...typeOnly.map((n) => ({ n, t: true }))].sort((a, b) => a.n.localeCompare(b.n));
+      const named = [...values.map((n) => ({ n, t: false })), ...typeOnly.map((n) => ({ n, t: true }))].sort((a, b) => compareText(a.n, b.n));
       if (def === undefined && named.length === 0) continue;
       const allTypes = named.length > 0 && named.every((x) => x.t);
       // \`import type\` cannot name a default import: with one, each type-only name is marked instead.
