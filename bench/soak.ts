@@ -328,7 +328,6 @@ async function load(): Promise<boolean> {
     const prev20 = during.slice(-40, -20).map((s) => s.rss);
     const checked = prev20.length === 20;
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    // Means, not peaks: single samples swing by tens of MB with garbage collection.
     const growth = checked ? ((mean(last20) - mean(prev20)) / mean(prev20)) * 100 : NaN;
     // Garbage collection swings single samples by tens of MB: on series that were flat, the mean of
     // the last 20 s moved by +6 % and a fitted trend by more than 1 MB/s from one run to the next.

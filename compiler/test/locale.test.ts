@@ -5,10 +5,11 @@
  * locale if the compiler sorted with `localeCompare`.
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { ROOT } from "./harness.js";
+import { filesUnder } from "./snapshot-lib.js";
 
 const CONFIG = `name: zoo
 version: 0.1.0
@@ -36,7 +37,7 @@ mkdirSync(join(ROOT, ".yama"), { recursive: true });
 const base = mkdtempSync(join(ROOT, ".yama", "test-locale-"));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-/** Compiles CONFIG through the CLI in a process started with `locale`; every emitted file by path. */
+/** Compiles CONFIG through the CLI in a process started with `locale`; every file of its src/, by path under src/. */
 function compileUnder(locale: string): Map<string, string> {
   const dir = join(base, locale.replace(/\W/g, "_"));
   mkdirSync(dir, { recursive: true });
@@ -44,16 +45,7 @@ function compileUnder(locale: string): Map<string, string> {
   const env = { ...process.env, LANG: locale, LC_ALL: locale };
   const res = spawnSync(process.execPath, [join(ROOT, "bin/yamac.js"), "compile", dir], { env, encoding: "utf8", timeout: 60_000 });
   expect(res.status, res.stderr).toBe(0);
-  const files = new Map<string, string>();
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const full = join(d, e.name);
-      if (e.isDirectory()) walk(full);
-      else files.set(relative(dir, full), readFileSync(full, "utf8"));
-    }
-  };
-  walk(join(dir, "src"));
-  return files;
+  return filesUnder(join(dir, "src"));
 }
 
 describe("the locale", () => {
@@ -65,7 +57,7 @@ describe("the locale", () => {
     expect([...lithuanian.keys()].sort()).toEqual([...english.keys()].sort());
     for (const [path, text] of english) expect(lithuanian.get(path), path).toBe(text);
     // And the English order is the one used: /kites before /yaks in the OpenAPI document.
-    const openapi = english.get("src/openapi.json")!;
+    const openapi = english.get("openapi.json")!;
     expect(openapi.indexOf('"/kites"')).toBeLessThan(openapi.indexOf('"/yaks"'));
   }, 120_000);
 });

@@ -39,9 +39,13 @@ function walk(dir: string, base = dir, out: string[] = []): string[] {
   return out;
 }
 
-export function snapshotFiles(name: string): Map<string, string> {
-  const dir = join(SNAPSHOTS, name);
+/** Every file under `dir` (recursively), keyed by its path relative to `dir` with "/" separators, in path order. */
+export function filesUnder(dir: string): Map<string, string> {
   return new Map(walk(dir).sort().map((p) => [p, readFileSync(join(dir, p), "utf8")]));
+}
+
+export function snapshotFiles(name: string): Map<string, string> {
+  return filesUnder(join(SNAPSHOTS, name));
 }
 
 export function writeSnapshot(name: string): void {

@@ -129,17 +129,24 @@ async function copyTree(from: string, to: string): Promise<void> {
   await Promise.all(files.map(([source, target]) => copyFile(source, target)));
 }
 
-/** Copies a cluster into `target` through a scratch directory, so `target` is never half written. */
-async function copyCluster(from: string, target: string): Promise<void> {
+/**
+ * Builds a folder beside `target` with `fill`, then hands it to `place` (which renames it into
+ * place, or leaves it when another process published one first); whatever is left of the scratch
+ * folder is removed, so `target` is never half written.
+ */
+async function throughScratch(target: string, fill: (work: string) => Promise<void>, place: (work: string) => void): Promise<void> {
   const work = scratch(target);
   try {
-    await copyTree(from, work);
-    // rename(2) replaces an empty directory, so an empty `target` is fine.
-    renameSync(work, target);
-  } catch (err) {
+    await fill(work);
+    place(work);
+  } finally {
     rmSync(work, { recursive: true, force: true });
-    throw err;
   }
+}
+
+/** Copies a cluster into `target` (missing or empty: rename(2) replaces an empty directory). */
+async function copyCluster(from: string, target: string): Promise<void> {
+  await throughScratch(target, (work) => copyTree(from, work), (work) => renameSync(work, target));
 }
 
 /** A template may be (re)made at `dir` when nothing else lives there: missing, empty, or a template. */
@@ -154,24 +161,26 @@ function replaceable(dir: string): boolean {
  */
 export async function makeTemplate(dir: string): Promise<void> {
   if (!replaceable(dir)) throw new Error(`${dir} is not a PGlite template (no ${MANIFEST}); leaving it alone`);
-  const work = scratch(dir);
-  try {
-    // 1 MB WAL segments instead of 16 MB: the template holds fewer bytes, and every new data
-    // directory copies them.
-    const pg = new PGlite(work, { startParams: [...START_PARAMS], initDbStartParams: ["--wal-segsize=1"] });
-    await pg.waitReady;
-    await pg.close();
-    const manifest: TemplateManifest = { pglite: pgliteVersion() };
-    writeFileSync(join(work, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
-    // Another process may have published one meanwhile: keep it (it may be being copied).
-    if (usableTemplate(dir)) return;
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-    // A spare copied from the template this one replaces is of no use any more.
-    discard(spareOf(dir));
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  await throughScratch(
+    dir,
+    async (work) => {
+      // 1 MB WAL segments instead of 16 MB: the template holds fewer bytes, and every new data
+      // directory copies them.
+      const pg = new PGlite(work, { startParams: [...START_PARAMS], initDbStartParams: ["--wal-segsize=1"] });
+      await pg.waitReady;
+      await pg.close();
+      const manifest: TemplateManifest = { pglite: pgliteVersion() };
+      writeFileSync(join(work, MANIFEST), JSON.stringify(manifest, null, 2) + "\n");
+    },
+    (work) => {
+      // Another process may have published one meanwhile: keep it (it may be being copied).
+      if (usableTemplate(dir)) return;
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(work, dir);
+      // A spare copied from the template this one replaces is of no use any more.
+      discard(spareOf(dir));
+    },
+  );
 }
 
 /** Where the spare copy of `template` lies: beside it, `<template>.spare`. */
@@ -188,15 +197,17 @@ export async function makeSpare(template: string): Promise<void> {
   const spare = spareOf(template);
   if (usableTemplate(spare) || !usableTemplate(template)) return;
   discard(spare);
-  const work = scratch(spare);
-  try {
-    await copyTree(template, work);
-    writeFileSync(join(work, MANIFEST), readFileSync(join(template, MANIFEST)));
+  await throughScratch(
+    spare,
+    async (work) => {
+      await copyTree(template, work);
+      writeFileSync(join(work, MANIFEST), readFileSync(join(template, MANIFEST)));
+    },
     // Another process may have made one meanwhile; rename(2) refuses to replace it (not empty).
-    if (!existsSync(spare)) renameSync(work, spare);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    (work) => {
+      if (!existsSync(spare)) renameSync(work, spare);
+    },
+  );
 }
 
 /**
