@@ -2,10 +2,12 @@
  * Hooks around every database query the app runs, for metrics and tracing. Drizzle sends each
  * query of both drivers (postgres.js and PGlite) through one method of its prepared-query base
  * class, so wrapping that method covers query builders, prepared statements, relational queries
- * and transactions alike, at the cost of a function call per query. Nothing is wrapped unless a
+ * and transactions alike, at the cost of a function call per query (and of the shorter path of
+ * prepared.ts's `direct`, which then runs through Drizzle too). Nothing is wrapped unless a
  * plugin registers a hook.
  */
 import { PgPreparedQuery } from "drizzle-orm/pg-core";
+import { runThroughDrizzle } from "./prepared.js";
 
 /** Runs around one query: must call `run` once and return (or throw) what it gives. */
 export type QueryHook = <T>(sql: string, run: () => Promise<T>) => Promise<T>;
@@ -29,6 +31,8 @@ function install(): void {
   if (typeof original !== "function") {
     throw new Error("drizzle-orm's PgPreparedQuery.queryWithCache is missing: database metrics and tracing need drizzle-orm 0.45");
   }
+  // Statements prepared for the direct path (prepared.ts) would otherwise pass by the hooks.
+  runThroughDrizzle();
   path.queryWithCache = function (this: QueryPath, sql, params, run) {
     let call = () => original.call(this, sql, params, run);
     for (const hook of hooks) {

@@ -29,7 +29,8 @@ export function emitRepository(entity: EntityIR): OutputFile {
     .add("../db/client.js", "db")
     .add(`../db/tables/${entity.fileName}.js`, t)
     .type(`../db/tables/${entity.fileName}.js`, `${entity.name}Row`, `New${entity.name}Row`)
-    .add("../lib/pagination.js", "parseSort");
+    .add("../lib/pagination.js", "parseSort")
+    .add("../lib/prepared.js", "direct");
   if (soft) imports.add("drizzle-orm", "isNull");
   const live = soft ? `isNull(${t}.${soft.name})` : undefined;
   const sel = hidden.length ? "columns" : "";
@@ -64,7 +65,7 @@ ${[...(live ? [`    ${live},`] : []), ...filters.map((f) => `    filters.${f.nam
   );
 }
 
-const byId = db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${pk.name}, sql.placeholder("id")), ${live})` : `eq(${t}.${pk.name}, sql.placeholder("id"))`}).prepare(${ts(`${entity.table}_repository_find_by_id`)});`);
+const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${pk.name}, sql.placeholder("id")), ${live})` : `eq(${t}.${pk.name}, sql.placeholder("id"))`}).prepare(${ts(`${entity.table}_repository_find_by_id`)}));`);
   if (!filters.every((f) => f.notNull)) imports.add("drizzle-orm", "isNull");
 
   const idT = idType(pk);

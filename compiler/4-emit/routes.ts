@@ -76,8 +76,8 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     if (name === undefined) {
       name = policy ? `findByIdFor${pascalCase(policy)}` : "findById";
       finders.set(policy, name);
-      imports.add("drizzle-orm", "sql");
-      top.push(`const ${name} = db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")}).prepare(${ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`)});`);
+      imports.add("drizzle-orm", "sql").add("../lib/prepared.js", "direct");
+      top.push(`const ${name} = direct(db.select(${sel}).from(${t}).where(${rowWhere(`sql.placeholder("id")`, op, "placeholder")}).prepare(${ts(`${prefix}_find_by_id${policy ? `_${policy.toLowerCase().replace(/[^a-z0-9]+/g, "_")}` : ""}`)}));`);
     }
     return name;
   };
@@ -134,7 +134,8 @@ const ${local} = ${base}.omit({ ${omitted.map((f) => `${key(f.name)}: true`).joi
     const stmt = soft
       ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(${rowWhere(`sql.placeholder("id")`, "delete", "placeholder")}).returning({ ${pk.name}: ${t}.${pk.name} })`
       : `db.delete(${t}).where(${rowWhere(`sql.placeholder("id")`, "delete", "placeholder")}).returning({ ${pk.name}: ${t}.${pk.name} })`;
-    top.push(`const deleteById = ${stmt}.prepare(${ts(`${prefix}_delete_by_id`)});`);
+    imports.add("../lib/prepared.js", "direct");
+    top.push(`const deleteById = direct(${stmt}.prepare(${ts(`${prefix}_delete_by_id`)}));`);
   }
 
   for (const plan of plans) {

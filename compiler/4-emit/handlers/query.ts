@@ -12,7 +12,8 @@ export function preparedStatement(m: RouteModule, name: string, chain: string[],
   const params = [...(shaped ? ["shape: string"] : []), ...(sortExpr ? ["sort: string | undefined"] : [])];
   const body = `db\n${chain.map((c) => `    ${c}`).join("\n")}\n    .prepare(${prepareName})`;
   if (params.length === 0) {
-    m.top.push(`/** ${doc}, prepared once. */\nconst ${name} = ${body.replace(/\n {2}/g, "\n")};`);
+    m.imports.add("../lib/prepared.js", "direct");
+    m.top.push(`/** ${doc}, prepared once. */\nconst ${name} = direct(\n  ${body},\n);`);
     return name;
   }
   m.imports.add("../lib/prepared.js", "preparedPerShape");

@@ -68,7 +68,8 @@ ${visible.map((f) => `      ${key(f.name)}: ${t}.${f.name},`).join("\n")}
     return;
   }
 
-  m.top.push(`/** Whether the parent ${parent.name} exists. */\nconst parent = db.select({ found: ${p}.${ppk.name} }).from(${p}).where(${byParentId}).prepare(${statementName(m.ep, "_parent")});`);
+  imports.add("../lib/prepared.js", "direct");
+  m.top.push(`/** Whether the parent ${parent.name} exists. */\nconst parent = direct(db.select({ found: ${p}.${ppk.name} }).from(${p}).where(${byParentId}).prepare(${statementName(m.ep, "_parent")}));`);
   const order = buildOrder(m, target, h.orderBy);
   const page = paging(m, h.pagination);
   let chain: string[];

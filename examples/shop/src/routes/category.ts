@@ -8,7 +8,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { categoryCreateSchema, categoryGetQuerySchema, categoryListQuerySchema, categoryReplaceSchema, categoryUpdateSchema } from "../validation/category.js";
 
@@ -33,9 +33,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "name", "slug"];
 
-const findById = db.select().from(categories).where(eq(categories.id, sql.placeholder("id"))).prepare("categories_find_by_id");
+const findById = direct(db.select().from(categories).where(eq(categories.id, sql.placeholder("id"))).prepare("categories_find_by_id"));
 
-const deleteById = db.delete(categories).where(eq(categories.id, sql.placeholder("id"))).returning({ id: categories.id }).prepare("categories_delete_by_id");
+const deleteById = direct(db.delete(categories).where(eq(categories.id, sql.placeholder("id"))).returning({ id: categories.id }).prepare("categories_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

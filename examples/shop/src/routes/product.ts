@@ -11,7 +11,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { productCreateSchema, productGetQuerySchema, productListQuerySchema, productReplaceSchema, productUpdateSchema } from "../validation/product.js";
@@ -70,9 +70,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "name", "description", "price", "stock", "featured", "status", "categoryId", "createdAt", "updatedAt"];
 
-const findById = db.select(columns).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("products_find_by_id");
+const findById = direct(db.select(columns).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("products_find_by_id"));
 
-const deleteById = db.update(products).set({ deletedAt: sql`now()` }).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).returning({ id: products.id }).prepare("products_delete_by_id");
+const deleteById = direct(db.update(products).set({ deletedAt: sql`now()` }).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).returning({ id: products.id }).prepare("products_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -8,7 +8,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
 
@@ -33,9 +33,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "productId", "rating", "body", "authorEmail", "createdAt"];
 
-const findById = db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_find_by_id");
+const findById = direct(db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_find_by_id"));
 
-const deleteById = db.delete(reviews).where(eq(reviews.id, sql.placeholder("id"))).returning({ id: reviews.id }).prepare("reviews_delete_by_id");
+const deleteById = direct(db.delete(reviews).where(eq(reviews.id, sql.placeholder("id"))).returning({ id: reviews.id }).prepare("reviews_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -7,7 +7,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { sampleCreateSchema, sampleGetQuerySchema, sampleListQuerySchema, sampleReplaceSchema, sampleUpdateSchema } from "../validation/sample.js";
 
@@ -52,9 +52,9 @@ const columns = {
 /** Properties `?fields=` may select. */
 const selectable = ["id", "aString", "aText", "anEmail", "aUrl", "aPhone", "aSlug", "aUuid", "aSmallint", "anInteger", "aBigint", "aNumber", "aDecimal", "aMoney", "aFloat", "aDouble", "aBoolean", "aZero", "aDate", "aTime", "aTimestamp", "aLocalTimestamp", "anInterval", "someJson", "someBinary", "anEnum", "aNamedEnum", "anAlias", "tags", "scores", "pattern", "code", "level", "createdAt"];
 
-const findById = db.select(columns).from(samples).where(eq(samples.id, sql.placeholder("id"))).prepare("samples_find_by_id");
+const findById = direct(db.select(columns).from(samples).where(eq(samples.id, sql.placeholder("id"))).prepare("samples_find_by_id"));
 
-const deleteById = db.delete(samples).where(eq(samples.id, sql.placeholder("id"))).returning({ id: samples.id }).prepare("samples_delete_by_id");
+const deleteById = direct(db.delete(samples).where(eq(samples.id, sql.placeholder("id"))).returning({ id: samples.id }).prepare("samples_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type ApiKeyRow, apiKeys, type NewApiKeyRow } from "../db/tables/api-key.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A ApiKey as handlers and clients see it (without keyHash). */
 export type ApiKey = Omit<ApiKeyRow, "keyHash">;
@@ -38,7 +39,7 @@ function where(filters: ApiKeyFilters) {
   );
 }
 
-const byId = db.select(columns).from(apiKeys).where(eq(apiKeys.id, sql.placeholder("id"))).prepare("api_keys_repository_find_by_id");
+const byId = direct(db.select(columns).from(apiKeys).where(eq(apiKeys.id, sql.placeholder("id"))).prepare("api_keys_repository_find_by_id"));
 
 /** `ctx.entities.ApiKey` in handlers. */
 export const apiKeyRepository = {

@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type CommentRow, comments, type NewCommentRow } from "../db/tables/comment.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Comment as handlers and clients see it. */
 export type Comment = CommentRow;
@@ -35,7 +36,7 @@ function where(filters: CommentFilters) {
   );
 }
 
-const byId = db.select().from(comments).where(eq(comments.id, sql.placeholder("id"))).prepare("comments_repository_find_by_id");
+const byId = direct(db.select().from(comments).where(eq(comments.id, sql.placeholder("id"))).prepare("comments_repository_find_by_id"));
 
 /** `ctx.entities.Comment` in handlers. */
 export const commentRepository = {

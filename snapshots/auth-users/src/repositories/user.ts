@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewUserRow, type UserRow, users } from "../db/tables/user.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A User as handlers and clients see it (without passwordHash). */
 export type User = Omit<UserRow, "passwordHash">;
@@ -41,7 +42,7 @@ function where(filters: UserFilters) {
   );
 }
 
-const byId = db.select(columns).from(users).where(eq(users.id, sql.placeholder("id"))).prepare("users_repository_find_by_id");
+const byId = direct(db.select(columns).from(users).where(eq(users.id, sql.placeholder("id"))).prepare("users_repository_find_by_id"));
 
 /** `ctx.entities.User` in handlers. */
 export const userRepository = {

@@ -11,7 +11,7 @@ import { type AppEnv, readJson, type RequestAuth, requestHeader, validate } from
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue } from "../lib/policy.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
@@ -45,9 +45,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "text", "postId", "authorId", "createdAt"];
 
-const findByIdForOwner = db.select().from(comments).where(and(eq(comments.id, sql.placeholder("id")), eq(comments.authorId, sql.placeholder("caller.id")))).prepare("comments_find_by_id_owner");
+const findByIdForOwner = direct(db.select().from(comments).where(and(eq(comments.id, sql.placeholder("id")), eq(comments.authorId, sql.placeholder("caller.id")))).prepare("comments_find_by_id_owner"));
 
-const deleteById = db.delete(comments).where(and(eq(comments.id, sql.placeholder("id")), eq(comments.authorId, sql.placeholder("caller.id")))).returning({ id: comments.id }).prepare("comments_delete_by_id");
+const deleteById = direct(db.delete(comments).where(and(eq(comments.id, sql.placeholder("id")), eq(comments.authorId, sql.placeholder("caller.id")))).returning({ id: comments.id }).prepare("comments_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

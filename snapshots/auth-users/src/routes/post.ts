@@ -12,7 +12,7 @@ import { type AppEnv, readJson, type RequestAuth, requestHeader, validate } from
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue, checkFieldRoles } from "../lib/policy.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
@@ -56,9 +56,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "title", "body", "featured", "authorId", "createdAt"];
 
-const findByIdForOwner = db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).prepare("posts_find_by_id_owner");
+const findByIdForOwner = direct(db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).prepare("posts_find_by_id_owner"));
 
-const deleteById = db.delete(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).returning({ id: posts.id }).prepare("posts_delete_by_id");
+const deleteById = direct(db.delete(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).returning({ id: posts.id }).prepare("posts_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -9,7 +9,7 @@ import { type AppEnv, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerValue } from "../lib/policy.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { parseNames, pickFields, tagMatches, textTag } from "../lib/shape.js";
 import { userGetQuerySchema, userListQuerySchema } from "../validation/user.js";
 
@@ -25,7 +25,7 @@ const columns = {
 /** Properties `?fields=` may select. */
 const selectable = ["id", "email", "name", "roles", "createdAt"];
 
-const findByIdForSelf = db.select(columns).from(users).where(and(eq(users.id, sql.placeholder("id")), eq(users.id, sql.placeholder("caller.id")))).prepare("users_find_by_id_self");
+const findByIdForSelf = direct(db.select(columns).from(users).where(and(eq(users.id, sql.placeholder("id")), eq(users.id, sql.placeholder("caller.id")))).prepare("users_find_by_id_self"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

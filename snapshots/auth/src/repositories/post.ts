@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewPostRow, type PostRow, posts } from "../db/tables/post.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Post as handlers and clients see it. */
 export type Post = PostRow;
@@ -31,7 +32,7 @@ function where(filters: PostFilters) {
   );
 }
 
-const byId = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("posts_repository_find_by_id");
+const byId = direct(db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("posts_repository_find_by_id"));
 
 /** `ctx.entities.Post` in handlers. */
 export const postRepository = {

@@ -8,16 +8,16 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { postBulkSchema, postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
 /** Properties `?fields=` may select. */
 const selectable = ["id", "title", "published"];
 
-const findById = db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("posts_find_by_id");
+const findById = direct(db.select().from(posts).where(eq(posts.id, sql.placeholder("id"))).prepare("posts_find_by_id"));
 
-const deleteById = db.delete(posts).where(eq(posts.id, sql.placeholder("id"))).returning({ id: posts.id }).prepare("posts_delete_by_id");
+const deleteById = direct(db.delete(posts).where(eq(posts.id, sql.placeholder("id"))).returning({ id: posts.id }).prepare("posts_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type AuthorRow, authors, type NewAuthorRow } from "../db/tables/author.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Author as handlers and clients see it. */
 export type Author = AuthorRow;
@@ -37,7 +38,7 @@ function where(filters: AuthorFilters) {
   );
 }
 
-const byId = db.select().from(authors).where(eq(authors.id, sql.placeholder("id"))).prepare("authors_repository_find_by_id");
+const byId = direct(db.select().from(authors).where(eq(authors.id, sql.placeholder("id"))).prepare("authors_repository_find_by_id"));
 
 /** `ctx.entities.Author` in handlers. */
 export const authorRepository = {

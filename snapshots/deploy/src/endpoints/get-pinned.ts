@@ -5,17 +5,20 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
 import { type AppEnv, validate } from "../lib/http.js";
+import { direct } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
 
 /** The Note rows matching the filters, prepared once. */
-const statement = db
-  .select()
-  .from(notes)
-  .where(eq(notes.pinned, true))
-  .orderBy(asc(notes.id))
-  .prepare("get_pinned");
+const statement = direct(
+  db
+    .select()
+    .from(notes)
+    .where(eq(notes.pinned, true))
+    .orderBy(asc(notes.id))
+    .prepare("get_pinned"),
+);
 
 /** GET /pinned (query handler, yama.yaml:51). */
 export const getPinnedRoute = new Hono<AppEnv>();

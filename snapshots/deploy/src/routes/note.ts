@@ -7,16 +7,16 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { noteCreateSchema, noteGetQuerySchema, noteListQuerySchema, noteReplaceSchema, noteUpdateSchema } from "../validation/note.js";
 
 /** Properties `?fields=` may select. */
 const selectable = ["id", "title", "body", "tags", "pinned", "createdAt"];
 
-const findById = db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("notes_find_by_id");
+const findById = direct(db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("notes_find_by_id"));
 
-const deleteById = db.delete(notes).where(eq(notes.id, sql.placeholder("id"))).returning({ id: notes.id }).prepare("notes_delete_by_id");
+const deleteById = direct(db.delete(notes).where(eq(notes.id, sql.placeholder("id"))).returning({ id: notes.id }).prepare("notes_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

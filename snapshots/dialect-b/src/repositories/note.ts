@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewNoteRow, type NoteRow, notes } from "../db/tables/note.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Note as handlers and clients see it. */
 export type Note = NoteRow;
@@ -31,7 +32,7 @@ function where(filters: NoteFilters) {
   );
 }
 
-const byId = db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("notes_repository_find_by_id");
+const byId = direct(db.select().from(notes).where(eq(notes.id, sql.placeholder("id"))).prepare("notes_repository_find_by_id"));
 
 /** `ctx.entities.Note` in handlers. */
 export const noteRepository = {

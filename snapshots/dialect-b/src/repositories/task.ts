@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewTaskRow, type TaskRow, tasks } from "../db/tables/task.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Task as handlers and clients see it. */
 export type Task = TaskRow;
@@ -37,7 +38,7 @@ function where(filters: TaskFilters) {
   );
 }
 
-const byId = db.select().from(tasks).where(eq(tasks.id, sql.placeholder("id"))).prepare("tasks_repository_find_by_id");
+const byId = direct(db.select().from(tasks).where(eq(tasks.id, sql.placeholder("id"))).prepare("tasks_repository_find_by_id"));
 
 /** `ctx.entities.Task` in handlers. */
 export const taskRepository = {

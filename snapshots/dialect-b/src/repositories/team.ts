@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewTeamRow, type TeamRow, teams } from "../db/tables/team.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Team as handlers and clients see it. */
 export type Team = TeamRow;
@@ -29,7 +30,7 @@ function where(filters: TeamFilters) {
   );
 }
 
-const byId = db.select().from(teams).where(eq(teams.id, sql.placeholder("id"))).prepare("teams_repository_find_by_id");
+const byId = direct(db.select().from(teams).where(eq(teams.id, sql.placeholder("id"))).prepare("teams_repository_find_by_id"));
 
 /** `ctx.entities.Team` in handlers. */
 export const teamRepository = {

@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewSettingRow, type SettingRow, settings } from "../db/tables/setting.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Setting as handlers and clients see it. */
 export type Setting = SettingRow;
@@ -31,7 +32,7 @@ function where(filters: SettingFilters) {
   );
 }
 
-const byId = db.select().from(settings).where(eq(settings.id, sql.placeholder("id"))).prepare("settings_repository_find_by_id");
+const byId = direct(db.select().from(settings).where(eq(settings.id, sql.placeholder("id"))).prepare("settings_repository_find_by_id"));
 
 /** `ctx.entities.Setting` in handlers. */
 export const settingRepository = {

@@ -7,16 +7,16 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { settingCreateSchema, settingGetQuerySchema, settingListQuerySchema, settingReplaceSchema, settingUpdateSchema } from "../validation/setting.js";
 
 /** Properties `?fields=` may select. */
 const selectable = ["id", "key", "value"];
 
-const findById = db.select().from(settings).where(eq(settings.id, sql.placeholder("id"))).prepare("settings_find_by_id");
+const findById = direct(db.select().from(settings).where(eq(settings.id, sql.placeholder("id"))).prepare("settings_find_by_id"));
 
-const deleteById = db.delete(settings).where(eq(settings.id, sql.placeholder("id"))).returning({ id: settings.id }).prepare("settings_delete_by_id");
+const deleteById = direct(db.delete(settings).where(eq(settings.id, sql.placeholder("id"))).returning({ id: settings.id }).prepare("settings_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -6,6 +6,7 @@ import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
+import { direct } from "../lib/prepared.js";
 
 const paramsSchema = z.strictObject({
   sku: z.string().max(255),
@@ -30,16 +31,18 @@ const columns = {
 };
 
 /** The first Product matching the filters, prepared once. */
-const statement = db
-  .select(columns)
-  .from(products)
-  .where(and(
-    isNull(products.deletedAt),
-    eq(products.sku, sql.placeholder("sku")),
-  ))
-  .orderBy(asc(products.id))
-  .limit(1)
-  .prepare("get_products_by_sku_by_id");
+const statement = direct(
+  db
+    .select(columns)
+    .from(products)
+    .where(and(
+      isNull(products.deletedAt),
+      eq(products.sku, sql.placeholder("sku")),
+    ))
+    .orderBy(asc(products.id))
+    .limit(1)
+    .prepare("get_products_by_sku_by_id"),
+);
 
 /** GET /products/by-sku/:sku (query handler, yama.yaml:156). */
 export const getProductsBySkuByIdRoute = new Hono<AppEnv>();

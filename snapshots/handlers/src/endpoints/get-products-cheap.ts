@@ -5,6 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { type AppEnv, validate } from "../lib/http.js";
+import { direct } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
@@ -25,17 +26,19 @@ const columns = {
 };
 
 /** The Product rows matching the filters, prepared once. */
-const statement = db
-  .select(columns)
-  .from(products)
-  .where(and(
-    isNull(products.deletedAt),
-    lt(products.price, 20),
-    ne(products.status, "archived"),
-    gte(products.stock, 1),
-  ))
-  .orderBy(asc(products.price), asc(products.name), asc(products.id))
-  .prepare("get_products_cheap");
+const statement = direct(
+  db
+    .select(columns)
+    .from(products)
+    .where(and(
+      isNull(products.deletedAt),
+      lt(products.price, 20),
+      ne(products.status, "archived"),
+      gte(products.stock, 1),
+    ))
+    .orderBy(asc(products.price), asc(products.name), asc(products.id))
+    .prepare("get_products_cheap"),
+);
 
 /** GET /products/cheap (query handler, yama.yaml:168). */
 export const getProductsCheapRoute = new Hono<AppEnv>();

@@ -9,6 +9,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
+import { direct } from "../lib/prepared.js";
 import { queryInt } from "../lib/validation.js";
 
 const querySchema = z.strictObject({
@@ -20,17 +21,19 @@ const querySchema = z.strictObject({
 const noQuery = querySchema.parse({});
 
 /** Whether the parent Product exists. */
-const parent = db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_reviews_parent");
+const parent = direct(db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_reviews_parent"));
 
 /** The Review rows of one Product (Product.reviews, hasMany), prepared once. */
-const statement = db
-  .select()
-  .from(reviews)
-  .where(eq(reviews.productId, sql.placeholder("id")))
-  .orderBy(desc(reviews.rating), asc(reviews.id))
-  .limit(sql.placeholder("limit"))
-  .offset(sql.placeholder("offset"))
-  .prepare("get_products_reviews");
+const statement = direct(
+  db
+    .select()
+    .from(reviews)
+    .where(eq(reviews.productId, sql.placeholder("id")))
+    .orderBy(desc(reviews.rating), asc(reviews.id))
+    .limit(sql.placeholder("limit"))
+    .offset(sql.placeholder("offset"))
+    .prepare("get_products_reviews"),
+);
 
 /** GET /products/:id/reviews (relation handler, yama.yaml:234). */
 export const getProductsReviewsRoute = new Hono<AppEnv>();

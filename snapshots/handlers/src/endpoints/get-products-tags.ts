@@ -9,12 +9,13 @@ import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { direct } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
 const querySchema = z.strictObject({});
 
 /** Whether the parent Product exists. */
-const parent = db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_tags_parent");
+const parent = direct(db.select({ found: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("get_products_tags_parent"));
 
 /** Tag columns sent to clients: all of them. */
 const columns = {
@@ -23,13 +24,15 @@ const columns = {
 };
 
 /** The Tag rows of one Product (Product.tags, manyToMany), prepared once. */
-const statement = db
-  .select(columns)
-  .from(tags)
-  .innerJoin(productTags, eq(productTags.tagId, tags.id))
-  .where(eq(productTags.productId, sql.placeholder("id")))
-  .orderBy(asc(tags.name), asc(tags.id))
-  .prepare("get_products_tags");
+const statement = direct(
+  db
+    .select(columns)
+    .from(tags)
+    .innerJoin(productTags, eq(productTags.tagId, tags.id))
+    .where(eq(productTags.productId, sql.placeholder("id")))
+    .orderBy(asc(tags.name), asc(tags.id))
+    .prepare("get_products_tags"),
+);
 
 /** GET /products/:id/tags (relation handler, yama.yaml:254). */
 export const getProductsTagsRoute = new Hono<AppEnv>();

@@ -10,7 +10,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, validate } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 
 const querySchema = z.strictObject({
   sort: z.string().max(1024).optional(),
@@ -20,7 +20,7 @@ const querySchema = z.strictObject({
 const noQuery = querySchema.parse({});
 
 /** Whether the parent Tag exists. */
-const parent = db.select({ found: tags.id }).from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("get_tags_products_parent");
+const parent = direct(db.select({ found: tags.id }).from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("get_tags_products_parent"));
 
 /** Fields the sort parameter may name (`-createdAt,name` or `createdAt:desc`). */
 const sortable = {

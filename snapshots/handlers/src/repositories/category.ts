@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { categories, type CategoryRow, type NewCategoryRow } from "../db/tables/category.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Category as handlers and clients see it. */
 export type Category = CategoryRow;
@@ -31,7 +32,7 @@ function where(filters: CategoryFilters) {
   );
 }
 
-const byId = db.select().from(categories).where(eq(categories.id, sql.placeholder("id"))).prepare("categories_repository_find_by_id");
+const byId = direct(db.select().from(categories).where(eq(categories.id, sql.placeholder("id"))).prepare("categories_repository_find_by_id"));
 
 /** `ctx.entities.Category` in handlers. */
 export const categoryRepository = {

@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewReviewRow, type ReviewRow, reviews } from "../db/tables/review.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Review as handlers and clients see it. */
 export type Review = ReviewRow;
@@ -35,7 +36,7 @@ function where(filters: ReviewFilters) {
   );
 }
 
-const byId = db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_repository_find_by_id");
+const byId = direct(db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_repository_find_by_id"));
 
 /** `ctx.entities.Review` in handlers. */
 export const reviewRepository = {

@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewTagRow, type TagRow, tags } from "../db/tables/tag.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Tag as handlers and clients see it. */
 export type Tag = TagRow;
@@ -29,7 +30,7 @@ function where(filters: TagFilters) {
   );
 }
 
-const byId = db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_repository_find_by_id");
+const byId = direct(db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_repository_find_by_id"));
 
 /** `ctx.entities.Tag` in handlers. */
 export const tagRepository = {

@@ -8,7 +8,7 @@ import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { tagCreateSchema, tagGetQuerySchema, tagReplaceSchema, tagUpdateSchema } from "../validation/tag.js";
 
@@ -38,9 +38,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "name"];
 
-const findById = db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_find_by_id");
+const findById = direct(db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_find_by_id"));
 
-const deleteById = db.delete(tags).where(eq(tags.id, sql.placeholder("id"))).returning({ id: tags.id }).prepare("tags_delete_by_id");
+const deleteById = direct(db.delete(tags).where(eq(tags.id, sql.placeholder("id"))).returning({ id: tags.id }).prepare("tags_delete_by_id"));
 
 /** The parsed query of a GET /:id without a query string, built once. */
 const noGetQuery = tagGetQuerySchema.parse({});

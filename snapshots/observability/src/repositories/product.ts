@@ -3,6 +3,7 @@ import { and, count, eq, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewProductRow, type ProductRow, products } from "../db/tables/product.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Product as handlers and clients see it. */
 export type Product = ProductRow;
@@ -31,7 +32,7 @@ function where(filters: ProductFilters) {
   );
 }
 
-const byId = db.select().from(products).where(eq(products.id, sql.placeholder("id"))).prepare("products_repository_find_by_id");
+const byId = direct(db.select().from(products).where(eq(products.id, sql.placeholder("id"))).prepare("products_repository_find_by_id"));
 
 /** `ctx.entities.Product` in handlers. */
 export const productRepository = {

@@ -7,16 +7,16 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
 import { productCreateSchema, productGetQuerySchema, productListQuerySchema, productReplaceSchema, productUpdateSchema } from "../validation/product.js";
 
 /** Properties `?fields=` may select. */
 const selectable = ["id", "name", "price"];
 
-const findById = db.select().from(products).where(eq(products.id, sql.placeholder("id"))).prepare("products_find_by_id");
+const findById = direct(db.select().from(products).where(eq(products.id, sql.placeholder("id"))).prepare("products_find_by_id"));
 
-const deleteById = db.delete(products).where(eq(products.id, sql.placeholder("id"))).returning({ id: products.id }).prepare("products_delete_by_id");
+const deleteById = direct(db.delete(products).where(eq(products.id, sql.placeholder("id"))).returning({ id: products.id }).prepare("products_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

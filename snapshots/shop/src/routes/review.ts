@@ -9,7 +9,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { cursorPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
 import { decodeCursor, encodeCursor, entityTag, invalidCursor, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
@@ -35,9 +35,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "productId", "rating", "title", "body", "authorEmail", "verified", "createdAt"];
 
-const findById = db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_find_by_id");
+const findById = direct(db.select().from(reviews).where(eq(reviews.id, sql.placeholder("id"))).prepare("reviews_find_by_id"));
 
-const deleteById = db.delete(reviews).where(eq(reviews.id, sql.placeholder("id"))).returning({ id: reviews.id }).prepare("reviews_delete_by_id");
+const deleteById = direct(db.delete(reviews).where(eq(reviews.id, sql.placeholder("id"))).returning({ id: reviews.id }).prepare("reviews_delete_by_id"));
 
 /** A cursor holds the id of the last row of a page. */
 const cursorSchema = z.tuple([z.uuid()]);

@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewProfileRow, type ProfileRow, profiles } from "../db/tables/profile.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Profile as handlers and clients see it. */
 export type Profile = ProfileRow;
@@ -33,7 +34,7 @@ function where(filters: ProfileFilters) {
   );
 }
 
-const byId = db.select().from(profiles).where(eq(profiles.id, sql.placeholder("id"))).prepare("profiles_repository_find_by_id");
+const byId = direct(db.select().from(profiles).where(eq(profiles.id, sql.placeholder("id"))).prepare("profiles_repository_find_by_id"));
 
 /** `ctx.entities.Profile` in handlers. */
 export const profileRepository = {

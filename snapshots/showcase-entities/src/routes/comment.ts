@@ -9,7 +9,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
@@ -41,9 +41,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "content", "postId", "userId"];
 
-const findById = db.select().from(comments).where(eq(comments.id, sql.placeholder("id"))).prepare("comments_find_by_id");
+const findById = direct(db.select().from(comments).where(eq(comments.id, sql.placeholder("id"))).prepare("comments_find_by_id"));
 
-const deleteById = db.delete(comments).where(eq(comments.id, sql.placeholder("id"))).returning({ id: comments.id }).prepare("comments_delete_by_id");
+const deleteById = direct(db.delete(comments).where(eq(comments.id, sql.placeholder("id"))).returning({ id: comments.id }).prepare("comments_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

@@ -11,7 +11,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
@@ -65,9 +65,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "title", "content", "published", "publishedAt", "authorId"];
 
-const findById = db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), isNull(posts.deletedAt))).prepare("posts_find_by_id");
+const findById = direct(db.select(columns).from(posts).where(and(eq(posts.id, sql.placeholder("id")), isNull(posts.deletedAt))).prepare("posts_find_by_id"));
 
-const deleteById = db.update(posts).set({ deletedAt: sql`now()` }).where(and(eq(posts.id, sql.placeholder("id")), isNull(posts.deletedAt))).returning({ id: posts.id }).prepare("posts_delete_by_id");
+const deleteById = direct(db.update(posts).set({ deletedAt: sql`now()` }).where(and(eq(posts.id, sql.placeholder("id")), isNull(posts.deletedAt))).returning({ id: posts.id }).prepare("posts_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

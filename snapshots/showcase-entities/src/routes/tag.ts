@@ -9,7 +9,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { tagCreateSchema, tagGetQuerySchema, tagListQuerySchema, tagReplaceSchema, tagUpdateSchema } from "../validation/tag.js";
 
@@ -39,9 +39,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "name", "slug"];
 
-const findById = db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_find_by_id");
+const findById = direct(db.select().from(tags).where(eq(tags.id, sql.placeholder("id"))).prepare("tags_find_by_id"));
 
-const deleteById = db.delete(tags).where(eq(tags.id, sql.placeholder("id"))).returning({ id: tags.id }).prepare("tags_delete_by_id");
+const deleteById = direct(db.delete(tags).where(eq(tags.id, sql.placeholder("id"))).returning({ id: tags.id }).prepare("tags_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

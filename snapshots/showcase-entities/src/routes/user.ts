@@ -10,7 +10,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
-import { preparedPerShape } from "../lib/prepared.js";
+import { direct, preparedPerShape } from "../lib/prepared.js";
 import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
 import { userCreateSchema, userGetQuerySchema, userListQuerySchema, userReplaceSchema, userUpdateSchema } from "../validation/user.js";
 
@@ -49,9 +49,9 @@ async function loadIncludes(rows: Record<string, unknown>[], include: readonly s
 /** Properties `?fields=` may select. */
 const selectable = ["id", "email", "name", "avatarUrl", "role", "createdAt"];
 
-const findById = db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare("users_find_by_id");
+const findById = direct(db.select().from(users).where(eq(users.id, sql.placeholder("id"))).prepare("users_find_by_id"));
 
-const deleteById = db.delete(users).where(eq(users.id, sql.placeholder("id"))).returning({ id: users.id }).prepare("users_delete_by_id");
+const deleteById = direct(db.delete(users).where(eq(users.id, sql.placeholder("id"))).returning({ id: users.id }).prepare("users_delete_by_id"));
 
 /** Fields a list may be sorted by (`?sort=-id`). */
 const sortable = {

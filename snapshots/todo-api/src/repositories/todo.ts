@@ -3,6 +3,7 @@ import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewTodoRow, type TodoRow, todos } from "../db/tables/todo.js";
 import { parseSort } from "../lib/pagination.js";
+import { direct } from "../lib/prepared.js";
 
 /** A Todo as handlers and clients see it. */
 export type Todo = TodoRow;
@@ -31,7 +32,7 @@ function where(filters: TodoFilters) {
   );
 }
 
-const byId = db.select().from(todos).where(eq(todos.id, sql.placeholder("id"))).prepare("todos_repository_find_by_id");
+const byId = direct(db.select().from(todos).where(eq(todos.id, sql.placeholder("id"))).prepare("todos_repository_find_by_id"));
 
 /** `ctx.entities.Todo` in handlers. */
 export const todoRepository = {
