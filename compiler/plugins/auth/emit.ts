@@ -35,6 +35,33 @@ function lookupName(i: number, base: string): string {
 }
 
 /** The provider's constructor call, or undefined for providers that do not authenticate requests (OAuth sign-in). */
+/**
+ * A prepared one-row lookup of `entity` by one column, run through `direct()` (postgres.js
+ * without Drizzle's per-call layers); soft-deleted rows never match.
+ */
+function singleRowLookup(
+  entity: EntityIR,
+  imports: Imports,
+  q: { doc: string; name: string; columns: string[]; key: string; placeholder: string; statement: string },
+): string {
+  const t = entity.varName;
+  imports.add("../lib/prepared.js", "direct").add("../db/client.js", "db").add(`../db/tables/${entity.fileName}.js`, t).add("drizzle-orm", "eq", "sql");
+  let where = `eq(${t}.${q.key}, sql.placeholder(${ts(q.placeholder)}))`;
+  if (entity.softDelete) {
+    imports.add("drizzle-orm", "and", "isNull");
+    where = `and(${where}, isNull(${t}.${entity.softDelete.field}))`;
+  }
+  return `/** ${q.doc} */
+const ${q.name} = direct(
+  db
+    .select({ ${q.columns.join(", ")} })
+    .from(${t})
+    .where(${where})
+    .limit(1)
+    .prepare(${ts(q.statement)}),
+);`;
+}
+
 function providerCall(p: ProviderOptions, i: number, opts: AuthOptions, ir: ProjectIR, imports: Imports, statements: string[]): string | undefined {
   const app = ir.name;
   if (isOAuth(p)) return undefined;
@@ -64,21 +91,18 @@ function providerCall(p: ProviderOptions, i: number, opts: AuthOptions, ir: Proj
   if (p.type === "api-key" && p.entity !== undefined) {
     const table = resolveApiKeyTable(p, i, ir.entities)!;
     const t = table.entity.varName;
-    imports.add("../lib/auth-db.js", "entityApiKeyProvider").add("../db/client.js", "db").add(`../db/tables/${table.entity.fileName}.js`, t).add("drizzle-orm", "eq", "sql");
-    const pk = table.entity.primaryKey;
-    const columns = [`id: ${t}.${pk}`, ...(table.user ? [`userId: ${t}.${table.user.name}`] : []), ...(table.roles ? [`roles: ${t}.${table.roles.name}`] : [])];
-    let where = `eq(${t}.${table.key.name}, sql.placeholder("digest"))`;
-    if (table.entity.softDelete) {
-      imports.add("drizzle-orm", "and", "isNull");
-      where = `and(${where}, isNull(${t}.${table.entity.softDelete.field}))`;
-    }
-    statements.push(`/** The ${table.entity.name} whose ${table.key.name} is the SHA-256 digest of the presented key${table.entity.softDelete ? " (deleted keys are revoked)" : ""}. */
-const ${lookupName(i, "apiKeyByDigest")} = db
-  .select({ ${columns.join(", ")} })
-  .from(${t})
-  .where(${where})
-  .limit(1)
-  .prepare(${ts(`auth_api_key_${i}`)});`);
+    imports.add("../lib/auth-db.js", "entityApiKeyProvider");
+    const columns = [`id: ${t}.${table.entity.primaryKey}`, ...(table.user ? [`userId: ${t}.${table.user.name}`] : []), ...(table.roles ? [`roles: ${t}.${table.roles.name}`] : [])];
+    statements.push(
+      singleRowLookup(table.entity, imports, {
+        doc: `The ${table.entity.name} whose ${table.key.name} is the SHA-256 digest of the presented key${table.entity.softDelete ? " (deleted keys are revoked)" : ""}.`,
+        name: lookupName(i, "apiKeyByDigest"),
+        columns,
+        key: table.key.name,
+        placeholder: "digest",
+        statement: `auth_api_key_${i}`,
+      }),
+    );
     return `  entityApiKeyProvider({
     header: ${ts(p.header.toLowerCase())},
     lookup: async (digest) => (await ${lookupName(i, "apiKeyByDigest")}.execute({ digest }))[0],
@@ -95,20 +119,18 @@ const ${lookupName(i, "apiKeyByDigest")} = db
   if (p.type === "basic" && p.mode === "database") {
     const table = resolveBasicTable(p, i, opts, ir.entities)!;
     const t = table.entity.varName;
-    imports.add("../lib/auth-db.js", "databaseBasicProvider").add("../db/client.js", "db").add(`../db/tables/${table.entity.fileName}.js`, t).add("drizzle-orm", "eq", "sql");
+    imports.add("../lib/auth-db.js", "databaseBasicProvider");
     const columns = [`id: ${t}.${table.entity.primaryKey}`, `passwordHash: ${t}.${table.password.name}`, ...(table.roles ? [`roles: ${t}.${table.roles.name}`] : [])];
-    let where = `eq(${t}.${table.identifier.name}, sql.placeholder("identifier"))`;
-    if (table.entity.softDelete) {
-      imports.add("drizzle-orm", "and", "isNull");
-      where = `and(${where}, isNull(${t}.${table.entity.softDelete.field}))`;
-    }
-    statements.push(`/** The ${table.entity.name} signing in with basic credentials, by ${table.identifier.name}. */
-const ${lookupName(i, "userByIdentifier")} = db
-  .select({ ${columns.join(", ")} })
-  .from(${t})
-  .where(${where})
-  .limit(1)
-  .prepare(${ts(`auth_basic_user_${i}`)});`);
+    statements.push(
+      singleRowLookup(table.entity, imports, {
+        doc: `The ${table.entity.name} signing in with basic credentials, by ${table.identifier.name}.`,
+        name: lookupName(i, "userByIdentifier"),
+        columns,
+        key: table.identifier.name,
+        placeholder: "identifier",
+        statement: `auth_basic_user_${i}`,
+      }),
+    );
     return `  databaseBasicProvider({
     realm: ${ts(app)},
     findUser: async (identifier) => (await ${lookupName(i, "userByIdentifier")}.execute({ identifier${table.identifier.type === "email" ? ": identifier.toLowerCase()" : ""} }))[0],

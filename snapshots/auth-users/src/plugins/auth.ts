@@ -6,22 +6,27 @@ import { users } from "../db/tables/user.js";
 import { databaseBasicProvider, entityApiKeyProvider } from "../lib/auth-db.js";
 import { jwtProvider } from "../lib/auth-jwt.js";
 import { authenticate, requireSecret, type RolePermissions } from "../lib/auth.js";
+import { direct } from "../lib/prepared.js";
 
 /** The ApiKey whose keyHash is the SHA-256 digest of the presented key. */
-const apiKeyByDigest1 = db
-  .select({ id: apiKeys.id, userId: apiKeys.userId, roles: apiKeys.scopes })
-  .from(apiKeys)
-  .where(eq(apiKeys.keyHash, sql.placeholder("digest")))
-  .limit(1)
-  .prepare("auth_api_key_1");
+const apiKeyByDigest1 = direct(
+  db
+    .select({ id: apiKeys.id, userId: apiKeys.userId, roles: apiKeys.scopes })
+    .from(apiKeys)
+    .where(eq(apiKeys.keyHash, sql.placeholder("digest")))
+    .limit(1)
+    .prepare("auth_api_key_1"),
+);
 
 /** The User signing in with basic credentials, by email. */
-const userByIdentifier2 = db
-  .select({ id: users.id, passwordHash: users.passwordHash, roles: users.roles })
-  .from(users)
-  .where(eq(users.email, sql.placeholder("identifier")))
-  .limit(1)
-  .prepare("auth_basic_user_2");
+const userByIdentifier2 = direct(
+  db
+    .select({ id: users.id, passwordHash: users.passwordHash, roles: users.roles })
+    .from(users)
+    .where(eq(users.email, sql.placeholder("identifier")))
+    .limit(1)
+    .prepare("auth_basic_user_2"),
+);
 
 /** Permissions each role grants (`*` and `resource:*` are wildcards). */
 export const rolePermissions: RolePermissions = {
