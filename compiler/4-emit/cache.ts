@@ -75,6 +75,13 @@ export class EmitCache {
   private settings: string | undefined;
   /** JSON of the objects keys name, once per compile. */
   private json = new WeakMap<object, string>();
+  /**
+   * Key texts of this compile and of the previous one, each kept as the first string object that
+   * had it: a text the previous compile had is replaced by that compile's string, so comparing
+   * it with the previous key (reuse, moved) finds the same object instead of comparing the text.
+   */
+  private texts = new Map<string, string>();
+  private previousTexts = new Map<string, string>();
   /** Key JSON split into its line numbers and the rest (see linesOf), for this compile and the previous one. */
   private lineSplits = new Map<string, LineSplit>();
   private previousLineSplits = new Map<string, LineSplit>();
@@ -90,11 +97,13 @@ export class EmitCache {
    * are moved like any other (moved()). Entries this compile does not use are dropped at the next one.
    */
   begin(ir: ProjectIR): Scopes {
-    const scopes = new Scopes(ir, (value) => this.jsonOf(value));
+    const scopes = new Scopes(ir, (value) => this.jsonOf(value), (text) => this.intern(text));
     this.previous = scopes.settings === this.settings ? this.current : new Map();
     this.settings = scopes.settings;
     this.current = new Map();
     this.json = new WeakMap();
+    this.previousTexts = this.texts;
+    this.texts = new Map();
     this.previousLineSplits = this.lineSplits;
     this.lineSplits = new Map();
     this.stats = { reused: 0, moved: 0, emitted: 0, unscoped: 0 };
@@ -102,14 +111,24 @@ export class EmitCache {
     return scopes;
   }
 
-  /** The JSON of an IR object, computed once per compile. */
+  /** The JSON of an IR object, computed once per compile (and interned, see `texts`). */
   jsonOf(value: object): string {
     let text = this.json.get(value);
     if (text === undefined) {
-      text = JSON.stringify(value);
+      text = this.intern(JSON.stringify(value));
       this.json.set(value, text);
     }
     return text;
+  }
+
+  /** `text` as the string object the previous compile (or this one) first had it as. */
+  intern(text: string): string {
+    let known = this.texts.get(text);
+    if (known === undefined) {
+      known = this.previousTexts.get(text) ?? text;
+      this.texts.set(known, known);
+    }
+    return known;
   }
 
   /** The entry the previous compile made for `id` from the same key (kept for the next compile too), or undefined. */
@@ -236,6 +255,7 @@ export class Scopes {
   constructor(
     private readonly ir: ProjectIR,
     private readonly jsonOf: (value: object) => string,
+    private readonly intern: (text: string) => string,
   ) {
     this.order = new Map(ir.entities.map((e, i) => [e.name, i]));
     // A plugin's place in the config moves whenever a line above it is added; its files say so, but
@@ -293,7 +313,7 @@ export class Scopes {
   private make(names: ReadonlySet<string>, own: string): Scoped {
     // In the IR's order, so that the key does not depend on how the names were gathered.
     const entities = [...names].sort((a, b) => this.order.get(a)! - this.order.get(b)!).map((n) => this.ir.entities[this.order.get(n)!]!);
-    return { key: [own, this.settingsLines ?? "", ...entities.map((e) => this.jsonOf(e))], scope: () => this.view(entities) };
+    return { key: [this.intern(own), this.settingsLines ?? "", ...entities.map((e) => this.jsonOf(e))], scope: () => this.view(entities) };
   }
 
   /** The IR as seen from a scope holding `entities`. */

@@ -35,6 +35,12 @@ export interface OutputFile {
   /** Relative to the project directory, with forward slashes. */
   path: string;
   content: string;
+  /**
+   * The content in pieces (`content` is their concatenation), for the large project-wide files
+   * (src/openapi.json, src/sdk/): pieces `yamac dev` reuses between compiles are the same string
+   * objects, so comparing, scanning and rewriting such a file costs what changed in it, not its size.
+   */
+  parts?: readonly string[];
   /** Written only when no file exists there (project files the user owns afterwards). */
   ifMissing?: boolean;
 }

@@ -17,7 +17,7 @@ import { packageFile } from "../paths.js";
 import type { OutputFile } from "./index.js";
 import { allSchemas } from "./schemas.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
-import { file, header, Imports, key, ts } from "./writer.js";
+import { fileOfParts, header, Imports, key, ts } from "./writer.js";
 import { AUTH_PLUGIN, describeRule, routeAccess } from "../plugins/auth/rules.js";
 import { registerFields } from "../plugins/auth/emit-issuing.js";
 import type { UserModel } from "../plugins/auth/model.js";
@@ -325,8 +325,14 @@ export interface CursorPage<T> {
     return [...this.texts.keys()].sort((a, b) => compareText(a, b));
   }
 
-  toString(): string {
-    return this.names().map((name) => this.texts.get(name)!).join("\n\n");
+  /** The declarations, sorted by name and separated by a blank line, as pieces (see fileOfParts). */
+  parts(): string[] {
+    const parts: string[] = [];
+    for (const name of this.names()) {
+      if (parts.length > 0) parts.push("\n\n");
+      parts.push(this.texts.get(name)!);
+    }
+    return parts;
   }
 }
 
@@ -527,8 +533,17 @@ function endpointMethod(ep: EndpointIR, types: WireTypes, ir: ProjectIR, access:
   return { name: ep.name, doc: `${ep.method} ${ep.path}${summary ? `: ${summary}` : rule ? "." : ""}${rule}`, params, result: endpointResponse(ep, types, ir), method: ep.method, path: expr, call };
 }
 
-function printMethod(m: Method): string {
-  return `${doc(m.doc, "    ")}    ${m.name}: (${m.params.join(", ")}) => send<${m.result}>(${ts(m.method)}, ${m.path}, { ${m.call.join(", ")} }),`;
+/** Each method's text and the identifiers its signature mentions, once per method object (reused methods are shared between compiles). */
+const printedMethods = new WeakMap<Method, { text: string; mentions: string[] }>();
+
+function printMethod(m: Method): { text: string; mentions: string[] } {
+  let printed = printedMethods.get(m);
+  if (printed === undefined) {
+    const text = `${doc(m.doc, "    ")}    ${m.name}: (${m.params.join(", ")}) => send<${m.result}>(${ts(m.method)}, ${m.path}, { ${m.call.join(", ")} }),`;
+    printed = { text, mentions: `${m.params.join(" ")} ${m.result}`.match(/[A-Za-z_$][\w$]*/g) ?? [] };
+    printedMethods.set(m, printed);
+  }
+  return printed;
 }
 
 /**
@@ -567,13 +582,14 @@ export function emitSdk(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile[] {
   }
   const apiKey = (ir.plugins.find((p) => p.name === AUTH_PLUGIN)?.options as AuthOptions | undefined)?.auth.providers.find((p) => p.type === "api-key");
   const typeNames = types.names();
-  const typesText = types.toString();
+  const typeParts = types.parts();
+  const printed = methods.map(printMethod);
   // Identifiers the method signatures mention (one scan; testing each type name against each method is quadratic).
-  const mentioned = new Set(methods.flatMap((m) => `${m.params.join(" ")} ${m.result}`.match(/[A-Za-z_$][\w$]*/g) ?? []));
+  const mentioned = new Set(printed.flatMap((m) => m.mentions));
   const used = typeNames.filter((n) => mentioned.has(n));
   const imports = new Imports().add("./http.js", "createTransport", ...(methods.some((m) => m.path.includes("segment(")) ? ["segment"] : [])).type("./http.js", "ClientOptions", "RequestOptions");
   if (used.length) imports.type("./types.js", ...used);
-  const body = `export { ApiError, isApiError } from "./http.js";
+  const head = `export { ApiError, isApiError } from "./http.js";
 export type { ClientOptions, Credential, ErrorCode, ErrorDetail, ErrorEnvelope, RequestOptions } from "./http.js";
 export type * from "./types.js";
 
@@ -586,15 +602,23 @@ export type * from "./types.js";
 export function createClient(options: ClientOptions = {}) {
   const send = createTransport(options${apiKey?.type === "api-key" ? `, ${ts(apiKey.header)}` : ""});
   return {
-${methods.map(printMethod).join("\n")}
+`;
+  const tail = `
   };
 }
 
-export type Client = ReturnType<typeof createClient>;`;
+export type Client = ReturnType<typeof createClient>;
+`;
   const what = (w: string) => header(w, ir.configFile);
+  // As pieces (fileOfParts): `file(...blocks)` of the declarations and of the imports and methods.
+  const indexParts = [`${what("typed client")}${imports.toString().trimEnd()}\n\n${head}`];
+  printed.forEach((m, i) => indexParts.push(...(i > 0 ? ["\n", m.text] : [m.text])));
+  indexParts.push(tail);
+  const last = typeParts.length - 1;
+  if (last >= 0) typeParts[last] = typeParts[last]!.trimEnd();
   return [
     { path: "src/sdk/http.ts", content: header("typed client: transport", "runtime-lib/client-http.ts") + TRANSPORT },
-    { path: "src/sdk/types.ts", content: what("typed client: the JSON of each route") + file(typesText) },
-    { path: "src/sdk/index.ts", content: what("typed client") + file(imports.toString(), body) },
+    fileOfParts("src/sdk/types.ts", [what("typed client: the JSON of each route"), ...typeParts, "\n"]),
+    fileOfParts("src/sdk/index.ts", indexParts),
   ];
 }

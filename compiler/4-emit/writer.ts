@@ -5,6 +5,7 @@
  */
 import type { SourceLocation } from "../diagnostics.js";
 import { compareText } from "../order.js";
+import type { OutputFile } from "./index.js";
 
 /** A TypeScript string literal. */
 export const ts = (value: string): string => JSON.stringify(value);
@@ -80,4 +81,16 @@ export class Imports {
 /** Joins blocks with one blank line between them, ending with a newline. */
 export function file(...blocks: (string | undefined | false)[]): string {
   return blocks.filter((b): b is string => typeof b === "string" && b.trim() !== "").map((b) => b.trimEnd()).join("\n\n") + "\n";
+}
+
+/** A file made of `parts`; its content is joined only when something reads it. */
+export function fileOfParts(path: string, parts: readonly string[]): OutputFile {
+  let content: string | undefined;
+  return {
+    path,
+    parts,
+    get content() {
+      return (content ??= parts.join(""));
+    },
+  };
 }

@@ -52,17 +52,33 @@ function readHead(path: string): string {
   }
 }
 
+/** A file's text as a watcher remembers it: its content, or its parts when it is made of parts. */
+export type KnownText = string | readonly string[];
+
+export const knownText = (f: OutputFile): KnownText => f.parts ?? f.content;
+
+/**
+ * True when `f` has the text remembered as `known`. Files made of parts compare part by part:
+ * parts reused from the previous compile are the same string objects, so a 15 MB src/openapi.json
+ * with one changed path item costs a few thousand pointer comparisons, not a scan of its text.
+ */
+function sameText(known: KnownText | undefined, f: OutputFile): boolean {
+  if (known === undefined) return false;
+  if (typeof known !== "string" && f.parts !== undefined) return known.length === f.parts.length && known.every((part, i) => part === f.parts![i]);
+  return (typeof known === "string" ? known : known.join("")) === f.content;
+}
+
 /**
  * Decides what to write. `previous` (what the last write of this process put on disk, by path)
  * lets a watcher skip reading files it wrote itself: a file whose content equals it is unchanged,
  * and only its paths are candidates for deletion.
  */
-export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag, previous?: ReadonlyMap<string, string>): WriteResult {
+export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag, previous?: ReadonlyMap<string, KnownText>): WriteResult {
   const result: WriteResult = { written: [], unchanged: [], deleted: [], skipped: [] };
   const wanted = new Set(files.map((f) => f.path));
   for (const f of files) {
     const target = join(projectDir, f.path);
-    if (previous?.get(f.path) === f.content && !f.ifMissing) {
+    if (!f.ifMissing && sameText(previous?.get(f.path), f)) {
       result.unchanged.push(f.path);
       continue;
     }
@@ -77,7 +93,7 @@ export function planWrite(projectDir: string, files: readonly OutputFile[], diag
     // A file this process wrote (and its content changed since): whether it still carries the
     // marker is all there is to check, which its first bytes tell (src/openapi.json is megabytes).
     const current = previous?.has(f.path) ? undefined : readFileSync(target, "utf8");
-    if (current === f.content) result.unchanged.push(f.path);
+    if (current !== undefined && current === f.content) result.unchanged.push(f.path);
     else if (!hasMarker(current ?? readHead(target))) {
       diagnostics.error("not-generated", `${f.path} was not written by yamac, so it will not be overwritten`, { file: f.path, line: 1, col: 1 }, "move your code out of src/ (user code belongs in handlers/), or delete the file to let yamac write it");
     } else result.written.push(f.path);
@@ -107,6 +123,93 @@ export interface ApplyOptions {
    * slower. `yamac compile` keeps the rename, so another reader never sees half a file.
    */
   inPlace?: boolean;
+  /**
+   * With inPlace: the bytes of each file made of parts as this process last wrote it. A changed
+   * file is then rewritten from its first changed part on, and only up to its last changed part
+   * when the file keeps its length; the rest of it is the bytes already on disk.
+   */
+  parts?: PartsOnDisk;
+}
+
+/** The bytes of one file made of parts, part by part, as last written. */
+interface PartBytes {
+  parts: readonly string[];
+  bytes: Buffer[];
+  size: number;
+}
+
+/** What a watcher's in-place writes left on disk of the files made of parts (ApplyOptions.parts). */
+export class PartsOnDisk {
+  private readonly files = new Map<string, PartBytes>();
+
+  /** Rewrites `target` to hold `parts`, writing only the bytes that changed since the last write of `path`. */
+  write(path: string, target: string, parts: readonly string[]): void {
+    this.files.set(path, writeParts(target, parts, this.files.get(path)));
+  }
+
+  /** `path` holds `parts` again (an unchanged file whose parts are new objects with the same text). */
+  keep(path: string, parts: readonly string[]): void {
+    const known = this.files.get(path);
+    if (known !== undefined) known.parts = parts;
+  }
+
+  forget(path: string): void {
+    this.files.delete(path);
+  }
+}
+
+const sum = (buffers: readonly Buffer[], from = 0, to = buffers.length) => {
+  let n = 0;
+  for (let i = from; i < to; i++) n += buffers[i]!.length;
+  return n;
+};
+
+function writeAt(fd: number, bytes: Buffer, position: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position + done);
+}
+
+/**
+ * Writes `parts` over the file `before` describes: the parts both share at the start and at the
+ * end (compared as strings, mostly the same objects) keep their bytes; what lies between is
+ * encoded and written at its offset, followed by the shared end when the middle changed length.
+ * When the file is not as `before` says (no record, or another size), all of it is written.
+ */
+function writeParts(target: string, parts: readonly string[], before: PartBytes | undefined): PartBytes {
+  let fd: number;
+  try {
+    fd = openSync(target, "r+");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    const bytes = parts.map((p) => Buffer.from(p));
+    writeFileSync(target, Buffer.concat(bytes));
+    return { parts, bytes, size: sum(bytes) };
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let bytes: Buffer[];
+    if (before === undefined || before.size !== size) {
+      bytes = parts.map((p) => Buffer.from(p));
+      writeAt(fd, Buffer.concat(bytes), 0);
+    } else {
+      const old = before.parts;
+      const shortest = Math.min(old.length, parts.length);
+      let start = 0;
+      while (start < shortest && old[start] === parts[start]) start++;
+      let end = 0;
+      while (end < shortest - start && old[old.length - 1 - end] === parts[parts.length - 1 - end]) end++;
+      const middle = parts.slice(start, parts.length - end).map((p) => Buffer.from(p));
+      const shared = before.bytes.slice(old.length - end);
+      bytes = [...before.bytes.slice(0, start), ...middle, ...shared];
+      const offset = sum(before.bytes, 0, start);
+      const sameLength = sum(middle) === sum(before.bytes, start, old.length - end);
+      writeAt(fd, Buffer.concat(sameLength ? middle : [...middle, ...shared]), offset);
+    }
+    const total = sum(bytes);
+    if (size > total) ftruncateSync(fd, total);
+    return { parts, bytes, size: total };
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -144,6 +247,11 @@ export function applyWrite(projectDir: string, files: readonly OutputFile[], pla
       mkdirSync(folder, { recursive: true });
       folders.add(folder);
     }
+    if (options.inPlace && options.parts && f.parts) {
+      options.parts.write(f.path, target, f.parts);
+      continue;
+    }
+    options.parts?.forget(f.path);
     if (options.inPlace) {
       overwrite(target, f.content);
       continue;
@@ -152,7 +260,11 @@ export function applyWrite(projectDir: string, files: readonly OutputFile[], pla
     writeFileSync(tmp, f.content);
     renameSync(tmp, target);
   }
-  for (const rel of plan.deleted) rmSync(join(projectDir, rel));
+  if (options.parts) for (const f of files) if (f.parts && !toWrite.has(f.path)) options.parts.keep(f.path, f.parts);
+  for (const rel of plan.deleted) {
+    rmSync(join(projectDir, rel));
+    options.parts?.forget(rel);
+  }
   // Remove folders emptied by deletions.
   for (const rel of plan.deleted) {
     let dir = dirname(join(projectDir, rel));

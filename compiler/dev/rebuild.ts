@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { compileText, findConfig, folderHost, type CompileResult } from "../index.js";
-import { applyWrite, planWrite, type WriteResult } from "../5-write/write.js";
+import { applyWrite, type KnownText, knownText, PartsOnDisk, planWrite, type WriteResult } from "../5-write/write.js";
 import { DiagnosticBag } from "../diagnostics.js";
 import { EmitCache } from "../4-emit/cache.js";
 import { SectionCache } from "../1-parse/sections.js";
@@ -24,8 +24,10 @@ export interface Rebuild {
 
 export class Rebuilder {
   private readonly dir: string;
-  /** Path → content of every generated file as this process last left it on disk. */
-  private known: Map<string, string> | undefined;
+  /** Path → content (or parts) of every generated file as this process last left it on disk. */
+  private known: Map<string, KnownText> | undefined;
+  /** The bytes of the files made of parts (src/openapi.json, src/sdk/), so that a change rewrites only what changed in them. */
+  private readonly partsOnDisk = new PartsOnDisk();
   /** Sections of the config whose text did not change are not parsed again (1-parse/sections.ts). */
   readonly sectionCache = new SectionCache();
   /** Files of entities and endpoints whose part of the IR did not change are reused (4-emit/cache.ts). */
@@ -53,8 +55,8 @@ export class Rebuilder {
     const diagnostics = new DiagnosticBag();
     const plan = planWrite(this.dir, result.files!, diagnostics, this.known);
     if (diagnostics.hasErrors) return { result: { ...result, ok: false, diagnostics: [...result.diagnostics, ...diagnostics.sorted()] }, compileMs: compiled - started, writeMs: performance.now() - compiled };
-    applyWrite(this.dir, result.files!, plan, { inPlace: true });
-    this.known = new Map(result.files!.filter((f) => !f.ifMissing).map((f) => [f.path, f.content]));
+    applyWrite(this.dir, result.files!, plan, { inPlace: true, parts: this.partsOnDisk });
+    this.known = new Map(result.files!.filter((f) => !f.ifMissing).map((f) => [f.path, knownText(f)]));
     return { result: { ...result, write: plan }, write: plan, compileMs: compiled - started, writeMs: performance.now() - compiled };
   }
 }

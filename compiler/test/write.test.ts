@@ -124,6 +124,50 @@ describe("compileProject writes", () => {
     for (const [path, file] of tree(dir)) if (fresh.has(path)) expect(file.content, path).toBe(fresh.get(path)!.content);
   });
 
+  it("in place for yamac dev, files made of parts (openapi.json, the typed client) always equal a fresh compile's", () => {
+    const entity = (i: number, extra = "") => `  Thing${i}:\n    fields:\n      title: string(1..${100 + i})!\n${extra}    crud: true\n`;
+    const config = (things: string[]) => `name: parts\nentities:\n${things.join("")}`;
+    const base = [0, 1, 2, 3, 4, 5].map((i) => entity(i));
+    const dir = project(config(base));
+    const fresh = project();
+    const rebuilder = new Rebuilder(dir);
+    expect(rebuilder.run().result.ok).toBe(true);
+    const saves = [
+      // the same length (a digit for a digit), a longer and a shorter middle, an entity added and removed
+      config(base.map((t, i) => (i === 3 ? t.replace("(1..103)", "(1..109)") : t))),
+      config(base.map((t, i) => (i === 3 ? entity(3, "      notes: text?\n      rank: integer = 0\n") : t))),
+      config(base.map((t, i) => (i === 1 ? t.replace("(1..101)", "(1..9)") : t))),
+      config([...base.slice(0, 2), entity(9), ...base.slice(2)]),
+      config(base.slice(1)),
+      config(base),
+    ];
+    for (const text of saves) {
+      writeFileSync(join(dir, "yama.yaml"), text);
+      writeFileSync(join(fresh, "yama.yaml"), text);
+      const run = rebuilder.run();
+      expect(run.result.ok).toBe(true);
+      expect(run.write!.written).toContain("src/openapi.json");
+      compile(fresh);
+      for (const path of ["src/openapi.json", "src/sdk/types.ts", "src/sdk/index.ts"]) {
+        expect(readFileSync(join(dir, path), "utf8"), path).toBe(readFileSync(join(fresh, path), "utf8"));
+      }
+    }
+    // Only the changed stretch is written: bytes before the first changed part are the ones on disk
+    // (a same-size edit there survives), and a file of another size is written whole.
+    const openapi = join(dir, "src/openapi.json");
+    const marked = readFileSync(openapi, "utf8").replace('"openapi": "3.1.0"', '"openapi": "3.1.9"');
+    writeFileSync(openapi, marked);
+    writeFileSync(join(dir, "yama.yaml"), config(base.map((t, i) => (i === 5 ? t.replace("(1..105)", "(1..106)") : t))));
+    expect(rebuilder.run().write!.written).toContain("src/openapi.json");
+    expect(readFileSync(openapi, "utf8")).toContain('"openapi": "3.1.9"');
+    writeFileSync(openapi, `${readFileSync(openapi, "utf8")}\n`);
+    writeFileSync(join(dir, "yama.yaml"), config(base));
+    writeFileSync(join(fresh, "yama.yaml"), config(base));
+    expect(rebuilder.run().write!.written).toContain("src/openapi.json");
+    compile(fresh);
+    expect(readFileSync(openapi, "utf8")).toBe(readFileSync(join(fresh, "src/openapi.json"), "utf8"));
+  });
+
   it("nothing at all when a config has errors", () => {
     const dir = project("entities:\n  Post:\n    fields:\n      title: strng!\n");
     const result = compileProject(dir);
