@@ -4,7 +4,7 @@
  * does not handle (nested objects) and other drivers keep Drizzle's execute. Needs the PostgreSQL
  * the test suite runs against (TEST_DATABASE_URL, or the local `test` database).
  */
-import { avg, count, desc, eq, sql } from "drizzle-orm";
+import { and, avg, count, desc, eq, isNull, or, sql } from "drizzle-orm";
 import { bigint, boolean, date, doublePrecision, integer, interval, jsonb, numeric, pgTable, real, smallint, text, time, timestamp, uuid, varchar } from "drizzle-orm/pg-core";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -121,6 +121,37 @@ describe("direct on PostgreSQL (postgres.js)", () => {
     expect((viaDirect as { code?: string }).code).toBe("23505");
     expect(fromDatabaseError(viaDirect)?.status).toBe(409);
     expect(fromDatabaseError(viaDirect)).toEqual(fromDatabaseError(viaDrizzle));
+  });
+
+  it("binds fixed values, placeholders and placeholders its column encodes as Drizzle does; a missing one is the same error", async () => {
+    const query = () =>
+      database.db
+        .select({ id: samples.id, code: samples.code, someJson: samples.someJson })
+        .from(samples)
+        .where(and(eq(samples.aBoolean, true), eq(samples.aString, sql.placeholder("s")), or(isNull(samples.aText), eq(samples.aText, sql.placeholder("text"))), sql`${samples.id} > ${sql.placeholder("min")}`))
+        .prepare(`direct_bind_${process.pid}`);
+    const fast = direct(query());
+    const drizzle = query();
+    for (const values of [{ s: full.aString, text: full.aText, min: 0 }, { s: "all nulls", text: "other", min: 0 }, { s: full.aString, text: full.aText, min: 1_000_000 }]) {
+      expect(await fast.execute(values)).toEqual(await drizzle.execute(values));
+    }
+    expect(await fast.execute({ s: full.aString, text: full.aText, min: 0 })).toEqual([{ id: expect.any(Number), code: full.code, someJson: full.someJson }]);
+    const missing = await fast.execute({ s: full.aString, min: 0 }).catch((e: unknown) => e);
+    const drizzleMissing = await drizzle.execute({ s: full.aString, min: 0 }).catch((e: unknown) => e);
+    expect((missing as Error).message).toBe('No value for placeholder "text" was provided');
+    expect((missing as Error).message).toBe((drizzleMissing as Error).message);
+    // An insert's placeholders are bound through their columns' encoders (jsonb, arrays, decimals).
+    const insert = () =>
+      database.db
+        .insert(samples)
+        .values({ aString: sql.placeholder("s"), someJson: sql.placeholder("json"), tags: sql.placeholder("tags"), aDecimal: sql.placeholder("d"), aBoolean: true })
+        .returning({ aString: samples.aString, someJson: samples.someJson, tags: samples.tags, aDecimal: samples.aDecimal, aBoolean: samples.aBoolean })
+        .prepare(`direct_bind_ins_${process.pid}`);
+    const values = { json: { list: [1, "two"], flag: true }, tags: ["x", "y, z"], d: "4.125" };
+    const viaDirect = await direct(insert()).execute({ ...values, s: "bound direct" });
+    const viaDrizzle = await insert().execute({ ...values, s: "bound drizzle" });
+    expect(viaDirect).toEqual([{ aString: "bound direct", someJson: values.json, tags: values.tags, aDecimal: 4.125, aBoolean: true }]);
+    expect(viaDirect.map((r) => ({ ...r, aString: "" }))).toEqual(viaDrizzle.map((r) => ({ ...r, aString: "" })));
   });
 
   it("leaves nested selections to Drizzle", () => {

@@ -1,4 +1,4 @@
-import { Column, fillPlaceholders, is, NoopLogger, noopDecoder, SQL } from "drizzle-orm";
+import { Column, type DriverValueEncoder, is, NoopLogger, noopDecoder, Param, Placeholder, SQL } from "drizzle-orm";
 import { NoopCache } from "drizzle-orm/cache/core";
 import { PostgresJsPreparedQuery } from "drizzle-orm/postgres-js";
 
@@ -48,6 +48,41 @@ interface PostgresJsQueryParts {
   cache: unknown;
 }
 
+/** One parameter of a prepared statement: a value fixed when it was built, or a placeholder's (encoded by its column, if any). */
+type Slot = { fixed: true; value: unknown } | { fixed: false; name: string; encoder: DriverValueEncoder<unknown, unknown> | undefined };
+
+/**
+ * The statement's parameter list for one call, as Drizzle's `fillPlaceholders` makes it (the same
+ * values, the same encoders, the same error for a missing placeholder), from slots sorted out once.
+ *
+ * Besides skipping the per-call `is()` checks, this matters for garbage collection: calling
+ * `fillPlaceholders` (a `params.map(...)`) per request made the emitted server's young-generation
+ * collections promote about 840 KB each to the old generation (`--trace-gc-nvp`), and each took
+ * 5–8 ms instead of about 1 ms; with this loop they promote about 5 KB, as the hand-written
+ * reference does (bench/RESULTS.md).
+ */
+function binder(params: readonly unknown[]): (values: Record<string, unknown>) => unknown[] {
+  const slots: Slot[] = params.map((p): Slot => {
+    if (is(p, Placeholder)) return { fixed: false, name: p.name, encoder: undefined };
+    if (is(p, Param) && is(p.value, Placeholder)) return { fixed: false, name: p.value.name, encoder: p.encoder as DriverValueEncoder<unknown, unknown> };
+    return { fixed: true, value: p };
+  });
+  return (values) => {
+    const out = new Array<unknown>(slots.length);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i]!;
+      if (slot.fixed) {
+        out[i] = slot.value;
+        continue;
+      }
+      if (!(slot.name in values)) throw new Error(`No value for placeholder "${slot.name}" was provided`);
+      const value = values[slot.name];
+      out[i] = slot.encoder === undefined ? value : slot.encoder.mapToDriverValue(value);
+    }
+    return out;
+  };
+}
+
 /** A driver value → API value conversion; undefined where the value is used as it comes. */
 type Decode = ((value: unknown) => unknown) | undefined;
 
@@ -67,14 +102,15 @@ function decoderOf(field: unknown): Decode | null {
  * A Drizzle prepared query whose `execute` runs the named statement on postgres.js directly.
  *
  * Drizzle builds the SQL, the parameter list and each column's decoder once, when the statement
- * is prepared; this keeps all three and, per request, binds the values (Drizzle's own
- * `fillPlaceholders`), runs the statement and decodes each row with a loop over the precomputed
- * decoders. What it leaves out of Drizzle's `execute` is per-call machinery the emitted app does
- * not use: two instrumentation wrappers (no-ops unless configured), the query-cache lookup, the
- * logger call and a generic row mapper that handles nested selections; in one server process
- * switching between the two, they measured about 6 % of a GET by id's CPU time (bench/RESULTS.md). Results are the same values
- * Drizzle returns, decoded by the same column objects. Errors are PostgreSQL's own, without
- * Drizzle's DrizzleQueryError around them (errors.ts reads either).
+ * is prepared; this keeps all three and, per request, binds the values (`binder`: the values
+ * Drizzle's `fillPlaceholders` gives), runs the statement and decodes each row with a loop over
+ * the precomputed decoders. What it leaves out of Drizzle's `execute` is per-call machinery the
+ * emitted app does not use: two instrumentation wrappers (no-ops unless configured), the
+ * query-cache lookup, the logger call and a generic row mapper that handles nested selections; in
+ * one server process switching between the two, they measured about 6 % of a GET by id's CPU time
+ * (bench/RESULTS.md). Results are the same values Drizzle returns, decoded by the same column
+ * objects. Errors are PostgreSQL's own, without Drizzle's DrizzleQueryError around them
+ * (errors.ts reads either).
  *
  * The query is returned unchanged (and runs through Drizzle) on PGlite, with a logger or cache
  * configured, and for selections that are not flat (joined tables, nested objects). Once
@@ -85,10 +121,11 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
   const q = prepared as unknown as PostgresJsQueryParts;
   // (Drizzle's joinsNotNullableMap only matters for nested selections, which are left to it below.)
   if (q.customResultMapper !== undefined || !is(q.logger, NoopLogger) || (q.cache !== undefined && !is(q.cache, NoopCache))) return prepared;
-  const { client, queryString, params } = q;
+  const { client, queryString } = q;
+  const bind = binder(q.params);
   const options = { prepare: true };
   if (q.fields === undefined) {
-    const run = (values: Record<string, unknown> = {}) => (throughDrizzle ? prepared.execute(values) : Promise.resolve(client.unsafe(queryString, fillPlaceholders(params, values), options)));
+    const run = (values: Record<string, unknown> = {}) => (throughDrizzle ? prepared.execute(values) : Promise.resolve(client.unsafe(queryString, bind(values), options)));
     return { execute: run as T["execute"] };
   }
   const names: string[] = [];
@@ -101,7 +138,7 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
   }
   const execute = async (values: Record<string, unknown> = {}) => {
     if (throughDrizzle) return prepared.execute(values);
-    const rows = await client.unsafe(queryString, fillPlaceholders(params, values), options).values();
+    const rows = await client.unsafe(queryString, bind(values), options).values();
     const result: Record<string, unknown>[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const raw = rows[r]!;
