@@ -174,7 +174,9 @@ export class EmitCache {
         return `${configFile}:${to}`;
       });
       if (foreign) return undefined;
-      files.push({ ...file, content });
+      // (Its parts, if it had any, no longer add up to the new content.)
+      const { parts: _parts, ...rest } = file;
+      files.push({ ...rest, content });
     }
     return files;
   }
