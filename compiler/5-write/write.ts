@@ -131,11 +131,15 @@ export interface ApplyOptions {
   parts?: PartsOnDisk;
 }
 
-/** The bytes of one file made of parts, part by part, as last written. */
+/** The bytes of one file made of parts, part by part, as last written, and what that write covered. */
 interface PartBytes {
   parts: readonly string[];
   bytes: Buffer[];
+  /** The file's size, modification time and inode after the write: a file that no longer has all three was changed by something else. */
   size: number;
+  mtimeNs: bigint;
+  ino: bigint;
+  written: { offset: number; bytes: number };
 }
 
 /** What a watcher's in-place writes left on disk of the files made of parts (ApplyOptions.parts). */
@@ -156,6 +160,11 @@ export class PartsOnDisk {
   forget(path: string): void {
     this.files.delete(path);
   }
+
+  /** Where the last write of `path` started, and how many bytes it wrote (undefined when it was not written from parts). */
+  lastWrite(path: string): { offset: number; bytes: number } | undefined {
+    return this.files.get(path)?.written;
+  }
 }
 
 const sum = (buffers: readonly Buffer[], from = 0, to = buffers.length) => {
@@ -170,9 +179,11 @@ function writeAt(fd: number, bytes: Buffer, position: number): void {
 
 /**
  * Writes `parts` over the file `before` describes: the parts both share at the start and at the
- * end (compared as strings, mostly the same objects) keep their bytes; what lies between is
- * encoded and written at its offset, followed by the shared end when the middle changed length.
- * When the file is not as `before` says (no record, or another size), all of it is written.
+ * end (compared as strings, mostly the same objects) keep their bytes. When every part kept its
+ * byte length, each changed part is written in its place; otherwise what lies between is written
+ * at its offset, followed by the shared end when the middle changed length.
+ * When the file is not as `before` left it (no record, or another size, modification time or
+ * inode: an editor, a git checkout), all of it is written.
  */
 function writeParts(target: string, parts: readonly string[], before: PartBytes | undefined): PartBytes {
   let fd: number;
@@ -180,16 +191,18 @@ function writeParts(target: string, parts: readonly string[], before: PartBytes 
     fd = openSync(target, "r+");
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    const bytes = parts.map((p) => Buffer.from(p));
-    writeFileSync(target, Buffer.concat(bytes));
-    return { parts, bytes, size: sum(bytes) };
+    fd = openSync(target, "w+");
   }
   try {
-    const size = fstatSync(fd).size;
+    const stat = fstatSync(fd, { bigint: true });
+    const size = Number(stat.size);
     let bytes: Buffer[];
-    if (before === undefined || before.size !== size) {
+    let written: { offset: number; bytes: number };
+    if (before === undefined || before.size !== size || before.mtimeNs !== stat.mtimeNs || before.ino !== stat.ino) {
       bytes = parts.map((p) => Buffer.from(p));
-      writeAt(fd, Buffer.concat(bytes), 0);
+      const all = Buffer.concat(bytes);
+      writeAt(fd, all, 0);
+      written = { offset: 0, bytes: all.length };
     } else {
       const old = before.parts;
       const shortest = Math.min(old.length, parts.length);
@@ -197,16 +210,33 @@ function writeParts(target: string, parts: readonly string[], before: PartBytes 
       while (start < shortest && old[start] === parts[start]) start++;
       let end = 0;
       while (end < shortest - start && old[old.length - 1 - end] === parts[parts.length - 1 - end]) end++;
-      const middle = parts.slice(start, parts.length - end).map((p) => Buffer.from(p));
+      // Between them, a part the same as before keeps its bytes too.
+      const middle = parts.slice(start, parts.length - end).map((p, i) => (old.length === parts.length && old[start + i] === p ? before.bytes[start + i]! : Buffer.from(p)));
       const shared = before.bytes.slice(old.length - end);
       bytes = [...before.bytes.slice(0, start), ...middle, ...shared];
       const offset = sum(before.bytes, 0, start);
-      const sameLength = sum(middle) === sum(before.bytes, start, old.length - end);
-      writeAt(fd, Buffer.concat(sameLength ? middle : [...middle, ...shared]), offset);
+      if (old.length === parts.length && middle.every((b, i) => b.length === before.bytes[start + i]!.length)) {
+        // Every part kept its length (a digit for a digit): each changed part is written in its place.
+        let at = offset;
+        let count = 0;
+        middle.forEach((b, i) => {
+          if (b !== before.bytes[start + i]) {
+            writeAt(fd, b, at);
+            count += b.length;
+          }
+          at += b.length;
+        });
+        written = { offset, bytes: count };
+      } else {
+        const changed = Buffer.concat(sum(middle) === sum(before.bytes, start, old.length - end) ? middle : [...middle, ...shared]);
+        writeAt(fd, changed, offset);
+        written = { offset, bytes: changed.length };
+      }
     }
     const total = sum(bytes);
     if (size > total) ftruncateSync(fd, total);
-    return { parts, bytes, size: total };
+    const after = fstatSync(fd, { bigint: true });
+    return { parts, bytes, size: total, mtimeNs: after.mtimeNs, ino: after.ino, written };
   } finally {
     closeSync(fd);
   }

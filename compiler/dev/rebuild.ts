@@ -27,7 +27,7 @@ export class Rebuilder {
   /** Path → content (or parts) of every generated file as this process last left it on disk. */
   private known: Map<string, KnownText> | undefined;
   /** The bytes of the files made of parts (src/openapi.json, src/sdk/), so that a change rewrites only what changed in them. */
-  private readonly partsOnDisk = new PartsOnDisk();
+  readonly partsOnDisk = new PartsOnDisk();
   /** Sections of the config whose text did not change are not parsed again (1-parse/sections.ts). */
   readonly sectionCache = new SectionCache();
   /** Files of entities and endpoints whose part of the IR did not change are reused (4-emit/cache.ts). */
