@@ -25,7 +25,8 @@ const ACTIONS: Readonly<Record<string, ReferentialAction>> = {
 
 /** Turns the `relations:` section into PendingReferences; an explicit relation replaces an inline one of the same name. */
 export function explicitRelations(config: RawConfig, parsed: ParsedConfig, diagnostics: DiagnosticBag, known: ReadonlySet<string>, refs: PendingReference[]): PendingReference[] {
-  const out = [...refs];
+  // By entity and name, in order; an explicit relation replaces an inline one and goes last.
+  const out = new Map(refs.map((r) => [`${r.entity}\u0000${r.name}`, r]));
   for (const [entity, source] of collectEntitySources(config).entities) {
     for (const [name, def] of Object.entries(source.raw.relations ?? {})) {
       const path = [...source.path, "relations", name];
@@ -49,9 +50,9 @@ export function explicitRelations(config: RawConfig, parsed: ParsedConfig, diagn
         diagnostics.error("unknown-entity", `relation ${entity}.${name} points to unknown entity "${target}"`, loc, s ? `did you mean "${s}"?` : "declare the entity or fix the name");
         continue;
       }
-      const idx = out.findIndex((r) => r.entity === entity && r.name === name);
-      if (idx >= 0) out.splice(idx, 1);
-      out.push({
+      const key = `${entity}\u0000${name}`;
+      out.delete(key);
+      out.set(key, {
         entity, name, target,
         array: rel.type === "hasMany" || rel.type === "manyToMany",
         required: rel.required ?? (rel.nullable === undefined ? undefined : !rel.nullable),
@@ -60,7 +61,19 @@ export function explicitRelations(config: RawConfig, parsed: ParsedConfig, diagn
       });
     }
   }
-  return out;
+  return [...out.values()];
+}
+
+/** References grouped by the entity that holds them and the entity they point to, in order. */
+function byPair(refs: readonly PendingReference[]): Map<string, PendingReference[]> {
+  const pairs = new Map<string, PendingReference[]>();
+  for (const r of refs) {
+    const key = `${r.entity}\u0000${r.target}`;
+    const list = pairs.get(key);
+    if (list) list.push(r);
+    else pairs.set(key, [r]);
+  }
+  return pairs;
 }
 
 export function linkRelations(entities: EntityIR[], refs: PendingReference[], diagnostics: DiagnosticBag): JunctionIR[] {
@@ -68,12 +81,16 @@ export function linkRelations(entities: EntityIR[], refs: PendingReference[], di
   const junctions = new Map<string, JunctionIR>();
   const singular = refs.filter((r) => !r.array);
   const plural = refs.filter((r) => r.array);
+  const singularBack = byPair(singular);
+  const pluralBack = byPair(plural);
+  /** The references of `list` from r's target back to r's entity, other than r. */
+  const back = (list: Map<string, PendingReference[]>, r: PendingReference) => (list.get(`${r.target}\u0000${r.entity}`) ?? []).filter((o) => o !== r);
 
   const isHasOne = (r: PendingReference) => {
     if (r.explicitKind) return r.explicitKind === "hasOne";
     if (r.required === true) return false;
     // The other side holds a required reference back: it owns the FK.
-    return singular.some((o) => o.entity === r.target && o.target === r.entity && o !== r && o.required === true && o.explicitKind !== "hasOne");
+    return back(singularBack, r).some((o) => o.required === true && o.explicitKind !== "hasOne");
   };
 
   // 1. belongsTo: add the FK field.
@@ -128,7 +145,7 @@ export function linkRelations(entities: EntityIR[], refs: PendingReference[], di
     const entity = byName.get(r.entity);
     const target = byName.get(r.target);
     if (!entity || !target) continue;
-    const inversePlural = plural.find((o) => o.entity === r.target && o.target === r.entity && o !== r);
+    const inversePlural = back(pluralBack, r)[0];
     const backRefs = target.relations.filter((x) => x.kind === "belongsTo" && x.target === r.entity);
     const isManyToMany =
       r.through !== undefined ||

@@ -36,8 +36,9 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], report
     imports.add(`./${endpointFile(route.endpoint).replace(/^src\//, "").replace(/\.ts$/, ".js")}`, endpointRouter(route.endpoint));
     mounts.push(`app.route("/", ${endpointRouter(route.endpoint)});`);
   }
+  const withCrudRoutes = new Set(ir.routes.flatMap((r) => (r.kind === "crud" ? [r.entity] : [])));
   for (const entity of [...ir.entities].sort((a, b) => compareText(a.crud?.basePath ?? "", b.crud?.basePath ?? ""))) {
-    if (!entity.crud || !ir.routes.some((r) => r.kind === "crud" && r.entity === entity.name)) continue;
+    if (!entity.crud || !withCrudRoutes.has(entity.name)) continue;
     imports.add(`./routes/${entity.fileName}.js`, routerName(entity));
     mounts.push(`app.route(${ts(entity.crud.basePath)}, ${routerName(entity)});`);
   }

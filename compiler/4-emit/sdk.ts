@@ -219,8 +219,12 @@ class WireTypes {
     }
   }
 
+  private endpointsByName: Map<string, EndpointIR> | undefined;
+
   private endpoint(name: string): EndpointIR {
-    return this.ir.endpoints.find((e) => e.name === name)!;
+    // (The first of a name, as a search would find it.)
+    this.endpointsByName ??= new Map([...this.ir.endpoints].reverse().map((e) => [e.name, e]));
+    return this.endpointsByName.get(name)!;
   }
 
   private build(decl: Decl): string {
