@@ -174,15 +174,32 @@ describe("direct on PostgreSQL (postgres.js)", () => {
   });
 
   // Last in this file: a query hook stays installed for the rest of the process.
-  it("once a query hook is installed, statements made before it run through Drizzle and reach the hook", async () => {
+  it("once a query hook is installed, statements made before it run inside it, rows, writes and errors alike", async () => {
     const fast = direct(database.db.select({ id: samples.id }).from(samples).where(eq(samples.code, sql.placeholder("code"))).prepare(`direct_hook_${process.pid}`));
+    const write = direct(database.db.update(samples).set({ aText: "hooked" }).where(eq(samples.code, sql.placeholder("code"))).prepare(`direct_hook_w_${process.pid}`));
+    const failing = direct(database.db.insert(samples).values({ aString: "dup", code: sql.placeholder("code") }).prepare(`direct_hook_f_${process.pid}`));
     const seen: string[] = [];
-    onQuery((text, run) => {
+    const outcomes: string[] = [];
+    onQuery(async (text, run) => {
       seen.push(text);
-      return run();
+      try {
+        const result = await run();
+        outcomes.push("ok");
+        return result;
+      } catch (err) {
+        outcomes.push((err as { code?: string }).code ?? "error");
+        throw err;
+      }
     });
     expect(await fast.execute({ code: "X-1" })).toEqual([{ id: 1 }]);
-    expect(seen).toEqual([expect.stringMatching(/^select "id" from "direct_test_\d+" where "direct_test_\d+"\."code" = \$1$/)]);
+    expect(((await write.execute({ code: "X-1" })) as unknown as { count: number }).count).toBe(1);
+    expect(((await failing.execute({ code: "X-1" }).catch((e: unknown) => e)) as { code?: string }).code).toBe("23505");
+    expect(seen).toEqual([
+      expect.stringMatching(/^select "id" from "direct_test_\d+" where "direct_test_\d+"\."code" = \$1$/),
+      expect.stringMatching(/^update "direct_test_\d+" set "a_text" = \$1 where "direct_test_\d+"\."code" = \$2$/),
+      expect.stringMatching(/^insert into "direct_test_\d+"/),
+    ]);
+    expect(outcomes).toEqual(["ok", "ok", "23505"]);
   });
 });
 

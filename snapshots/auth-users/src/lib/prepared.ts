@@ -28,14 +28,18 @@ export function preparedPerShape<A extends (string | undefined)[], T extends Exe
   };
 }
 
-/**
- * Set by code that wraps Drizzle's query path to observe every query (database instrumentation): from
- * then on `direct` statements, including those built before, run through Drizzle's execute.
- */
-let throughDrizzle = false;
+/** Runs around one query: calls `run` once and returns (or throws) what it gives. */
+export type QueryWrapper = <T>(sql: string, run: () => Promise<T>) => Promise<T>;
 
-export function runThroughDrizzle(): void {
-  throughDrizzle = true;
+/**
+ * Set by code that observes every query (database instrumentation), which wraps Drizzle's query
+ * path the same way: from then on every `direct` statement, including those built before, runs
+ * inside it.
+ */
+let wrapQuery: QueryWrapper | undefined;
+
+export function wrapDirectQueries(wrapper: QueryWrapper): void {
+  wrapQuery = wrapper;
 }
 
 /** What `direct` reads of a Drizzle prepared query on postgres.js (drizzle-orm 0.45; not in its type declarations). */
@@ -114,8 +118,8 @@ function decoderOf(field: unknown): Decode | null {
  * (errors.ts reads either).
  *
  * The query is returned unchanged (and runs through Drizzle) on PGlite, with a logger or cache
- * configured, and for selections that are not flat (joined tables, nested objects). Once
- * `runThroughDrizzle()` has been called, every statement runs through Drizzle's execute.
+ * configured, and for selections that are not flat (joined tables, nested objects). With query
+ * hooks installed (database instrumentation), each statement runs inside them (`wrapDirectQueries`).
  */
 export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
   if (!is(prepared, PostgresJsPreparedQuery)) return prepared;
@@ -126,7 +130,10 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
   const bind = binder(q.params);
   const options = { prepare: true };
   if (q.fields === undefined) {
-    const run = (values: Record<string, unknown> = {}) => (throughDrizzle ? prepared.execute(values) : Promise.resolve(client.unsafe(queryString, bind(values), options)));
+    const run = (values: Record<string, unknown> = {}) => {
+      const query = () => Promise.resolve(client.unsafe(queryString, bind(values), options));
+      return wrapQuery ? wrapQuery(queryString, query) : query();
+    };
     return { execute: run as T["execute"] };
   }
   const names: string[] = [];
@@ -138,8 +145,8 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
     decoders.push(decode);
   }
   const execute = async (values: Record<string, unknown> = {}) => {
-    if (throughDrizzle) return prepared.execute(values);
-    const rows = await client.unsafe(queryString, bind(values), options).values();
+    const query = () => Promise.resolve(client.unsafe(queryString, bind(values), options).values());
+    const rows = await (wrapQuery ? wrapQuery(queryString, query) : query());
     const result: Record<string, unknown>[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const raw = rows[r]!;

@@ -3,12 +3,12 @@
  * Hooks around every database query the app runs, for metrics and tracing. Drizzle sends each
  * query of both drivers (postgres.js and PGlite) through one method of its prepared-query base
  * class, so wrapping that method covers query builders, prepared statements, relational queries
- * and transactions alike, at the cost of a function call per query (and of the shorter path of
- * prepared.ts's `direct`, which then runs through Drizzle too). Nothing is wrapped unless a
+ * and transactions alike, at the cost of a function call per query; the statements prepared.ts's
+ * `direct` runs on postgres.js itself go through the same hooks. Nothing is wrapped unless a
  * plugin registers a hook.
  */
 import { PgPreparedQuery } from "drizzle-orm/pg-core";
-import { runThroughDrizzle } from "./prepared.js";
+import { wrapDirectQueries } from "./prepared.js";
 
 /** Runs around one query: must call `run` once and return (or throw) what it gives. */
 export type QueryHook = <T>(sql: string, run: () => Promise<T>) => Promise<T>;
@@ -32,16 +32,21 @@ function install(): void {
   if (typeof original !== "function") {
     throw new Error("drizzle-orm's PgPreparedQuery.queryWithCache is missing: database metrics and tracing need drizzle-orm 0.45");
   }
-  // Statements prepared for the direct path (prepared.ts) would otherwise pass by the hooks.
-  runThroughDrizzle();
   path.queryWithCache = function (this: QueryPath, sql, params, run) {
-    let call = () => original.call(this, sql, params, run);
-    for (const hook of hooks) {
-      const inner = call;
-      call = () => hook(sql, inner);
-    }
-    return call();
+    return hooked(sql, () => original.call(this, sql, params, run));
   };
+  // Statements on the direct path (prepared.ts) do not go through Drizzle's query path.
+  wrapDirectQueries(hooked);
+}
+
+/** `run` inside every hook, the hooks added later outside the earlier ones. */
+function hooked<T>(sql: string, run: () => Promise<T>): Promise<T> {
+  let call = run;
+  for (const hook of hooks) {
+    const inner = call;
+    call = () => hook(sql, inner);
+  }
+  return call();
 }
 
 const OPERATION = /^\s*(?:with\b[\s\S]*?\)\s*)?(select|insert|update|delete)\b/i;
