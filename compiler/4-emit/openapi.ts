@@ -5,7 +5,7 @@
  */
 import type { CrudIR, EndpointIR, EntityIR, FieldIR, ProjectIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { OutputFile } from "./index.js";
-import { fileOfParts } from "./writer.js";
+import { fileOfParts, pushJoined } from "./writer.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
 import { authPaths, securitySchemes, secureOperations } from "../plugins/auth/openapi.js";
 import { routeAccess, type RouteAccess } from "../plugins/auth/rules.js";
@@ -293,18 +293,15 @@ function printDocument(doc: { paths: Record<string, unknown>; components: { sche
       return;
     }
     const indent = "  ".repeat(depth + 1);
-    out.push("{\n");
-    entries.forEach(([key, value], i) => {
-      if (i > 0) out.push(",\n");
+    const lines = entries.map(([key, value]) => {
       const known = typeof value === "object" && value !== null ? printed.get(value) : undefined;
-      if (known?.key === key) {
-        out.push(known.line);
-        return;
-      }
+      if (known?.key === key) return known.line;
       const line = [indent, JSON.stringify(key), ": ", JSON.stringify(value, null, 2).replaceAll("\n", `\n${indent}`)].join("");
       if (typeof value === "object" && value !== null) printed.set(value, { key, line });
-      out.push(line);
+      return line;
     });
+    out.push("{\n");
+    pushJoined(out, lines, ",\n");
     out.push(`\n${"  ".repeat(depth)}}`);
   };
   // Placeholders no key or value of the document can contain, replaced by the members' text.

@@ -17,7 +17,7 @@ import { packageFile } from "../paths.js";
 import type { OutputFile } from "./index.js";
 import { allSchemas } from "./schemas.js";
 import { filterFields, hiddenFields, writableFields } from "./validation.js";
-import { fileOfParts, header, Imports, key, ts } from "./writer.js";
+import { fileOfParts, header, Imports, key, pushJoined, ts } from "./writer.js";
 import { AUTH_PLUGIN, describeRule, routeAccess } from "../plugins/auth/rules.js";
 import { registerFields } from "../plugins/auth/emit-issuing.js";
 import type { UserModel } from "../plugins/auth/model.js";
@@ -332,10 +332,7 @@ export interface CursorPage<T> {
   /** The declarations, sorted by name and separated by a blank line, as pieces (see fileOfParts). */
   parts(): string[] {
     const parts: string[] = [];
-    for (const name of this.names()) {
-      if (parts.length > 0) parts.push("\n\n");
-      parts.push(this.texts.get(name)!);
-    }
+    pushJoined(parts, this.names().map((name) => this.texts.get(name)!), "\n\n");
     return parts;
   }
 }
@@ -616,7 +613,7 @@ export type Client = ReturnType<typeof createClient>;
   const what = (w: string) => header(w, ir.configFile);
   // As pieces (fileOfParts): `file(...blocks)` of the declarations and of the imports and methods.
   const indexParts = [`${what("typed client")}${imports.toString().trimEnd()}\n\n${head}`];
-  printed.forEach((m, i) => indexParts.push(...(i > 0 ? ["\n", m.text] : [m.text])));
+  pushJoined(indexParts, printed.map((m) => m.text), "\n");
   indexParts.push(tail);
   const last = typeParts.length - 1;
   if (last >= 0) typeParts[last] = typeParts[last]!.trimEnd();

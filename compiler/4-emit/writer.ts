@@ -83,6 +83,14 @@ export function file(...blocks: (string | undefined | false)[]): string {
   return blocks.filter((b): b is string => typeof b === "string" && b.trim() !== "").map((b) => b.trimEnd()).join("\n\n") + "\n";
 }
 
+/** Appends `items` to `out` with `separator` between them, as pieces (what `items.join(separator)` would be). */
+export function pushJoined(out: string[], items: readonly string[], separator: string): void {
+  items.forEach((item, i) => {
+    if (i > 0) out.push(separator);
+    out.push(item);
+  });
+}
+
 /** A file made of `parts`; its content is joined only when something reads it. */
 export function fileOfParts(path: string, parts: readonly string[]): OutputFile {
   let content: string | undefined;

@@ -129,11 +129,10 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
   const { client, queryString } = q;
   const bind = binder(q.params);
   const options = { prepare: true };
+  const send = (values: Record<string, unknown>) => client.unsafe(queryString, bind(values), options);
+  // (Without hooks, no closure or extra promise per call.)
   if (q.fields === undefined) {
-    const run = (values: Record<string, unknown> = {}) => {
-      const query = () => Promise.resolve(client.unsafe(queryString, bind(values), options));
-      return wrapQuery ? wrapQuery(queryString, query) : query();
-    };
+    const run = (values: Record<string, unknown> = {}) => (wrapQuery ? wrapQuery(queryString, () => Promise.resolve(send(values))) : Promise.resolve(send(values)));
     return { execute: run as T["execute"] };
   }
   const names: string[] = [];
@@ -145,8 +144,7 @@ export function direct<T extends Executable>(prepared: T): Pick<T, "execute"> {
     decoders.push(decode);
   }
   const execute = async (values: Record<string, unknown> = {}) => {
-    const query = () => Promise.resolve(client.unsafe(queryString, bind(values), options).values());
-    const rows = await (wrapQuery ? wrapQuery(queryString, query) : query());
+    const rows = await (wrapQuery ? wrapQuery(queryString, () => Promise.resolve(send(values).values())) : send(values).values());
     const result: Record<string, unknown>[] = new Array(rows.length);
     for (let r = 0; r < rows.length; r++) {
       const raw = rows[r]!;

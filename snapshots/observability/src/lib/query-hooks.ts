@@ -8,10 +8,10 @@
  * plugin registers a hook.
  */
 import { PgPreparedQuery } from "drizzle-orm/pg-core";
-import { wrapDirectQueries } from "./prepared.js";
+import { type QueryWrapper, wrapDirectQueries } from "./prepared.js";
 
 /** Runs around one query: must call `run` once and return (or throw) what it gives. */
-export type QueryHook = <T>(sql: string, run: () => Promise<T>) => Promise<T>;
+export type QueryHook = QueryWrapper;
 
 /** The method every driver's execute() goes through (internal to drizzle-orm, hence checked at start-up). */
 interface QueryPath {
