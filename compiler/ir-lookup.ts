@@ -6,7 +6,7 @@
  * A *scoped* IR (4-emit/cache.ts) holds only some entities: asking it for another one throws
  * OutOfScope, so that an emitter can never silently see less than the whole IR.
  */
-import type { EntityIR, ProjectIR } from "./ir.js";
+import type { EntityIR, JunctionIR, ProjectIR, RelationIR } from "./ir.js";
 
 /** Thrown when an emitter reads a part of the IR its scope does not hold. */
 export class OutOfScope extends Error {
@@ -68,4 +68,11 @@ export function entityNamed(ir: Pick<ProjectIR, "entities">, name: string): Enti
   const entity = entityMap(ir).get(name);
   if (entity === undefined) throw new Error(`no entity named ${name} in the IR`);
   return entity;
+}
+
+/** A many-to-many relation's junction columns: the one holding the owning row's key, and the one holding the related row's. */
+export function junctionSides(rel: RelationIR): { junction: JunctionIR; mine: JunctionIR["from"]; theirs: JunctionIR["from"] } {
+  const junction = rel.junction;
+  if (junction === undefined) throw new Error(`${rel.name} is not a many-to-many relation`);
+  return rel.junctionSide === "to" ? { junction, mine: junction.to, theirs: junction.from } : { junction, mine: junction.from, theirs: junction.to };
 }

@@ -98,6 +98,11 @@ export interface RelationIR {
   /** The relation on the target that is the other side, when there is one. */
   inverse?: string;
   junction?: JunctionIR;
+  /**
+   * manyToMany: the junction column that holds this entity's key (the other holds the target's).
+   * Only a self-relation pair (`following` / `followers` through one table) has a `to` side.
+   */
+  junctionSide?: "from" | "to";
   loc: SourceLocation;
 }
 
@@ -243,12 +248,28 @@ export type ProjectionFieldIR =
       nullable: boolean;
     };
 
+/**
+ * No handler: inferred from the method and the response entity (smart default). Every path
+ * parameter is bound: to the primary key of the row a get, update or delete works on, or to a
+ * field the rows are filtered by (`/folders/:folder/notes` lists the notes whose folder matches).
+ */
+export interface DefaultHandlerIR {
+  kind: "default";
+  entity: string;
+  operation: "list" | "get" | "create" | "update" | "delete";
+  /** The path parameter holding the primary key (get, update, delete by key). */
+  idParam?: string;
+  /** Path parameters compared with a field of the entity, in path order. */
+  pathFilters: readonly { param: string; field: string }[];
+  loc: SourceLocation;
+}
+
 /** What runs when an endpoint is called. */
 export type HandlerIR =
   /** A user file outside src/ (`handler: handlers/createOrder.ts`). */
   | { kind: "file"; file: string; exportName: string; loc: SourceLocation }
   /** No handler: inferred from the method and the response entity (smart default). */
-  | { kind: "default"; entity: string; operation: "list" | "get" | "create" | "update" | "delete"; loc: SourceLocation }
+  | DefaultHandlerIR
   /** Declarative handlers (`handler: {type: …}`), each checked by its own analysis module (compiler/2-analyze/handlers/). */
   | QueryHandlerIR
   | RelationHandlerIR

@@ -77,6 +77,20 @@ export function nodeAt(doc: Document, path: ConfigPath): { node: YamlNode | unde
 }
 
 /** Where an unclosed quoted string or flow collection starts: yaml reports where it gave up. */
+/**
+ * In a flow collection (`{ output: PostSummary[] }`), a value with brackets glued to a word
+ * (`PostSummary[]`, `string[]`): valid in block style, but in flow style the `[` starts a list,
+ * which leaves the collection unclosed. The first such value on the opener's line, if any.
+ */
+function gluedBracket(text: string, opener: number): { start: number; end: number } | undefined {
+  const lineEnd = text.indexOf("\n", opener);
+  const line = text.slice(opener + 1, lineEnd === -1 ? text.length : lineEnd);
+  const m = /[^\s,:{}[\]"'#]+\[[^\]\s,]*\]?[!?]?/.exec(line);
+  if (m === null) return undefined;
+  const start = opener + 1 + m.index;
+  return { start, end: start + m[0].length };
+}
+
 function openerOf(doc: Document, err: YAMLError): number | undefined {
   const quote = /Missing closing (["'])quote/.exec(err.message)?.[1];
   const flow = /Flow (sequence|map) in block collection/.exec(err.message)?.[1];
@@ -137,18 +151,42 @@ export function parseConfig(file: string, text: string, diagnostics: DiagnosticB
   };
   // One syntax error often makes the parser report dozens more after it: show the first few.
   const MAX_SYNTAX_ERRORS = 5;
-  if (doc.errors.length > MAX_SYNTAX_ERRORS) {
-    const rest = doc.errors.length - MAX_SYNTAX_ERRORS;
-    const first = doc.errors[MAX_SYNTAX_ERRORS]!;
+  // A value such as PostSummary[] in a one-line { } explains every error on its line: those go.
+  const openers = new Map(doc.errors.slice(0, 4 * MAX_SYNTAX_ERRORS).map((err) => [err, openerOf(doc, err)]));
+  const lineOf = (offset: number) => lineCounter.linePos(offset).line;
+  const gluedLines = new Set<number>();
+  for (const opener of openers.values()) {
+    if (opener !== undefined && (text[opener] === "[" || text[opener] === "{") && gluedBracket(text, opener)) gluedLines.add(lineOf(opener));
+  }
+  const explained = new Set<number>();
+  const errors = doc.errors.filter((err) => {
+    const opener = openers.get(err);
+    if (opener !== undefined && gluedLines.has(lineOf(opener))) {
+      // The error that names the unclosed collection is reported (once per line), as the quoting to do.
+      if (explained.has(lineOf(opener))) return false;
+      explained.add(lineOf(opener));
+      return true;
+    }
+    return !gluedLines.has(lineOf(err.pos[0]));
+  });
+  if (errors.length > MAX_SYNTAX_ERRORS) {
+    const rest = errors.length - MAX_SYNTAX_ERRORS;
+    const first = errors[MAX_SYNTAX_ERRORS]!;
     diagnostics.error("yaml-syntax", `${rest} more YAML syntax error${rest === 1 ? "" : "s"} follow${rest === 1 ? "s" : ""}, probably caused by the ones above`, at(first.pos[0]), "fix the first errors and compile again");
   }
-  for (const err of doc.errors.slice(0, MAX_SYNTAX_ERRORS)) {
+  for (const err of errors.slice(0, MAX_SYNTAX_ERRORS)) {
     const message = err.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    const opener = openerOf(doc, err);
+    const opener = openers.has(err) ? openers.get(err) : openerOf(doc, err);
     if (opener !== undefined) {
       const ch = text[opener]!;
       const close = ch === "[" ? "]" : ch === "{" ? "}" : ch;
       const what = ch === "[" ? "list" : ch === "{" ? "mapping" : "quoted string";
+      const glued = ch === "[" || ch === "{" ? gluedBracket(text, opener) : undefined;
+      if (glued !== undefined) {
+        const value = text.slice(glued.start, glued.end);
+        diagnostics.error("yaml-syntax", `${value} must be quoted inside a { } or [ ] on one line: there, [ and ] start and end a list`, at(glued.start, glued.end - glued.start), `write "${value}" in quotes, or write this ${what} in block style, one entry per line`);
+        continue;
+      }
       diagnostics.error("yaml-syntax", `this ${what} is never closed: ${close} is missing`, at(opener), `add the closing ${close}${ch === "[" || ch === "{" ? ` on the same line, or write the ${what} in block style, one entry per line` : ""}`);
       continue;
     }

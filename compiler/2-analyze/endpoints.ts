@@ -3,13 +3,13 @@
  * `apis.rest`): resolves shapes, parameters, bodies, responses and handlers.
  */
 import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
-import type { EndpointIR, EntityIR, FieldIR, HandlerIR, SchemaFieldIR, SchemaIR, ShapeRef } from "../ir.js";
+import type { DefaultHandlerIR, EndpointIR, EntityIR, FieldIR, HandlerIR, SchemaFieldIR, SchemaIR, ShapeRef } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { isSingleRestApi, type RawConfig, type RawEndpoint, type RawValueSpec } from "./config-schema.js";
 import { collectEntitySources, fieldFromObject, fieldFromShorthand, type FieldContext } from "./entities.js";
 import { analyzeHandler, collectCrudOverrides, collectTemplates, reportUnusedTemplates, type HandlerScope } from "./handlers/index.js";
 import { configNode } from "./handlers/node.js";
-import { camelCase, kebabCase, pascalCase, pluralWords, wordsOf } from "./types.js";
+import { camelCase, kebabCase, pascalCase, pluralWords, STRING_TYPES, wordsOf } from "./types.js";
 import { limitSpec, normalizeLimit } from "../plugins/rate-limit.js";
 import { authRequirement } from "../plugins/auth.js";
 
@@ -183,6 +183,124 @@ function inferEntity(ep: RawEndpoint, response: ShapeRef | undefined, entities: 
   return entities.find((e) => first !== undefined && (e.crud?.basePath === `/${first}` || kebabCase(pluralWords(e.name).join("-")) === first || e.table === first));
 }
 
+/** Where `:name` (or `{name}`) is written inside an endpoint's path. */
+function paramLoc(pathLoc: SourceLocation, path: string, name: string, source: string): SourceLocation {
+  const match = new RegExp(`[:{]${name}\\b\\}?`).exec(path);
+  if (!match) return pathLoc;
+  const line = source.split("\n")[pathLoc.line - 1] ?? "";
+  const quoted = line[pathLoc.col - 1] === '"' || line[pathLoc.col - 1] === "'";
+  return { ...pathLoc, col: pathLoc.col + match.index + (quoted ? 1 : 0), length: match[0].length };
+}
+
+const INTEGER_TYPES: ReadonlySet<string> = new Set(["smallint", "integer", "bigint"]);
+const NUMBER_TYPES: ReadonlySet<string> = new Set(["number", "double", "real", "decimal"]);
+/** Types a path parameter can filter by: compared by equality, and read from the path into the row's own type. */
+const PATH_FILTER_TYPES: ReadonlySet<string> = new Set([...STRING_TYPES, ...INTEGER_TYPES, ...NUMBER_TYPES, "uuid", "boolean", "enum", "date", "money"]);
+
+/** Whether a declared parameter's values are values of `field`. */
+function paramFits(param: FieldIR, field: FieldIR): boolean {
+  if (param.array) return false;
+  if (STRING_TYPES.has(field.type)) return STRING_TYPES.has(param.type);
+  if (INTEGER_TYPES.has(field.type)) return INTEGER_TYPES.has(param.type);
+  if (NUMBER_TYPES.has(field.type)) return NUMBER_TYPES.has(param.type) || INTEGER_TYPES.has(param.type);
+  if (field.type === "enum") return param.type === "enum" && (param.enumValues ?? []).every((v) => field.enumValues?.includes(v));
+  return param.type === field.type;
+}
+
+/** A path parameter with the type and constraints of the field it stands for. */
+function paramOfField(field: FieldIR, name: string, loc: SourceLocation): FieldIR {
+  const { default: _default, references: _references, writableBy: _writableBy, description: _description, ...rest } = field;
+  return { ...rest, name, column: name, array: false, notNull: true, primary: false, generated: false, unique: false, indexed: false, readonly: false, writeOnly: false, sensitive: false, autoUpdate: false, loc };
+}
+
+/**
+ * Binds every path parameter of a smart-default endpoint: the primary key of the row a get,
+ * update or delete works on (the parameter named after the key, else the last one that names
+ * no field, as in `/todos/:todoId`), or an equality filter on the field (or belongsTo relation)
+ * it names. Undeclared parameters take the field's type, so a malformed value is a 400; a
+ * parameter that names nothing is an error rather than being ignored.
+ */
+function bindPathParams(
+  label: string,
+  operation: DefaultHandlerIR["operation"],
+  entity: EntityIR,
+  params: FieldIR[],
+  query: readonly FieldIR[],
+  declared: ReadonlySet<string>,
+  at: (name: string) => SourceLocation,
+  diagnostics: DiagnosticBag,
+): Pick<DefaultHandlerIR, "idParam" | "pathFilters"> {
+  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
+  const fieldFor = (name: string): FieldIR | undefined => {
+    const direct = entity.fields.find((f) => f.name === name);
+    if (direct) return direct;
+    const relation = entity.relations.find((r) => r.name === name && r.kind === "belongsTo");
+    if (relation?.foreignKey !== undefined) return entity.fields.find((f) => f.name === relation.foreignKey);
+    // A nested resource path names the parent entity (`/users/:userId/posts`): the one belongsTo
+    // relation to it. Not for a relation to the entity itself (`/users/:userId` is the key).
+    const toParent = entity.relations.filter((r) => r.kind === "belongsTo" && r.target !== entity.name && (name === camelCase(r.target) || name === `${camelCase(r.target)}Id`));
+    return toParent.length === 1 && toParent[0]!.foreignKey !== undefined ? entity.fields.find((f) => f.name === toParent[0]!.foreignKey) : undefined;
+  };
+  const pathFilters: { param: string; field: string }[] = [];
+  if (operation === "create") {
+    for (const p of params) {
+      diagnostics.error("unbound-path-param", `${label} has no handler, and a smart-default create does not read path parameters: :${p.name} would be ignored`, at(p.name), `POST to a path without parameters and send ${fieldFor(p.name)?.name ?? p.name} in the body, or write a handler (\`handler: handlers/<name>.ts\`)`);
+    }
+    return { pathFilters };
+  }
+  const byKey = operation !== "list";
+  const idParam = byKey ? (params.find((p) => p.name === pk.name) ?? [...params].reverse().find((p) => !fieldFor(p.name)))?.name : undefined;
+  const bind = (i: number, field: FieldIR): boolean => {
+    const p = params[i]!;
+    if (!declared.has(p.name)) {
+      params[i] = paramOfField(field, p.name, p.loc);
+      return true;
+    }
+    if (paramFits(p, field)) return true;
+    diagnostics.error("param-type-mismatch", `param "${p.name}" of ${label} is declared ${p.array ? `${p.type}[]` : p.type}, but it is compared with ${entity.name}.${field.name}, a ${field.type}`, p.loc, `declare it \`${p.name}: ${field.type === "enum" ? `enum(${(field.enumValues ?? []).join(", ")})` : field.type}!\`, or leave it out of \`params:\` to take the field's type`);
+    return false;
+  };
+  params.forEach((p, i) => {
+    if (p.name === idParam) {
+      bind(i, pk);
+      return;
+    }
+    const field = fieldFor(p.name);
+    if (!field) {
+      const names = entity.fields.filter((f) => PATH_FILTER_TYPES.has(f.type) && !f.array).map((f) => f.name);
+      const s = closest(p.name, names);
+      const what = byKey ? `it is not ${entity.name}'s primary key (:${idParam ?? pk.name} is)` : `the list cannot be filtered by it`;
+      diagnostics.error("unbound-path-param", `path parameter :${p.name} of ${label} names no field of ${entity.name}: ${what}`, at(p.name), s ? `did you mean ":${s}"? A path parameter named after a field of ${entity.name} (or a belongsTo relation) filters by it; otherwise write a handler` : `name it after a field of ${entity.name} to filter by it (${names.slice(0, 5).join(", ")}), or write a handler (\`handler: handlers/<name>.ts\`)`);
+      return;
+    }
+    if (!PATH_FILTER_TYPES.has(field.type) || field.array || field.writeOnly || field.sensitive) {
+      const why = field.writeOnly || field.sensitive ? `is ${field.sensitive ? "sensitive" : "writeOnly"}` : `is a ${field.type}${field.array ? "[]" : ""}`;
+      diagnostics.error("unbound-path-param", `path parameter :${p.name} of ${label} cannot filter ${entity.name} by ${field.name}: the field ${why}`, at(p.name), "filter by another field, or write a handler");
+      return;
+    }
+    if (query.some((q) => q.name === p.name || q.name === field.name)) {
+      diagnostics.error("duplicate-param", `${label} filters ${entity.name}.${field.name} by both the path parameter :${p.name} and a query parameter`, at(p.name), `remove \`${field.name}\` from \`query:\``);
+      return;
+    }
+    if (bind(i, field)) pathFilters.push({ param: p.name, field: field.name });
+  });
+  if (byKey && idParam === undefined) {
+    const unique = pathFilters.some((f) => entity.fields.find((x) => x.name === f.field)?.unique);
+    if (operation !== "get" || !unique) {
+      const first = params[0]!;
+      diagnostics.error(
+        "unbound-path-param",
+        operation === "get"
+          ? `${label} has no handler and responds with one ${entity.name}, but its path parameters identify no single row: none is the primary key (${pk.name}) or a unique field`
+          : `${label} has no handler and no path parameter holds ${entity.name}'s primary key (${pk.name})`,
+        at(first.name),
+        operation === "get" ? `respond with \`${entity.name}[]\` to list the matching rows, or add :${pk.name} to the path` : `add :${pk.name} to the path, e.g. ${label.replace(/^\S+ /, "")}/:${pk.name}`,
+      );
+    }
+  }
+  return { ...(idParam !== undefined ? { idParam } : {}), pathFilters };
+}
+
 export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities: readonly EntityIR[], schemas: readonly SchemaIR[], host: ProjectHost | undefined): EndpointIR[] {
   const { parsed, diagnostics } = ctx;
   const schemaNames = new Set(schemas.map((s) => s.name));
@@ -291,7 +409,12 @@ export function analyzeEndpoints(config: RawConfig, ctx: FieldContext, entities:
                 ? "no entity could be inferred from its response or path"
                 : `a ${operation} needs a path parameter such as /:id`;
           diagnostics.error("no-handler", `${ep.method} ${ep.path} has no handler and yamac cannot infer one: ${why}`, loc, "add `handler: handlers/<name>.ts`, a declarative handler, or `response: <Entity>` / `<Entity>[]`");
-        } else handler = { kind: "default", entity: entity.name, operation, loc };
+        } else {
+          const declared = new Set(Object.keys(ep.params ?? {}));
+          const pathLoc = parsed.locate([...path, "path"]);
+          const at = (name: string) => paramLoc(pathLoc, ep.path, name, parsed.sourceText(pathLoc.file));
+          handler = { kind: "default", entity: entity.name, operation, ...bindPathParams(`${ep.method} ${ep.path}`, operation, entity, params, query, declared, at, diagnostics), loc };
+        }
       }
       if (!handler) continue;
 

@@ -8,7 +8,7 @@ import type { BaseType, DefaultValue, EntityIR, FieldIR, IndexIR, ReferentialAct
 import { declaredAuth } from "../plugins/auth/rules.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig, RawEntity, RawField, RawIndex } from "./config-schema.js";
-import { parseDefaultText, parseShorthand, type Shorthand } from "./field-grammar.js";
+import { type ParsedDefault, parseDefaultText, parseShorthand, type Shorthand } from "./field-grammar.js";
 import { INTEGER_TYPES, NUMERIC_TYPES, STRING_TYPES, TYPE_ALIASES, baseTypeOf, camelCase, kebabCase, parseTypeParams, pluralWords, snakeCase } from "./types.js";
 
 /** A field that names another entity: linked into a relation by relations.ts. */
@@ -272,7 +272,7 @@ export function fieldFromShorthand(entityName: string, fieldName: string, text: 
         case "nullable": case "optional": field.notNull = false; break;
       }
     } else if (VALUE_MODIFIERS.has(mod.name) && mod.value !== undefined) {
-      if (mod.name === "default") setDefault(field, parseDefaultText(mod.value), modLoc, ctx);
+      if (mod.name === "default") setDefault(field, parseDefaultText(mod.value), modLoc, ctx, writtenType(sh));
       else if (["min", "max", "minLength", "maxLength", "length"].includes(mod.name)) {
         const n = Number(mod.value);
         if (!Number.isFinite(n)) ctx.diagnostics.error("bad-modifier", `${mod.name}:${mod.value} needs a number`, modLoc);
@@ -286,9 +286,14 @@ export function fieldFromShorthand(entityName: string, fieldName: string, text: 
     }
   }
   if (sh.defaultText !== undefined && sh.defaultText !== "") {
-    setDefault(field, parseDefaultText(sh.defaultText), at(sh.defaultOffset!, sh.defaultText.length), ctx);
+    setDefault(field, parseDefaultText(sh.defaultText), at(sh.defaultOffset!, sh.defaultText.length), ctx, writtenType(sh));
   }
   return field;
+}
+
+/** A shorthand's type with its marks, as the long form's `type:` takes it (`string(..40)[]!`). */
+function writtenType(sh: Shorthand): string {
+  return `${sh.typeName}${sh.params !== undefined ? `(${sh.params})` : ""}${sh.array ? "[]" : ""}${sh.required === true ? "!" : ""}`;
 }
 
 /** Applies `(3..50)`, `(10, 2)`, `(/re/)`…; false when they are reported as wrong. */
@@ -315,29 +320,75 @@ function checkPattern(pattern: string, where: string, loc: SourceLocation, ctx: 
   }
 }
 
-function setDefault(field: FieldIR, value: DefaultValue, loc: SourceLocation, ctx: FieldContext): void {
+/** The types a `now` default fits: the database's current time, cast to the column (`current_date` on a date). */
+const NOW_TYPES: ReadonlySet<BaseType> = new Set(["timestamp", "timestamplocal", "date", "time"]);
+
+/**
+ * Checks a default against the field's type and stores it. `written` is the field's type as
+ * written in the config (`string[]`, `Color[]!`), for hints that show the fix.
+ */
+function setDefault(field: FieldIR, value: ParsedDefault, loc: SourceLocation, ctx: FieldContext, written: string): void {
+  const t = field.array ? `${field.type}[]` : field.type;
+  if (value.kind === "today") {
+    if (field.type === "date" && !field.array) field.default = { kind: "now" };
+    else ctx.diagnostics.error("bad-default", `default current_date is today's date, but field ${field.name} is ${t}`, loc, field.type === "timestamp" || field.type === "timestamplocal" ? "write `= now` for the current time" : "current_date is a default for date fields; remove it");
+    return;
+  }
+  if (value.kind === "now" || value.kind === "uuid") {
+    const fits = !field.array && (value.kind === "now" ? NOW_TYPES.has(field.type) : field.type === "uuid");
+    if (fits) field.default = value;
+    else {
+      const what = value.kind === "now" ? "now is the current time" : "uuid is a random uuid";
+      const where = value.kind === "now" ? "timestamp, date and time fields" : "uuid fields";
+      const quote = STRING_TYPES.has(field.type) && !field.array ? `; for the text itself, quote it: = "${value.kind}"` : "";
+      ctx.diagnostics.error("bad-default", `default ${what}, which does not fit field ${field.name}: ${t}`, loc, `it is a default for ${where}${quote}`);
+    }
+    return;
+  }
   field.default = value;
-  if (value.kind !== "literal") return;
   const v = value.value;
   if (v === null) {
     if (field.notNull) ctx.diagnostics.error("bad-default", `field ${field.name} is required (!) but its default is null`, loc, "remove the default or make the field nullable with ?");
     return;
   }
-  const t = field.type;
-  const bad = (what: string) => ctx.diagnostics.error("bad-default", `default ${JSON.stringify(v)} is not ${what} (field ${field.name}: ${t})`, loc, `write a default of type ${t}, or remove it`);
   if (field.array) {
-    if (!Array.isArray(v)) bad("a list");
+    if (!Array.isArray(v)) {
+      const text = typeof v === "string" ? v.trim() : JSON.stringify(v);
+      const list = /^\[.*\]$/s.test(text) ? text : `[${text}]`;
+      ctx.diagnostics.error("bad-default", `default ${JSON.stringify(v)} is not a list (field ${field.name}: ${t})`, loc, `a list default needs the long form: \`${field.name}: { type: "${written}", default: ${list} }\``);
+      return;
+    }
+    // Each element must fit the element type, as the database will check it on insert.
+    const element: FieldIR = { ...field, array: false, notNull: true };
+    for (const item of v) {
+      if (item === null || typeof item === "object") {
+        ctx.diagnostics.error("bad-default", `default ${JSON.stringify(v)} of field ${field.name} holds ${JSON.stringify(item)}, which is not a ${field.type}`, loc, `list only ${field.type} values`);
+        return;
+      }
+      if (!checkLiteral(element, item as string | number | boolean, loc, ctx, field.type)) return;
+    }
     return;
   }
-  if (t === "boolean" && typeof v !== "boolean") bad("true or false");
-  else if (INTEGER_TYPES.has(t) && (typeof v !== "number" || !Number.isInteger(v))) bad("an integer");
-  else if (NUMERIC_TYPES.has(t) && typeof v !== "number") bad("a number");
-  else if (t === "enum" && field.enumValues && !field.enumValues.includes(String(v))) {
+  checkLiteral(field, v, loc, ctx, t);
+}
+
+/** Reports a literal default (or one element of an array's list default) that does not fit the field's type; false when it does not. */
+function checkLiteral(field: FieldIR, v: string | number | boolean | readonly unknown[] | Readonly<Record<string, unknown>>, loc: SourceLocation, ctx: FieldContext, t: string): boolean {
+  const bad = (what: string) => {
+    ctx.diagnostics.error("bad-default", `default ${JSON.stringify(v)} is not ${what} (field ${field.name}: ${t})`, loc, `write a default of type ${field.type}, or remove it`);
+    return false;
+  };
+  if (field.type === "boolean" && typeof v !== "boolean") return bad("true or false");
+  if (INTEGER_TYPES.has(field.type) && (typeof v !== "number" || !Number.isInteger(v))) return bad("an integer");
+  if (NUMERIC_TYPES.has(field.type) && typeof v !== "number") return bad("a number");
+  if (field.type === "enum" && field.enumValues && !field.enumValues.includes(String(v))) {
     const suggestion = closest(String(v), field.enumValues);
     ctx.diagnostics.error("bad-default", `default "${String(v)}" is not one of the enum values (${field.enumValues.join(", ")})`, loc, suggestion ? `did you mean "${suggestion}"?` : undefined);
-  } else if ((STRING_TYPES.has(t) || t === "uuid") && typeof v !== "string") bad("a string");
-  else if ((t === "timestamp" || t === "timestamplocal" || t === "date") && typeof v === "string" && Number.isNaN(Date.parse(v))) bad("a date");
-  else if (t === "json" && typeof v === "string") field.default = { kind: "literal", value: v };
+    return false;
+  }
+  if ((STRING_TYPES.has(field.type) || field.type === "uuid") && typeof v !== "string") return bad("a string");
+  if ((field.type === "timestamp" || field.type === "timestamplocal" || field.type === "date") && typeof v === "string" && Number.isNaN(Date.parse(v))) return bad("a date");
+  return true;
 }
 
 export function fieldFromObject(entityName: string, fieldName: string, def: RawField, path: ConfigPath, ctx: FieldContext): FieldIR | undefined {
@@ -415,8 +466,9 @@ export function fieldFromObject(entityName: string, fieldName: string, def: RawF
   }
   if (def.default !== undefined) {
     const dloc = ctx.parsed.locate([...path, "default"]);
-    if (typeof def.default === "string") setDefault(field, parseDefaultText(def.default), dloc, ctx);
-    else setDefault(field, { kind: "literal", value: def.default as string | number | boolean | null }, dloc, ctx);
+    const written = def.array === true && !sh.array ? `${typeText}[]` : typeText;
+    if (typeof def.default === "string") setDefault(field, parseDefaultText(def.default), dloc, ctx, written);
+    else setDefault(field, { kind: "literal", value: def.default as string | number | boolean | null }, dloc, ctx, written);
   }
   if (def.api === false) field.writeOnly = true;
   return field;
@@ -521,6 +573,8 @@ function checkField(entity: EntityIR, field: FieldIR, ctx: FieldContext): void {
   if (field.generated && field.type !== "uuid" && !INTEGER_TYPES.has(field.type) && field.default === undefined) {
     ctx.diagnostics.error("bad-generated", `${where}: only uuid and integer fields can be generated`, field.loc, "remove `generated` or give the field a default");
   }
+  // An identity column is always NOT NULL in PostgreSQL (and in Drizzle's types): bodies may omit it, never null it.
+  if (field.generated && INTEGER_TYPES.has(field.type) && field.default === undefined && !field.array) field.notNull = true;
 }
 
 function pickPrimaryKey(entity: EntityIR, ctx: FieldContext): void {

@@ -84,7 +84,11 @@ export function parseShorthand(source: string): Shorthand {
     else if (/\s/.test(ch!) && depth === 0) break;
   }
   if (depth !== 0) {
-    result.errors.push({ message: "unbalanced parentheses or brackets in the type", offset: start, length: i - start });
+    result.errors.push({
+      message: "unbalanced parentheses or brackets in the type", offset: start, length: i - start,
+      // Inside `{ … }` YAML splits at every comma, so enum(a, b) arrives cut in pieces.
+      hint: "close every ( and [; inside a { } mapping, quote a type that holds commas: \"enum(raw, finished)\"",
+    });
   }
   let token = text.slice(start, i);
   result.typeOffset = start;
@@ -132,10 +136,14 @@ export function parseShorthand(source: string): Shorthand {
   return result;
 }
 
+/** A default as written: a literal, the current time (`now`), today's date (`current_date`) or a random uuid. */
+export type ParsedDefault = { kind: "now" } | { kind: "today" } | { kind: "uuid" } | { kind: "literal"; value: string | number | boolean | null };
+
 /** Parses a default's text: numbers, booleans, null, quoted or bare strings, functions. */
-export function parseDefaultText(text: string): { kind: "now" } | { kind: "uuid" } | { kind: "literal"; value: string | number | boolean | null } {
+export function parseDefaultText(text: string): ParsedDefault {
   const lower = text.toLowerCase();
   if (["now", "now()", "current_timestamp", "current_timestamp()"].includes(lower)) return { kind: "now" };
+  if (lower === "current_date") return { kind: "today" };
   if (["uuid", "uuid()", "gen_uuid", "gen_random_uuid()", "random"].includes(lower)) return { kind: "uuid" };
   if (lower === "true") return { kind: "literal", value: true };
   if (lower === "false") return { kind: "literal", value: false };

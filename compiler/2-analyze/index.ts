@@ -142,7 +142,12 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     if (option === undefined || option === true) return scalar.map((f) => f.name);
     if (option === false) return [];
     return option.filter((name, i) => {
-      if (fieldNames.includes(name)) return true;
+      const field = entity.fields.find((f) => f.name === name);
+      if (field?.array && key === "filters") {
+        diagnostics.error("bad-crud-option", `crud.filters: ${entity.name}.${name} is an array (${field.type}[]), and ?field=value filters compare single values`, parsed.locate([...path, key, i]), `remove ${name} from crud.filters`);
+        return false;
+      }
+      if (field) return true;
       const s = closest(name, fieldNames);
       diagnostics.error("unknown-field", `crud.${key} names unknown field ${entity.name}.${name}`, parsed.locate([...path, key, i]), s ? `did you mean "${s}"?` : undefined);
       return false;

@@ -169,7 +169,19 @@ export function linkRelations(entities: EntityIR[], refs: PendingReference[], di
         };
         junctions.set(table, junction);
       }
-      entity.relations.push({ name: r.name, kind: "manyToMany", target: target.name, junction, inverse: inversePlural?.name, loc: r.loc });
+      // Each entity reads the junction from its own column; in a self-relation both columns point at
+      // the same table, so of a pair through one junction (following / followers) the first one
+      // declared reads from `from` and its inverse from `to`.
+      let junctionSide: "from" | "to" = junction.from.entity === entity.name ? "from" : "to";
+      if (entity === target) {
+        const sides = entity.relations.filter((x) => x.junction === junction).map((x) => x.junctionSide);
+        if (sides.length >= 2) {
+          diagnostics.error("ambiguous-relation", `${r.entity}.${r.name} is a third relation through ${table}, which links ${r.entity} to itself in two directions only`, r.loc, `give it its own table, e.g. \`${r.target}[] through:${table}_${snakeCase(r.name)}\``);
+          continue;
+        }
+        if (sides.includes("from")) junctionSide = "to";
+      }
+      entity.relations.push({ name: r.name, kind: "manyToMany", target: target.name, junction, junctionSide, inverse: inversePlural?.name, loc: r.loc });
       continue;
     }
     const chosen = r.foreignKey ? backRefs.find((x) => x.foreignKey === r.foreignKey) : backRefs.length === 1 ? backRefs[0] : undefined;

@@ -21,8 +21,8 @@
  * | boolean       | boolean                   | boolean                         | boolean         |
  * | date          | date                      | date mode string                | "YYYY-MM-DD"    |
  * | time          | time                      | time                            | "HH:MM:SS"      |
- * | timestamp     | timestamptz               | timestamp withTimezone          | ISO 8601 string |
- * | timestamplocal| timestamp                 | timestamp                       | ISO 8601 string |
+ * | timestamp     | timestamptz(3)            | timestamp withTimezone          | ISO 8601 string |
+ * | timestamplocal| timestamp(3)              | timestamp                       | ISO 8601 string |
  * | interval      | interval                  | interval                        | string          |
  * | json          | jsonb                     | jsonb                           | any JSON        |
  * | binary/base64 | text (base64)             | text                            | base64 string   |
@@ -81,9 +81,9 @@ export function columnCode(field: FieldIR): ColumnCode {
     case "time":
       return { builder: "time", call: `time(${col})` };
     case "timestamp":
-      return { builder: "timestamp", call: `timestamp(${col}, { withTimezone: true })` };
+      return { builder: "timestamp", call: `timestamp(${col}, { withTimezone: true, precision: 3 })` };
     case "timestamplocal":
-      return { builder: "timestamp", call: `timestamp(${col})` };
+      return { builder: "timestamp", call: `timestamp(${col}, { precision: 3 })` };
     case "interval":
       return { builder: "interval", call: `interval(${col})` };
     case "json":
@@ -122,6 +122,22 @@ export function regexLiteral(pattern: string): string {
   return `/${new RegExp(pattern).source}/`;
 }
 
+type FormatType = "email" | "url" | "phone" | "slug";
+
+/**
+ * The string types with a format, checked the same way in bodies, path parameters and query
+ * strings: the validator and the default maximum length (the column's).
+ */
+const FORMATS: Readonly<Record<FormatType, { expr: string; maxLength: number }>> = {
+  email: { expr: "z.email()", maxLength: 255 },
+  url: { expr: "z.url()", maxLength: 2048 },
+  // runtime-lib/validation.ts: E.164-like, 7 to 15 digits with an optional leading +.
+  phone: { expr: "phoneNumber()", maxLength: 32 },
+  slug: { expr: `z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "must be a slug (lower-case words joined by -)" })`, maxLength: 255 },
+};
+
+const isFormat = (type: FieldIR["type"]): type is FormatType => Object.hasOwn(FORMATS, type);
+
 function zodScalar(field: FieldIR): string {
   switch (field.type) {
     case "string":
@@ -129,13 +145,10 @@ function zodScalar(field: FieldIR): string {
     case "text":
       return withLength("z.string()", field);
     case "email":
-      return withLength("z.email()", field, 255);
     case "url":
-      return withLength("z.url()", field, 2048);
     case "phone":
-      return withLength("z.string()", field, 32);
     case "slug":
-      return withLength(`z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "must be a slug (lower-case words joined by -)" })`, field, 255);
+      return withLength(FORMATS[field.type].expr, field, FORMATS[field.type].maxLength);
     case "uuid":
       return "z.uuid()";
     case "smallint":
@@ -203,6 +216,11 @@ export function zodForQuery(field: FieldIR): string {
       return "z.iso.date()";
     case "enum":
       return `z.enum([${(field.enumValues ?? []).map(ts).join(", ")}])`;
+    case "email":
+    case "url":
+    case "phone":
+    case "slug":
+      return `${FORMATS[field.type].expr}.max(${field.maxLength ?? FORMATS[field.type].maxLength})`;
     default:
       return "z.string().max(1024)";
   }
@@ -210,7 +228,7 @@ export function zodForQuery(field: FieldIR): string {
 
 /** The runtime-lib helpers a zod expression uses. */
 export function validationHelpers(expr: string): string[] {
-  return ["isoDateTime", "queryBoolean", "queryDateTime", "queryInt", "queryNumber"].filter((name) => expr.includes(`${name}()`));
+  return ["isoDateTime", "phoneNumber", "queryBoolean", "queryDateTime", "queryInt", "queryNumber"].filter((name) => expr.includes(`${name}()`));
 }
 
 /** The TypeScript type Drizzle reads for a column of this field (what handlers see in rows). */
@@ -252,10 +270,10 @@ export function zodForParam(field: FieldIR): string {
   const numeric = ["smallint", "integer", "bigint", "number", "double", "real", "decimal"].includes(field.type);
   if (numeric && (field.min !== undefined || field.max !== undefined)) {
     expr += `.pipe(z.number()${field.min !== undefined ? `.min(${field.min})` : ""}${field.max !== undefined ? `.max(${field.max})` : ""})`;
-  } else if (expr.startsWith("z.string()")) {
-    expr = `z.string()${field.minLength !== undefined ? `.min(${field.minLength})` : ""}.max(${field.maxLength ?? 1024})${field.pattern !== undefined ? `.regex(${regexLiteral(field.pattern)})` : ""}`;
-  } else if (field.type === "enum") {
-    // already constrained
+  } else if (isFormat(field.type) || expr === "z.string().max(1024)") {
+    // Strings: the format of the type (email, url, phone, slug), then the declared constraints.
+    const base = isFormat(field.type) ? FORMATS[field.type] : { expr: "z.string()", maxLength: 1024 };
+    expr = `${base.expr}${field.minLength !== undefined ? `.min(${field.minLength})` : ""}.max(${field.maxLength ?? base.maxLength})${field.pattern !== undefined ? `.regex(${regexLiteral(field.pattern)})` : ""}`;
   }
   if (field.default?.kind === "literal" && field.default.value !== null) return `${expr}.default(${JSON.stringify(field.default.value)})`;
   return field.notNull ? expr : `${expr}.optional()`;

@@ -8,7 +8,7 @@ import { columnCode } from "./column-types.js";
 import { searchVectorSql } from "./routes.js";
 import type { OutputFile } from "./index.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
-import { entityMap } from "../ir-lookup.js";
+import { entityMap, junctionSides } from "../ir-lookup.js";
 import { compareText } from "../order.js";
 
 const ACTION: Readonly<Record<string, string>> = {
@@ -16,7 +16,11 @@ const ACTION: Readonly<Record<string, string>> = {
 };
 
 function defaultCall(field: FieldIR, value: DefaultValue, imports: Imports): string {
-  if (value.kind === "now") return field.type === "date" ? `.default(sql\`current_date\`)` : ".defaultNow()";
+  if (value.kind === "now" && field.type === "date") {
+    imports.add("drizzle-orm", "sql");
+    return ".default(sql`current_date`)";
+  }
+  if (value.kind === "now") return ".defaultNow()";
   if (value.kind === "uuid") return ".defaultRandom()";
   if (value.value === null) return "";
   if (field.type === "json" || field.array) {
@@ -26,7 +30,6 @@ function defaultCall(field: FieldIR, value: DefaultValue, imports: Imports): str
   if ((field.type === "timestamp" || field.type === "timestamplocal") && typeof value.value === "string") {
     return `.default(new Date(${ts(value.value)}))`;
   }
-  void imports;
   return `.default(${literal(value.value)})`;
 }
 
@@ -89,7 +92,10 @@ export function emitTable(entity: EntityIR, ir: ProjectIR): OutputFile {
     imports.add("drizzle-orm/pg-core", "check");
     imports.add("drizzle-orm", "sql");
     const list = field.enumValues.map(sqlString).join(", ");
-    extras.push(`  check(${ts(`${entity.table}_${field.column}_check`)}, sql\`\${t.${field.name}} in (${list})\`),`);
+    // An enum array holds only listed values: `<@` (is contained by) is true for an empty array
+    // and NULL (so the check passes) for a NULL column, like `in` on a single value.
+    const test = field.array ? `<@ ARRAY[${list}]::text[]` : `in (${list})`;
+    extras.push(`  check(${ts(`${entity.table}_${field.column}_check`)}, sql\`\${t.${field.name}} ${test}\`),`);
   }
   void fields;
   const doc = `/** ${entity.description ?? entity.name} (${ir.configFile}:${entity.loc.line}). */`;
@@ -157,10 +163,9 @@ export function emitRelations(ir: ProjectIR): OutputFile | undefined {
         lines.push(`  ${key(rel.name)}: many(${target.varName}, { relationName: ${ts(relationName(target.name, rel.foreignKey!))} }),`);
       } else {
         helpers.add("many");
-        const j = rel.junction!;
+        const { junction: j, mine } = junctionSides(rel);
         imports.add(`./tables/${junctionFile(j)}.js`, j.varName);
-        const side = j.from.entity === entity.name ? j.from : j.to;
-        lines.push(`  ${key(rel.name)}: many(${j.varName}, { relationName: ${ts(`${j.table}.${side.field}`)} }),`);
+        lines.push(`  ${key(rel.name)}: many(${j.varName}, { relationName: ${ts(`${j.table}.${mine.field}`)} }),`);
       }
     }
     blocks.push(`export const ${entity.varName}Relations = relations(${entity.varName}, ({ ${[...helpers].sort().join(", ")} }) => ({\n${lines.join("\n")}\n}));`);

@@ -4,12 +4,12 @@
  * validates the request, calls the handler and sends the result. Also src/context.ts.
  */
 import { posix } from "node:path";
-import type { EndpointIR, EntityIR, FieldIR, ProjectIR, ShapeRef } from "../ir.js";
+import type { DefaultHandlerIR, EndpointIR, EntityIR, FieldIR, ProjectIR, ShapeRef } from "../ir.js";
 import { validationHelpers, zodForParam } from "./column-types.js";
 import { expressionHandler } from "./handlers/expression.js";
 import { emitDeclarativeEndpoint, isDeclarative } from "./handlers/index.js";
 import type { OutputFile } from "./index.js";
-import { pathParam } from "./path-params.js";
+import { checkedByPathParam, pathParam } from "./path-params.js";
 import { repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
@@ -45,37 +45,97 @@ function responseType(ref: ShapeRef | undefined, ir: ProjectIR, imports: Imports
   return ref.array ? `${ref.name}[]` : ref.name;
 }
 
-/** A handler-less endpoint: the repository call its method and response imply. */
-function defaultHandler(ep: EndpointIR, entity: EntityIR, operation: string, imports: Imports): string {
+/** Names the route handler declares itself (and words that cannot name a variable): parameters with them get another local name. */
+const TAKEN = new Set(["c", "z", "query", "params", "body", "row", "rows", "found", "validate", "readJson", "NotFoundError", "uuidParam", "intParam", "bigintParam", "stringParam", "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "let", "new", "null", "return", "static", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield", "await"]);
+
+/** Whether a path parameter is fully checked by a runtime-lib/params.ts function (else the route validates with zod). */
+function plainPathParam(f: FieldIR): boolean {
+  if (checkedByPathParam(f)) return true;
+  if (f.array || !f.notNull || f.min !== undefined || f.max !== undefined) return false;
+  return f.type === "bigint" || ((f.type === "string" || f.type === "text") && f.pattern === undefined && f.minLength === undefined);
+}
+
+/**
+ * Reads a smart default's path parameters: one precompiled check each when that covers what they
+ * declare, else a zod schema. Returns the expression of each parameter's value.
+ */
+function readPathParams(ep: EndpointIR, imports: Imports, blocks: string[], lines: string[]): Map<string, string> {
+  const values = new Map<string, string>();
+  if (ep.params.every(plainPathParam)) {
+    for (const p of ep.params) {
+      const local = TAKEN.has(p.name) ? `${p.name}Param` : p.name;
+      lines.push(`  const ${local} = ${pathParam(p, p.name, imports)};`);
+      values.set(p.name, local);
+    }
+  } else {
+    imports.add("zod", "z").add("../lib/http.js", "validate");
+    blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};`);
+    lines.push(`  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`);
+    for (const p of ep.params) values.set(p.name, /^[A-Za-z_$][\w$]*$/.test(p.name) ? `params.${p.name}` : `params[${ts(p.name)}]`);
+  }
+  return values;
+}
+
+/** `{ folder, limit: 1 }`: an object literal, with shorthand properties where the names agree. */
+const objectLiteral = (entries: readonly (readonly [string, string])[]): string =>
+  entries.length ? `{ ${entries.map(([k, v]) => (k === v ? k : `${key(k)}: ${v}`)).join(", ")} }` : "{}";
+
+/** A handler-less endpoint: the repository call its method, response and path parameters imply. */
+function defaultHandler(ep: EndpointIR, h: DefaultHandlerIR, entity: EntityIR, imports: Imports, blocks: string[]): string {
   const repo = repositoryName(entity);
   imports.add(`../repositories/${entity.fileName}.js`, repo);
-  const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const names = schemaNames(entity);
-  const idName = ep.params[0]?.name ?? "id";
   const status = ep.status ?? DEFAULT_STATUS[ep.method] ?? 200;
+  const lines: string[] = [];
+  const values = readPathParams(ep, imports, blocks, lines);
+  if (ep.query.length) {
+    imports.add("zod", "z").add("../lib/http.js", "validate");
+    blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
+    lines.push(`  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+  }
+  // Path parameters that filter: `/folders/:folder/notes` compares Note.folder.
+  const pathFilters = h.pathFilters.map((f) => [f.field, values.get(f.param)!] as const);
+  const id = h.idParam === undefined ? undefined : values.get(h.idParam)!;
+  const keyed: (readonly [string, string])[] = id === undefined ? pathFilters : [[entity.primaryKey, id], ...pathFilters];
   const notFound = () => {
     imports.add("../lib/errors.js", "NotFoundError");
-    return `throw new NotFoundError(\`${entity.name} \${id} not found\`);`;
+    const which = id !== undefined ? ` \${${id}}` : ` with ${pathFilters.map(([field, v]) => `${field} \${${v}}`).join(" and ")}`;
+    return `throw new NotFoundError(\`${entity.name}${which} not found\`);`;
   };
-  switch (operation) {
+  /** For update and delete scoped by more than the key: the row must match the path first. */
+  const scopeCheck = () => {
+    if (!pathFilters.length) return;
+    lines.push(`  const [found] = await ${repo}.findAll(${objectLiteral([...keyed, ["limit", "1"]])});`, `  if (!found) ${notFound()}`);
+  };
+  switch (h.operation) {
     case "list": {
       const fields = new Set(entity.fields.map((f) => f.name));
-      const filters = ep.query.filter((q) => fields.has(q.name)).map((q) => `${q.name}: query.${q.name}`);
-      for (const paging of ["limit", "offset"]) if (ep.query.some((q) => q.name === paging && !fields.has(paging))) filters.push(`${paging}: query.${paging}`);
-      if (ep.query.some((q) => q.name === "orderBy" || q.name === "sort")) filters.push(`orderBy: query.${ep.query.some((q) => q.name === "sort") ? "sort" : "orderBy"}`);
-      return `  const rows = await ${repo}.findAll({ ${filters.join(", ")} });\n  return c.json(rows, ${status});`;
+      const filters: (readonly [string, string])[] = [...pathFilters, ...ep.query.filter((q) => fields.has(q.name)).map((q) => [q.name, `query.${q.name}`] as const)];
+      for (const paging of ["limit", "offset"]) if (ep.query.some((q) => q.name === paging && !fields.has(paging))) filters.push([paging, `query.${paging}`]);
+      if (ep.query.some((q) => q.name === "orderBy" || q.name === "sort")) filters.push(["orderBy", `query.${ep.query.some((q) => q.name === "sort") ? "sort" : "orderBy"}`]);
+      lines.push(`  const rows = await ${repo}.findAll(${filters.length ? objectLiteral(filters) : ""});`, `  return c.json(rows, ${status});`);
+      break;
     }
     case "get":
-      return `  const id = ${pathParam(pk, idName, imports)};\n  const row = await ${repo}.findById(id);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
+      if (id !== undefined && !pathFilters.length) lines.push(`  const row = await ${repo}.findById(${id});`);
+      else lines.push(`  const [row] = await ${repo}.findAll(${objectLiteral([...keyed, ["limit", "1"]])});`);
+      lines.push(`  if (!row) ${notFound()}`, `  return c.json(row, ${status});`);
+      break;
     case "create":
       imports.add(`../validation/${entity.fileName}.js`, names.create).add("../lib/http.js", "readJson", "validate");
-      return `  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.create(body);\n  return c.json(row, ${status});`;
+      lines.push(`  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`, `  const row = await ${repo}.create(body);`, `  return c.json(row, ${status});`);
+      break;
     case "update":
       imports.add(`../validation/${entity.fileName}.js`, `${names.create}`).add("../lib/http.js", "readJson", "validate");
-      return `  const id = ${pathParam(pk, idName, imports)};\n  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");\n  const row = await ${repo}.update(id, body);\n  if (!row) ${notFound()}\n  return c.json(row, ${status});`;
+      lines.push(`  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+      scopeCheck();
+      lines.push(`  const row = await ${repo}.update(${id}, body);`, `  if (!row) ${notFound()}`, `  return c.json(row, ${status});`);
+      break;
     default:
-      return `  const id = ${pathParam(pk, idName, imports)};\n  if (!(await ${repo}.delete(id))) ${notFound()}\n  return c.body(null, ${status === 200 ? 204 : status});`;
+      scopeCheck();
+      lines.push(`  if (!(await ${repo}.delete(${id}))) ${notFound()}`, `  return c.body(null, ${status === 200 ? 204 : status});`);
   }
+  return lines.join("\n");
 }
 
 export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
@@ -89,14 +149,8 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
   const h = ep.handler;
   if (isDeclarative(h)) return emitDeclarativeEndpoint(ep, h, ir, endpointFile(ep), route);
 
-  if (h.kind === "default") {
-    const entity = entityNamed(ir, h.entity);
-    if (ep.query.length) {
-      imports.add("zod", "z").add("../lib/http.js", "validate");
-      blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
-      handlerBody = `  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");\n${defaultHandler(ep, entity, h.operation, imports)}`;
-    } else handlerBody = defaultHandler(ep, entity, h.operation, imports);
-  } else if (h.kind === "file" || h.kind === "expression") {
+  if (h.kind === "default") handlerBody = defaultHandler(ep, h, entityNamed(ir, h.entity), imports, blocks);
+  else if (h.kind === "file" || h.kind === "expression") {
     imports.add("zod", "z").add("../lib/http.js", "validate").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
     if (h.kind === "expression") blocks.push(expressionHandler(ep, h, ir, imports));
     else {

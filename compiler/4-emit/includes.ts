@@ -1,12 +1,16 @@
 /**
  * `?include=` on CRUD reads: a loader per relation that fetches the related rows of a whole
- * page in one query (never one per row) and attaches them to each row.
+ * page in one query (never one per row) and attaches them to each row. Including a relation
+ * needs what reading its entity needs (its read rule, checked before any query) and leaves out
+ * the rows that entity's own list would leave out (row policy, soft delete, hidden fields).
  */
-import type { EntityIR, FieldIR, ProjectIR, RelationIR, RowConditionIR } from "../ir.js";
+import type { AuthRequirementIR, EntityIR, FieldIR, ProjectIR, RelationIR, RowConditionIR } from "../ir.js";
+import { accessRule } from "../plugins/auth/emit.js";
+import { crudAccess, ruleImplies } from "../plugins/auth/rules.js";
 import { callerClaims, callerVar, scopeConditions } from "./policies.js";
 import { hiddenFields } from "./validation.js";
 import { type Imports, key, ts } from "./writer.js";
-import { entityNamed } from "../ir-lookup.js";
+import { entityNamed, junctionSides } from "../ir-lookup.js";
 import { compareText } from "../order.js";
 
 /** `{ id: tags.id, … }` when the entity has fields clients never see, else the whole table. */
@@ -29,6 +33,35 @@ export function readScope(target: EntityIR): readonly RowConditionIR[] {
 /** Whether some includable relation's rows are filtered by the caller (loadIncludes then takes the caller). */
 export function includesNeedCaller(entity: EntityIR, ir: ProjectIR): boolean {
   return entity.relations.some((r) => readScope(entityNamed(ir, r.target)).some((c) => c.value.kind === "caller"));
+}
+
+/**
+ * The relations whose entity has a read rule the reading routes' own rules do not already imply,
+ * with that rule: including one checks it as the entity's own GET would (401, 403).
+ */
+export function includeRules(entity: EntityIR, ir: ProjectIR): { relation: RelationIR; rule: AuthRequirementIR }[] {
+  const own = [crudAccess(ir, entity, "list").rule, crudAccess(ir, entity, "get").rule];
+  return [...entity.relations]
+    .sort((a, b) => compareText(a.name, b.name))
+    .flatMap((relation) => {
+      const rule = crudAccess(ir, entityNamed(ir, relation.target), "list").rule;
+      return rule && !own.every((r) => ruleImplies(r, rule)) ? [{ relation, rule }] : [];
+    });
+}
+
+/** `authorizeIncludes(c, include)`: the read rule of each requested relation's entity; undefined when no relation needs one. */
+function emitIncludeChecks(entity: EntityIR, ir: ProjectIR, imports: Imports): string | undefined {
+  const rules = includeRules(entity, ir);
+  if (rules.length === 0) return undefined;
+  imports.add("../lib/auth.js", "authorize").type("hono", "Context");
+  const checks = rules.map(({ relation, rule }) => {
+    const args = accessRule(rule);
+    return `  if (include.includes(${ts(relation.name)})) authorize(c${args ? `, ${args}` : ""}); // ${relation.target}${rule.policy ? ` (policy ${rule.policy})` : ""}`;
+  });
+  return `/** Including a relation needs what reading its entity needs: 401 or 403 before any query runs. */
+function authorizeIncludes(c: Context<AppEnv>, include: readonly string[]): void {
+${checks.join("\n")}
+}`;
 }
 
 function loader(entity: EntityIR, rel: RelationIR, ir: ProjectIR, imports: Imports): string {
@@ -76,9 +109,7 @@ ${setup}      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
     }`;
     }
     case "manyToMany": {
-      const j = rel.junction!;
-      const mine = j.from.entity === entity.name ? j.from : j.to;
-      const theirs = mine === j.from ? j.to : j.from;
+      const { junction: j, mine, theirs } = junctionSides(rel);
       const targetPk = target.primaryKey;
       imports.add(`../db/tables/${j.table.replace(/_/g, "-")}.js`, j.varName).add("drizzle-orm", "eq").add("../lib/shape.js", keyHelper(pk), "groupBy");
       return `    case ${ts(rel.name)}: {
@@ -97,16 +128,20 @@ ${setup}      const keys = ${keyHelper(pk)}(rows, ${ts(pk.name)});
   }
 }
 
-/** The `loadIncludes` function and the list of includable names, or undefined when the entity has no relations. */
+/**
+ * The `loadIncludes` function, the list of includable names and, when some relation's entity has
+ * a read rule of its own, `authorizeIncludes`; undefined when the entity has no relations.
+ */
 export function emitIncludes(entity: EntityIR, ir: ProjectIR, imports: Imports): string | undefined {
   if (entity.relations.length === 0) return undefined;
   const rels = [...entity.relations].sort((a, b) => compareText(a.name, b.name));
   const cases = rels.map((r) => loader(entity, r, ir, imports).replace(/^/gm, "  "));
   const caller = includesNeedCaller(entity, ir);
   if (caller) imports.type("../lib/http.js", "RequestAuth");
+  const checks = emitIncludeChecks(entity, ir, imports);
   return `/** Relations \`?include=\` can load. */
 const includable = [${rels.map((r) => ts(r.name)).join(", ")}];
-
+${checks ? `\n${checks}\n` : ""}
 /** Loads the requested relations for a page of rows: one query per relation, whatever the page size. */
 async function loadIncludes(rows: Record<string, unknown>[], include: readonly string[]${caller ? ", auth: RequestAuth | undefined" : ""}): Promise<void> {
   for (const name of include) {

@@ -6,7 +6,7 @@
 import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
-import { emitIncludes, includesNeedCaller } from "./includes.js";
+import { emitIncludes, includeRules, includesNeedCaller } from "./includes.js";
 import { pathParam } from "./path-params.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
@@ -53,13 +53,14 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   if (live) imports.add("drizzle-orm", "isNull");
   const includes = emitIncludes(entity, ir, imports);
   if (includes) top.push(includes);
+  const includeChecks = includeRules(entity, ir).length > 0;
   const visible = entity.fields.filter((f) => !hidden.includes(f)).map((f) => f.name);
   top.push(`/** Properties \`?fields=\` may select. */\nconst selectable = [${visible.map(ts).join(", ")}];`);
   /** Validates ?include= and ?fields= before any query runs. */
   const shapeParse = () => {
     imports.add("../lib/shape.js", "parseNames");
     return `  const include = ${includes ? `parseNames(query.include, includable, "include")` : "[] as string[]"};
-  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];`;
+  const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];${includeChecks ? "\n  authorizeIncludes(c, include);" : ""}`;
   };
   const shapeApply = (rowsExpr: string) => {
     imports.add("../lib/shape.js", "pickFields");

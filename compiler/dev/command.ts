@@ -119,6 +119,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
       return { ok: false, generated: false };
     }
     if (result.file) log(`migration ${result.file} (${result.statements.length} statement${result.statements.length === 1 ? "" : "s"})`);
+    for (const warning of result.warnings) log(`warning: ${warning}`);
     if (result.file && !autoRun && applyHere) {
       // database.migrations.autoRun is off: apply with the emitted runner before the server starts.
       await new Promise<void>((done, fail) => {

@@ -12,6 +12,7 @@ import { and, asc, between, count, desc, eq, gt, gte, ilike, inArray, isNotNull,
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
 import type { CrudRoutePlan, EndpointIR, EntityIR, FieldIR, FilterIR, FilterValue, OperationHandlerIR, OrderByIR, PaginationIR, ProjectIR, QueryHandlerIR, SqlHandlerIR } from "../ir.js";
+import { junctionSides } from "../ir-lookup.js";
 import { filterFields, hiddenFields, writableFields } from "../4-emit/validation.js";
 import { searchVectorSql } from "../4-emit/routes.js";
 import { buildTables, type AnyTable, type Tables } from "./tables.js";
@@ -331,9 +332,7 @@ function relationStatements(h: Extract<EndpointIR["handler"], { kind: "relation"
     const conds: Condition[] = [{ sql: eq(col(t, fk), sql.placeholder("id")), uses: [{ entity: target, field: fk, how: "eq" }], origin: "parent" }, ...softDelete(target, t)];
     rows = statement(`select ${target.name} rows`, target, conds, params, (w) => page((sel ? db.select(sel) : db.select()).from(t).where(w).orderBy(...order).$dynamic()), { notes });
   } else {
-    const j = rel.junction!;
-    const side = j.from.entity === parent.name ? j.from : j.to;
-    const other = side === j.from ? j.to : j.from;
+    const { junction: j, mine: side, theirs: other } = junctionSides(rel);
     const jt = tables.junction(j);
     const visible = target.fields.filter((f) => !hiddenFields(target).includes(f));
     const conds: Condition[] = [{ sql: eq(col(jt, side.field), sql.placeholder("id")), uses: [], origin: "parent" }, ...softDelete(target, t)];
@@ -386,12 +385,21 @@ function defaultStatements(ep: EndpointIR, h: Extract<EndpointIR["handler"], { k
   const t = tables.entity(entity.name);
   const sel = selection(entity, t);
   const live = softDelete(entity, t);
-  const idName = ep.params[0]?.name ?? "id";
+  const idName = h.idParam ?? "id";
+  // Path parameters compared with a field: always applied.
+  const pathConds: Condition[] = h.pathFilters.map(({ param, field }) => {
+    const f = fieldOf(entity, field);
+    return { sql: eq(col(t, f), sql.placeholder(param)), uses: [{ entity, field: f, how: "eq" }], label: `:${param}`, origin: "filter" };
+  });
+  const pathValues = Object.fromEntries(h.pathFilters.map(({ param }) => [param, `:${param}`]));
+  // An update or delete scoped by more than the key first checks that the row matches the path.
+  const scopeCheck = (): Statement[] =>
+    pathConds.length ? [statement("select to check the path", entity, [byKey(entity, t), ...pathConds, ...live], { id: `:${idName}`, ...pathValues }, (w) => db.select({ [pkOf(entity).name]: col(t, pkOf(entity)) }).from(t).where(w))] : [];
   switch (h.operation) {
     case "list": {
       const names = new Set(entity.fields.map((f) => f.name));
-      const params: Record<string, string> = {};
-      const conds: Condition[] = [...live];
+      const params: Record<string, string> = { ...pathValues };
+      const conds: Condition[] = [...pathConds, ...live];
       for (const q of ep.query.filter((x) => names.has(x.name))) {
         const field = fieldOf(entity, q.name);
         conds.push({ when: `?${q.name}`, sql: eq(col(t, field), sql.placeholder(q.name)), uses: [{ entity, field, how: "eq" }], origin: "filter" });
@@ -406,16 +414,18 @@ function defaultStatements(ep: EndpointIR, h: Extract<EndpointIR["handler"], { k
         return q;
       }, { notes: ["the repository's findAll: conditions and LIMIT/OFFSET only for the parameters sent"] })];
     }
-    case "get":
-      return [statement("select by id", entity, [byKey(entity, t), ...live], { id: `:${idName}` }, (w) => (sel ? db.select(sel) : db.select()).from(t).where(w))];
+    case "get": {
+      const keyed = h.idParam === undefined ? [] : [byKey(entity, t)];
+      return [statement(h.idParam === undefined ? "select one" : "select by id", entity, [...keyed, ...pathConds, ...live], { ...(h.idParam === undefined ? {} : { id: `:${idName}` }), ...pathValues }, (w) => (sel ? db.select(sel) : db.select()).from(t).where(w))];
+    }
     case "create":
       return writeStatements(entity, "create", t);
     case "update":
-      return writeStatements(entity, "update", t).slice(0, 1);
+      return [...scopeCheck(), ...writeStatements(entity, "update", t).slice(0, 1)];
     default: {
       const pk = pkOf(entity);
       const soft = entity.softDelete;
-      return [statement(soft ? "soft delete" : "delete", entity, [byKey(entity, t), ...live], { id: `:${idName}` }, (w) =>
+      return [...scopeCheck(), statement(soft ? "soft delete" : "delete", entity, [byKey(entity, t), ...live], { id: `:${idName}` }, (w) =>
         soft ? db.update(t).set({ [soft.field]: sql`now()` }).where(w).returning({ [pk.name]: col(t, pk) }) : db.delete(t).where(w).returning({ [pk.name]: col(t, pk) }),
       )];
     }

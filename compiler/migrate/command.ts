@@ -48,6 +48,7 @@ export async function migrateCommand(args: string[], options: Options): Promise<
     }
     console.log(`wrote ${result.file} (${result.statements.length} statement${result.statements.length === 1 ? "" : "s"})`);
     console.log(`wrote ${result.downFile} (${result.reversible ? "reverts it" : "irreversible: the change drops data"})`);
+    for (const warning of result.warnings) console.error(`warning: ${warning}`);
     return 0;
   }
   // Loaded on demand: the runtime library pulls in the database drivers.

@@ -35,6 +35,8 @@ export interface GenerateResult {
   statements: string[];
   /** Tables and columns the change would drop. */
   destructive: string[];
+  /** Steps that fail on a table that already has rows (a required column without a default), each as a sentence. */
+  warnings: string[];
   /** Relative path of the down migration written beside it. */
   downFile?: string;
   /** Whether the down migration can revert the change (false after drops). */
@@ -62,6 +64,40 @@ function drops(prev: DrizzleSnapshotJSON, cur: DrizzleSnapshotJSON): string[] {
       continue;
     }
     for (const column of Object.keys(table.columns)) if (!(column in now.columns)) out.push(`column ${table.name}.${column}`);
+  }
+  return out;
+}
+
+interface SnapshotColumn {
+  notNull?: boolean;
+  default?: unknown;
+  primaryKey?: boolean;
+  identity?: unknown;
+  generated?: unknown;
+}
+
+/**
+ * Changes to existing tables that PostgreSQL refuses once the table has rows: a column added as
+ * NOT NULL without a default, or an existing column made NOT NULL. Whether the table has rows is
+ * not known here, so these are warnings.
+ */
+function failsOnRows(prev: DrizzleSnapshotJSON, cur: DrizzleSnapshotJSON): string[] {
+  const p = prev as unknown as SnapshotTables;
+  const c = cur as unknown as SnapshotTables;
+  const out: string[] = [];
+  for (const [key, table] of Object.entries(c.tables)) {
+    const before = p.tables[key];
+    if (!before) continue;
+    for (const [name, raw] of Object.entries(table.columns)) {
+      const column = raw as SnapshotColumn;
+      if (!column.notNull || column.default !== undefined || column.identity !== undefined || column.generated !== undefined) continue;
+      const old = before.columns[name] as SnapshotColumn | undefined;
+      if (old === undefined) {
+        out.push(`column ${table.name}.${name} is added as NOT NULL without a default: if ${table.name} has rows, the migration fails ("contains null values"). Give the field a default (\`= value\`), make it optional (\`?\`), or fill it in by hand in the migration before the NOT NULL`);
+      } else if (!old.notNull) {
+        out.push(`column ${table.name}.${name} becomes NOT NULL: if a row of ${table.name} holds null there, the migration fails. Fill those rows in (an UPDATE at the top of the migration) or keep the field optional`);
+      }
+    }
   }
   return out;
 }
@@ -153,7 +189,8 @@ export async function generateProjectMigration(
   const cur = generateDrizzleJson(imports, (prev as { id: string }).id);
 
   const destructive = drops(prev, cur);
-  if (destructive.length && !options.allowDestructive) return { statements: [], destructive, refused: true };
+  const warnings = failsOnRows(prev, cur);
+  if (destructive.length && !options.allowDestructive) return { statements: [], destructive, warnings, refused: true };
   let statements: string[];
   if (destructive.length) {
     const [withoutParts, withoutDrops] = destructiveSteps(prev, cur);
@@ -165,7 +202,7 @@ export async function generateProjectMigration(
   } else {
     statements = await generateMigration(prev, cur);
   }
-  if (statements.length === 0) return { statements, destructive, refused: false };
+  if (statements.length === 0) return { statements, destructive, warnings: [], refused: false };
 
   const idx = last ? last.idx + 1 : 0;
   const prefix = String(idx).padStart(4, "0");
@@ -184,5 +221,5 @@ export async function generateProjectMigration(
   const when = Math.max(Date.now(), (last?.when ?? 0) + 1);
   journal.entries.push({ idx, version: "7", when, tag, breakpoints: true });
   writeFileSync(journalPath, JSON.stringify(journal, null, 2) + "\n");
-  return { file: `${options.folder}/${tag}.sql`, downFile: `${options.folder}/${tag}.down.sql`, reversible, statements, destructive, refused: false };
+  return { file: `${options.folder}/${tag}.sql`, downFile: `${options.folder}/${tag}.down.sql`, reversible, statements, destructive, warnings, refused: false };
 }

@@ -47,6 +47,11 @@ const cases: Case[] = [
     code: "yaml-syntax", message: "mapping is never closed: } is missing", line: 3, col: 13,
   },
   {
+    name: "a type with [] unquoted in a one-line mapping",
+    yaml: lines("entities:", "  Post:", "    fields: { id: uuid!, tags: string[], title: string! }"),
+    code: "yaml-syntax", message: "string[] must be quoted", line: 3, col: 32, hint: 'write "string[]" in quotes',
+  },
+  {
     name: "duplicate key",
     yaml: lines("entities:", "  Post:", "    fields:", "      title: string!", "      title: text"),
     code: "yaml-syntax", message: "unique", line: 5, col: 7, hint: "remove or rename",
@@ -177,6 +182,26 @@ const cases: Case[] = [
     yaml: lines("entities:", "  Post:", "    fields:", "      status: enum(draft, published) = publishd"),
     code: "bad-default", message: 'default "publishd" is not one of the enum values (draft, published)', line: 4, col: 40, hint: 'did you mean "published"?',
   },
+  {
+    name: "list default in the shorthand",
+    yaml: lines("entities:", "  Post:", "    fields:", "      tags: string[] = []"),
+    code: "bad-default", message: 'default "[]" is not a list (field tags: string[])', line: 4, col: 24, hint: 'the long form: `tags: { type: "string[]", default: [] }`',
+  },
+  {
+    name: "list default with a value outside the enum",
+    yaml: lines("entities:", "  Post:", "    fields:", "      colors:", "        type: enum(red, green)[]", "        default: [red, gren]"),
+    code: "bad-default", message: 'default "gren" is not one of the enum values (red, green)', line: 6, col: 18, hint: 'did you mean "green"?',
+  },
+  {
+    name: "current_date on a timestamp",
+    yaml: lines("entities:", "  Post:", "    fields:", "      seenAt: timestamp = current_date"),
+    code: "bad-default", message: "default current_date is today's date, but field seenAt is timestamp", line: 4, col: 27, hint: "`= now`",
+  },
+  {
+    name: "now on an integer",
+    yaml: lines("entities:", "  Post:", "    fields:", "      count: integer = now"),
+    code: "bad-default", message: "default now is the current time, which does not fit field count: integer", line: 4, col: 24, hint: "timestamp, date and time fields",
+  },
 
   // modifiers
   {
@@ -243,6 +268,11 @@ const cases: Case[] = [
     yaml: lines("entities:", "  Post:", "    fields:", "      title: string!", "    crud: {pagination: {limit: 500, maxLimit: 100}}"),
     code: "bad-crud-option", message: "the default page size 500 is above maxLimit 100", line: 5, col: 32, hint: "maxLimit",
   },
+  {
+    name: "array field in crud.filters",
+    yaml: lines("entities:", "  Post:", "    fields:", "      tags: string[]", "    crud: {filters: [tags]}"),
+    code: "bad-crud-option", message: "crud.filters: Post.tags is an array (string[])", line: 5, col: 22, hint: "remove tags from crud.filters",
+  },
 
   // database
   {
@@ -268,6 +298,12 @@ describe("diagnostics for bad configs", () => {
     if (c.hint !== undefined) expect(d.hint ?? "").toMatch(c.hint);
     // One problem, one diagnostic: no follow-up errors for the same mistake.
     expect(result.diagnostics.filter((x) => x.severity === "error")).toHaveLength(1);
+  });
+
+  it("a type with commas in a one-line mapping (cut by YAML at the comma) is told to be quoted", () => {
+    const errors = errorsOf(lines("entities:", "  Post:", "    fields: { id: uuid!, status: enum(draft, published) }"));
+    expect(errors[0]).toMatchObject({ code: "bad-field-syntax", message: expect.stringMatching("unbalanced parentheses"), location: { line: 3, col: 34 } });
+    expect(errors[0]!.hint).toMatch('quote a type that holds commas: "enum(');
   });
 
   it("reports every error of a config in one compile, in source order", () => {

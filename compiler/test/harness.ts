@@ -5,9 +5,9 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { afterAll, beforeAll } from "vitest";
@@ -38,6 +38,18 @@ export async function prepareProjectFrom(folder: string, extraConfig = ""): Prom
   if (!compiled.ok) throw new Error(`${folder} does not compile: ${JSON.stringify(compiled.diagnostics.filter((d) => d.severity === "error"))}`);
   await generateProjectMigration(dir, { folder: "drizzle", allowDestructive: false });
   return dir;
+}
+
+/** prepareProject for a config written in the test itself: `name` prefixes the project's folder. */
+export async function prepareProjectFromText(name: string, config: string): Promise<string> {
+  mkdirSync(join(ROOT, ".yama"), { recursive: true });
+  const source = mkdtempSync(join(ROOT, ".yama", `${name}-source-`));
+  try {
+    writeFileSync(join(source, "yama.yaml"), config);
+    return await prepareProjectFrom(relative(ROOT, source));
+  } finally {
+    removeProject(source);
+  }
 }
 
 export function removeProject(dir: string): void {
@@ -186,10 +198,19 @@ export interface ServedFixture {
  * Read the fields inside tests: they are set once the hooks ran.
  */
 export function serveFixture(fixture: string, env: Record<string, string> = {}, extraConfig = ""): ServedFixture {
+  return serve(fixture, () => prepareProject(fixture, extraConfig), env);
+}
+
+/** serveFixture for a config written in the test itself. */
+export function serveConfig(name: string, config: string, env: Record<string, string> = {}): ServedFixture {
+  return serve(name, () => prepareProjectFromText(name, config), env);
+}
+
+function serve(name: string, prepare: () => Promise<string>, env: Record<string, string>): ServedFixture {
   const served = {} as ServedFixture;
   beforeAll(async () => {
-    served.dir = await prepareProject(fixture, extraConfig);
-    served.db = await createDatabase(`yamac_${fixture.replace(/\W/g, "_")}`);
+    served.dir = await prepare();
+    served.db = await createDatabase(`yamac_${name.replace(/\W/g, "_")}`);
     served.redisUrl = await freshRedisUrl();
     served.server = await startServer(served.dir, { DATABASE_URL: served.db.url, REDIS_URL: served.redisUrl, ...env });
   }, 120_000);

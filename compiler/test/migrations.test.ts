@@ -202,7 +202,7 @@ describe("migrations across config changes", () => {
   it("generating again without a config change writes nothing", async () => {
     compile(V1);
     const again = await generate();
-    expect(again).toEqual({ statements: [], destructive: [], refused: false });
+    expect(again).toEqual({ statements: [], destructive: [], warnings: [], refused: false });
     expect(again.file).toBeUndefined();
     expectJournal(["0000_init"]);
   });
@@ -213,6 +213,7 @@ describe("migrations across config changes", () => {
     const change = await generate();
     expect(change.refused).toBe(false);
     expect(change.destructive).toEqual([]);
+    expect(change.warnings).toEqual([]);
     expect(change.file).toBe("drizzle/0001_change.sql");
     const sql = sqlOf(change.file!);
     expect(sql).toContain('ALTER TABLE "items" ADD COLUMN "price" numeric(10, 2) DEFAULT 0');
@@ -315,5 +316,13 @@ describe("migrations across config changes", () => {
       names: (await db.query<{ name: string }>(`select name from items order by name`)).rows.map((r) => r.name),
     }));
     expect(result).toEqual({ columns: ["id", "name", "bin_id"], names: ["anvil", "bolt"] });
+  });
+
+  it("a required field without a default, added to a table with rows, is written with a warning that says why it will fail", async () => {
+    compile(V5.replace("      name: string!\n", "      name: string!\n      code: string!\n      size: integer = 1\n"));
+    const change = await generate({ name: "code" });
+    expect(change.file).toBe("drizzle/0005_code.sql");
+    expect(change.warnings).toEqual([expect.stringMatching(/^column items\.code is added as NOT NULL without a default: if items has rows, the migration fails/)]);
+    await expect(applyPostgres()).rejects.toThrow(/contains null values/);
   });
 });

@@ -7,6 +7,7 @@
  * Soft-deleted rows count as missing on both sides.
  */
 import type { EntityIR, RelationHandlerIR } from "../../ir.js";
+import { junctionSides } from "../../ir-lookup.js";
 import { junctionFile } from "../db-schema.js";
 import { key } from "../writer.js";
 import { entityOf, inputExpr, pkOf, selection, statementName, type RouteModule } from "./inputs.js";
@@ -78,9 +79,7 @@ ${visible.map((f) => `      ${key(f.name)}: ${t}.${f.name},`).join("\n")}
     const sel = selection(m, target);
     chain = [`.select(${sel})`, `.from(${t})`, `.where(${live(m, target, t, `eq(${t}.${rel.foreignKey}, sql.placeholder("id"))`)})`];
   } else {
-    const j = rel.junction!;
-    const side = j.from.entity === parent.name ? j.from : j.to;
-    const other = side === j.from ? j.to : j.from;
+    const { junction: j, mine: side, theirs: other } = junctionSides(rel);
     imports.add(`../db/tables/${junctionFile(j)}.js`, j.varName);
     const sel = selection(m, target, "columns", true);
     chain = [`.select(${sel})`, `.from(${t})`, `.innerJoin(${j.varName}, eq(${j.varName}.${other.field}, ${t}.${tpk.name}))`, `.where(${live(m, target, t, `eq(${j.varName}.${side.field}, sql.placeholder("id"))`)})`];

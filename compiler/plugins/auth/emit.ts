@@ -170,16 +170,21 @@ ${providers.map((p) => p.replace(/^/gm, "  ")).join("\n")}
   return { path: "src/plugins/auth.ts", content: header("authentication", ir.configFile) + file(imports.toString(), body) };
 }
 
-/** `requireAuth({…}), ` for a protected route, "" for a public one. */
-function guard(rule: AuthRequirementIR | undefined, imports: Imports): string {
-  if (!rule) return "";
-  imports.add("../lib/auth.js", "requireAuth");
+/** A rule as runtime-lib's `AccessRule` literal (`{ roles: ["admin"] }`), or "" for any signed-in caller. */
+export function accessRule(rule: AuthRequirementIR): string {
   const fields = [
     rule.roles.length ? `roles: ${strings(rule.roles)}` : "",
     rule.permissions.length ? `permissions: ${strings(rule.permissions)}` : "",
     rule.providers?.length ? `providers: ${strings(rule.providers)}` : "",
   ].filter((f) => f !== "");
-  return `requireAuth(${fields.length ? `{ ${fields.join(", ")} }` : ""}), `;
+  return fields.length ? `{ ${fields.join(", ")} }` : "";
+}
+
+/** `requireAuth({…}), ` for a protected route, "" for a public one. */
+function guard(rule: AuthRequirementIR | undefined, imports: Imports): string {
+  if (!rule) return "";
+  imports.add("../lib/auth.js", "requireAuth");
+  return `requireAuth(${accessRule(rule)}), `;
 }
 
 /** The access check a CRUD route registers before its handler (empty when the route is public). */

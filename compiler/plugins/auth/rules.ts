@@ -132,6 +132,17 @@ export function crudAccess(ir: ProjectIR, entity: EntityIR, operation: CrudOpera
   return { rule: AUTHENTICATED, origin: "default" };
 }
 
+/**
+ * Whether every caller `outer` lets through also satisfies `inner` (undefined: public), judged
+ * from the names alone: wildcard permissions are not expanded, so a "no" only costs a check.
+ */
+export function ruleImplies(outer: AuthRequirementIR | undefined, inner: AuthRequirementIR | undefined): boolean {
+  if (!inner) return true;
+  if (!outer) return false;
+  const within = (a: readonly string[] | undefined, b: readonly string[] | undefined) => !b?.length || (a !== undefined && a.length > 0 && a.every((x) => b.includes(x)));
+  return within(outer.roles, inner.roles) && within(outer.permissions, inner.permissions) && within(outer.providers, inner.providers);
+}
+
 /** The rule of an endpoint: its own `auth:` or policy, else the rule of the CRUD route it replaces, else authenticated. */
 export function endpointAccess(ir: ProjectIR, ep: EndpointIR): Pick<RouteAccess, "rule" | "origin"> {
   if (ep.auth) return { rule: ep.auth.required ? ep.auth : undefined, origin: ep.auth.policy ? "policy" : "route" };

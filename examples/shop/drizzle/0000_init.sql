@@ -21,9 +21,9 @@ CREATE TABLE "products" (
 	"featured" boolean DEFAULT false,
 	"status" text DEFAULT 'draft',
 	"category_id" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
-	"deleted_at" timestamp with time zone,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"deleted_at" timestamp (3) with time zone,
 	CONSTRAINT "products_status_check" CHECK ("products"."status" in ('draft', 'active', 'archived'))
 );
 
@@ -34,7 +34,7 @@ CREATE TABLE "reviews" (
 	"rating" integer NOT NULL,
 	"body" text,
 	"author_email" varchar(255) NOT NULL,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL
 );
 
 --> statement-breakpoint

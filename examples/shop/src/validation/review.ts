@@ -43,7 +43,7 @@ export const reviewListQuerySchema = z.strictObject({
   productId: z.uuid().optional(),
   rating: queryInt().pipe(z.int32()).optional(),
   body: z.string().max(1024).optional(),
-  authorEmail: z.string().max(1024).optional(),
+  authorEmail: z.email().max(255).optional(),
   createdAt: queryDateTime().optional(),
 });
 export type ReviewListQuery = z.infer<typeof reviewListQuerySchema>;

@@ -4,6 +4,7 @@
  * `authenticate` runs on every request: the providers are tried in order and the first that
  * accepts the request's credentials decides; rejected credentials leave the caller unauthenticated. Each protected route then carries its own
  * `requireAuth(rule)`: 401 without a valid identity, 403 without a role or permission it needs.
+ * `authorize(c, rule)` is the same check inside a handler (`?include=` of a protected relation).
  * JWT lives in auth-jwt.ts, so apps without it do not load a JOSE library.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
@@ -86,30 +87,36 @@ export function authenticate(providers: readonly AuthProvider[], roles: RolePerm
 const list = (names: readonly string[]) => names.join(", ");
 
 /**
- * One route's access check, placed in front of its handler. Fails closed: without the
- * authentication middleware's verdict the caller is not authenticated.
+ * Throws unless the caller satisfies `rule`: 401 without a valid identity (or with credentials
+ * from a provider the rule does not accept), 403 without a role or permission it needs. Fails
+ * closed: without the authentication middleware's verdict the caller is not authenticated.
  */
-export function requireAuth(rule: AccessRule = {}): MiddlewareHandler<AppEnv> {
+export function authorize(c: Context<AppEnv>, rule: AccessRule = {}): void {
   const roles = rule.roles ?? [];
   const permissions = rule.permissions ?? [];
   const providers = rule.providers ?? [];
+  const auth = c.get("auth");
+  const user = auth?.authenticated ? auth.user : undefined;
+  if (!auth || !user || (providers.length > 0 && !providers.includes(auth.provider ?? ""))) {
+    if (auth?.unavailable) throw new ServiceUnavailableError("Credentials cannot be checked right now", "AUTH_UNAVAILABLE");
+    if (auth?.challenge) c.header("WWW-Authenticate", auth.challenge);
+    if (user) throw new ApiError(401, "AUTH_REQUIRED", `Authentication required (with: ${list(providers)})`);
+    if (auth?.failure) throw new ApiError(401, "AUTH_INVALID_TOKEN", `Authentication failed: ${auth.failure}`);
+    throw new ApiError(401, "AUTH_REQUIRED", "Authentication required");
+  }
+  if (roles.length > 0 && !roles.some((r) => user.roles.includes(r))) {
+    throw new ApiError(403, "AUTHZ_INSUFFICIENT_ROLE", `Requires one of the roles: ${list(roles)}`);
+  }
+  if (permissions.length > 0) {
+    const granted = auth.granted ?? user.permissions;
+    if (!permissions.some((p) => permits(granted, p))) throw new ApiError(403, "AUTHZ_INSUFFICIENT_PERMISSION", `Requires one of the permissions: ${list(permissions)}`);
+  }
+}
+
+/** One route's access check, placed in front of its handler (see `authorize`). */
+export function requireAuth(rule: AccessRule = {}): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
-    const auth = c.get("auth");
-    const user = auth?.authenticated ? auth.user : undefined;
-    if (!auth || !user || (providers.length > 0 && !providers.includes(auth.provider ?? ""))) {
-      if (auth?.unavailable) throw new ServiceUnavailableError("Credentials cannot be checked right now", "AUTH_UNAVAILABLE");
-      if (auth?.challenge) c.header("WWW-Authenticate", auth.challenge);
-      if (user) throw new ApiError(401, "AUTH_REQUIRED", `Authentication required (with: ${list(providers)})`);
-      if (auth?.failure) throw new ApiError(401, "AUTH_INVALID_TOKEN", `Authentication failed: ${auth.failure}`);
-      throw new ApiError(401, "AUTH_REQUIRED", "Authentication required");
-    }
-    if (roles.length > 0 && !roles.some((r) => user.roles.includes(r))) {
-      throw new ApiError(403, "AUTHZ_INSUFFICIENT_ROLE", `Requires one of the roles: ${list(roles)}`);
-    }
-    if (permissions.length > 0) {
-      const granted = auth.granted ?? user.permissions;
-      if (!permissions.some((p) => permits(granted, p))) throw new ApiError(403, "AUTHZ_INSUFFICIENT_PERMISSION", `Requires one of the permissions: ${list(permissions)}`);
-    }
+    authorize(c, rule);
     await next();
   };
 }

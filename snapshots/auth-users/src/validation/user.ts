@@ -25,7 +25,7 @@ export const userListQuerySchema = z.strictObject({
   count: queryBoolean().optional(),
   fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
-  email: z.string().max(1024).optional(),
+  email: z.email().max(255).optional(),
   name: z.string().max(1024).optional(),
   createdAt: queryDateTime().optional(),
 });

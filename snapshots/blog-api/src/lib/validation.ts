@@ -27,3 +27,10 @@ export const isoDateTime = () =>
  * statement as a parameter and PostgreSQL parses it.
  */
 export const queryDateTime = () => z.iso.datetime({ offset: true, local: true, error: "must be an ISO 8601 date-time" });
+
+/**
+ * A phone number, E.164-like: an optional leading +, then 7 to 15 digits, which spaces, dashes
+ * and parentheses may separate (`+44 20 7946 0958`, `(555) 123-4567`).
+ */
+export const phoneNumber = () =>
+  z.string().regex(/^\+?(?:[ ()-]*\d){7,15}[ ()-]*$/, { error: "must be a phone number: 7 to 15 digits, optionally with a leading + and spaces, dashes or parentheses" });

@@ -27,7 +27,7 @@ export const categoryListQuerySchema = z.strictObject({
   fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
   name: z.string().max(1024).optional(),
-  slug: z.string().max(1024).optional(),
+  slug: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "must be a slug (lower-case words joined by -)" }).max(255).optional(),
   parentId: z.uuid().optional(),
 });
 export type CategoryListQuery = z.infer<typeof categoryListQuerySchema>;

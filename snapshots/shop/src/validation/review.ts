@@ -46,7 +46,7 @@ export const reviewListQuerySchema = z.strictObject({
   rating: queryInt().pipe(z.int32()).optional(),
   title: z.string().max(1024).optional(),
   body: z.string().max(1024).optional(),
-  authorEmail: z.string().max(1024).optional(),
+  authorEmail: z.email().max(255).optional(),
   verified: queryBoolean().optional(),
   createdAt: queryDateTime().optional(),
 });

@@ -40,7 +40,7 @@ export const userListQuerySchema = z.strictObject({
   include: z.string().max(512).optional(),
   fields: z.string().max(1024).optional(),
   id: z.uuid().optional(),
-  email: z.string().max(1024).optional(),
+  email: z.email().max(255).optional(),
   name: z.string().max(1024).optional(),
   avatarUrl: z.string().max(1024).optional(),
   role: z.enum(["user", "admin"]).optional(),

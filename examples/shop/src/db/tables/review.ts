@@ -9,7 +9,7 @@ export const reviews = pgTable("reviews", {
   rating: integer("rating").notNull(),
   body: text("body"),
   authorEmail: varchar("author_email", { length: 255 }).notNull(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("reviews_product_id_idx").on(t.productId), // foreign key
 ]);

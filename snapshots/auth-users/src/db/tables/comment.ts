@@ -9,7 +9,7 @@ export const comments = pgTable("comments", {
   text: varchar("text", { length: 500 }).notNull(),
   postId: uuid("post_id").notNull().references(() => posts.id, { onDelete: "cascade" }),
   authorId: uuid("author_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("comments_post_id_idx").on(t.postId), // foreign key
   index("comments_author_id_idx").on(t.authorId), // foreign key

@@ -10,7 +10,7 @@ export const posts = pgTable("posts", {
   featured: boolean("featured").default(false),
   draftNotes: text("draft_notes"),
   authorId: uuid("author_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("posts_author_id_idx").on(t.authorId), // foreign key
 ]);

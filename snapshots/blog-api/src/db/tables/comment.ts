@@ -9,8 +9,8 @@ export const comments = pgTable("comments", {
   authorName: varchar("author_name", { length: 255 }).notNull(),
   authorEmail: varchar("author_email", { length: 255 }).notNull(),
   postId: uuid("post_id").notNull().references(() => posts.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("comments_post_id_idx").on(t.postId),
   uniqueIndex("comments_post_id_author_email_unique").on(t.postId, t.authorEmail),

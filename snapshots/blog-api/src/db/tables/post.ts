@@ -9,10 +9,10 @@ export const posts = pgTable("posts", {
   content: text("content").notNull(),
   excerpt: varchar("excerpt", { length: 255 }),
   published: boolean("published").default(false),
-  publishedAt: timestamp("published_at", { withTimezone: true }),
+  publishedAt: timestamp("published_at", { withTimezone: true, precision: 3 }),
   authorId: uuid("author_id").notNull().references(() => authors.id, { onDelete: "cascade" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("posts_author_id_published_at_idx").on(t.authorId, t.publishedAt),
   index("posts_published_idx").on(t.published),

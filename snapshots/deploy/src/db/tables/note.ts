@@ -8,7 +8,7 @@ export const notes = pgTable("notes", {
   body: text("body"),
   tags: varchar("tags", { length: 255 }).array(),
   pinned: boolean("pinned").default(false),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
 /** A Note row as read from the database. */

@@ -10,7 +10,7 @@ export const tasks = pgTable("tasks", {
   status: text("status", { enum: ["open", "done"] }).default("open"),
   ownerId: uuid("owner_id").references(() => users.id, { onDelete: "set null" }),
   done: boolean("done"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("tasks_owner_id_idx").on(t.ownerId), // foreign key
   check("tasks_status_check", sql`${t.status} in ('open', 'done')`),

@@ -8,8 +8,8 @@ export const users = pgTable("users", {
   email: varchar("email", { length: 255 }).notNull(),
   password: varchar("password", { length: 255 }).notNull(),
   teamId: integer("team_id").references(() => teams.id, { onDelete: "set null" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  deletedAt: timestamp("deleted_at", { withTimezone: true, precision: 3 }),
 }, (t) => [
   uniqueIndex("users_email_unique").on(t.email),
   index("users_team_id_idx").on(t.teamId), // foreign key

@@ -7,7 +7,7 @@ export const products = pgTable("products", {
   name: varchar("name", { length: 100 }).notNull(),
   price: numeric("price", { precision: 10, scale: 2, mode: "number" }).notNull(),
   featured: boolean("featured").default(false),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
 /** A Product row as read from the database. */

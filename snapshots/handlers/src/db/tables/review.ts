@@ -8,7 +8,7 @@ export const reviews = pgTable("reviews", {
   productId: uuid("product_id").notNull().references(() => products.id, { onDelete: "cascade" }),
   rating: integer("rating").notNull(),
   body: text("body"),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   index("reviews_product_id_idx").on(t.productId), // foreign key
 ]);

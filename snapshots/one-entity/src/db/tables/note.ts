@@ -7,8 +7,8 @@ export const notes = pgTable("notes", {
   title: varchar("title", { length: 120 }).notNull(),
   body: text("body"),
   pinned: boolean("pinned").default(false),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 
 /** A Note row as read from the database. */

@@ -14,9 +14,9 @@ export const products = pgTable("products", {
   featured: boolean("featured").default(false),
   status: text("status", { enum: ["draft", "active", "archived"] }).default("draft"),
   categoryId: uuid("category_id").references(() => categories.id, { onDelete: "set null" }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-  deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  deletedAt: timestamp("deleted_at", { withTimezone: true, precision: 3 }),
 }, (t) => [
   index("products_status_created_at_idx").on(t.status, t.createdAt),
   index("products_category_id_name_idx").on(t.categoryId, t.name),

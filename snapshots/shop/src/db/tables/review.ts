@@ -11,7 +11,7 @@ export const reviews = pgTable("reviews", {
   body: text("body"),
   authorEmail: varchar("author_email", { length: 255 }).notNull(),
   verified: boolean("verified").default(false),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex("reviews_product_id_author_email_unique").on(t.productId, t.authorEmail),
 ]);

@@ -8,9 +8,9 @@ export const posts = pgTable("posts", {
   title: varchar("title", { length: 200 }).notNull(),
   content: text("content").notNull(),
   published: boolean("published").default(false),
-  publishedAt: timestamp("published_at", { withTimezone: true }),
+  publishedAt: timestamp("published_at", { withTimezone: true, precision: 3 }),
   authorId: uuid("author_id").notNull().references(() => users.id, { onDelete: "cascade" }),
-  deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  deletedAt: timestamp("deleted_at", { withTimezone: true, precision: 3 }),
 }, (t) => [
   index("posts_author_id_published_at_idx").on(t.authorId, t.publishedAt),
   index("posts_published_idx").on(t.published),

@@ -9,7 +9,7 @@ export const users = pgTable("users", {
   name: varchar("name", { length: 100 }).notNull(),
   avatarUrl: varchar("avatar_url", { length: 255 }),
   role: text("role", { enum: ["user", "admin"] }),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
 }, (t) => [
   uniqueIndex("users_email_unique").on(t.email),
   index("users_name_idx").on(t.name),
