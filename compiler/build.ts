@@ -121,7 +121,8 @@ export async function buildProject(dir: string, ir: ProjectIR, options: BuildOpt
   mkdirSync(out, { recursive: true });
   const bundles: BundleInfo[] = [];
   const problems: Diagnostic[] = [];
-  const targets = options.targets ?? ["node", ...ir.targets];
+  // A Docker image runs the Node entry: building for docker builds what the image holds.
+  const targets = [...new Set((options.targets ?? ["node", ...ir.targets]).flatMap((t) => (t === "docker" ? ["node", t] : [t])))];
   for (const target of targets) {
     for (const { entry, file } of ENTRIES[target] ?? []) {
       const outfile = join(out, target, file);

@@ -94,6 +94,14 @@ const OWN_OPTIONS: Readonly<Record<string, (args: string[], color: boolean) => P
   dev: async (args, color) => (await import("./dev/command.js")).devCommand(args, color),
 };
 
+/** package.json is the project's once written: the Dockerfile's `npm run build` needs a script there. */
+async function warnWithoutBuildScript(dir: string): Promise<void> {
+  const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+  if (pkg.scripts?.build) return;
+  const { BUILD_SCRIPT } = await import("../targets/docker/index.js");
+  console.error(`yamac: the Dockerfile runs \`npm run build\`, and package.json has no build script; add\n  "build": ${JSON.stringify(BUILD_SCRIPT)}\nand the esbuild devDependency (npm install --save-dev esbuild)`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const first = argv.findIndex((a) => !a.startsWith("-"));
   const own = first >= 0 ? OWN_OPTIONS[argv[first]!] : undefined;
@@ -205,14 +213,7 @@ export async function main(argv: string[]): Promise<number> {
       }
       const w = result.write!;
       const ms = Math.round(performance.now() - started);
-      if (result.ir!.targets.includes("docker")) {
-        // package.json is the project's once written: the Dockerfile's `npm run build` needs a script there.
-        const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { scripts?: Record<string, string> };
-        if (!pkg.scripts?.build) {
-          const { BUILD_SCRIPT } = await import("../targets/docker/index.js");
-          console.error(`yamac: the Dockerfile runs \`npm run build\`, and package.json has no build script; add\n  "build": ${JSON.stringify(BUILD_SCRIPT)}\nand the esbuild devDependency (npm install --save-dev esbuild)`);
-        }
-      }
+      if (result.ir!.targets.includes("docker")) await warnWithoutBuildScript(dir);
       const parts = [`${w.written.length} written`, `${w.unchanged.length} unchanged`];
       if (w.deleted.length) parts.push(`${w.deleted.length} deleted`);
       const overlay = result.ir?.environment ? ` (environment ${result.ir.environment}: yama.${result.ir.environment}.yaml merged)` : "";
@@ -253,6 +254,10 @@ export async function main(argv: string[]): Promise<number> {
       try {
         const bundles = await buildProject(dir, result.ir!, { out, minify: values.minify === true, sourcemap: values.sourcemap === true, targets: targets.length ? targets : undefined });
         for (const b of bundles) console.log(`${join(out, b.file)}  ${(b.bytes / 1024).toFixed(0)} KiB (${(b.gzipBytes / 1024).toFixed(0)} KiB gzip)`);
+        if ((targets.length ? targets : result.ir!.targets).includes("docker")) {
+          console.log("Dockerfile: the image bundles the same Node entry (`npm run build` in its build stage); build it with `docker build .`");
+          await warnWithoutBuildScript(dir);
+        }
       } catch (err) {
         if (!(err instanceof BuildError)) throw err;
         console.error(formatDiagnostics(err.diagnostics, { color, sources: result.sources }));

@@ -11,6 +11,7 @@ import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { ProjectHost } from "../2-analyze/endpoints.js";
 import type { EntityIR } from "../ir.js";
+import { hasEnvReference } from "../2-analyze/config-string.js";
 import { authPlugin } from "./auth.js";
 import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
@@ -91,9 +92,23 @@ export function reportIssues(issues: readonly core.$ZodIssue[], path: ConfigPath
         diagnostics.error("unknown-key", `unknown option "${k}" in ${at.length ? at.join(".") : plugin}`, parsed.locate([...at, k], "key"), s ? `did you mean "${s}"?` : undefined);
       }
     } else {
-      diagnostics.error("bad-plugin-option", `${at.join(".") || plugin}: ${issue.message}`, parsed.locate(at));
+      const value = valueAt(parsed.value, at);
+      // `${VAR}` where the option is decided at compile time (a choice, a number, a flag).
+      const hint = typeof value === "string" && hasEnvReference(value)
+        ? "this option is fixed when yamac compiles, so it cannot come from the environment: write its value here (`${VAR}` is read at runtime in options that take text, such as URLs, secrets and origins)"
+        : undefined;
+      diagnostics.error("bad-plugin-option", `${at.join(".") || plugin}: ${issue.message}`, parsed.locate(at), hint);
     }
   }
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let value = root;
+  for (const key of path) {
+    if (value === null || typeof value !== "object" || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<string | number, unknown>)[key];
+  }
+  return value;
 }
 
 export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost, entities: readonly EntityIR[] = []): PluginUseIR[] {

@@ -5,13 +5,23 @@
  * `sensitive` or `writeOnly` in the config.
  */
 import { z } from "zod";
+import { parseConfigString } from "../2-analyze/config-string.js";
+import { envExpression } from "../4-emit/env.js";
 import { file, header, Imports, ts } from "../4-emit/writer.js";
 import type { ProjectIR } from "../ir.js";
 import { REQUEST_ID_WIRING, type YamaPlugin } from "./types.js";
 
+const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
 const options = z.strictObject({
-  /** Default level; LOG_LEVEL overrides it at start-up. */
-  level: z.enum(["trace", "debug", "info", "warn", "error", "fatal"]).default("info"),
+  /**
+   * Default level; LOG_LEVEL overrides it at start-up. Also `${VAR}` or `${VAR:-info}`: another
+   * variable read at start-up (its fallback must be a level).
+   */
+  level: z.union([
+    z.enum(LEVELS),
+    z.string().regex(new RegExp(`^\\$\\{[A-Za-z_][A-Za-z0-9_]*(?::-(?:${LEVELS.join("|")}))?\\}$`), `must be one of ${LEVELS.join(", ")}, or \${VAR} / \${VAR:-info}`),
+  ]).default("info"),
   /**
    * `json`: one JSON object per line (what log collectors read); `pretty`: coloured, human-readable
    * lines through pino-pretty (for `npm run dev`; not in `yamac build` bundles); `auto` (default):
@@ -33,6 +43,15 @@ export const LOGGING_PLUGIN = "@betagors/yama-logging";
 /** Whether the app logs through pino (the handler context then uses its logger). */
 export const usesPino = (ir: ProjectIR) => ir.plugins.some((p) => p.name === LOGGING_PLUGIN);
 
+/** The level pino starts with: LOG_LEVEL, else the config's level (or the variable it names, read at start-up). */
+function levelExpression(level: string): string {
+  const parsed = parseConfigString(level);
+  if (parsed.kind === "literal") return `process.env.LOG_LEVEL ?? ${ts(level)}`;
+  const ref = parsed.parts[0] as { env: string; fallback?: string };
+  if (ref.env === "LOG_LEVEL") return ref.fallback === undefined ? "process.env.LOG_LEVEL" : `process.env.LOG_LEVEL || ${ts(ref.fallback)}`;
+  return `process.env.LOG_LEVEL ?? ${envExpression(parsed)}`;
+}
+
 export const loggingPlugin: YamaPlugin<LoggingOptions> = {
   name: LOGGING_PLUGIN,
   aliases: ["logging", "yama-logging"],
@@ -48,7 +67,7 @@ const redacted = [${names.map(ts).join(", ")}];
 const format = process.env.LOG_FORMAT ?? ${opts.format === "auto" ? `(process.env.NODE_ENV === "development" && process.stdout.isTTY ? "pretty" : "json")` : ts(opts.format)};
 
 export const logger = pino({
-  level: process.env.LOG_LEVEL ?? ${ts(opts.level)},
+  level: ${levelExpression(opts.level)},
   base: { app: ${ts(ir.name)} },
   redact: { paths: [...redacted, ...redacted.map((name) => \`*.\${name}\`)], censor: "[redacted]" },
   // Human-readable lines (pino-pretty, in a worker thread) for local runs; JSON lines otherwise.

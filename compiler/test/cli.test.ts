@@ -48,6 +48,18 @@ describe.concurrent("yamac CLI", () => {
     expect(r.stdout.trim()).toBe(version);
   });
 
+  it("build --target docker bundles the Node entry the image runs, and names a missing build script", async () => {
+    const dir = project("docker-build", "name: boxed\nversion: 1.0.0\nentities:\n  Note:\n    fields: { id: uuid!, title: string! }\n    crud: true\n");
+    expect((await yamac("compile", dir)).status).toBe(0);
+    const r = await yamac("build", dir, "--target", "docker");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain("dist/node/server.mjs");
+    expect(r.stdout).toContain("docker build");
+    expect(r.stderr).toContain("package.json has no build script");
+    expect(existsSync(join(ROOT, dir, "Dockerfile"))).toBe(true);
+    expect(JSON.parse(readFileSync(join(ROOT, dir, "dist", "manifest.json"), "utf8"))).toMatchObject({ targets: ["node"] });
+  }, 60_000);
+
   it("--help exits 0 with the usage", async () => {
     const r = await yamac("--help");
     expect(r.status).toBe(0);

@@ -52,6 +52,11 @@ const cases: Case[] = [
     code: "yaml-syntax", message: "string[] must be quoted", line: 3, col: 32, hint: 'write "string[]" in quotes',
   },
   {
+    name: "${VAR} in a plugin option fixed at compile time",
+    yaml: lines("plugins:", '  - "@betagors/yama-logging": { requests: "${LOG_REQUESTS}" }', "entities:", "  Post:", "    fields: { id: uuid! }"),
+    code: "bad-plugin-option", message: "expected boolean", line: 2, col: 43, hint: "fixed when yamac compiles",
+  },
+  {
     name: "duplicate key",
     yaml: lines("entities:", "  Post:", "    fields:", "      title: string!", "      title: text"),
     code: "yaml-syntax", message: "unique", line: 5, col: 7, hint: "remove or rename",
@@ -304,6 +309,15 @@ describe("diagnostics for bad configs", () => {
     const errors = errorsOf(lines("entities:", "  Post:", "    fields: { id: uuid!, status: enum(draft, published) }"));
     expect(errors[0]).toMatchObject({ code: "bad-field-syntax", message: expect.stringMatching("unbalanced parentheses"), location: { line: 3, col: 34 } });
     expect(errors[0]!.hint).toMatch('quote a type that holds commas: "enum(');
+  });
+
+  it("the logging level may name an environment variable, whose fallback must be a level", () => {
+    const config = (level: string) => lines("plugins:", `  - "@betagors/yama-logging": { level: "${level}" }`, "entities:", "  Post:", "    fields: { id: uuid! }");
+    const logging = (level: string) => compileText(config(level), "yama.yaml").files?.find((f) => f.path === "src/plugins/logging.ts")?.content ?? "";
+    expect(logging("${APP_LOG_LEVEL:-debug}")).toContain(`level: process.env.LOG_LEVEL ?? (process.env.APP_LOG_LEVEL || "debug"),`);
+    expect(logging("${LOG_LEVEL:-warn}")).toContain(`level: process.env.LOG_LEVEL || "warn",`);
+    expect(logging("error")).toContain(`level: process.env.LOG_LEVEL ?? "error",`);
+    expect(errorsOf(config("${APP_LOG_LEVEL:-loud}"))).toMatchObject([{ code: "bad-plugin-option", location: { line: 2, col: 40 } }]);
   });
 
   it("reports every error of a config in one compile, in source order", () => {
