@@ -4,14 +4,14 @@
  */
 import type { core } from "zod";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
-import type { AuthRequirementIR, CrudIR, DatabaseIR, EntityIR, ProjectIR } from "../ir.js";
+import type { AuthRequirementIR, CrudIR, DatabaseIR, EndpointIR, EntityIR, ProjectIR } from "../ir.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
 import { analyzeDeployment, LAMBDA_POOL_VAR, type DeploymentOverrides } from "./deployment.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
-import { checkPolicyFields, isDeclaredPolicy, readPolicies } from "./policies.js";
+import { checkPolicyFields, isDeclaredPolicy, readPolicies, withRowPolicies } from "./policies.js";
 import { analyzeProjections } from "./projections.js";
 import { analyzeEntities, collectEntitySources, createFieldContext } from "./entities.js";
 import { explicitRelations, finalizeIndexes, linkRelations } from "./relations.js";
@@ -181,8 +181,9 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
   for (const key of ["inputTypes", "responseTypes"] as const) {
     if (obj[key] !== undefined) diagnostics.warn("not-yet-compiled", `crud.${key} is not compiled yet; it is ignored`, parsed.locate([...path, key], "key"));
   }
-  // Access rules: the most specific key wins (method > group > crud.auth). Groups and methods may
-  // also sit under `enabled:` (the object form of the YAMA format); the top-level key wins.
+  // Access rules: the most specific key wins (method > group > crud.auth), except that row
+  // policies always apply (below). Groups and methods may also sit under `enabled:` (the object
+  // form of the YAMA format); the top-level key wins.
   const auth: NonNullable<CrudIR["auth"]> = {};
   const enabledRules = isRecord(obj.enabled) ? obj.enabled : {};
   const GROUPS: [string, readonly CrudIR["methods"][number][]][] = [
@@ -200,6 +201,9 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     if (has(top)) layers.push({ ops, owner: top, at: [...path, group], what: `${entity.name} CRUD (${group})` });
     else if (has(nested)) layers.push({ ops, owner: nested, at: [...path, "enabled", group], what: `${entity.name} CRUD (${group})` });
   }
+  type Ruled = { rule: AuthRequirementIR; at: ConfigPath; what: string };
+  const rules: Partial<Record<CrudIR["methods"][number], Ruled>> = {};
+  const rowPolicies: Partial<Record<CrudIR["methods"][number], Ruled[]>> = {};
   for (const { ops, owner, at, what } of layers) {
     if (owner.auth !== undefined && owner.policy !== undefined) {
       diagnostics.error("bad-auth-rule", `${what} gives both \`auth:\` and \`policy:\``, parsed.locate([...at, "policy"], "key"), "keep one: the policy's own `auth:` is the rule of its routes");
@@ -218,7 +222,29 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
     } else if (owner.auth !== undefined) {
       requirement = authRequirement(owner.auth, { parsed, diagnostics, path: [...at, "auth"], what });
     }
-    if (requirement) for (const op of ops) auth[op] = requirement;
+    if (!requirement) continue;
+    for (const op of ops) {
+      rules[op] = { rule: requirement, at, what };
+      if (requirement.where?.length) (rowPolicies[op] ??= []).push({ rule: requirement, at, what });
+    }
+  }
+  // A row policy (a policy with `where:`) covers every route of its key, whatever more specific
+  // keys say: they add to its access check, never remove its conditions from the SQL.
+  const conflicts = new Set<string>();
+  for (const op of all) {
+    const own = rules[op];
+    if (!own) continue;
+    const scoped = rowPolicies[op] ?? [];
+    const merged = withRowPolicies(own.rule, scoped.map((s) => s.rule));
+    if ("rule" in merged) {
+      auth[op] = merged.rule;
+      continue;
+    }
+    const from = scoped.find((s) => s.rule.policy === merged.conflict.policy)!;
+    const message = `${own.what} cannot keep policy ${merged.conflict.policy} of ${from.what}: ${merged.conflict.reason}`;
+    if (conflicts.has(message)) continue;
+    conflicts.add(message);
+    diagnostics.error("bad-auth-rule", message, parsed.locate([...own.at, own.rule.policy ? "policy" : "auth"], "key"), `a policy with \`where:\` applies to every route it covers; give ${own.what} a rule the policy's callers can meet, or name the policy only on the groups it should cover`);
   }
   const basePath = obj.path ?? `/${kebabCase(pluralWords(entity.name).join("-"))}`;
   if (!/^\/[A-Za-z0-9/_-]*$/.test(basePath) || basePath.includes("//")) {
@@ -322,6 +348,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   if (limited && !plugins.some((p) => p.name === rateLimitPlugin.name)) plugins.push({ name: rateLimitPlugin.name, options: {}, loc: limited.loc });
   endpoints.push(...analyzeOperations(policies, config, fieldContext, entities, schemas, host, endpoints));
   checkPolicyRules(endpoints, parsed, diagnostics);
+  checkOverridePolicies(endpoints, entities, diagnostics);
   const name = config.project?.name ?? config.name ?? "yama-app";
   const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, plugins }, options.deployment);
   // On Lambda the pool is sized by the template (DATABASE_POOL_MAX=2) unless database.pool.max says otherwise.
@@ -349,4 +376,24 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
     server: { port: typeof port === "string" ? parseConfigString(port) : port ?? parseConfigString("${PORT:-3000}") },
     routes: [],
   };
+}
+
+/**
+ * A `crudOverrides:` entry keeps its CRUD route's access rule, but a row policy's `where:` lives in
+ * the SQL of the route it replaces: neither a handler file's queries nor a declarative handler's
+ * (query, template) are filtered by it, so the override would reach every caller's rows.
+ */
+function checkOverridePolicies(endpoints: readonly EndpointIR[], entities: readonly EntityIR[], diagnostics: DiagnosticBag): void {
+  for (const endpoint of endpoints) {
+    const override = endpoint.crudOverride;
+    if (override === undefined) continue;
+    const rule = entities.find((e) => e.name === override.entity)?.crud?.auth?.[override.operation];
+    if (!rule?.where?.length) continue;
+    diagnostics.error(
+      "policy-where-not-applied",
+      `policy ${rule.policy} filters ${override.entity} rows (\`where:\`), but the crudOverrides handler of its ${override.operation} route runs queries of its own, which the filter cannot reach`,
+      "loc" in endpoint.handler ? endpoint.handler.loc : endpoint.loc,
+      "check ownership in a handler file (ctx.auth.user.id), or drop the override and let the CRUD route apply the policy",
+    );
+  }
 }

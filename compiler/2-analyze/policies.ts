@@ -148,3 +148,50 @@ export function checkPolicyFields(rule: AuthRequirementIR, entity: EntityIR, wha
   }
   return ok;
 }
+
+/** Two "any one of" lists that must both hold, as one list; undefined when no list says the same. */
+function bothLists(a: readonly string[], b: readonly string[]): string[] | undefined {
+  if (a.length === 0) return [...b];
+  if (b.length === 0) return [...a];
+  if (a.every((x) => b.includes(x))) return [...a];
+  if (b.every((x) => a.includes(x))) return [...b];
+  return undefined;
+}
+
+/**
+ * The rule of a CRUD route whose access rule is `rule` (its most specific key) while `rowPolicies`
+ * (policies with `where:`, from that key or less specific ones) cover it too. A row policy is
+ * never replaced by a more specific key: its conditions stay in the route's SQL and its own
+ * access check still holds, with the route's rule added. Returns the reason when the two cannot
+ * hold together as one rule (a public route under a policy that needs a caller, role or
+ * permission lists that only a caller with two roles could satisfy).
+ */
+export function withRowPolicies(rule: AuthRequirementIR, rowPolicies: readonly AuthRequirementIR[]): { rule: AuthRequirementIR } | { conflict: { policy: string; reason: string } } {
+  let out: AuthRequirementIR = { ...rule, roles: [...rule.roles], permissions: [...rule.permissions] };
+  const where: RowConditionIR[] = [];
+  const seen = new Set<string>();
+  const names: string[] = [];
+  for (const p of rowPolicies) {
+    if (!names.includes(p.policy)) names.push(p.policy);
+    for (const cond of p.where ?? []) {
+      const id = `${cond.field}=${JSON.stringify(cond.value)}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      where.push(cond);
+    }
+    if (p === rule) continue;
+    if (p.required && !out.required) return { conflict: { policy: p.policy, reason: "it needs a signed-in caller, so the route cannot be public" } };
+    const roles = bothLists(out.roles, p.roles);
+    if (!roles) return { conflict: { policy: p.policy, reason: `it requires role ${p.roles.join(" or ")} and the route's rule role ${out.roles.join(" or ")}; one rule cannot ask for both` } };
+    const permissions = bothLists(out.permissions, p.permissions);
+    if (!permissions) return { conflict: { policy: p.policy, reason: `it requires permission ${p.permissions.join(" or ")} and the route's rule permission ${out.permissions.join(" or ")}; one rule cannot ask for both` } };
+    let providers = out.providers;
+    if (p.providers?.length) {
+      providers = providers?.length ? providers.filter((x) => p.providers!.includes(x)) : [...p.providers];
+      if (providers.length === 0) return { conflict: { policy: p.policy, reason: `it accepts credentials from ${p.providers.join(" or ")} only, which the route's rule does not accept` } };
+    }
+    out = { ...out, required: out.required || p.required, roles, permissions, ...(providers?.length ? { providers } : {}) };
+  }
+  if (where.length === 0) return { rule: out };
+  return { rule: { ...out, policy: names.join(" and "), where } };
+}

@@ -6,6 +6,7 @@
 import { is, Param, Placeholder } from "drizzle-orm";
 import type { ProjectIR } from "../ir.js";
 import { authEnabled, describeRule, routeAccess } from "../plugins/auth/rules.js";
+import { scopeSetText, scopeText } from "../4-emit/policies.js";
 import type { PlanResult } from "./database.js";
 import { indexUses, suggestIndex, type IndexUse } from "./indexes.js";
 import { routeStatements, type Condition, type Statement } from "./statements.js";
@@ -77,7 +78,9 @@ export function explainProject(ir: ProjectIR, filter?: string): ExplainedRoute[]
   return selected
     .map((r) => {
       const rule = access.find((a) => a.method === r.method && a.path === r.path)?.rule;
-      const auth = rule ? describeRule(rule) : withAuth ? "public" : "public (the config has no auth: section)";
+      const who = rule ? describeRule(rule) : withAuth ? "public" : "public (the config has no auth: section)";
+      // The row policy is part of who may do what: name it with what it does to the rows.
+      const auth = rule?.where?.length ? `${who}; ${(r.creates ? scopeSetText : scopeText)(rule.policy, rule.where).replace(/^Policy/, "policy").replace(/\.$/, "")}` : who;
       return {
         method: r.method,
         path: r.path,

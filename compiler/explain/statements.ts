@@ -11,7 +11,7 @@
 import { and, asc, between, count, desc, eq, gt, gte, ilike, inArray, isNotNull, isNull, like, lt, lte, max, min, ne, notInArray, or, sql, type SQL } from "drizzle-orm";
 import { alias, type PgColumn } from "drizzle-orm/pg-core";
 import { drizzle } from "drizzle-orm/postgres-js";
-import type { CrudRoutePlan, EndpointIR, EntityIR, FieldIR, FilterIR, FilterValue, OperationHandlerIR, OrderByIR, PaginationIR, ProjectIR, QueryHandlerIR, SqlHandlerIR } from "../ir.js";
+import type { AuthRequirementIR, CrudRoutePlan, EndpointIR, EntityIR, FieldIR, FilterIR, FilterValue, OperationHandlerIR, OrderByIR, PaginationIR, ProjectIR, QueryHandlerIR, SqlHandlerIR } from "../ir.js";
 import { junctionSides } from "../ir-lookup.js";
 import { filterFields, hiddenFields, writableFields } from "../4-emit/validation.js";
 import { searchVectorSql } from "../4-emit/routes.js";
@@ -30,7 +30,7 @@ export interface Condition {
   /** The input or constant it tests, when it is always applied (`:sku`, `status = constant`). */
   label?: string;
   /** Where it comes from, for the index suggestion. */
-  origin: "crud-filter" | "crud-search" | "filter" | "search" | "key" | "parent" | "cursor" | "soft-delete";
+  origin: "crud-filter" | "crud-search" | "filter" | "search" | "key" | "parent" | "cursor" | "soft-delete" | "policy";
 }
 
 export interface Statement {
@@ -58,6 +58,8 @@ export interface RouteStatements {
   statements: Statement[];
   notes: string[];
   entity?: EntityIR;
+  /** The route inserts rows: a row policy sets its columns rather than filtering. */
+  creates?: boolean;
 }
 
 type Query = { toSQL(): { sql: string; params: unknown[] } };
@@ -92,6 +94,35 @@ function byKey(entity: EntityIR, t: AnyTable, placeholder = "id"): Condition {
   return { sql: eq(col(t, pk), sql.placeholder(placeholder)), uses: [{ entity, field: pk, how: "eq" }], origin: "key" };
 }
 
+/** Where a caller value of a row policy comes from: "the caller's id (policy owner)". */
+const callerSource = (claim: string, policy: string) => `the caller's ${claim === "id" ? "id" : claim} (policy ${policy})`;
+
+/**
+ * A row policy's `where:` as the conditions the emitted statement adds (4-emit/policies.ts):
+ * caller values are bound as the `caller.<claim>` parameters, constants as written.
+ */
+function policyConditions(entity: EntityIR, t: AnyTable, rule: AuthRequirementIR | undefined, params: Record<string, string>): Condition[] {
+  return (rule?.where ?? []).map((c) => {
+    const field = fieldOf(entity, c.field);
+    const label = `policy ${rule!.policy}`;
+    if (c.value.kind === "literal") {
+      if (c.value.value === null) return { sql: isNull(col(t, field)), uses: [{ entity, field, how: "null" }], label, origin: "policy" };
+      return { sql: eq(col(t, field), c.value.value), uses: [{ entity, field, how: "eq" }], label, origin: "policy" };
+    }
+    params[`caller.${c.value.claim}`] = callerSource(c.value.claim, rule!.policy);
+    return { sql: eq(col(t, field), sql.placeholder(`caller.${c.value.claim}`)), uses: [{ entity, field, how: "eq" }], label, origin: "policy" };
+  });
+}
+
+/** The columns a create under a row policy sets itself, as insert values, with their sources in `params`. */
+function policyValues(rule: AuthRequirementIR | undefined, params: Record<string, string>): Record<string, unknown> {
+  return Object.fromEntries((rule?.where ?? []).map((c) => {
+    if (c.value.kind === "literal") return [c.field, c.value.value];
+    params[`caller.${c.value.claim}`] = callerSource(c.value.claim, rule!.policy);
+    return [c.field, sql.placeholder(`caller.${c.value.claim}`)];
+  }));
+}
+
 const LIKE_PATTERN: Readonly<Record<string, string>> = { contains: "%term%", starts: "term%", ends: "%term", exact: "term" };
 
 // ---------------------------------------------------------------------------------------------
@@ -103,14 +134,20 @@ function crudStatements(entity: EntityIR, plan: CrudRoutePlan, t: AnyTable): { s
   const live = softDelete(entity, t);
   const crud = entity.crud!;
   const select = () => (sel ? db.select(sel) : db.select());
-  const findById = () => statement("select by id", entity, [byKey(entity, t), ...live], { id: ":id" }, (w) => select().from(t).where(w));
+  // The route's row policy: its conditions follow the key and soft delete, as in the emitted code.
+  const rule = crud.auth?.[plan.operation];
+  const scoped = (params: Record<string, string>) => policyConditions(entity, t, rule, params);
+  const findById = () => {
+    const params: Record<string, string> = { id: ":id" };
+    return statement("select by id", entity, [byKey(entity, t), ...live, ...scoped(params)], params, (w) => select().from(t).where(w));
+  };
   const notes: string[] = [];
   switch (plan.operation) {
     case "get":
       return { statements: [findById()], notes };
     case "list": {
-      const conds: Condition[] = [...live];
       const params: Record<string, string> = {};
+      const conds: Condition[] = [...live, ...scoped(params)];
       for (const f of filterFields(entity)) {
         conds.push({ when: `?${f.name}`, sql: eq(col(t, f), sql.placeholder(f.name)), uses: [{ entity, field: f, how: "eq" }], origin: "crud-filter" });
         params[f.name] = `?${f.name}`;
@@ -159,17 +196,22 @@ function crudStatements(entity: EntityIR, plan: CrudRoutePlan, t: AnyTable): { s
       return { statements, notes };
     }
     case "create": {
-      const values = Object.fromEntries(writableFields(entity).map((f) => [f.name, sql.placeholder(f.name)]));
-      const params = Object.fromEntries(writableFields(entity).map((f) => [f.name, `body.${f.name}`]));
+      const forced = new Set((rule?.where ?? []).map((c) => c.field));
+      const writable = writableFields(entity).filter((f) => !forced.has(f.name));
+      const params: Record<string, string> = Object.fromEntries(writable.map((f) => [f.name, `body.${f.name}`]));
+      const values = { ...Object.fromEntries(writable.map((f) => [f.name, sql.placeholder(f.name)])), ...policyValues(rule, params) };
       return { statements: [statement("insert", entity, [], params, () => (sel ? db.insert(t).values(values).returning(sel) : db.insert(t).values(values).returning()), { notes: ["fields the body leaves out are not listed and take their column defaults"] })], notes };
     }
     case "replace":
     case "update": {
-      const set: Record<string, unknown> = Object.fromEntries(writableFields(entity).map((f) => [f.name, sql.placeholder(f.name)]));
+      // The body may not name the policy's columns, so SET never lists them.
+      const forced = new Set((rule?.where ?? []).map((c) => c.field));
+      const writable = writableFields(entity).filter((f) => !forced.has(f.name));
+      const set: Record<string, unknown> = Object.fromEntries(writable.map((f) => [f.name, sql.placeholder(f.name)]));
       for (const f of entity.fields.filter((x) => x.autoUpdate)) set[f.name] = sql`now()`;
-      const params: Record<string, string> = Object.fromEntries(writableFields(entity).map((f) => [f.name, `body.${f.name}`]));
+      const params: Record<string, string> = Object.fromEntries(writable.map((f) => [f.name, `body.${f.name}`]));
       params.id = ":id";
-      const upd = statement("update", entity, [byKey(entity, t), ...live], params, (w) => {
+      const upd = statement("update", entity, [byKey(entity, t), ...live, ...scoped(params)], params, (w) => {
         const q = db.update(t).set(set).where(w);
         return sel ? q.returning(sel) : q.returning();
       }, { notes: [plan.operation === "update" ? "SET lists only the fields the body sends" : "fields the body leaves out are set to their defaults"] });
@@ -177,7 +219,8 @@ function crudStatements(entity: EntityIR, plan: CrudRoutePlan, t: AnyTable): { s
     }
     case "delete": {
       const soft = entity.softDelete;
-      const del = statement(soft ? "soft delete" : "delete", entity, [byKey(entity, t), ...live], { id: ":id" }, (w) =>
+      const params: Record<string, string> = { id: ":id" };
+      const del = statement(soft ? "soft delete" : "delete", entity, [byKey(entity, t), ...live, ...scoped(params)], params, (w) =>
         soft ? db.update(t).set({ [soft.field]: sql`now()` }).where(w).returning({ [pk.name]: col(t, pk) }) : db.delete(t).where(w).returning({ [pk.name]: col(t, pk) }),
       );
       return { statements: [del, { ...findById(), runs: "with If-Match" }], notes };
@@ -187,8 +230,11 @@ function crudStatements(entity: EntityIR, plan: CrudRoutePlan, t: AnyTable): { s
 
 function bulkStatements(entity: EntityIR, t: AnyTable): Statement[] {
   const sel = selection(entity, t);
-  const values = Object.fromEntries(writableFields(entity).map((f) => [f.name, sql.placeholder(f.name)]));
-  const params = Object.fromEntries(writableFields(entity).map((f) => [f.name, `body[i].${f.name}`]));
+  const rule = entity.crud?.auth?.create;
+  const forced = new Set((rule?.where ?? []).map((c) => c.field));
+  const writable = writableFields(entity).filter((f) => !forced.has(f.name));
+  const params: Record<string, string> = Object.fromEntries(writable.map((f) => [f.name, `body[i].${f.name}`]));
+  const values = { ...Object.fromEntries(writable.map((f) => [f.name, sql.placeholder(f.name)])), ...policyValues(rule, params) };
   return [statement("insert rows", entity, [], params, () => (sel ? db.insert(t).values(values).returning(sel) : db.insert(t).values(values).returning()), { notes: ["one VALUES row per element of the body (shown: one)"] })];
 }
 
@@ -550,15 +596,15 @@ export function routeStatements(ir: ProjectIR): RouteStatements[] {
   for (const route of ir.routes) {
     if (route.kind === "endpoint") {
       const ep = route.endpoint;
-      out.push({ method: ep.method, path: ep.path, ...endpointStatements(ep, ir, tables) });
+      out.push({ method: ep.method, path: ep.path, ...endpointStatements(ep, ir, tables), ...(ep.handler.kind === "operation" && ep.handler.action === "create" ? { creates: true } : {}) });
       continue;
     }
     const entity = ir.entities.find((e) => e.name === route.entity)!;
     const t = tables.entity(entity.name);
     const { statements, notes } = crudStatements(entity, route, t);
-    out.push({ method: route.method, path: route.path, kind: `CRUD ${route.operation} ${entity.name}`, statements, notes, entity });
+    out.push({ method: route.method, path: route.path, kind: `CRUD ${route.operation} ${entity.name}`, statements, notes, entity, ...(route.operation === "create" ? { creates: true } : {}) });
     if (route.operation === "create" && entity.crud?.bulk) {
-      out.push({ method: "POST", path: bulkPath(route.path), kind: `CRUD bulk create ${entity.name}`, statements: bulkStatements(entity, t), notes: [], entity });
+      out.push({ method: "POST", path: bulkPath(route.path), kind: `CRUD bulk create ${entity.name}`, statements: bulkStatements(entity, t), notes: [], entity, creates: true });
     }
   }
   return out;

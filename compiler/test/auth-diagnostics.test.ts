@@ -164,6 +164,11 @@ describe("auth diagnostics", () => {
       expect(onlyError(base.replace("policy: owner", "policy: owner\n      auth: true"))).toMatchObject({ code: "bad-auth-rule" });
       const handler = `${jwt}policies:\n  owner:\n    auth: {required: true}\n    where: {authorId: auth.user.id}\nentities:\n  Post:\n    fields:\n      id: uuid!\n      authorId: uuid!\noperations:\n  publishPost: {input: {id: uuid!}, output: Post, handler: handlers/publish.ts}\napis:\n  rest:\n    operations: [{operation: publishPost, policy: owner}]\n`;
       expect(compileText(handler).diagnostics.find((d) => d.code === "policy-where-not-applied")).toMatchObject({ severity: "error" });
+      // crudOverrides replace the SQL the policy lives in, whatever their handler kind.
+      const override = (handler: string) => `${base}    crudOverrides:\n      GET_LIST:\n        handler: ${handler}\n`;
+      for (const handler of ["handlers/list.ts", "{type: query, entity: Post}"]) {
+        expect(onlyError(override(handler))).toMatchObject({ code: "policy-where-not-applied", message: expect.stringContaining("crudOverrides handler of its list route"), location: at(20, 18) });
+      }
     });
 
     it("writableBy: roles must be declared, and a readonly field cannot have it", () => {

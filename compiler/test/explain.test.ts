@@ -5,6 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
+import { compileText } from "../index.js";
+import { explainProject } from "../explain/index.js";
 import { call, createDatabase, prepareProject, removeProject, ROOT, serveFixture } from "./harness.js";
 
 function yamac(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -110,6 +112,66 @@ describe("yamac explain", () => {
       removeProject(dir);
     }
   }, 120_000);
+});
+
+describe("yamac explain and row policies", () => {
+  const config = `name: owned
+auth:
+  providers:
+    - { type: jwt, secret: "\${JWT_SECRET}" }
+    - { type: basic, identifier: "\${ADMIN_USER}", password: "\${ADMIN_PASSWORD}", roles: [admin] }
+  roles: { admin: { permissions: ["*"] }, member: { permissions: [] } }
+policies:
+  owner: { auth: { required: true }, where: { ownerId: auth.user.id } }
+entities:
+  Account: { fields: { id: uuid!, email: email! unique } }
+  Project:
+    fields: { id: uuid!, name: string!, owner: Account! cascade }
+    crud:
+      bulk: true
+      policy: owner
+      DELETE: { auth: { roles: [admin] } }
+`;
+
+  it("shows the policy's condition in every CRUD statement and names the policy in the auth line", () => {
+    const compiled = compileText(config);
+    expect(compiled.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const routes = explainProject(compiled.ir!);
+    const route = (name: string) => routes.find((r) => `${r.method} ${r.path}` === name)!;
+    const owned = `"projects"."owner_id" = $`;
+    const callerId = "the caller's id (policy owner)";
+
+    const patch = route("PATCH /projects/:id");
+    expect(patch.auth).toBe("requires a signed-in caller; policy owner: only rows whose ownerId is the caller's id");
+    expect(patch.statements[0]!.sql).toBe(`update "projects" set "name" = $1 where ("projects"."id" = $2 and "projects"."owner_id" = $3) returning "id", "name", "owner_id"`);
+    expect(patch.statements[0]!.params).toEqual([{ placeholder: "$1", source: "body.name" }, { placeholder: "$2", source: ":id" }, { placeholder: "$3", source: callerId }]);
+    expect(patch.statements[0]!.indexes.map((i) => `${i.what}: ${i.index}`)).toContain("policy owner: projects_owner_id_idx");
+
+    // The method's own rule adds to the access check; the row condition stays.
+    const del = route("DELETE /projects/:id");
+    expect(del.auth).toBe("requires role admin; policy owner: only rows whose ownerId is the caller's id");
+    expect(del.statements[0]!.sql).toBe(`delete from "projects" where ("projects"."id" = $1 and "projects"."owner_id" = $2) returning "id"`);
+
+    for (const name of ["GET /projects", "GET /projects/:id", "PUT /projects/:id", "PATCH /projects/:id", "DELETE /projects/:id"]) {
+      const r = route(name);
+      for (const s of r.statements) {
+        expect(s.sql, `${name}: ${s.label}`).toContain(owned);
+        expect(s.params.map((p) => p.source), `${name}: ${s.label}`).toContain(callerId);
+      }
+    }
+    // The list's filters cannot widen it: the policy is always applied, not only when sent.
+    const list = route("GET /projects").statements[0]!;
+    expect(list.sql).toContain(`where ("projects"."owner_id" = $1 and`);
+    expect(list.optional).not.toContain(callerId);
+
+    // Creates set the column from the caller; the body cannot name it.
+    for (const name of ["POST /projects", "POST /projects/bulk"]) {
+      const r = route(name);
+      expect(r.auth).toBe("requires a signed-in caller; policy owner: sets ownerId to the caller's id");
+      expect(r.statements[0]!.sql).toBe(`insert into "projects" ("id", "name", "owner_id") values (default, $1, $2) returning "id", "name", "owner_id"`);
+      expect(r.statements[0]!.params.map((p) => p.source)).toEqual([name.endsWith("bulk") ? "body[i].name" : "body.name", callerId]);
+    }
+  });
 });
 
 describe("yamac explain shows what the emitted server sends", () => {
