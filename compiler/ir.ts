@@ -439,6 +439,11 @@ export interface EndpointIR {
   query: FieldIR[];
   /** Body shape: a named schema/entity, or inline fields (a synthetic schema). */
   body?: { ref: ShapeRef } | { inline: SchemaIR };
+  /**
+   * The body may be left out, and an empty body reads as `{}`: a dialect-B custom operation
+   * whose body inputs are all optional (or which has none: its body is then an empty schema).
+   */
+  bodyOptional?: true;
   response?: ShapeRef;
   /** Explicit success status (`status:` or `response.status`). */
   status?: number;

@@ -21,7 +21,11 @@ describe("rate limiting", () => {
     const third = await from("10.0.0.1");
     expect(third.status).toBe(429);
     expect(third.headers.get("retry-after")).toMatch(/^\d+$/);
-    expect(await third.json()).toMatchObject({ error: { code: "RATE_LIMIT_EXCEEDED" } });
+    const body = (await third.json()) as { error: { code: string; retryAfter: unknown } };
+    expect(body).toMatchObject({ error: { code: "RATE_LIMIT_EXCEEDED" } });
+    // The body says how long to wait too, in seconds, as the header does.
+    expect(body.error.retryAfter).toBe(Number(third.headers.get("retry-after")));
+    expect(body.error.retryAfter).toBeGreaterThan(0);
     expect((await from("10.0.0.2")).status).toBe(200);
   });
 

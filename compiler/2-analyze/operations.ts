@@ -47,6 +47,8 @@ interface Operation {
   params: FieldIR[];
   query: FieldIR[];
   body?: { ref: ShapeRef } | { inline: SchemaIR };
+  /** See EndpointIR.bodyOptional. */
+  bodyOptional?: true;
   response?: ShapeRef;
   status?: number;
   handler: HandlerIR;
@@ -327,6 +329,7 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
   // Query and body.
   const query: FieldIR[] = [];
   let body: Operation["body"];
+  let bodyOptional: true | undefined;
   let opHandler: OperationHandlerIR | undefined;
   const filter: { field: string; value: string | number | boolean | null }[] = [];
   if (long.filter !== undefined) {
@@ -423,7 +426,13 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
       const inline: SchemaIR = { name: `${pascalCase(name)}Input`, fields: remaining, loc: parsed.locate(inputPath, "key") };
       if (a.schemaNames.has(inline.name)) inline.name = `${pascalCase(name)}OperationInput`;
       body = { inline };
-    } else if (action !== "custom" && entity) body = { ref: { kind: "entity", name: entity.name, array: false } };
+    } else if (action === "custom") {
+      // No inputs left for the body (none declared, or all in the path): the body may only be empty or `{}`.
+      body = { inline: { name: `${pascalCase(name)}Input`, fields: [], loc: long.input === undefined ? loc : parsed.locate(inputPath, "key") } };
+      if (a.schemaNames.has(body.inline.name)) body.inline.name = `${pascalCase(name)}OperationInput`;
+    } else if (entity) body = { ref: { kind: "entity", name: entity.name, array: false } };
+    // A custom operation whose body inputs are all optional may be called without a body.
+    if (action === "custom" && !remaining.some((f) => (f.kind === "scalar" ? f.field.notNull && f.field.default === undefined : f.required))) bodyOptional = true;
     if (!handler && entity && action !== "custom") {
       const writable = entity.fields.filter((f) => !f.readonly && !(f.primary && f.generated) && !f.autoUpdate);
       if (body && !("ref" in body && body.ref.kind === "entity")) {
@@ -492,7 +501,7 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
   if (!ok) return undefined;
   const description = typeof long.description === "string" ? long.description : typeof long.summary === "string" ? long.summary : undefined;
   return {
-    name, path, loc, method: METHODS[action], route, params, query, body, response,
+    name, path, loc, method: METHODS[action], route, params, query, body, ...(bodyOptional ? { bodyOptional } : {}), response,
     status: action === "custom" ? 200 : undefined,
     handler: handler ?? opHandler!,
     description,
@@ -807,7 +816,7 @@ export function analyzeOperations(
       }
       const path = honoPath(`${basePath}${e.route ?? op.route}`).replace(/(.)\/$/, "$1");
       out.push({
-        name, method: op.method, path, description: op.description, params: [...op.params], query: [...op.query], body, response: op.response,
+        name, method: op.method, path, description: op.description, params: [...op.params], query: [...op.query], body, ...(op.bodyOptional ? { bodyOptional: op.bodyOptional } : {}), response: op.response,
         status: op.status, handler: op.handler, loc: op.loc, operation: { name: op.name, api: api.name }, ...(auth ? { auth } : {}),
       });
     }

@@ -180,9 +180,15 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
         blocks.push(`const bodySchema = z.array(${schema});`);
         schema = "bodySchema";
       }
-      imports.add("../lib/http.js", "readJson");
       bodyType = `z.output<typeof ${schema}>`;
-      lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+      if (ep.bodyOptional) {
+        // Every body input is optional: no body at all is the same as `{}`.
+        imports.add("../lib/http.js", "readOptionalJson");
+        lines.push(`  const body = validate(${schema}, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");`);
+      } else {
+        imports.add("../lib/http.js", "readJson");
+        lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
+      }
     } else if (["POST", "PUT", "PATCH"].includes(ep.method)) {
       imports.add("../lib/http.js", "readOptionalJson");
       bodyType = "unknown";

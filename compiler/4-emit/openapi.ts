@@ -12,6 +12,8 @@ import { routeAccess, type RouteAccess } from "../plugins/auth/rules.js";
 import { noMemo, type PartMemo } from "./cache.js";
 import { bulkPath } from "../3-lower/crud.js";
 import { compareText } from "../order.js";
+import { limitedRoutes } from "../plugins/rate-limit.js";
+import { crudErrorStatuses, endpointErrorStatuses, type ErrorStatus } from "./statuses.js";
 
 type Json = Record<string, unknown>;
 
@@ -135,13 +137,13 @@ function endpointOperation(ep: EndpointIR): Json {
   const op: Json = { operationId: ep.name, ...(ep.description ? { summary: ep.description } : {}) };
   const params = [...parameters("path", ep.params), ...parameters("query", ep.query)];
   if (params.length) op.parameters = params;
-  if (ep.body) op.requestBody = { required: true, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
+  if (ep.body) op.requestBody = { required: !ep.bodyOptional, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
   const status = String(ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200));
   // Paginated query and relation handlers answer the list envelope of CRUD lists.
   const h = ep.handler;
   const paged = (h.kind === "query" || h.kind === "relation") && h.pagination && ep.response;
   const success = paged ? { type: "object", properties: { data: { type: "array", items: ref(ep.response!.name) }, pagination: ref("OffsetPagination") }, required: ["data", "pagination"] } : ep.response ? shape(ep.response) : {};
-  op.responses = { [status]: status === "204" ? { description: "No content" } : json(success, paged ? "A page" : "Success"), ...ERRORS, ...(ep.params.length ? { "404": { $ref: "#/components/responses/NotFound" } } : {}) };
+  op.responses = { [status]: status === "204" ? { description: "No content" } : json(success, paged ? "A page" : "Success"), ...ERRORS };
   return op;
 }
 
@@ -200,22 +202,47 @@ function crudOperations(entity: EntityIR): [string, string, Json][] {
         };
       }
       case "get":
-        return { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } };
+        return { operationId: `get${entity.name}`, tags: tag, parameters: [idParam], responses: { "200": json(ref(entity.name), `One ${entity.name}`), "304": { description: "Not modified (If-None-Match)" }, ...ERRORS } };
       case "create":
-        return { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } };
+        return { operationId: `create${entity.name}`, tags: tag, requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}Create`) } } }, responses: { "201": json(ref(entity.name), "Created"), ...ERRORS } };
       case "bulk": {
         const rows = { type: "array", items: ref(`${entity.name}Create`), minItems: 1, maxItems: 1000 };
-        return { operationId: `bulkCreate${entity.name}`, tags: tag, summary: "Creates up to 1,000 rows, all or none", requestBody: { required: true, content: { "application/json": { schema: rows } } }, responses: { "201": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) } }, required: ["data"] }, "Created"), "409": { $ref: "#/components/responses/Conflict" }, ...ERRORS } };
+        return { operationId: `bulkCreate${entity.name}`, tags: tag, summary: "Creates up to 1,000 rows, all or none", requestBody: { required: true, content: { "application/json": { schema: rows } } }, responses: { "201": json({ type: "object", properties: { data: { type: "array", items: ref(entity.name) } }, required: ["data"] }, "Created"), ...ERRORS } };
       }
       case "replace":
       case "update":
-        return { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), "404": { $ref: "#/components/responses/NotFound" }, "412": { description: "If-Match does not match the current ETag" }, ...ERRORS } };
+        return { operationId: `${operation}${entity.name}`, tags: tag, parameters: [idParam], requestBody: { required: true, content: { "application/json": { schema: ref(`${entity.name}${operation === "replace" ? "Create" : "Update"}`) } } }, responses: { "200": json(ref(entity.name), "Updated"), ...ERRORS } };
       case "delete":
-        return { operationId: `delete${entity.name}`, tags: tag, parameters: [idParam], responses: { "204": { description: "Deleted" }, "404": { $ref: "#/components/responses/NotFound" }, ...ERRORS } };
+        return { operationId: `delete${entity.name}`, tags: tag, parameters: [idParam], responses: { "204": { description: "Deleted" }, ...ERRORS } };
     }
   };
   return crudRoutes(entity).map(({ operation, path, method }) => [path, method, operationOf(operation)]);
 }
+
+/** Shared responses for statuses whose codes they describe exactly. */
+const SHARED: Readonly<Record<string, string>> = { "404 NOT_FOUND": "NotFound", "409 CONFLICT": "Conflict", "429 RATE_LIMIT_EXCEEDED": "TooManyRequests" };
+
+/**
+ * Adds the error statuses of a route (statuses.ts) to its operation. A status the operation
+ * already lists with the error envelope (401/403 from its access rule) gets the other codes added
+ * to its description.
+ */
+function addErrorStatuses(op: Json, statuses: readonly ErrorStatus[]): void {
+  const responses = { ...(op.responses as Json) };
+  for (const { status, codes } of statuses) {
+    const key = String(status);
+    const shared = SHARED[`${key} ${codes.join(" ")}`];
+    const existing = responses[key] as Json | undefined;
+    if (existing === undefined) responses[key] = shared ? { $ref: `#/components/responses/${shared}` } : errorAnswer(codes.join(" or "));
+    else if (typeof existing.description === "string") {
+      const known = existing.description.split(" or ");
+      responses[key] = errorAnswer([...known, ...codes.filter((c) => !known.includes(c))].join(" or "));
+    }
+  }
+  op.responses = responses;
+}
+
+const errorAnswer = (description: string): Json => json(ref("Error"), description);
 
 /**
  * src/openapi.json. Each path item and each entity's schemas are built on their own, so that
@@ -240,23 +267,33 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
 
   const paths: Record<string, Json> = {};
   for (const [path, { endpoints, entities }] of sources) {
-    paths[path] = memo(`path ${path}`, [...endpoints, ...entities, ...(rules.get(path) ?? [])], () => {
+    // Each method's error statuses, from facts that may lie outside this path's part of the IR (other entities' foreign keys, rate limits).
+    const statuses: Record<string, ErrorStatus[]> = {};
+    for (const ep of endpoints) statuses[ep.method.toLowerCase()] ??= endpointErrorStatuses(ir, ep);
+    for (const entity of entities) for (const r of crudRoutes(entity)) if (openapiPath(r.path) === path) statuses[r.method] ??= crudErrorStatuses(ir, entity, r.operation);
+    paths[path] = memo(`path ${path}`, [...endpoints, ...entities, ...(rules.get(path) ?? []), JSON.stringify(statuses)], () => {
       const item: Json = {};
       for (const ep of endpoints) item[ep.method.toLowerCase()] = endpointOperation(ep);
       for (const entity of entities) for (const [p, method, op] of crudOperations(entity)) if (openapiPath(p) === path && !item[method]) item[method] = op;
       secureOperations(item, rules.get(path) ?? [], schemes);
+      for (const [method, list] of Object.entries(statuses)) addErrorStatuses(item[method] as Json, list);
       return item;
     }, { withoutLines: true });
   }
-  for (const [path, ops] of Object.entries(authPaths(ir))) paths[path] = { ...(paths[path] ?? {}), ...ops };
+  const limitedEverywhere = limitedRoutes(ir).global;
+  for (const [path, ops] of Object.entries(authPaths(ir))) {
+    if (limitedEverywhere) for (const op of Object.values(ops)) addErrorStatuses(op as Json, [{ status: 429, codes: ["RATE_LIMIT_EXCEEDED"] }]);
+    paths[path] = { ...(paths[path] ?? {}), ...ops };
+  }
   const schemas: Record<string, Json> = {};
   for (const entity of ir.entities) for (const [name, s] of memo(`schemas ${entity.name}`, [entity], () => entitySchemas(entity), { withoutLines: true })) schemas[name] = s;
   for (const s of ir.schemas) schemas[s.name] = namedSchema(s);
-  for (const ep of ir.endpoints) if (ep.body && "inline" in ep.body) schemas[ep.body.inline.name] = namedSchema(ep.body.inline);
+  // Inline bodies are validated strictly: a field they do not declare is a 400.
+  for (const ep of ir.endpoints) if (ep.body && "inline" in ep.body) schemas[ep.body.inline.name] = { ...namedSchema(ep.body.inline), additionalProperties: false };
   schemas.Error = {
     type: "object",
     required: ["error"],
-    properties: { error: { type: "object", required: ["code", "message", "requestId"], properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" }, details: { type: "array", items: { type: "object", required: ["field", "message", "rule"], properties: { field: { type: "string" }, message: { type: "string" }, rule: { type: "string" } } } } } } },
+    properties: { error: { type: "object", required: ["code", "message", "requestId"], properties: { code: { type: "string" }, message: { type: "string" }, requestId: { type: "string" }, retryAfter: { type: "integer", minimum: 0, description: "RATE_LIMIT_EXCEEDED: seconds until the window resets (also the Retry-After header)" }, details: { type: "array", items: { type: "object", required: ["field", "message", "rule"], properties: { field: { type: "string" }, message: { type: "string" }, rule: { type: "string" } } } } } } },
   };
   schemas.OffsetPagination = { type: "object", required: ["type", "limit", "offset", "hasNext", "hasPrev"], properties: { type: { const: "offset" }, limit: { type: "integer" }, offset: { type: "integer" }, hasNext: { type: "boolean" }, hasPrev: { type: "boolean" }, total: { type: "integer" } } };
   schemas.CursorPagination = { type: "object", required: ["type", "limit", "hasNext", "nextCursor"], properties: { type: { const: "cursor" }, limit: { type: "integer" }, hasNext: { type: "boolean" }, nextCursor: { type: ["string", "null"] } } };
@@ -268,7 +305,13 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
     paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => compareText(a, b))),
     components: {
       schemas: Object.fromEntries(Object.entries(schemas).sort(([a], [b]) => compareText(a, b))),
-      responses: { BadRequest: error("Invalid request (VALIDATION_BODY, VALIDATION_QUERY, VALIDATION_PARAMS)"), NotFound: error("NOT_FOUND"), Conflict: error("CONFLICT (a unique value is taken)"), ServerError: error("INTERNAL_ERROR") },
+      responses: {
+        BadRequest: error("Invalid request (VALIDATION_BODY, VALIDATION_QUERY, VALIDATION_PARAMS, VALIDATION_FAILED)"),
+        NotFound: error("NOT_FOUND"),
+        Conflict: error("CONFLICT (a unique value is taken)"),
+        ...(limitedRoutes(ir).global || limitedRoutes(ir).endpoints.size > 0 ? { TooManyRequests: { ...error("RATE_LIMIT_EXCEEDED"), headers: { "Retry-After": { description: "Seconds until the client's window resets", schema: { type: "integer", minimum: 0 } } } } } : {}),
+        ServerError: error("INTERNAL_ERROR"),
+      },
       ...(Object.keys(securitySchemes(ir)).length ? { securitySchemes: securitySchemes(ir) } : {}),
     },
   };

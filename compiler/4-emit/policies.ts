@@ -6,6 +6,7 @@
  */
 import type { EntityIR, FieldIR, RowConditionIR } from "../ir.js";
 import { pascalCase } from "../2-analyze/types.js";
+import { roleRuledFields } from "./statuses.js";
 import { type Imports, key, literal, ts } from "./writer.js";
 
 /** The column kind runtime-lib's callerValue converts a claim to. */
@@ -85,7 +86,7 @@ export function scopeSetText(policy: string, scope: readonly RowConditionIR[]): 
 
 /** The fields with `writableBy` among those a body may carry, as `{ field: ["role"] }`; undefined when none. */
 export function fieldRoleRules(fields: readonly FieldIR[]): string | undefined {
-  const ruled = fields.filter((f) => f.writableBy?.length);
+  const ruled = roleRuledFields(fields);
   if (ruled.length === 0) return undefined;
   return `{ ${ruled.map((f) => `${key(f.name)}: [${f.writableBy!.map(ts).join(", ")}]`).join(", ")} }`;
 }

@@ -13,6 +13,7 @@ import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
 import { pascalCase } from "../2-analyze/types.js";
 import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText, scopeText, scopeValues } from "./policies.js";
+import { crudBodyFields } from "./statuses.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 import { bulkPath } from "../3-lower/crud.js";
 
@@ -275,7 +276,7 @@ ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row :
         // The policy's columns are set from the caller, never from the body (which may not name them).
         const forced = scope("create");
         const forcedNames = new Set(forced.map((c) => c.field));
-        const writable = writableFields(entity).filter((f) => !forcedNames.has(f.name));
+        const writable = crudBodyFields(entity, "create");
         const body = bodySchema(names.create, writableFields(entity), forcedNames, "createBody", "the create body");
         const setup = callerSetup(entity, forced, imports);
         const roleCheck = fieldRoleCheck(writable, "[input]");
@@ -358,7 +359,7 @@ ${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t})
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${pathParam(pk, "id", imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${fieldRoleCheck(writableFields(entity).filter((f) => !forcedNames.has(f.name)), "[input]")}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
+${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
     .update(${t})
     .set({ ...input${bump} })
     .where(${rowWhere("id", op, "value")})

@@ -60,6 +60,13 @@ export function emitSchemas(ir: ProjectIR): OutputFile | undefined {
     const lines = s.fields.map((f) => zodField(f, imports, ir, helpers));
     const types = s.fields.map((f) => tsField(f, imports, ir));
     const where = s.loc.line ? ` (${s.loc.file}:${s.loc.line})` : "";
+    if (s.fields.length === 0) {
+      return `/** ${s.name}${where}: no fields; a request body may only be \`{}\`. */
+export type ${s.name} = Record<string, never>;
+
+/** Validates a ${s.name} request body: an empty object. */
+export const ${schemaConst(s.name)} = z.strictObject({});`;
+    }
     return `/** ${s.name}${s.source ? `, a view of ${s.source}` : ""}${where}. */
 export interface ${s.name} {
 ${types.join("\n")}

@@ -305,7 +305,9 @@ export interface CursorPage<T> {
           const target = f.ref.kind === "entity" ? this.create(f.ref.name) : this.namedInput(f.ref.name);
           return `  ${key(f.name)}${f.required ? "" : "?"}: ${target}${f.ref.array ? "[]" : ""};`;
         });
-        return `/** ${inline ? `The body of ${s.name.replace(/Body$/, "")}` : `${s.name} as a request body`} (${s.loc.file}:${s.loc.line}). */\nexport interface ${nameOf(decl)} {\n${lines.join("\n")}\n}`;
+        const what = `/** ${inline ? `The body of ${s.name.replace(/Body$/, "")}` : `${s.name} as a request body`} (${s.loc.file}:${s.loc.line})`;
+        if (lines.length === 0) return `${what}: no fields. */\nexport type ${nameOf(decl)} = Record<string, never>;`;
+        return `${what}. */\nexport interface ${nameOf(decl)} {\n${lines.join("\n")}\n}`;
       }
       case "query": {
         const ep = this.endpoint(decl.endpoint);
@@ -411,14 +413,15 @@ function endpointResponse(ep: EndpointIR, types: WireTypes, ir: ProjectIR): stri
 function endpointBody(ep: EndpointIR, types: WireTypes): { type: string; optional: boolean } | undefined {
   const h = ep.handler;
   if (h.kind === "write") return { type: h.operation === "update" ? `Partial<${types.create(h.entity)}>` : types.create(h.entity), optional: false };
-  if (ep.body && "inline" in ep.body) return { type: types.schemaInput(ep.body.inline, true), optional: false };
+  const optional = ep.bodyOptional === true;
+  if (ep.body && "inline" in ep.body) return { type: types.schemaInput(ep.body.inline, true), optional };
   if (ep.body) {
     const ref = ep.body.ref;
-    if (ref.kind === "schema") return { type: `${types.namedInput(ref.name)}${ref.array ? "[]" : ""}`, optional: false };
+    if (ref.kind === "schema") return { type: `${types.namedInput(ref.name)}${ref.array ? "[]" : ""}`, optional };
     let type = types.create(ref.name);
     if (h.kind === "operation" && h.parent) type = `Omit<${type}, ${ts(h.parent.foreignKey)}>`;
     if (h.kind === "operation" && h.action === "update") type = `Partial<${type}>`;
-    return { type: ref.array ? `${type}[]` : type, optional: false };
+    return { type: ref.array ? `${type}[]` : type, optional };
   }
   if (h.kind === "default" && (h.operation === "create" || h.operation === "update")) {
     const type = types.create(h.entity);

@@ -12,7 +12,7 @@ import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
 import { envText } from "../4-emit/env.js";
 import { file, header, Imports, ts } from "../4-emit/writer.js";
-import type { EndpointIR } from "../ir.js";
+import type { EndpointIR, ProjectIR } from "../ir.js";
 import type { YamaPlugin } from "./types.js";
 
 const DURATION = /^(\d+)\s*(ms|s|m|h|d)?$/;
@@ -73,6 +73,29 @@ export function normalizeLimit(l: LimitSpec): { max: number; windowMs: number; k
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
+type Limit = { max: number; windowMs: number; keyBy?: "ip" | "user" | "both" };
+
+/** The app-wide limit (in front of every route) and the endpoints with a limit of their own. */
+function limitsOf(opts: RateLimitOptions, ir: ProjectIR): { global?: Limit; perRoute: { ep: EndpointIR; limit: Limit }[] } {
+  const r = opts.rateLimit && opts.rateLimit.enabled ? opts.rateLimit : undefined;
+  const global = r ? { max: (r.maxRequests ?? r.max)!, windowMs: r.windowMs ?? durationMs(r.window!) } : opts.rateLimits?.default ? normalizeLimit(opts.rateLimits.default) : undefined;
+  const perRoute: { ep: EndpointIR; limit: Limit }[] = [];
+  for (const ep of ir.endpoints) {
+    const op = ep.operation ? opts.rateLimits?.operations?.[ep.operation.name] : undefined;
+    const limit = ep.rateLimit ?? (op ? normalizeLimit(op) : undefined);
+    if (limit) perRoute.push({ ep, limit });
+  }
+  return { ...(global ? { global } : {}), perRoute };
+}
+
+/** Which routes can answer 429: every route under an app-wide limit, and the endpoints with their own. */
+export function limitedRoutes(ir: ProjectIR): { global: boolean; endpoints: ReadonlySet<EndpointIR> } {
+  const use = ir.plugins.find((p) => p.name === rateLimitPlugin.name);
+  if (!use) return { global: false, endpoints: new Set() };
+  const { global, perRoute } = limitsOf(use.options as RateLimitOptions, ir);
+  return { global: global !== undefined, endpoints: new Set(perRoute.map((r) => r.ep)) };
+}
+
 export const rateLimitPlugin: YamaPlugin<RateLimitOptions> = {
   name: "@betagors/yama-rate-limit",
   aliases: ["rate-limit"],
@@ -106,13 +129,7 @@ export const rateLimitPlugin: YamaPlugin<RateLimitOptions> = {
       onFailure: r?.onFailure ?? "open",
       trustProxy: r?.trustProxy ?? false,
     };
-    const global = r ? { max: (r.maxRequests ?? r.max)!, windowMs: r.windowMs ?? durationMs(r.window!) } : opts.rateLimits?.default ? normalizeLimit(opts.rateLimits.default) : undefined;
-    const perRoute: { ep: EndpointIR; limit: { max: number; windowMs: number; keyBy?: string } }[] = [];
-    for (const ep of ir.endpoints) {
-      const op = ep.operation ? opts.rateLimits?.operations?.[ep.operation.name] : undefined;
-      const limit = ep.rateLimit ?? (op ? normalizeLimit(op) : undefined);
-      if (limit) perRoute.push({ ep, limit });
-    }
+    const { global, perRoute } = limitsOf(opts, ir);
     const imports = new Imports().add("../lib/rate-limit.js", "rateLimit").type("hono", "MiddlewareHandler");
     const url = r?.redisUrl ?? r?.redis?.url;
     let store: string;

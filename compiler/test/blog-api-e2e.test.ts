@@ -202,6 +202,19 @@ describe("blog-api (operations, policies, apis) over HTTP on PostgreSQL", () => 
       expectError(await v1("POST", "/posts/nope/publish"), 400, "VALIDATION_PARAMS");
     });
 
+    it("publishPost's body holds no inputs (id is in the path): anything but {} is a 400 VALIDATION_BODY before the handler runs", async () => {
+      for (const path of [`/posts/${second.id}/publish`, `/posts/${MISSING_ID}/publish`]) {
+        const unknown = await admin("POST", path, { foo: 1 });
+        expectError(unknown, 400, "VALIDATION_BODY");
+        expect((unknown.body as { error: { details: unknown[] } }).error.details).toEqual([{ field: "foo", message: "is not an allowed field", rule: "unknown_field" }]);
+        expectError(await admin("POST", path, [1, 2]), 400, "VALIDATION_BODY");
+      }
+      // The post was not touched.
+      expect(((await v1("GET", `/posts/${second.id}`)).body as Json).published).toBe(false);
+      // An empty object reaches the handler, which answers 404 for an unknown post.
+      expect((await admin("POST", `/posts/${MISSING_ID}/publish`, {})).status).toBe(404);
+    });
+
     it("unpublishPost takes a post back to draft; 404 for an unknown id", async () => {
       await v1("POST", `/posts/${second.id}/publish`);
       const res = await v1("POST", `/posts/${second.id}/unpublish`);

@@ -1,6 +1,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { describe, expect, it } from "vitest";
-import { fixtureNames, snapshotFiles } from "./snapshot-lib.js";
+import { compileText } from "../index.js";
+import { expectedFiles, fixtureNames, snapshotFiles } from "./snapshot-lib.js";
 
 describe("src/openapi.json", () => {
   it.each(fixtureNames())("%s: valid OpenAPI 3.1", async (name) => {
@@ -29,5 +30,94 @@ describe("src/openapi.json", () => {
     expect(doc.paths["/auth/me"]!.get!.security).toEqual([{ bearerAuth: [] }]);
     expect(doc.paths["/auth/login"]!.post!.security).toBeUndefined();
     expect(Object.keys(doc.paths["/auth/register"]!.post!.responses)).toEqual(expect.arrayContaining(["201", "400", "409"]));
+  });
+
+  describe("every status a route can answer", () => {
+    type Doc = { paths: Record<string, Record<string, { requestBody?: { required?: boolean }; responses: Record<string, { $ref?: string; description?: string }> }>>; components: { responses: Record<string, unknown>; schemas: Record<string, { properties?: Record<string, unknown>; additionalProperties?: unknown }> } };
+    const CONFIG = `
+name: statuses
+auth:
+  providers:
+    - type: jwt
+      secret: \${JWT_SECRET}
+  roles:
+    admin: { permissions: ["*"] }
+rateLimit: { maxRequests: 100, windowMs: 60000 }
+schemas:
+  Organization:
+    database: organizations
+    fields:
+      name: string!
+    crud: { enabled: true }
+  Project:
+    database: projects
+    fields:
+      name: string! unique
+      featured: { type: boolean, default: false, writableBy: [admin] }
+      organization: Organization! restrict
+    crud: { enabled: true, bulk: true }
+  Note:
+    database: notes
+    fields:
+      text: string!
+    crud: { enabled: true, auth: false }
+endpoints:
+  - path: /login-attempts
+    method: POST
+    auth: false
+    rateLimit: { max: 5, window: 1m }
+    handler: { type: expression, code: "({ ok: true })" }
+`;
+    function compile(config: string): Doc {
+      const result = compileText(config);
+      expect(result.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+      return JSON.parse(result.files!.find((f) => f.path === "src/openapi.json")!.content) as Doc;
+    }
+    const statuses = (doc: Doc, path: string, method: string) => Object.keys(doc.paths[path]![method]!.responses);
+
+    it("lists 403 for writableBy fields, 422 for foreign keys, 409 for a referenced delete, 412 for If-Match, 429 under a rate limit", async () => {
+      const doc = compile(CONFIG);
+      expect(statuses(doc, "/projects", "post")).toEqual(["201", "400", "401", "403", "409", "422", "429", "500"]);
+      expect(doc.paths["/projects"]!.post!.responses["403"]!.description).toContain("AUTHZ_INSUFFICIENT_ROLE");
+      expect(doc.paths["/projects"]!.post!.responses["422"]!.description).toBe("VALIDATION_REFERENCE");
+      expect(statuses(doc, "/projects/bulk", "post")).toEqual(["201", "400", "401", "403", "409", "422", "429", "500"]);
+      for (const method of ["put", "patch"]) expect(statuses(doc, "/projects/{id}", method)).toEqual(["200", "400", "401", "403", "404", "409", "412", "422", "429", "500"]);
+      expect(statuses(doc, "/projects/{id}", "delete")).toEqual(["204", "400", "401", "404", "412", "429", "500"]);
+      // Projects reference organizations with `restrict`: deleting an organization can be refused.
+      expect(statuses(doc, "/organizations/{id}", "delete")).toEqual(["204", "400", "401", "404", "409", "412", "429", "500"]);
+      expect(doc.paths["/organizations/{id}"]!.delete!.responses["409"]!.description).toBe("CONFLICT_REFERENCED");
+      // No foreign key, no role-ruled field, public: none of 401, 403 or 422.
+      expect(statuses(doc, "/notes", "post")).toEqual(["201", "400", "409", "429", "500"]);
+      expect(statuses(doc, "/notes/{id}", "get")).toEqual(["200", "304", "400", "404", "429", "500"]);
+      expect(doc.components.responses.TooManyRequests).toMatchObject({ headers: { "Retry-After": { schema: { type: "integer" } } } });
+      expect(doc.components.schemas.Error!.properties!.error).toMatchObject({ properties: { retryAfter: { type: "integer" } } });
+      const result = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+      expect(result.errors ?? []).toEqual([]);
+    });
+
+    it("lists 429 only on the routes a limit applies to", () => {
+      const doc = compile(CONFIG.replace("rateLimit: { maxRequests: 100, windowMs: 60000 }\n", ""));
+      expect(statuses(doc, "/login-attempts", "post")).toEqual(["201", "400", "429", "500"]);
+      expect(statuses(doc, "/notes", "post")).toEqual(["201", "400", "409", "500"]);
+      const none = compile(CONFIG.replace(/^ *rateLimit: .*\n/gm, ""));
+      expect(none.components.responses.TooManyRequests).toBeUndefined();
+    });
+
+    it("dialect B: operation routes list what their statements can answer; a custom operation's body is an optional empty object", async () => {
+      const doc = JSON.parse(expectedFiles("blog-api").get("src/openapi.json")!) as Doc;
+      // rateLimits.default limits every route.
+      expect(statuses(doc, "/api/v1/posts", "post")).toEqual(["201", "400", "409", "422", "429", "500"]);
+      expect(statuses(doc, "/api/admin/posts/{id}", "put")).toEqual(["200", "400", "404", "409", "422", "429", "500"]);
+      expect(statuses(doc, "/api/v1/posts/{id}/publish", "post")).toEqual(["200", "400", "404", "429", "500"]);
+      expect(doc.paths["/api/v1/posts/{id}/publish"]!.post!.requestBody!.required).toBe(false);
+      expect(doc.components.schemas.PublishPostInput).toMatchObject({ type: "object", properties: {}, additionalProperties: false });
+      const result = await new Validator().validate(doc as unknown as Parameters<Validator["validate"]>[0]);
+      expect(result.errors ?? []).toEqual([]);
+    });
+
+    it("is the same document on every compile", () => {
+      expect(compile(CONFIG)).toEqual(compile(CONFIG));
+      expect(JSON.stringify(compile(CONFIG))).toBe(JSON.stringify(compile(CONFIG)));
+    });
   });
 });

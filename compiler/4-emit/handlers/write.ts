@@ -39,7 +39,7 @@ export function emitWrite(m: RouteModule, h: WriteHandlerIR, status: number): vo
   const ruleLines = h.rules.flatMap((r) => checks(r, entity.fields.find((f) => f.name === r.field)!));
   if (ruleLines.length) {
     imports.add("../lib/errors.js", "ValidationError").type("../lib/errors.js", "ErrorDetail");
-    m.lines.push(`  const problems: ErrorDetail[] = [];`, ...ruleLines, `  if (problems.length > 0) throw new ValidationError("Invalid request body", problems);`);
+    m.lines.push(`  const problems: ErrorDetail[] = [];`, ...ruleLines, `  if (problems.length > 0) throw new ValidationError("Invalid request body", problems, "VALIDATION_BODY");`);
   }
   const code = status === 200 ? "" : `, ${status}`;
   if (h.operation === "create") m.lines.push(`  const row = await ${repo}.create(input);`, `  return c.json(row${code});`);

@@ -79,3 +79,15 @@ export const createCommentInputSchema = z.strictObject({
   authorName: z.string().min(1).max(255),
   authorEmail: z.string().min(1).max(255),
 });
+
+/** PublishPostInput (yama.yaml:117): no fields; a request body may only be `{}`. */
+export type PublishPostInput = Record<string, never>;
+
+/** Validates a PublishPostInput request body: an empty object. */
+export const publishPostInputSchema = z.strictObject({});
+
+/** UnpublishPostInput (yama.yaml:123): no fields; a request body may only be `{}`. */
+export type UnpublishPostInput = Record<string, never>;
+
+/** Validates a UnpublishPostInput request body: an empty object. */
+export const unpublishPostInputSchema = z.strictObject({});

@@ -2,7 +2,7 @@
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodType, core } from "zod";
-import { ApiError, type ErrorBody, type ErrorDetail, ValidationError, fromDatabaseError } from "./errors.js";
+import { ApiError, type ErrorBody, type ErrorDetail, RateLimitError, ValidationError, fromDatabaseError } from "./errors.js";
 
 /** The caller of a request, set by the auth middleware of apps with an `auth:` section (lib/auth.ts). */
 export interface RequestAuth {
@@ -79,9 +79,13 @@ export const requestId: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.res.headers.set("X-Request-ID", id);
 };
 
-function errorResponse(c: Context<AppEnv>, status: number, code: string, message: string, details?: ErrorDetail[]): Response {
+function errorResponse(c: Context<AppEnv>, status: number, code: string, message: string, details?: ErrorDetail[], retryAfter?: number): Response {
   const body: ErrorBody = { error: { code, message, requestId: requestIdOf(c) } };
   if (details !== undefined && details.length > 0) body.error.details = details;
+  if (retryAfter !== undefined) {
+    body.error.retryAfter = retryAfter;
+    c.header("Retry-After", String(retryAfter));
+  }
   return c.json(body, status as 400);
 }
 
@@ -126,7 +130,7 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<Ap
     report(err, c);
   };
   return (err, c) => {
-    if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details);
+    if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message, err.details, err instanceof RateLimitError ? err.retryAfter : undefined);
     if (err instanceof HTTPException) {
       const status = err.status;
       const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 504 ? "TIMEOUT" : status === 401 ? "AUTH_REQUIRED" : status === 403 ? "AUTHZ_FORBIDDEN" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
@@ -171,7 +175,7 @@ export function validate<T>(schema: ZodType<T>, input: unknown, code: "VALIDATIO
 /** Reads a JSON body; malformed or missing JSON is a 400, never a 500. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === "") throw new ValidationError("Request body is required");
+  if (text.trim() === "") throw new ValidationError("Request body is required", undefined, "VALIDATION_BODY");
   try {
     return JSON.parse(text) as unknown;
   } catch {

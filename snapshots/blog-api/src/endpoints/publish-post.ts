@@ -7,6 +7,7 @@ import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
+import { publishPostInputSchema } from "../schemas.js";
 
 const paramsSchema = z.strictObject({
   id: z.uuid(),
@@ -15,7 +16,7 @@ const querySchema = z.strictObject({});
 
 export type PublishPostParams = z.output<typeof paramsSchema>;
 export type PublishPostQuery = z.output<typeof querySchema>;
-export type PublishPostBody = unknown;
+export type PublishPostBody = z.output<typeof publishPostInputSchema>;
 export type PublishPostResponse = Post;
 /** The `ctx` a handler of POST /api/v1/posts/:id/publish receives. */
 export type PublishPostContext = HandlerContext<PublishPostParams, PublishPostQuery, PublishPostBody>;
@@ -29,7 +30,7 @@ export const publishPostRoute = new Hono<AppEnv>();
 publishPostRoute.post("/api/v1/posts/:id/publish", requireAuth({ roles: ["author", "admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
-  const body = await readOptionalJson(c);
+  const body = validate(publishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);
   return respond(c, ctx.statusCode, result, 200);

@@ -7,9 +7,9 @@
 
 /** Codes the generated API answers with (handlers may add their own). */
 export type ErrorCode =
-  | "BAD_REQUEST" | "VALIDATION_BODY" | "VALIDATION_QUERY" | "VALIDATION_PARAMS" | "VALIDATION_REFERENCE"
-  | "AUTH_REQUIRED" | "AUTH_INVALID_TOKEN" | "AUTH_UNAVAILABLE" | "AUTHZ_FORBIDDEN" | "AUTHZ_INSUFFICIENT_ROLE" | "AUTHZ_INSUFFICIENT_PERMISSION"
-  | "NOT_FOUND" | "CONFLICT" | "CONFLICT_REFERENCED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNPROCESSABLE_ENTITY"
+  | "BAD_REQUEST" | "VALIDATION_BODY" | "VALIDATION_QUERY" | "VALIDATION_PARAMS" | "VALIDATION_FAILED" | "VALIDATION_REFERENCE"
+  | "AUTH_REQUIRED" | "AUTH_INVALID_TOKEN" | "AUTH_UNAVAILABLE" | "AUTHZ_FORBIDDEN" | "AUTHZ_INSUFFICIENT_ROLE" | "AUTHZ_INSUFFICIENT_PERMISSION" | "AUTHZ_POLICY"
+  | "NOT_FOUND" | "CONFLICT" | "CONFLICT_REFERENCED" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "UNPROCESSABLE_ENTITY" | "HEADERS_TOO_LARGE"
   | "RATE_LIMIT_EXCEEDED" | "RATE_LIMIT_UNAVAILABLE" | "INTERNAL_ERROR" | "DB_UNAVAILABLE" | "SERVICE_UNAVAILABLE" | "TIMEOUT"
   | (string & {});
 
@@ -22,7 +22,7 @@ export interface ErrorDetail {
 
 /** The body of every error answer. */
 export interface ErrorEnvelope {
-  error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[] };
+  error: { code: ErrorCode; message: string; requestId: string; details?: ErrorDetail[]; retryAfter?: number };
 }
 
 /** An answer outside 2xx. `code`, `details` and `requestId` come from the error envelope. */

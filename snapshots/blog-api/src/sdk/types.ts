@@ -156,6 +156,9 @@ export interface PostSummary {
   authorName: string;
 }
 
+/** The body of PublishPostInput (yama.yaml:117): no fields. */
+export type PublishPostInput = Record<string, never>;
+
 /** The query of searchPosts (GET /api/v1/posts/search). */
 export interface SearchPostsQuery {
   q: string;
@@ -163,3 +166,6 @@ export interface SearchPostsQuery {
   limit?: number;
   offset?: number;
 }
+
+/** The body of UnpublishPostInput (yama.yaml:123): no fields. */
+export type UnpublishPostInput = Record<string, never>;

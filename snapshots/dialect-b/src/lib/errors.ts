@@ -19,6 +19,8 @@ export interface ErrorBody {
     message: string;
     details?: ErrorDetail[];
     requestId: string;
+    /** RATE_LIMIT_EXCEEDED: seconds until the window resets (the Retry-After header's value). */
+    retryAfter?: number;
   };
 }
 
@@ -36,8 +38,13 @@ export class ApiError extends Error {
   }
 }
 
+/**
+ * 400. The code says what was wrong: VALIDATION_BODY, VALIDATION_QUERY or VALIDATION_PARAMS when
+ * one part of the request is; VALIDATION_FAILED (the default) when a handler refuses the request
+ * as a whole, so a GET without a body never answers that its body was wrong.
+ */
 export class ValidationError extends ApiError {
-  constructor(message: string, details?: ErrorDetail[], code = "VALIDATION_BODY") {
+  constructor(message: string, details?: ErrorDetail[], code = "VALIDATION_FAILED") {
     super(400, code, message, details);
   }
 }
@@ -69,6 +76,16 @@ export class ConflictError extends ApiError {
 export class UnprocessableError extends ApiError {
   constructor(message: string, details?: ErrorDetail[], code = "UNPROCESSABLE_ENTITY") {
     super(422, code, message, details);
+  }
+}
+
+/** 429 RATE_LIMIT_EXCEEDED; the body's `retryAfter` and the Retry-After header say how many seconds to wait. */
+export class RateLimitError extends ApiError {
+  readonly retryAfter: number;
+
+  constructor(retryAfter: number, message = `Too many requests; retry after ${retryAfter} s`) {
+    super(429, "RATE_LIMIT_EXCEEDED", message);
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -135,21 +152,21 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
         ? new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED")
         : new UnprocessableError("A referenced row does not exist", constraint ? [{ field: constraint, message: "referenced row not found", rule: "foreign_key" }] : undefined, "VALIDATION_REFERENCE");
     case "23502":
-      return new ValidationError("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }]);
+      return new ValidationError("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }], "VALIDATION_BODY");
     case "23514":
-      return new ValidationError("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined);
+      return new ValidationError("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined, "VALIDATION_BODY");
     case "22001":
-      return new ValidationError("A value is too long for its column");
+      return new ValidationError("A value is too long for its column", undefined, "VALIDATION_BODY");
     case "22003":
-      return new ValidationError("A number is out of range for its column");
+      return new ValidationError("A number is out of range for its column", undefined, "VALIDATION_BODY");
     case "22P02":
     case "22007":
     case "22008":
-      return new ValidationError("A value has an invalid format");
+      return new ValidationError("A value has an invalid format", undefined, "VALIDATION_BODY");
     case "22021":
     case "22P05":
       // e.g. a NUL character (\u0000), which PostgreSQL text cannot hold.
-      return new ValidationError("A value contains a character the database cannot store");
+      return new ValidationError("A value contains a character the database cannot store", undefined, "VALIDATION_BODY");
     case "57P01":
     case "57P02":
     case "57P03":
@@ -163,7 +180,7 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     default:
       // Class 22 is "data exception": a value the request supplied (an interval that overflows,
       // a negative OFFSET from a handler, …) that the database refused.
-      if (pg.code.startsWith("22")) return new ValidationError("A value is out of range or malformed");
+      if (pg.code.startsWith("22")) return new ValidationError("A value is out of range or malformed", undefined, "VALIDATION_BODY");
       // Class 08 is "connection exception".
       return pg.code.startsWith("08") ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
   }

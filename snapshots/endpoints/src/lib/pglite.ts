@@ -282,6 +282,59 @@ export async function openPglite(dataDir: string, template: string | undefined):
   return new PGlite(dataDir, { startParams: [...START_PARAMS], parsers: Object.fromEntries(DRIZZLE_TEXT_TYPES.map((oid) => [oid, asText])) });
 }
 
+/**
+ * PGlite does not lock its data directory: two processes that open the same one each run their
+ * own PostgreSQL over the same files, and one's committed writes are lost. So a lock file beside
+ * the directory (`<dataDir>.lock`) names the process that has it open, and another process refuses
+ * to open it while that one is alive. A lock left by a process that died is taken over. Returns
+ * the release (also run at exit); on a disk where the lock cannot be written, there is no lock.
+ */
+export function lockDataDir(dataDir: string): () => void {
+  const path = `${resolve(dataDir)}.lock`;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") return () => {};
+      let owner = Number.NaN;
+      try {
+        owner = Number(readFileSync(path, "utf8").trim());
+      } catch {
+        continue; // released meanwhile
+      }
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
+        throw new Error(`the PGlite data directory ${dataDir} is open in process ${owner} (another server, \`yamac dev\` or a migration): stop it first, since PGlite gives its files to one process at a time, or set YAMA_DATA_DIR to another directory. If no such process is yours, delete ${path}`);
+      }
+      rmSync(path, { force: true }); // left by a process that is gone
+      continue;
+    }
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      process.off("exit", release);
+      try {
+        if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+      } catch {
+        // Already gone.
+      }
+    };
+    process.on("exit", release);
+    return release;
+  }
+  return () => {};
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 type QueryOptions = NonNullable<Parameters<PGlite["query"]>[2]>;
 
 /**

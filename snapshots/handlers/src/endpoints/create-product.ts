@@ -15,7 +15,7 @@ createProductRoute.post("/products", async (c) => {
   if (input.stock !== undefined && input.stock !== null && input.stock < 0) problems.push({ field: "stock", message: "must be at least 0", rule: "min" });
   if (input.stock !== undefined && input.stock !== null && input.stock > 100000) problems.push({ field: "stock", message: "must be at most 100000", rule: "max" });
   if (input.sku !== undefined && input.sku !== null && !/^[A-Z0-9-]+$/.test(input.sku)) problems.push({ field: "sku", message: "must be upper-case letters, digits and dashes", rule: "pattern" });
-  if (problems.length > 0) throw new ValidationError("Invalid request body", problems);
+  if (problems.length > 0) throw new ValidationError("Invalid request body", problems, "VALIDATION_BODY");
   const row = await productRepository.create(input);
   return c.json(row, 201);
 });

@@ -16,7 +16,7 @@ updateProductRoute.patch("/products/:id", async (c) => {
   if (input.name !== undefined && input.name !== null && input.name.length < 2) problems.push({ field: "name", message: "must be at least 2 characters", rule: "minLength" });
   if (input.name !== undefined && input.name !== null && input.name.length > 120) problems.push({ field: "name", message: "must be at most 120 characters", rule: "maxLength" });
   if (input.price !== undefined && input.price !== null && input.price < 0) problems.push({ field: "price", message: "must be at least 0", rule: "min" });
-  if (problems.length > 0) throw new ValidationError("Invalid request body", problems);
+  if (problems.length > 0) throw new ValidationError("Invalid request body", problems, "VALIDATION_BODY");
   const row = await productRepository.update(id, input);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
   return c.json(row);

@@ -4,7 +4,7 @@
  * The counter store is in memory (one process) or Redis (shared by every instance).
  */
 import type { Context, MiddlewareHandler } from "hono";
-import { ApiError } from "./errors.js";
+import { ApiError, RateLimitError } from "./errors.js";
 import { type NodeBindings, requestHeader } from "./http.js";
 
 export interface RateLimitStore {
@@ -105,8 +105,7 @@ export function rateLimit(store: RateLimitStore, rule: RateLimitRule): Middlewar
       c.header("X-RateLimit-Limit", String(rule.max));
       c.header("X-RateLimit-Remaining", String(remaining));
       c.header("X-RateLimit-Reset", String(resetSeconds));
-      c.header("Retry-After", String(resetSeconds));
-      throw new ApiError(429, "RATE_LIMIT_EXCEEDED", `Too many requests; retry after ${resetSeconds} s`);
+      throw new RateLimitError(resetSeconds);
     }
     await next();
     // Set on the response the route produced (headers set before it would be lost when a

@@ -134,8 +134,23 @@ export async function createDatabase<TSchema extends Record<string, unknown>>(op
     };
     return handle;
   }
-  const [{ forDrizzle, openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
-  const { client, close } = await shared(`pglite:${options.dataDir}`, () => openPglite(options.dataDir, options.pgliteTemplate || undefined), (c) => c.close());
+  const [{ forDrizzle, lockDataDir, openPglite }, { drizzle: drizzlePglite }] = await Promise.all([import("./pglite.js"), import("drizzle-orm/pglite")]);
+  const { client, close } = await shared(
+    `pglite:${options.dataDir}`,
+    async () => {
+      const release = lockDataDir(options.dataDir);
+      try {
+        return Object.assign(await openPglite(options.dataDir, options.pgliteTemplate || undefined), { release });
+      } catch (err) {
+        release();
+        throw err;
+      }
+    },
+    async (c) => {
+      await c.close();
+      c.release();
+    },
+  );
   const db = drizzlePglite(forDrizzle(client), { schema: options.schema });
   // PGlite is one connection in this process: the session is the client itself.
   const session: SqlSession = {
