@@ -12,11 +12,19 @@ export const queryBoolean = () =>
 
 /** A base-10 integer in a query or path parameter. */
 export const queryInt = () =>
-  z.string().regex(/^-?\d{1,15}$/, { error: "must be an integer" }).transform(Number);
+  z
+    .string()
+    .regex(/^-?\d{1,16}$/, { error: "must be an integer" })
+    .transform(Number)
+    .refine(Number.isSafeInteger, { error: "must be an integer from -(2^53 - 1) to 2^53 - 1" });
 
 /** A decimal number in a query or path parameter. */
 export const queryNumber = () =>
-  z.string().regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, { error: "must be a number" }).transform(Number);
+  z
+    .string()
+    .regex(/^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/, { error: "must be a number" })
+    .transform(Number)
+    .refine(Number.isFinite, { error: "must be a number within the range of a double (1e400 is not)" });
 
 /** An ISO-8601 date-time (with or without offset) decoded to a Date. */
 export const isoDateTime = () =>
