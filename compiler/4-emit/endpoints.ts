@@ -89,9 +89,9 @@ function defaultHandler(ep: EndpointIR, h: DefaultHandlerIR, entity: EntityIR, i
   const lines: string[] = [];
   const values = readPathParams(ep, imports, blocks, lines);
   if (ep.query.length) {
-    imports.add("zod", "z").add("../lib/http.js", "validate");
+    imports.add("zod", "z").add("../lib/http.js", "validateQuery");
     blocks.push(`const querySchema = ${objectSchema(ep.query, imports)};`);
-    lines.push(`  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+    lines.push(`  const query = validateQuery(querySchema, c);`);
   }
   // Path parameters that filter: `/folders/:folder/notes` compares Note.folder.
   const pathFilters = h.pathFilters.map((f) => [f.field, values.get(f.param)!] as const);
@@ -151,7 +151,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
 
   if (h.kind === "default") handlerBody = defaultHandler(ep, h, entityNamed(ir, h.entity), imports, blocks);
   else if (h.kind === "file" || h.kind === "expression") {
-    imports.add("zod", "z").add("../lib/http.js", "validate").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
+    imports.add("zod", "z").add("../lib/http.js", "validate", "validateQuery").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
     if (h.kind === "expression") blocks.push(expressionHandler(ep, h, ir, imports));
     else {
       const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
@@ -162,7 +162,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
     blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};\nconst querySchema = ${objectSchema(ep.query, imports)};`);
     const lines = [
       `  const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`,
-      `  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`,
+      `  const query = validateQuery(querySchema, c);`,
     ];
     let bodyType = "undefined";
     if (ep.body) {

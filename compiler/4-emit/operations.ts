@@ -59,7 +59,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   const setup = callerSetup(entity, scope, imports);
   if (setup) lines.push(setup.replace(/\n$/, ""));
   if (ep.query.length) {
-    imports.add("zod", "z").add("../lib/http.js", "validate");
+    imports.add("zod", "z").add("../lib/http.js", "validateQuery");
     const fields = ep.query.map((f) => {
       const expr = zodForParam(f);
       const helpers = validationHelpers(expr);
@@ -67,7 +67,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       return `  ${key(f.name)}: ${expr},`;
     });
     blocks.push(`/** Query parameters; unknown ones are rejected. */\nconst querySchema = z.strictObject({\n${fields.join("\n")}\n});`);
-    lines.push(`  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+    lines.push(`  const query = validateQuery(querySchema, c);`);
   }
 
   // Body (create, update).

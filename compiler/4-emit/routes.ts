@@ -144,7 +144,7 @@ const ${local} = ${base}.omit({ ${omitted.map((f) => `${key(f.name)}: true`).joi
     const local = plan.path.slice(entity.crud!.basePath === "/" ? 0 : entity.crud!.basePath.length) || "/";
     switch (plan.operation) {
       case "list": {
-        imports.add("../lib/http.js", "validate").add("../lib/prepared.js", "preparedPerShape").add(`../validation/${entity.fileName}.js`, names.listQuery);
+        imports.add("../lib/http.js", "validateQuery").add("../lib/prepared.js", "preparedPerShape").add(`../validation/${entity.fileName}.js`, names.listQuery);
         imports.add("drizzle-orm", "sql");
         const sortable = entity.crud!.sortable;
         if (entity.crud!.pagination.type === "offset") top.push(`/** Fields a list may be sorted by (\`?sort=-${sortable[0] ?? pk.name}\`). */\nconst sortable = {\n${sortable.map((n) => `  ${key(n)}: ${t}.${n},`).join("\n")}\n};`);
@@ -244,7 +244,7 @@ ${shapeApply("rows")}  const page = offsetPage(rows, query.limit, query.offset, 
         if (!cursorMode) imports.add("../lib/pagination.js", "offsetPage", "parseSort");
         handlers.push(`${routeDoc(plan, `a page of ${entity.name} rows, filtered and sorted.${scopeNote("list")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
-  const query = validate(${names.listQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(${names.listQuery}, c);
 ${shapeParse()}
 ${callerSetup(entity, scope("list"), imports)}  const present =
     ${presentExpr};
@@ -254,12 +254,12 @@ ${fetch}
         break;
       }
       case "get": {
-        imports.add("../lib/http.js", "requestHeader", "validate").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
+        imports.add("../lib/http.js", "requestHeader", "validateQuery").add(`../validation/${entity.fileName}.js`, names.getQuery).add("../lib/shape.js", "textTag", "tagMatches");
         top.push(`/** The parsed query of a GET /:id without a query string, built once. */\nconst noGetQuery = ${names.getQuery}.parse({});`);
         handlers.push(`${routeDoc(plan, `one ${entity.name}, or 404; an ETag, and 304 for a matching If-None-Match.${scopeNote("get")}`)}
 ${routerName(entity)}.get(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${pathParam(pk, "id", imports)};
-  const query = c.req.url.includes("?") ? validate(${names.getQuery}, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(${names.getQuery}, c) : noGetQuery;
 ${shapeParse()}
 ${callerSetup(entity, scope("get"), imports)}  const [row] = await ${finder("get")}.execute({ id${callerArgs(entity, scope("get"))} });
   if (!row) throw ${notFound()};

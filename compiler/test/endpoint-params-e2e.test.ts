@@ -184,6 +184,17 @@ describe("endpoint parameters over HTTP", () => {
     expect((await api("GET", "/authors/lookup?email=nobody@example.com")).status).toBe(404);
   });
 
+  it("a query parameter given twice is a 400 naming it, on CRUD lists, gets and endpoints alike", async () => {
+    const note = await create("/notes", { title: "twice", folder: "q" });
+    for (const path of ["/notes?limit=1&limit=2", `/notes/${note.id}?fields=id&fields=title`, "/tasks/overdue?tag=a&contact=x@example.com&tag=b"]) {
+      const res = await api("GET", path);
+      expect(res.status, path).toBe(400);
+      expect(res.body).toMatchObject({ error: { code: "VALIDATION_QUERY", details: [{ field: expect.stringMatching(/^(limit|fields|tag)$/), rule: "repeated" }] } });
+    }
+    // Empty pairs are not repeats.
+    expect((await api("GET", "/notes?limit=1&&offset=0&")).status).toBe(200);
+  });
+
   it("checks phone numbers in CRUD bodies and filters", async () => {
     const bad = await api("POST", "/contacts", { name: "Dee", phone: "call me" });
     expect(bad.status).toBe(400);

@@ -70,7 +70,7 @@ function objectSchema(fields: readonly FieldIR[], imports: Imports): string {
  */
 export function readInputs(m: RouteModule, reads: ReadonlySet<InputRef["source"]>): void {
   const { ep, ir, imports } = m;
-  imports.add("zod", "z").add("../lib/http.js", "validate");
+  imports.add("zod", "z").add("../lib/http.js", "validateQuery");
   const lines: string[] = [];
   const blocks: string[] = [];
   if (ep.params.every(checkedByPathParam)) {
@@ -78,17 +78,18 @@ export function readInputs(m: RouteModule, reads: ReadonlySet<InputRef["source"]
     const checks = ep.params.map((p) => ({ name: p.name, expr: pathParam(p, p.name, imports) }));
     if (checks.length) lines.push(reads.has("params") ? `  const params = { ${checks.map((c) => `${key(c.name)}: ${c.expr}`).join(", ")} };` : checks.map((c) => `  ${c.expr};`).join("\n"));
   } else {
+    imports.add("../lib/http.js", "validate");
     blocks.push(`const paramsSchema = ${objectSchema(ep.params, imports)};`);
     lines.push(`  ${reads.has("params") ? "const params = " : ""}validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");`);
   }
   blocks.push(`${ep.query.length ? "" : "/** No query parameters are declared: any is a 400. */\n"}const querySchema = ${objectSchema(ep.query, imports)};`);
   const queryRequired = ep.query.some((f) => f.notNull && f.default === undefined);
-  if (queryRequired) lines.push(`  ${reads.has("query") ? "const query = " : ""}validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+  if (queryRequired) lines.push(`  ${reads.has("query") ? "const query = " : ""}validateQuery(querySchema, c);`);
   else if (reads.has("query")) {
     // Without a query string the parsed query is always the same (the defaults): parsed once.
     blocks.push(`/** The parsed query of a request without a query string. */\nconst noQuery = querySchema.parse({});`);
-    lines.push(`  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;`);
-  } else lines.push(`  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");`);
+    lines.push(`  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;`);
+  } else lines.push(`  if (c.req.url.includes("?")) validateQuery(querySchema, c);`);
   if (ep.body) {
     const ref = "ref" in ep.body ? ep.body.ref : { kind: "schema" as const, name: ep.body.inline.name, array: false };
     let schema: string;
@@ -104,7 +105,7 @@ export function readInputs(m: RouteModule, reads: ReadonlySet<InputRef["source"]
       blocks.push(`const bodySchema = z.array(${schema});`);
       schema = "bodySchema";
     }
-    imports.add("../lib/http.js", "readJson");
+    imports.add("../lib/http.js", "readJson", "validate");
     lines.push(`  ${reads.has("body") ? "const body = " : ""}validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
   }
   m.top.unshift(blocks.join("\n\n"));

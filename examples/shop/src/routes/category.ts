@@ -5,7 +5,7 @@ import { db } from "../db/client.js";
 import { categories } from "../db/tables/category.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -88,7 +88,7 @@ export const categoryRoutes = new Hono<AppEnv>();
 
 /** GET /categories: a page of Category rows, filtered and sorted. */
 categoryRoutes.get("/", async (c) => {
-  const query = validate(categoryListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(categoryListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -105,7 +105,7 @@ categoryRoutes.get("/", async (c) => {
 /** GET /categories/:id: one Category, or 404; an ETag, and 304 for a matching If-None-Match. */
 categoryRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(categoryGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(categoryGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

@@ -6,7 +6,7 @@ import { productTags } from "../db/tables/product-tags.js";
 import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -91,7 +91,7 @@ export const tagRoutes = new Hono<AppEnv>();
 
 /** GET /tags: a page of Tag rows, filtered and sorted. */
 tagRoutes.get("/", async (c) => {
-  const query = validate(tagListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(tagListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -107,7 +107,7 @@ tagRoutes.get("/", async (c) => {
 /** GET /tags/:id: one Tag, or 404; an ETag, and 304 for a matching If-None-Match. */
 tagRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(tagGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(tagGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { samples } from "../db/tables/sample.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -151,7 +151,7 @@ export const sampleRoutes = new Hono<AppEnv>();
 
 /** GET /samples: a page of Sample rows, filtered and sorted. */
 sampleRoutes.get("/", async (c) => {
-  const query = validate(sampleListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(sampleListQuerySchema, c);
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -195,7 +195,7 @@ sampleRoutes.get("/", async (c) => {
 /** GET /samples/:id: one Sample, or 404; an ETag, and 304 for a matching If-None-Match. */
 sampleRoutes.get("/:id", async (c) => {
   const id = intParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(sampleGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(sampleGetQuerySchema, c) : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

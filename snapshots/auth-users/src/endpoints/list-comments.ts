@@ -7,7 +7,7 @@ import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { callerValue } from "../lib/policy.js";
 import { queryInt } from "../lib/validation.js";
@@ -28,7 +28,7 @@ export const listCommentsRoute = new Hono<AppEnv>();
 listCommentsRoute.get("/posts/:postId/comments", requireAuth(), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const callerId = callerValue(c, "id", "uuid");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);
   if (!parent) throw new NotFoundError(`Post ${postId} not found`);
   const where = and(

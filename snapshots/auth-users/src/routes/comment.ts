@@ -7,7 +7,7 @@ import { posts } from "../db/tables/post.js";
 import { users } from "../db/tables/user.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, type RequestAuth, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, type RequestAuth, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue } from "../lib/policy.js";
@@ -115,7 +115,7 @@ export const commentRoutes = new Hono<AppEnv>();
 
 /** GET /comments: a page of Comment rows, filtered and sorted. Policy owner: only rows whose authorId is the caller's id. */
 commentRoutes.get("/", requireAuth(), async (c) => {
-  const query = validate(commentListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(commentListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");
@@ -135,7 +135,7 @@ commentRoutes.get("/", requireAuth(), async (c) => {
 /** GET /comments/:id: one Comment, or 404; an ETag, and 304 for a matching If-None-Match. Policy owner: only rows whose authorId is the caller's id. */
 commentRoutes.get("/:id", requireAuth(), async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(commentGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(commentGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");

@@ -8,7 +8,7 @@ import { posts } from "../db/tables/post.js";
 import { users } from "../db/tables/user.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, type RequestAuth, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, type RequestAuth, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue, checkFieldRoles } from "../lib/policy.js";
@@ -133,7 +133,7 @@ export const postRoutes = new Hono<AppEnv>();
 
 /** GET /posts: a page of Post rows, filtered and sorted. Policy owner: only rows whose authorId is the caller's id. */
 postRoutes.get("/", requireAuth(), async (c) => {
-  const query = validate(postListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(postListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");
@@ -154,7 +154,7 @@ postRoutes.get("/", requireAuth(), async (c) => {
 /** GET /posts/:id: one Post, or 404; an ETag, and 304 for a matching If-None-Match. Policy owner: only rows whose authorId is the caller's id. */
 postRoutes.get("/:id", requireAuth(), async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(postGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(postGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");

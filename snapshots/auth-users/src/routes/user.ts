@@ -5,7 +5,7 @@ import { db } from "../db/client.js";
 import { users } from "../db/tables/user.js";
 import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, requestHeader, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerValue } from "../lib/policy.js";
@@ -69,7 +69,7 @@ export const userRoutes = new Hono<AppEnv>();
 
 /** GET /users: a page of User rows, filtered and sorted. Policy self: only rows whose id is the caller's id. */
 userRoutes.get("/", requireAuth(), async (c) => {
-  const query = validate(userListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(userListQuerySchema, c);
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");
@@ -87,7 +87,7 @@ userRoutes.get("/", requireAuth(), async (c) => {
 /** GET /users/:id: one User, or 404; an ETag, and 304 for a matching If-None-Match. Policy self: only rows whose id is the caller's id. */
 userRoutes.get("/:id", requireAuth(), async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(userGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(userGetQuerySchema, c) : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const callerId = callerValue(c, "id", "uuid");

@@ -5,7 +5,7 @@ import { me as handler } from "../../handlers/me.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({});
 const querySchema = z.strictObject({});
@@ -25,7 +25,7 @@ export const meRoute = new Hono<AppEnv>();
 
 meRoute.get("/me", requireAuth(), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
 import { requireAuth } from "../lib/auth.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import type { Author } from "../repositories/author.js";
 
@@ -22,7 +22,7 @@ const querySchema = z.strictObject({
 export const adminListAuthorsRoute = new Hono<AppEnv>();
 
 adminListAuthorsRoute.get("/api/admin/authors", requireAuth({ roles: ["admin"] }), async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: Author[] = await db
     .select()
     .from(authors)

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
@@ -22,7 +22,7 @@ const querySchema = z.strictObject({
 export const adminListPostsRoute = new Hono<AppEnv>();
 
 adminListPostsRoute.get("/api/admin/posts", requireAuth({ roles: ["admin"] }), async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: PostSummary[] = await listPostSummary(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);
 });

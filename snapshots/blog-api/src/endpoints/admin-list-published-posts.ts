@@ -5,7 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
@@ -23,7 +23,7 @@ const querySchema = z.strictObject({
 export const adminListPublishedPostsRoute = new Hono<AppEnv>();
 
 adminListPublishedPostsRoute.get("/api/admin/published-posts", requireAuth({ roles: ["admin"] }), async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const where = eq(posts.published, true);
   const rows: PostSummary[] = await listPostSummary(where, { limit: query.limit, offset: query.offset });
   return c.json(rows);

@@ -5,7 +5,7 @@ import { createContext, type HandlerContext } from "../context.js";
 import { publishPost as handler } from "../handlers/publishPost.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, readOptionalJson, validate } from "../lib/http.js";
+import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
 import { publishPostInputSchema } from "../schemas.js";
 
@@ -29,7 +29,7 @@ export const adminPublishPostRoute = new Hono<AppEnv>();
 
 adminPublishPostRoute.post("/api/admin/posts/:id/publish", requireAuth({ roles: ["admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = validate(publishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { likePattern } from "../lib/search.js";
 import { queryBoolean, queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
@@ -26,7 +26,7 @@ const querySchema = z.strictObject({
 export const adminSearchPostsRoute = new Hono<AppEnv>();
 
 adminSearchPostsRoute.get("/api/admin/posts/search", requireAuth({ roles: ["admin"] }), async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const pattern = likePattern(query.q, "contains");
   const where = and(
     query.published === undefined ? undefined : eq(posts.published, query.published),

@@ -6,7 +6,7 @@ import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
 import { posts } from "../db/tables/post.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
@@ -26,7 +26,7 @@ export const listAuthorPostsRoute = new Hono<AppEnv>();
 
 listAuthorPostsRoute.get("/api/v1/authors/:authorId/posts", async (c) => {
   const authorId = uuidParam(c.req.param("authorId"), "authorId");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const [parent] = await db.select({ id: authors.id }).from(authors).where(eq(authors.id, authorId)).limit(1);
   if (!parent) throw new NotFoundError(`Author ${authorId} not found`);
   const where = eq(posts.authorId, authorId);

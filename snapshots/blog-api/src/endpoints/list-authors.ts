@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { authors } from "../db/tables/author.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import type { Author } from "../repositories/author.js";
 
@@ -21,7 +21,7 @@ const querySchema = z.strictObject({
 export const listAuthorsRoute = new Hono<AppEnv>();
 
 listAuthorsRoute.get("/api/v1/authors", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: Author[] = await db
     .select()
     .from(authors)

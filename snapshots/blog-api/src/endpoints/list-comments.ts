@@ -6,7 +6,7 @@ import { db } from "../db/client.js";
 import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { queryInt } from "../lib/validation.js";
 import type { Comment } from "../repositories/comment.js";
@@ -25,7 +25,7 @@ export const listCommentsRoute = new Hono<AppEnv>();
 
 listCommentsRoute.get("/api/v1/posts/:postId/comments", async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);
   if (!parent) throw new NotFoundError(`Post ${postId} not found`);
   const where = eq(comments.postId, postId);

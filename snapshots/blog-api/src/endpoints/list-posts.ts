@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
@@ -21,7 +21,7 @@ const querySchema = z.strictObject({
 export const listPostsRoute = new Hono<AppEnv>();
 
 listPostsRoute.get("/api/v1/posts", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: PostSummary[] = await listPostSummary(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);
 });

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
@@ -22,7 +22,7 @@ const querySchema = z.strictObject({
 export const listPublishedPostsRoute = new Hono<AppEnv>();
 
 listPublishedPostsRoute.get("/api/v1/published-posts", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const where = eq(posts.published, true);
   const rows: PostSummary[] = await listPostSummary(where, { limit: query.limit, offset: query.offset });
   return c.json(rows);

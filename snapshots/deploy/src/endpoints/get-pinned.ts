@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { direct } from "../lib/prepared.js";
 
 /** No query parameters are declared: any is a 400. */
@@ -24,7 +24,7 @@ const statement = direct(
 export const getPinnedRoute = new Hono<AppEnv>();
 
 getPinnedRoute.get("/pinned", async (c) => {
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const rows = await statement.execute();
   return c.json(rows);
 });

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { tasks } from "../db/tables/task.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { likePattern } from "../lib/search.js";
 import { queryInt } from "../lib/validation.js";
 import { listTaskRow } from "../projections/task-row.js";
@@ -25,7 +25,7 @@ const querySchema = z.strictObject({
 export const findTasksRoute = new Hono<AppEnv>();
 
 findTasksRoute.get("/v2/tasks/search", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const pattern = query.q === undefined ? undefined : likePattern(query.q, "contains");
   const where = and(
     query.status === undefined ? undefined : eq(tasks.status, query.status),

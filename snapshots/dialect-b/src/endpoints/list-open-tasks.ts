@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { tasks } from "../db/tables/task.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import type { Task } from "../repositories/task.js";
 
@@ -21,7 +21,7 @@ const querySchema = z.strictObject({
 export const listOpenTasksRoute = new Hono<AppEnv>();
 
 listOpenTasksRoute.get("/v2/open-tasks", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const where = and(
     eq(tasks.status, "open"),
     isNull(tasks.done),

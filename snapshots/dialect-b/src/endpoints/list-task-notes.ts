@@ -6,7 +6,7 @@ import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
 import { tasks } from "../db/tables/task.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { queryInt } from "../lib/validation.js";
 import type { Note } from "../repositories/note.js";
@@ -25,7 +25,7 @@ export const listTaskNotesRoute = new Hono<AppEnv>();
 
 listTaskNotesRoute.get("/v2/tasks/:taskId/notes", async (c) => {
   const taskId = uuidParam(c.req.param("taskId"), "taskId");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const [parent] = await db.select({ id: tasks.id }).from(tasks).where(eq(tasks.id, taskId)).limit(1);
   if (!parent) throw new NotFoundError(`Task ${taskId} not found`);
   const where = eq(notes.taskId, taskId);

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { tasks } from "../db/tables/task.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listTaskWithOwner } from "../projections/task-with-owner.js";
 import type { TaskWithOwner } from "../schemas.js";
@@ -21,7 +21,7 @@ const querySchema = z.strictObject({
 export const listTaskOwnersRoute = new Hono<AppEnv>();
 
 listTaskOwnersRoute.get("/v2/task-owners", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: TaskWithOwner[] = await listTaskWithOwner(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);
 });

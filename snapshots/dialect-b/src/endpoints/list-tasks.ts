@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { tasks } from "../db/tables/task.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import { listTaskView } from "../projections/task-view.js";
 import type { TaskView } from "../schemas.js";
@@ -21,7 +21,7 @@ const querySchema = z.strictObject({
 export const listTasksRoute = new Hono<AppEnv>();
 
 listTasksRoute.get("/v2/tasks", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const rows: TaskView[] = await listTaskView(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);
 });

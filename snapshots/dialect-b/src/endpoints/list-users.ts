@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { users } from "../db/tables/user.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 import type { User } from "../repositories/user.js";
 
@@ -29,7 +29,7 @@ const querySchema = z.strictObject({
 export const listUsersRoute = new Hono<AppEnv>();
 
 listUsersRoute.get("/v2/users", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const where = isNull(users.deletedAt);
   const rows: User[] = await db
     .select(columns)

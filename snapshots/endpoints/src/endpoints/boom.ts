@@ -4,7 +4,7 @@ import { z } from "zod";
 import { boom as handler } from "../../handlers/boom.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({});
 const querySchema = z.strictObject({});
@@ -24,7 +24,7 @@ export const boomRoute = new Hono<AppEnv>();
 
 boomRoute.get("/api/v1/boom", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

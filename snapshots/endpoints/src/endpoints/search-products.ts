@@ -4,7 +4,7 @@ import { z } from "zod";
 import handler from "../../handlers/searchProducts.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import { queryNumber } from "../lib/validation.js";
 import type { Product } from "../repositories/product.js";
 
@@ -29,7 +29,7 @@ export const searchProductsRoute = new Hono<AppEnv>();
 
 searchProductsRoute.get("/api/v1/search", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { slow as handler } from "../../handlers/slow.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import { queryInt } from "../lib/validation.js";
 
 const paramsSchema = z.strictObject({});
@@ -27,7 +27,7 @@ export const slowRoute = new Hono<AppEnv>();
 
 slowRoute.get("/api/v1/slow", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { about as handler } from "../../handlers/about.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import type { About } from "../schemas.js";
 
 const paramsSchema = z.strictObject({});
@@ -25,7 +25,7 @@ export const aboutRoute = new Hono<AppEnv>();
 
 aboutRoute.get("/about", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

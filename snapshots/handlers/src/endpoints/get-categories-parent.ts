@@ -6,7 +6,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { categories } from "../db/tables/category.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 
 /** No query parameters are declared: any is a 400. */
@@ -37,7 +37,7 @@ export const getCategoriesParentRoute = new Hono<AppEnv>();
 
 getCategoriesParentRoute.get("/categories/:id/parent", async (c) => {
   const params = { id: uuidParam(c.req.param("id")) };
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const [row] = await statement.execute({ id: params.id });
   if (!row) throw new NotFoundError(`Category ${params.id} not found`);
   if (!row.related) throw new NotFoundError(`Category ${params.id} has no parent`);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { categories } from "../db/tables/category.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
@@ -35,7 +35,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getCategoriesSearchRoute = new Hono<AppEnv>();
 
 getCategoriesSearchRoute.get("/categories/search", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.q === undefined ? "0" : "1");
   const rows = await statement(shape).execute({
     q: likeValue(query.q, "contains"),

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import { direct } from "../lib/prepared.js";
 
 const paramsSchema = z.strictObject({
@@ -49,7 +49,7 @@ export const getProductsBySkuByIdRoute = new Hono<AppEnv>();
 
 getProductsBySkuByIdRoute.get("/products/by-sku/:sku", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const [row] = await statement.execute({ sku: params.sku });
   if (!row) throw new NotFoundError("No Product matches");
   return c.json(row);

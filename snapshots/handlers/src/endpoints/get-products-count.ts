@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 /** The handler of GET /products/count, written inline at yama.yaml:393. */
 async function handler(ctx: GetProductsCountContext) {
@@ -32,7 +32,7 @@ export const getProductsCountRoute = new Hono<AppEnv>();
 
 getProductsCountRoute.get("/products/count", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

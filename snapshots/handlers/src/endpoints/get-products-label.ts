@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 /** The handler of GET /products/:id/label, written inline at yama.yaml:383. */
 async function handler(ctx: GetProductsLabelContext) {
@@ -34,7 +34,7 @@ export const getProductsLabelRoute = new Hono<AppEnv>();
 
 getProductsLabelRoute.get("/products/:id/label", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue, queryList } from "../lib/queries.js";
@@ -82,7 +82,7 @@ const statement = preparedPerShape((shape: string, sort: string | undefined) =>
 export const getProductsMatchRoute = new Hono<AppEnv>();
 
 getProductsMatchRoute.get("/products/match", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.like === undefined ? "0" : "1") +
     (query.prefix === undefined ? "0" : "1") +
     (query.suffix === undefined ? "0" : "1") +

@@ -6,7 +6,7 @@ import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { reviews } from "../db/tables/review.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct } from "../lib/prepared.js";
@@ -40,7 +40,7 @@ export const getProductsReviewsRoute = new Hono<AppEnv>();
 
 getProductsReviewsRoute.get("/products/:id/reviews", async (c) => {
   const params = { id: uuidParam(c.req.param("id")) };
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const rows = await statement.execute({ id: params.id, limit: query.limit + 1, offset: query.offset });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

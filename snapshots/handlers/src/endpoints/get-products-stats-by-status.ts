@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { queryBoolean } from "../lib/validation.js";
 
@@ -40,7 +40,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getProductsStatsByStatusRoute = new Hono<AppEnv>();
 
 getProductsStatsByStatusRoute.get("/products/stats/by-status", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.featured === undefined ? "0" : "1");
   const rows = await statement(shape).execute({ featured: query.featured });
   return c.json(rows);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { numberOrNull } from "../lib/queries.js";
 
@@ -40,7 +40,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getProductsStatsRoute = new Hono<AppEnv>();
 
 getProductsStatsRoute.get("/products/stats", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.status === undefined ? "0" : "1");
   const [result] = await statement(shape).execute({ status: query.status });
   return c.json(result);

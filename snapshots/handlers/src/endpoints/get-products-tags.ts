@@ -7,7 +7,7 @@ import { productTags } from "../db/tables/product-tags.js";
 import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { direct } from "../lib/prepared.js";
 
@@ -39,7 +39,7 @@ export const getProductsTagsRoute = new Hono<AppEnv>();
 
 getProductsTagsRoute.get("/products/:id/tags", async (c) => {
   const params = { id: uuidParam(c.req.param("id")) };
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const rows = await statement.execute({ id: params.id });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

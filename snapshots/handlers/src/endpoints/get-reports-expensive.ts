@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { rowsOf } from "../lib/queries.js";
 import { queryNumber } from "../lib/validation.js";
 
@@ -16,7 +16,7 @@ const querySchema = z.strictObject({
 export const getReportsExpensiveRoute = new Hono<AppEnv>();
 
 getReportsExpensiveRoute.get("/reports/expensive", async (c) => {
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   // The statement of yama.yaml:347; the request's values are bound as parameters, never spliced into it.
   const rows = rowsOf(await db.execute(sql`
 SELECT p.sku, p.name, p.price::float8 AS price -- the price as a number, not :text

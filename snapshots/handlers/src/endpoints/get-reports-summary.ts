@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { rowsOf } from "../lib/queries.js";
 
 /** No query parameters are declared: any is a 400. */
@@ -14,7 +14,7 @@ const querySchema = z.strictObject({});
 export const getReportsSummaryRoute = new Hono<AppEnv>();
 
 getReportsSummaryRoute.get("/reports/summary", async (c) => {
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   // The statement of yama.yaml:363.
   const rows = rowsOf(await db.execute(sql`SELECT (SELECT count(*)::int FROM products WHERE deleted_at IS NULL) AS products, (SELECT count(*)::int FROM reviews) AS reviews`));
   const [row] = rows;

@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { rowsOf } from "../lib/queries.js";
 
 /** No query parameters are declared: any is a 400. */
@@ -13,7 +13,7 @@ const querySchema = z.strictObject({});
 export const getReviewsCountRoute = new Hono<AppEnv>();
 
 getReviewsCountRoute.get("/reviews/count", async (c) => {
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   // The statement of yama.yaml:118.
   const rows = rowsOf(await db.execute(sql`SELECT count(*)::int AS total FROM reviews`));
   return c.json(rows);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { reviews } from "../db/tables/review.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { offsetPage } from "../lib/pagination.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
@@ -39,7 +39,7 @@ const statement = preparedPerShape((shape: string) =>
 export const getReviewsSearchRoute = new Hono<AppEnv>();
 
 getReviewsSearchRoute.get("/reviews/search", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.q === undefined ? "0" : "1") +
     (query.minRating === undefined ? "0" : "1");
   const rows = await statement(shape).execute({

@@ -7,7 +7,7 @@ import { productTags } from "../db/tables/product-tags.js";
 import { products } from "../db/tables/product.js";
 import { tags } from "../db/tables/tag.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -68,7 +68,7 @@ export const getTagsProductsRoute = new Hono<AppEnv>();
 
 getTagsProductsRoute.get("/tags/:id/products", async (c) => {
   const params = { id: uuidParam(c.req.param("id")) };
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const rows = await statement(query.sort).execute({ id: params.id });
   if (rows.length === 0) {
     const [found] = await parent.execute({ id: params.id });

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { tags } from "../db/tables/tag.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validateQuery } from "../lib/http.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 
@@ -29,7 +29,7 @@ const statement = preparedPerShape((shape: string) =>
 export const listTagRoute = new Hono<AppEnv>();
 
 listTagRoute.get("/tags", async (c) => {
-  const query = c.req.url.includes("?") ? validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noQuery;
+  const query = c.req.url.includes("?") ? validateQuery(querySchema, c) : noQuery;
   const shape = (query.prefix === undefined ? "0" : "1");
   const rows = await statement(shape).execute({ prefix: likeValue(query.prefix, "starts") });
   return c.json(rows);

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import { preparedPerShape } from "../lib/prepared.js";
 import { likeValue } from "../lib/queries.js";
 import { postProductsFindBodySchema } from "../schemas.js";
@@ -46,7 +46,7 @@ const statement = preparedPerShape((shape: string) =>
 export const postProductsFindRoute = new Hono<AppEnv>();
 
 postProductsFindRoute.post("/products/find", async (c) => {
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const body = validate(postProductsFindBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const shape = (body.name === undefined || body.name === null ? "0" : "1") +
     (body.statuses === undefined || body.statuses === null ? "0" : "1") +

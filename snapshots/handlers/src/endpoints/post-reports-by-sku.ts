@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { Hono } from "hono";
 import { z } from "zod";
 import { db } from "../db/client.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import { rowsOf } from "../lib/queries.js";
 import { postReportsBySkuBodySchema } from "../schemas.js";
 
@@ -14,7 +14,7 @@ const querySchema = z.strictObject({});
 export const postReportsBySkuRoute = new Hono<AppEnv>();
 
 postReportsBySkuRoute.post("/reports/by-sku", async (c) => {
-  if (c.req.url.includes("?")) validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  if (c.req.url.includes("?")) validateQuery(querySchema, c);
   const body = validate(postReportsBySkuBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   // The statement of yama.yaml:371; the request's values are bound as parameters, never spliced into it.
   const rows = rowsOf(await db.execute(sql`SELECT sku, name FROM products WHERE sku = ${body.sku} AND deleted_at IS NULL`));

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { caught as handler } from "../../handlers/caught.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, readOptionalJson, validate } from "../lib/http.js";
+import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({});
 const querySchema = z.strictObject({});
@@ -24,7 +24,7 @@ export const caughtRoute = new Hono<AppEnv>();
 
 caughtRoute.post("/caught", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = await readOptionalJson(c);
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

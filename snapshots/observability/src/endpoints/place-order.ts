@@ -4,7 +4,7 @@ import { z } from "zod";
 import { placeOrder as handler } from "../../handlers/placeOrder.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import { placeOrderBodySchema } from "../schemas.js";
 
 const paramsSchema = z.strictObject({});
@@ -25,7 +25,7 @@ export const placeOrderRoute = new Hono<AppEnv>();
 
 placeOrderRoute.post("/orders", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = validate(placeOrderBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

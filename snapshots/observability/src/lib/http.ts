@@ -172,6 +172,36 @@ export function validate<T>(schema: ZodType<T>, input: unknown, code: "VALIDATIO
   return result.data;
 }
 
+/**
+ * The query string, validated against a schema built at module load. A parameter given twice
+ * (`?limit=1&limit=2`) is a 400 as well: taking one of its values would ignore the other
+ * silently. Telling takes one count of the `&`s; the query is parsed again only when there are
+ * more pairs than names (a repeat, or an empty pair such as `a=1&&b=2`).
+ */
+export function validateQuery<T>(schema: ZodType<T>, c: Context): T {
+  const query = c.req.query();
+  const url = c.req.url;
+  const start = url.indexOf("?");
+  if (start !== -1) {
+    let pairs = 1;
+    for (let i = url.indexOf("&", start); i !== -1; i = url.indexOf("&", i + 1)) pairs++;
+    if (pairs > Object.keys(query).length) {
+      const repeated = repeatedNames(url.slice(start + 1));
+      if (repeated.length > 0) {
+        throw new ValidationError("Invalid query parameters", repeated.map((field) => ({ field, message: "is given more than once", rule: "repeated" })), "VALIDATION_QUERY");
+      }
+    }
+  }
+  return validate(schema, query, "VALIDATION_QUERY", "Invalid query parameters");
+}
+
+function repeatedNames(search: string): string[] {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  for (const name of new URLSearchParams(search).keys()) (seen.has(name) ? repeated : seen).add(name);
+  return [...repeated];
+}
+
 /** Reads a JSON body; malformed or missing JSON is a 400, never a 500. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();

@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -69,7 +69,7 @@ export const productRoutes = new Hono<AppEnv>();
 
 /** GET /products: a page of Product rows, filtered and sorted. Public. */
 productRoutes.get("/", async (c) => {
-  const query = validate(productListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(productListQuerySchema, c);
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -85,7 +85,7 @@ productRoutes.get("/", async (c) => {
 /** GET /products/:id: one Product, or 404; an ETag, and 304 for a matching If-None-Match. Public. */
 productRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(productGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(productGetQuerySchema, c) : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

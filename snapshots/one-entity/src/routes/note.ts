@@ -4,7 +4,7 @@ import { Hono } from "hono";
 import { db } from "../db/client.js";
 import { notes } from "../db/tables/note.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -76,7 +76,7 @@ export const noteRoutes = new Hono<AppEnv>();
 
 /** GET /notes: a page of Note rows, filtered and sorted. */
 noteRoutes.get("/", async (c) => {
-  const query = validate(noteListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(noteListQuerySchema, c);
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -95,7 +95,7 @@ noteRoutes.get("/", async (c) => {
 /** GET /notes/:id: one Note, or 404; an ETag, and 304 for a matching If-None-Match. */
 noteRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(noteGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(noteGetQuerySchema, c) : noGetQuery;
   const include = [] as string[];
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

@@ -6,7 +6,7 @@ import { db } from "../db/client.js";
 import { products } from "../db/tables/product.js";
 import { reviews } from "../db/tables/review.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { cursorPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -93,7 +93,7 @@ export const reviewRoutes = new Hono<AppEnv>();
 
 /** GET /reviews: a page of Review rows, filtered and sorted. */
 reviewRoutes.get("/", async (c) => {
-  const query = validate(reviewListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(reviewListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -122,7 +122,7 @@ reviewRoutes.get("/", async (c) => {
 /** GET /reviews/:id: one Review, or 404; an ETag, and 304 for a matching If-None-Match. */
 reviewRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(reviewGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(reviewGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

@@ -6,7 +6,7 @@ import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
 import { users } from "../db/tables/user.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -99,7 +99,7 @@ export const commentRoutes = new Hono<AppEnv>();
 
 /** GET /comments: a page of Comment rows, filtered and sorted. */
 commentRoutes.get("/", async (c) => {
-  const query = validate(commentListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(commentListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -117,7 +117,7 @@ commentRoutes.get("/", async (c) => {
 /** GET /comments/:id: one Comment, or 404; an ETag, and 304 for a matching If-None-Match. */
 commentRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(commentGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(commentGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

@@ -8,7 +8,7 @@ import { posts } from "../db/tables/post.js";
 import { tags } from "../db/tables/tag.js";
 import { users } from "../db/tables/user.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -130,7 +130,7 @@ export const postRoutes = new Hono<AppEnv>();
 
 /** GET /posts: a page of Post rows, filtered and sorted. */
 postRoutes.get("/", async (c) => {
-  const query = validate(postListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(postListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -150,7 +150,7 @@ postRoutes.get("/", async (c) => {
 /** GET /posts/:id: one Post, or 404; an ETag, and 304 for a matching If-None-Match. */
 postRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(postGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(postGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

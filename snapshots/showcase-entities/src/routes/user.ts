@@ -7,7 +7,7 @@ import { posts } from "../db/tables/post.js";
 import { profiles } from "../db/tables/profile.js";
 import { users } from "../db/tables/user.js";
 import { NotFoundError } from "../lib/errors.js";
-import { type AppEnv, readJson, requestHeader, validate } from "../lib/http.js";
+import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
@@ -112,7 +112,7 @@ export const userRoutes = new Hono<AppEnv>();
 
 /** GET /users: a page of User rows, filtered and sorted. */
 userRoutes.get("/", async (c) => {
-  const query = validate(userListQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(userListQuerySchema, c);
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const present =
@@ -132,7 +132,7 @@ userRoutes.get("/", async (c) => {
 /** GET /users/:id: one User, or 404; an ETag, and 304 for a matching If-None-Match. */
 userRoutes.get("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
-  const query = c.req.url.includes("?") ? validate(userGetQuerySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters") : noGetQuery;
+  const query = c.req.url.includes("?") ? validateQuery(userGetQuerySchema, c) : noGetQuery;
   const include = parseNames(query.include, includable, "include");
   const fields = query.fields === undefined ? undefined : [...parseNames(query.fields, selectable, "fields"), ...include];
   const [row] = await findById.execute({ id });

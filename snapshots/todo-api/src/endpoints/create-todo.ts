@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createTodo as handler } from "../../handlers/createTodo.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import type { Todo } from "../repositories/todo.js";
 import { createTodoInputSchema } from "../schemas.js";
 
@@ -26,7 +26,7 @@ export const createTodoRoute = new Hono<AppEnv>();
 
 createTodoRoute.post("/todos", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = validate(createTodoInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

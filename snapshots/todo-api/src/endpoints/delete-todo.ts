@@ -4,7 +4,7 @@ import { z } from "zod";
 import { deleteTodo as handler } from "../../handlers/deleteTodo.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({
   id: z.string().max(1024),
@@ -26,7 +26,7 @@ export const deleteTodoRoute = new Hono<AppEnv>();
 
 deleteTodoRoute.delete("/todos/:id", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

@@ -5,7 +5,7 @@ import { getTodos as handler } from "../../handlers/getTodos.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, validate } from "../lib/http.js";
+import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import { queryBoolean, queryInt } from "../lib/validation.js";
 import type { TodoList } from "../schemas.js";
 
@@ -31,7 +31,7 @@ export const getTodosRoute = new Hono<AppEnv>();
 
 getTodosRoute.get("/todos", requireAuth({ roles: ["user", "admin"] }), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);

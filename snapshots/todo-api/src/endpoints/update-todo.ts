@@ -4,7 +4,7 @@ import { z } from "zod";
 import { updateTodo as handler } from "../../handlers/updateTodo.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, respond } from "../lib/context.js";
-import { type AppEnv, readJson, validate } from "../lib/http.js";
+import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import type { Todo } from "../repositories/todo.js";
 import { updateTodoInputSchema } from "../schemas.js";
 
@@ -28,7 +28,7 @@ export const updateTodoRoute = new Hono<AppEnv>();
 
 updateTodoRoute.put("/todos/:id", async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
-  const query = validate(querySchema, c.req.query(), "VALIDATION_QUERY", "Invalid query parameters");
+  const query = validateQuery(querySchema, c);
   const body = validate(updateTodoInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
   const result = await run(ctx);
