@@ -130,7 +130,8 @@ type FormatType = "email" | "url" | "phone" | "slug";
  */
 const FORMATS: Readonly<Record<FormatType, { expr: string; maxLength: number }>> = {
   email: { expr: "z.email()", maxLength: 255 },
-  url: { expr: "z.url()", maxLength: 2048 },
+  // Web addresses only: a `javascript:` or `data:` URL stored and later rendered as a link runs script.
+  url: { expr: `z.url({ protocol: /^https?$/, error: "must be an http or https URL" })`, maxLength: 2048 },
   // runtime-lib/validation.ts: E.164-like, 7 to 15 digits with an optional leading +.
   phone: { expr: "phoneNumber()", maxLength: 32 },
   slug: { expr: `z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "must be a slug (lower-case words joined by -)" })`, maxLength: 255 },

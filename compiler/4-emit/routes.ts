@@ -89,7 +89,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
   if (ifMatch !== undefined) {
     const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
 `;
   };

@@ -130,6 +130,8 @@ describe("CRUD query surface on PostgreSQL", () => {
     const withRel = await api("GET", "/products?fields=name&include=category&limit=1");
     expect(Object.keys((withRel.body as { data: Json[] }).data[0]!).sort()).toEqual(["category", "name"]);
     expect((await api("GET", "/products?fields=name,secret")).status).toBe(400);
+    // An empty list would answer with empty objects.
+    expect((await api("GET", "/products?fields=")).body).toMatchObject({ error: { code: "VALIDATION_QUERY", details: [{ field: "fields", rule: "required" }] } });
   });
 
   it("cursor pages over 1,000 rows while rows are inserted: none lost, none repeated, strictly ordered", async () => {
@@ -183,6 +185,9 @@ describe("CRUD query surface on PostgreSQL", () => {
     const cached = await api("GET", `/products/${product.id}`, undefined, { "if-none-match": tag });
     expect(cached.status).toBe(304);
     expect(cached.text).toBe("");
+    expect((await api("GET", `/products/${product.id}`, undefined, { "if-none-match": `W/${tag}` })).status).toBe(304);
+    // If-Match compares strongly: the weak form of the current tag does not match.
+    expect((await api("PATCH", `/products/${product.id}`, { stock: 9 }, { "if-match": `W/${tag}` })).status).toBe(412);
     const stale = await api("PATCH", `/products/${product.id}`, { stock: 9 }, { "if-match": '"stale"' });
     expect(stale.status).toBe(412);
     expect(stale.body).toMatchObject({ error: { code: "PRECONDITION_FAILED" } });

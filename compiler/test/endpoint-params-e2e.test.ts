@@ -203,6 +203,8 @@ describe("endpoint parameters over HTTP", () => {
     const dee = await create("/contacts", { name: "Dee", phone: "+44 20 7946 0958", site: "https://example.com" });
     await create("/contacts", { name: "Eve", phone: "(555) 123-4567" });
     expect((await api("PATCH", `/contacts/${dee.id}`, { phone: "none" })).status).toBe(400);
+    // url fields hold web addresses: a javascript: or data: URL rendered as a link would run script.
+    for (const site of ["javascript:alert(1)", "data:text/html,hi", "ftp://example.com"]) expect((await api("PATCH", `/contacts/${dee.id}`, { site })).status, site).toBe(400);
     expect((await api("PATCH", `/contacts/${dee.id}`, { site: "not a url" })).status).toBe(400);
     const found = await api("GET", `/contacts?phone=${encodeURIComponent("+44 20 7946 0958")}`);
     expect((found.body as { data: Row[] }).data.map((c) => c.id)).toEqual([dee.id]);

@@ -8,7 +8,11 @@ import { ApiError, ValidationError } from "./errors.js";
 
 /** Parses a comma list (`author,tags`) against the names allowed; unknown names are a 400. */
 export function parseNames(value: string | undefined, allowed: readonly string[], param: string): string[] {
-  if (value === undefined || value === "") return [];
+  if (value === undefined || value === "") {
+    // `?include=` asks for nothing; `?fields=` would answer with empty objects, so it is a 400.
+    if (value === "" && param === "fields") throw new ValidationError("Invalid query parameters", [{ field: param, message: `names no property; allowed: ${allowed.join(", ")}`, rule: "required" }], "VALIDATION_QUERY");
+    return [];
+  }
   const names = [...new Set(value.split(",").map((n) => n.trim()).filter((n) => n !== ""))];
   const unknown = names.filter((n) => !allowed.includes(n));
   if (unknown.length > 0) {
@@ -43,12 +47,16 @@ export function entityTag(value: unknown): string {
   return textTag(JSON.stringify(value));
 }
 
-/** True when an If-None-Match / If-Match header lists this tag (or `*`). */
-export function tagMatches(header: string | undefined, tag: string): boolean {
+/**
+ * True when an If-None-Match / If-Match header lists this tag (or `*`). If-None-Match compares
+ * weakly (`W/"…"` matches too); If-Match compares strongly (RFC 9110 §13.1.1): a weak tag never
+ * matches, since it does not promise the same bytes.
+ */
+export function tagMatches(header: string | undefined, tag: string, comparison: "weak" | "strong" = "weak"): boolean {
   if (header === undefined) return false;
   return header.split(",").some((t) => {
     const v = t.trim();
-    return v === "*" || v === tag || v === `W/${tag}`;
+    return v === "*" || v === tag || (comparison === "weak" && v === `W/${tag}`);
   });
 }
 

@@ -166,7 +166,7 @@ commentRoutes.put("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(comments)
@@ -186,7 +186,7 @@ commentRoutes.patch("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
@@ -210,7 +210,7 @@ commentRoutes.delete("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id, "caller.id": callerId });
   if (!row) throw new NotFoundError(`Comment ${id} not found`);

@@ -200,7 +200,7 @@ postRoutes.put("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(posts)
@@ -221,7 +221,7 @@ postRoutes.patch("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
@@ -245,7 +245,7 @@ postRoutes.delete("/:id", requireAuth(), async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id, "caller.id": callerId });
   if (!row) throw new NotFoundError(`Post ${id} not found`);

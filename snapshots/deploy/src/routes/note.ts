@@ -106,7 +106,7 @@ noteRoutes.put("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(notes)
@@ -125,7 +125,7 @@ noteRoutes.patch("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
@@ -148,7 +148,7 @@ noteRoutes.delete("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Note ${id} not found`);

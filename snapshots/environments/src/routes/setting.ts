@@ -114,7 +114,7 @@ settingRoutes.put("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(settings)
@@ -133,7 +133,7 @@ settingRoutes.patch("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
@@ -156,7 +156,7 @@ settingRoutes.delete("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Setting ${id} not found`);

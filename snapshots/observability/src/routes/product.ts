@@ -112,7 +112,7 @@ productRoutes.put("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Product ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(products)
@@ -131,7 +131,7 @@ productRoutes.patch("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Product ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
@@ -154,7 +154,7 @@ productRoutes.delete("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Product ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Product ${id} not found`);

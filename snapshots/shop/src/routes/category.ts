@@ -145,7 +145,7 @@ categoryRoutes.delete("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Category ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Category ${id} not found`);

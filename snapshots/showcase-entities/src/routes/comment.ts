@@ -145,7 +145,7 @@ commentRoutes.put("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await db
     .update(comments)
@@ -164,7 +164,7 @@ commentRoutes.patch("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
@@ -187,7 +187,7 @@ commentRoutes.delete("/:id", async (c) => {
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    if (!tagMatches(ifMatch, entityTag(current))) throw new PreconditionFailedError();
+    if (!tagMatches(ifMatch, entityTag(current), "strong")) throw new PreconditionFailedError();
   }
   const [row] = await deleteById.execute({ id });
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
