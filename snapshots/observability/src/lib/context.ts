@@ -50,7 +50,10 @@ export interface RequestContext<TParams, TQuery, TBody> {
   path: string;
   /** Request headers, lower-cased. */
   headers: Record<string, string>;
-  /** Sets the response status (chainable); otherwise POST answers 201, DELETE 204, others 200. */
+  /**
+   * Sets the response status (chainable); otherwise POST answers 201, DELETE 204, others 200.
+   * A code outside 200–599 is a mistake in the handler: it throws (the client gets the 500 envelope).
+   */
   status(code: number): this;
   /** The status set with `status()`, if any. */
   readonly statusCode: number | undefined;
@@ -81,6 +84,7 @@ export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logge
     path: c.req.path,
     headers: c.req.header(),
     status(code) {
+      if (!Number.isInteger(code) || code < 200 || code > 599) throw new RangeError(`ctx.status(${code}): a response status is a whole number from 200 to 599`);
       statusCode = code;
       return this;
     },
