@@ -41,6 +41,15 @@ export function textTag(json: string): string {
   return `"${sha1(json)}"`;
 }
 
+/**
+ * A 200 JSON response with the body's ETag, as GET by id sends it: after a PUT or PATCH the
+ * client holds the tag its next If-Match needs without reading the row again.
+ */
+export function taggedJson(value: unknown): Response {
+  const json = JSON.stringify(value);
+  return new Response(json, { headers: { "Content-Type": "application/json", ETag: textTag(json) } });
+}
+
 /** The ETag a value is sent with (the tag of its JSON text). */
 export function entityTag(value: unknown): string {
   return textTag(JSON.stringify(value));

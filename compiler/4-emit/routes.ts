@@ -344,14 +344,14 @@ ${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t})
         const isPut = op === "replace";
         const forcedNames = new Set(scope(op).map((c) => c.field));
         const schema = bodySchema(isPut ? names.replace : names.update, writableFields(entity), forcedNames, isPut ? "replaceBody" : "updateBody", isPut ? "the replace body" : "the update body");
-        imports.add("../lib/http.js", "readJson", "validate");
+        imports.add("../lib/http.js", "readJson", "validate").add("../lib/shape.js", "taggedJson");
         const bump = autoUpdate.map((f) => `, ${f.name}: sql\`now()\``).join("");
         if (bump) imports.add("drizzle-orm", "sql");
         const emptyGuard = !isPut && !bump
           ? `  if (Object.keys(input).length === 0) {
     const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
-    return c.json(current);
+    return taggedJson(current);
   }
 `
           : "";
@@ -365,7 +365,7 @@ ${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${callerSetup(entity, sc
     .where(${rowWhere("id", op, "value")})
     .returning(${sel});
   if (!row) throw ${notFound()};
-  return c.json(row);
+  return taggedJson(row);
 });`);
         break;
       }

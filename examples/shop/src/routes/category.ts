@@ -9,7 +9,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { categoryCreateSchema, categoryGetQuerySchema, categoryListQuerySchema, categoryReplaceSchema, categoryUpdateSchema } from "../validation/category.js";
 
 /** Relations `?include=` can load. */
@@ -141,7 +141,7 @@ categoryRoutes.put("/:id", async (c) => {
     .where(eq(categories.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Category ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /categories/:id: changes the given fields of a Category. */
@@ -157,7 +157,7 @@ categoryRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Category ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(categories)
@@ -165,7 +165,7 @@ categoryRoutes.patch("/:id", async (c) => {
     .where(eq(categories.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Category ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /categories/:id: deletes a Category; 204. */

@@ -13,7 +13,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { productCreateSchema, productGetQuerySchema, productListQuerySchema, productReplaceSchema, productUpdateSchema } from "../validation/product.js";
 
 /** Columns sent to clients: all but deletedAt. */
@@ -213,7 +213,7 @@ productRoutes.put("/:id", async (c) => {
     .where(and(eq(products.id, id), isNull(products.deletedAt)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /products/:id: changes the given fields of a Product. */
@@ -232,7 +232,7 @@ productRoutes.patch("/:id", async (c) => {
     .where(and(eq(products.id, id), isNull(products.deletedAt)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /products/:id: soft-deletes a Product (sets deletedAt); 204. */

@@ -9,7 +9,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
 
 /** Relations `?include=` can load. */
@@ -154,7 +154,7 @@ reviewRoutes.put("/:id", async (c) => {
     .where(eq(reviews.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Review ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /reviews/:id: changes the given fields of a Review. */
@@ -170,7 +170,7 @@ reviewRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Review ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(reviews)
@@ -178,7 +178,7 @@ reviewRoutes.patch("/:id", async (c) => {
     .where(eq(reviews.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Review ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /reviews/:id: deletes a Review; 204. */

@@ -8,7 +8,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { intParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { sampleCreateSchema, sampleGetQuerySchema, sampleListQuerySchema, sampleReplaceSchema, sampleUpdateSchema } from "../validation/sample.js";
 
 /** Columns sent to clients: all but secret. */
@@ -230,7 +230,7 @@ sampleRoutes.put("/:id", async (c) => {
     .where(eq(samples.id, id))
     .returning(columns);
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /samples/:id: changes the given fields of a Sample. */
@@ -246,7 +246,7 @@ sampleRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Sample ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(samples)
@@ -254,7 +254,7 @@ sampleRoutes.patch("/:id", async (c) => {
     .where(eq(samples.id, id))
     .returning(columns);
   if (!row) throw new NotFoundError(`Sample ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /samples/:id: deletes a Sample; 204. */

@@ -12,7 +12,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue } from "../lib/policy.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
 /** Relations `?include=` can load. */
@@ -174,7 +174,7 @@ commentRoutes.put("/:id", requireAuth(), async (c) => {
     .where(and(eq(comments.id, id), eq(comments.authorId, callerId)))
     .returning();
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /comments/:id: changes the given fields of a Comment. Policy owner: only rows whose authorId is the caller's id. */
@@ -191,7 +191,7 @@ commentRoutes.patch("/:id", requireAuth(), async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(comments)
@@ -199,7 +199,7 @@ commentRoutes.patch("/:id", requireAuth(), async (c) => {
     .where(and(eq(comments.id, id), eq(comments.authorId, callerId)))
     .returning();
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /comments/:id: deletes a Comment; 204. Policy owner: only rows whose authorId is the caller's id. */

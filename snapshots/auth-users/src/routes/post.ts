@@ -13,7 +13,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue, checkFieldRoles } from "../lib/policy.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
 /** Columns sent to clients: all but draftNotes. */
@@ -208,7 +208,7 @@ postRoutes.put("/:id", requireAuth(), async (c) => {
     .where(and(eq(posts.id, id), eq(posts.authorId, callerId)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /posts/:id: changes the given fields of a Post. Policy owner: only rows whose authorId is the caller's id. */
@@ -226,7 +226,7 @@ postRoutes.patch("/:id", requireAuth(), async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findByIdForOwner.execute({ id, "caller.id": callerId });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(posts)
@@ -234,7 +234,7 @@ postRoutes.patch("/:id", requireAuth(), async (c) => {
     .where(and(eq(posts.id, id), eq(posts.authorId, callerId)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /posts/:id: deletes a Post; 204. Policy owner: only rows whose authorId is the caller's id. */

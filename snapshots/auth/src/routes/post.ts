@@ -9,7 +9,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { postBulkSchema, postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
 /** Properties `?fields=` may select. */
@@ -130,7 +130,7 @@ postRoutes.put("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) =>
     .where(eq(posts.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /posts/:id: changes the given fields of a Post. */
@@ -146,7 +146,7 @@ postRoutes.patch("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) 
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(posts)
@@ -154,7 +154,7 @@ postRoutes.patch("/:id", requireAuth({ roles: ["editor", "admin"] }), async (c) 
     .where(eq(posts.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /posts/:id: deletes a Post; 204. */

@@ -8,7 +8,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { noteCreateSchema, noteGetQuerySchema, noteListQuerySchema, noteReplaceSchema, noteUpdateSchema } from "../validation/note.js";
 
 /** Properties `?fields=` may select. */
@@ -114,7 +114,7 @@ noteRoutes.put("/:id", async (c) => {
     .where(eq(notes.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Note ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /notes/:id: changes the given fields of a Note. */
@@ -130,7 +130,7 @@ noteRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Note ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(notes)
@@ -138,7 +138,7 @@ noteRoutes.patch("/:id", async (c) => {
     .where(eq(notes.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Note ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /notes/:id: deletes a Note; 204. */

@@ -8,7 +8,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { settingCreateSchema, settingGetQuerySchema, settingListQuerySchema, settingReplaceSchema, settingUpdateSchema } from "../validation/setting.js";
 
 /** Properties `?fields=` may select. */
@@ -122,7 +122,7 @@ settingRoutes.put("/:id", async (c) => {
     .where(eq(settings.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Setting ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /settings/:id: changes the given fields of a Setting. */
@@ -138,7 +138,7 @@ settingRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Setting ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(settings)
@@ -146,7 +146,7 @@ settingRoutes.patch("/:id", async (c) => {
     .where(eq(settings.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Setting ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /settings/:id: deletes a Setting; 204. */

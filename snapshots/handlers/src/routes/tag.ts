@@ -9,7 +9,7 @@ import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { tagCreateSchema, tagGetQuerySchema, tagReplaceSchema, tagUpdateSchema } from "../validation/tag.js";
 
 /** Relations `?include=` can load. */
@@ -98,7 +98,7 @@ tagRoutes.put("/:id", async (c) => {
     .where(eq(tags.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Tag ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /tags/:id: changes the given fields of a Tag. */
@@ -114,7 +114,7 @@ tagRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Tag ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(tags)
@@ -122,7 +122,7 @@ tagRoutes.patch("/:id", async (c) => {
     .where(eq(tags.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Tag ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /tags/:id: deletes a Tag; 204. */

@@ -8,7 +8,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { productCreateSchema, productGetQuerySchema, productListQuerySchema, productReplaceSchema, productUpdateSchema } from "../validation/product.js";
 
 /** Properties `?fields=` may select. */
@@ -120,7 +120,7 @@ productRoutes.put("/:id", async (c) => {
     .where(eq(products.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /products/:id: changes the given fields of a Product. Public. */
@@ -136,7 +136,7 @@ productRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Product ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(products)
@@ -144,7 +144,7 @@ productRoutes.patch("/:id", async (c) => {
     .where(eq(products.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Product ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /products/:id: deletes a Product; 204. Public. */

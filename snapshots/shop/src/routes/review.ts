@@ -11,7 +11,7 @@ import { cursorPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
-import { decodeCursor, encodeCursor, entityTag, invalidCursor, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { decodeCursor, encodeCursor, entityTag, invalidCursor, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
 
 /** Relations `?include=` can load. */
@@ -162,7 +162,7 @@ reviewRoutes.put("/:id", async (c) => {
     .where(eq(reviews.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Review ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /reviews/:id: changes the given fields of a Review. */
@@ -178,7 +178,7 @@ reviewRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Review ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(reviews)
@@ -186,7 +186,7 @@ reviewRoutes.patch("/:id", async (c) => {
     .where(eq(reviews.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Review ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /reviews/:id: deletes a Review; 204. */

@@ -11,7 +11,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
 import { likePattern } from "../lib/search.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { tagBulkSchema, tagCreateSchema, tagGetQuerySchema, tagListQuerySchema, tagReplaceSchema, tagUpdateSchema } from "../validation/tag.js";
 
 /** Relations `?include=` can load. */
@@ -153,7 +153,7 @@ tagRoutes.put("/:id", async (c) => {
     .where(eq(tags.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Tag ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /tags/:id: changes the given fields of a Tag. */
@@ -169,7 +169,7 @@ tagRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Tag ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(tags)
@@ -177,7 +177,7 @@ tagRoutes.patch("/:id", async (c) => {
     .where(eq(tags.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Tag ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /tags/:id: deletes a Tag; 204. */

@@ -10,7 +10,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
 /** Relations `?include=` can load. */
@@ -153,7 +153,7 @@ commentRoutes.put("/:id", async (c) => {
     .where(eq(comments.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /comments/:id: changes the given fields of a Comment. */
@@ -169,7 +169,7 @@ commentRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Comment ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(comments)
@@ -177,7 +177,7 @@ commentRoutes.patch("/:id", async (c) => {
     .where(eq(comments.id, id))
     .returning();
   if (!row) throw new NotFoundError(`Comment ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /comments/:id: deletes a Comment; 204. */

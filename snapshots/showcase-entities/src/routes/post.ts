@@ -12,7 +12,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { postCreateSchema, postGetQuerySchema, postListQuerySchema, postReplaceSchema, postUpdateSchema } from "../validation/post.js";
 
 /** Columns sent to clients: all but deletedAt. */
@@ -189,7 +189,7 @@ postRoutes.put("/:id", async (c) => {
     .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /posts/:id: changes the given fields of a Post. */
@@ -205,7 +205,7 @@ postRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`Post ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(posts)
@@ -213,7 +213,7 @@ postRoutes.patch("/:id", async (c) => {
     .where(and(eq(posts.id, id), isNull(posts.deletedAt)))
     .returning(columns);
   if (!row) throw new NotFoundError(`Post ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /posts/:id: soft-deletes a Post (sets deletedAt); 204. */

@@ -11,7 +11,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
-import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, tagMatches, textTag } from "../lib/shape.js";
+import { entityTag, groupBy, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { userCreateSchema, userGetQuerySchema, userListQuerySchema, userReplaceSchema, userUpdateSchema } from "../validation/user.js";
 
 /** Relations `?include=` can load. */
@@ -171,7 +171,7 @@ userRoutes.put("/:id", async (c) => {
     .where(eq(users.id, id))
     .returning();
   if (!row) throw new NotFoundError(`User ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** PATCH /users/:id: changes the given fields of a User. */
@@ -187,7 +187,7 @@ userRoutes.patch("/:id", async (c) => {
   if (Object.keys(input).length === 0) {
     const [current] = await findById.execute({ id });
     if (!current) throw new NotFoundError(`User ${id} not found`);
-    return c.json(current);
+    return taggedJson(current);
   }
   const [row] = await db
     .update(users)
@@ -195,7 +195,7 @@ userRoutes.patch("/:id", async (c) => {
     .where(eq(users.id, id))
     .returning();
   if (!row) throw new NotFoundError(`User ${id} not found`);
-  return c.json(row);
+  return taggedJson(row);
 });
 
 /** DELETE /users/:id: deletes a User; 204. */
