@@ -124,6 +124,13 @@ export function regexLiteral(pattern: string): string {
 
 type FormatType = "email" | "url" | "phone" | "slug";
 
+/** What `phoneNumber()` (runtime-lib/validation.ts) accepts, for OpenAPI's `pattern`. */
+export const PHONE_PATTERN = String.raw`^\+?(?:[ ()-]*\d){7,15}[ ()-]*$`;
+/** Lower-case words joined by `-`. */
+export const SLUG_PATTERN = String.raw`^[a-z0-9]+(?:-[a-z0-9]+)*$`;
+/** The schemes a `url` field takes (OpenAPI's `pattern` for it). */
+export const URL_PATTERN = String.raw`^https?://`;
+
 /**
  * The string types with a format, checked the same way in bodies, path parameters and query
  * strings: the validator and the default maximum length (the column's).
@@ -134,7 +141,7 @@ const FORMATS: Readonly<Record<FormatType, { expr: string; maxLength: number }>>
   url: { expr: `z.url({ protocol: /^https?$/, error: "must be an http or https URL" })`, maxLength: 2048 },
   // runtime-lib/validation.ts: E.164-like, 7 to 15 digits with an optional leading +.
   phone: { expr: "phoneNumber()", maxLength: 32 },
-  slug: { expr: `z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: "must be a slug (lower-case words joined by -)" })`, maxLength: 255 },
+  slug: { expr: `z.string().regex(/${SLUG_PATTERN}/, { error: "must be a slug (lower-case words joined by -)" })`, maxLength: 255 },
 };
 
 const isFormat = (type: FieldIR["type"]): type is FormatType => Object.hasOwn(FORMATS, type);

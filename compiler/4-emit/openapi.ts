@@ -13,6 +13,7 @@ import { noMemo, type PartMemo } from "./cache.js";
 import { bulkPath } from "../3-lower/crud.js";
 import { compareText } from "../order.js";
 import { limitedRoutes } from "../plugins/rate-limit.js";
+import { PHONE_PATTERN, SLUG_PATTERN, URL_PATTERN } from "./column-types.js";
 import { crudErrorStatuses, endpointErrorStatuses, type ErrorStatus } from "./statuses.js";
 
 type Json = Record<string, unknown>;
@@ -28,7 +29,13 @@ export function fieldSchema(f: FieldIR, nullable = !f.notNull): Json {
       Object.assign(s, { type: "string", format: "email" });
       break;
     case "url":
-      Object.assign(s, { type: "string", format: "uri" });
+      Object.assign(s, { type: "string", format: "uri", pattern: URL_PATTERN });
+      break;
+    case "phone":
+      Object.assign(s, { type: "string", pattern: PHONE_PATTERN });
+      break;
+    case "slug":
+      Object.assign(s, { type: "string", pattern: SLUG_PATTERN });
       break;
     case "timestamp":
     case "timestamplocal":

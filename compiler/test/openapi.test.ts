@@ -121,3 +121,18 @@ endpoints:
     });
   });
 });
+
+describe("formats in the contract", () => {
+  it("phone, slug and url carry the patterns their validators check (runtime-lib's phoneNumber included)", async () => {
+    const { PHONE_PATTERN, SLUG_PATTERN, URL_PATTERN } = await import("../4-emit/column-types.js");
+    const { fieldSchema } = await import("../4-emit/openapi.js");
+    const field = (type: "phone" | "slug" | "url") => ({ name: "f", column: "f", type, array: false, notNull: true, primary: false, generated: false, unique: false, indexed: false, readonly: false, writeOnly: false, sensitive: false, autoUpdate: false, loc: { file: "yama.yaml", line: 1, col: 1 } });
+    expect(fieldSchema(field("phone"))).toMatchObject({ type: "string", pattern: PHONE_PATTERN });
+    expect(fieldSchema(field("slug"))).toMatchObject({ type: "string", pattern: SLUG_PATTERN });
+    expect(fieldSchema(field("url"))).toMatchObject({ type: "string", format: "uri", pattern: URL_PATTERN });
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(new URL("../../runtime-lib/validation.ts", import.meta.url), "utf8")).toContain(`regex(/${PHONE_PATTERN}/`);
+    const { phoneNumber } = await import("../../runtime-lib/validation.js");
+    for (const value of ["+44 20 7946 0958", "(555) 123-4567", "call me", "123"]) expect(phoneNumber().safeParse(value).success).toBe(new RegExp(PHONE_PATTERN).test(value));
+  });
+});
