@@ -13,7 +13,7 @@ import { file, header, Imports, key, ts } from "./writer.js";
 import { crudGuard } from "../plugins/auth/emit.js";
 import { pascalCase } from "../2-analyze/types.js";
 import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText, scopeText, scopeValues } from "./policies.js";
-import { crudBodyFields } from "./statuses.js";
+import { crudBodyFields, crudScope } from "./statuses.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 import { bulkPath } from "../3-lower/crud.js";
 
@@ -68,7 +68,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     return `${includes ? `  if (include.length > 0) await loadIncludes(${rowsExpr}, include${includesNeedCaller(entity, ir) ? `, c.get("auth")` : ""});\n` : ""}`;
   };
   /** The row policy of an operation (`where:` of its policy), and what the route's comment says about it. */
-  const scope = (op: CrudRoutePlan["operation"]) => entity.crud!.auth?.[op]?.where ?? [];
+  const scope = (op: CrudRoutePlan["operation"]) => crudScope(entity, op);
   const scopeNote = (op: CrudRoutePlan["operation"]) => (scope(op).length ? ` ${(op === "create" ? scopeSetText : scopeText)(entity.crud!.auth![op]!.policy, scope(op))}` : "");
   /** Prepared point reads, one per policy among the operations that read by id. */
   const finders = new Map<string, string>();

@@ -139,6 +139,9 @@ function isConnectionError(err: unknown): boolean {
  * Translates a database error caused by the request into an ApiError.
  * Returns undefined for errors that are the server's fault.
  */
+/** A value the database refused: the request's body carried it. */
+const invalidValue = (message: string, details?: ErrorDetail[]) => new ValidationError(message, details, "VALIDATION_BODY");
+
 export function fromDatabaseError(err: unknown): ApiError | undefined {
   const pg = findPgError(err);
   if (!pg) return isConnectionError(err) ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
@@ -152,21 +155,21 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
         ? new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED")
         : new UnprocessableError("A referenced row does not exist", constraint ? [{ field: constraint, message: "referenced row not found", rule: "foreign_key" }] : undefined, "VALIDATION_REFERENCE");
     case "23502":
-      return new ValidationError("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }], "VALIDATION_BODY");
+      return invalidValue("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }]);
     case "23514":
-      return new ValidationError("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined, "VALIDATION_BODY");
+      return invalidValue("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined);
     case "22001":
-      return new ValidationError("A value is too long for its column", undefined, "VALIDATION_BODY");
+      return invalidValue("A value is too long for its column");
     case "22003":
-      return new ValidationError("A number is out of range for its column", undefined, "VALIDATION_BODY");
+      return invalidValue("A number is out of range for its column");
     case "22P02":
     case "22007":
     case "22008":
-      return new ValidationError("A value has an invalid format", undefined, "VALIDATION_BODY");
+      return invalidValue("A value has an invalid format");
     case "22021":
     case "22P05":
       // e.g. a NUL character (\u0000), which PostgreSQL text cannot hold.
-      return new ValidationError("A value contains a character the database cannot store", undefined, "VALIDATION_BODY");
+      return invalidValue("A value contains a character the database cannot store");
     case "57P01":
     case "57P02":
     case "57P03":
@@ -180,7 +183,7 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
     default:
       // Class 22 is "data exception": a value the request supplied (an interval that overflows,
       // a negative OFFSET from a handler, …) that the database refused.
-      if (pg.code.startsWith("22")) return new ValidationError("A value is out of range or malformed", undefined, "VALIDATION_BODY");
+      if (pg.code.startsWith("22")) return invalidValue("A value is out of range or malformed");
       // Class 08 is "connection exception".
       return pg.code.startsWith("08") ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
   }
