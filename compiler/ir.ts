@@ -444,6 +444,11 @@ export interface EndpointIR {
    * whose body inputs are all optional (or which has none: its body is then an empty schema).
    */
   bodyOptional?: true;
+  /**
+   * The body is any subset of the entity's writable fields (its `.partial()` schema): a dialect-B
+   * update operation whose body is the entity, with or without a handler file.
+   */
+  bodyPartial?: true;
   response?: ShapeRef;
   /** Explicit success status (`status:` or `response.status`). */
   status?: number;

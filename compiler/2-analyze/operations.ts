@@ -49,6 +49,8 @@ interface Operation {
   body?: { ref: ShapeRef } | { inline: SchemaIR };
   /** See EndpointIR.bodyOptional. */
   bodyOptional?: true;
+  /** See EndpointIR.bodyPartial. */
+  bodyPartial?: true;
   response?: ShapeRef;
   status?: number;
   handler: HandlerIR;
@@ -501,7 +503,9 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
   if (!ok) return undefined;
   const description = typeof long.description === "string" ? long.description : typeof long.summary === "string" ? long.summary : undefined;
   return {
-    name, path, loc, method: METHODS[action], route, params, query, body, ...(bodyOptional ? { bodyOptional } : {}), response,
+    name, path, loc, method: METHODS[action], route, params, query, body, ...(bodyOptional ? { bodyOptional } : {}),
+    ...(action === "update" && body && "ref" in body && body.ref.kind === "entity" ? { bodyPartial: true as const } : {}),
+    response,
     status: action === "custom" ? 200 : undefined,
     handler: handler ?? opHandler!,
     description,
@@ -816,7 +820,7 @@ export function analyzeOperations(
       }
       const path = honoPath(`${basePath}${e.route ?? op.route}`).replace(/(.)\/$/, "$1");
       out.push({
-        name, method: op.method, path, description: op.description, params: [...op.params], query: [...op.query], body, ...(op.bodyOptional ? { bodyOptional: op.bodyOptional } : {}), response: op.response,
+        name, method: op.method, path, description: op.description, params: [...op.params], query: [...op.query], body, ...(op.bodyOptional ? { bodyOptional: op.bodyOptional } : {}), ...(op.bodyPartial ? { bodyPartial: op.bodyPartial } : {}), response: op.response,
         status: op.status, handler: op.handler, loc: op.loc, operation: { name: op.name, api: api.name }, ...(auth ? { auth } : {}),
       });
     }

@@ -172,6 +172,10 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
         const entity = entityNamed(ir, name.name);
         schema = schemaNames(entity).create;
         imports.add(`../validation/${entity.fileName}.js`, schema);
+        if (ep.bodyPartial) {
+          blocks.push(`/** Body: any subset of ${entity.name}'s writable fields. */\nconst bodySchema = ${schema}.partial();`);
+          schema = "bodySchema";
+        }
       } else {
         schema = schemaConst(name.name);
         imports.add("../schemas.js", schema);

@@ -64,7 +64,7 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
       emitTable(entity, scope),
       ...(plans.length || hasEndpoints ? [emitValidation(entity, scope)] : []),
       ...(plans.length ? [emitRoutes(entity, plans, scope)] : []),
-      ...(hasEndpoints ? [emitRepository(entity)] : []),
+      ...(hasEndpoints ? [emitRepository(entity, scope)] : []),
     ];
     files.push(...emitScoped(`entity ${entity.name}`, (s) => s.entity(entity, plans, String(hasEndpoints)), build));
   }

@@ -144,7 +144,7 @@ function endpointOperation(ep: EndpointIR): Json {
   const op: Json = { operationId: ep.name, ...(ep.description ? { summary: ep.description } : {}) };
   const params = [...parameters("path", ep.params), ...parameters("query", ep.query)];
   if (params.length) op.parameters = params;
-  if (ep.body) op.requestBody = { required: !ep.bodyOptional, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}Create` } : ep.body.ref) : ref(ep.body.inline.name) } } };
+  if (ep.body) op.requestBody = { required: !ep.bodyOptional, content: { "application/json": { schema: "ref" in ep.body ? shape(ep.body.ref.kind === "entity" ? { ...ep.body.ref, name: `${ep.body.ref.name}${ep.bodyPartial ? "Update" : "Create"}` } : ep.body.ref) : ref(ep.body.inline.name) } } };
   const status = String(ep.status ?? (ep.method === "POST" ? 201 : ep.method === "DELETE" ? 204 : 200));
   // Paginated query and relation handlers answer the list envelope of CRUD lists.
   const h = ep.handler;

@@ -16,6 +16,7 @@ import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } f
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 import { entityMap } from "../ir-lookup.js";
+import { referenceChecks } from "./references.js";
 
 const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
   list: "a page of", search: "a page of matching", get: "one", create: "creates a", update: "changes the given fields of a", delete: "deletes a",
@@ -71,6 +72,8 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   }
 
   // Body (create, update).
+  /** The entity fields the body may carry, when it is the entity's own schema. */
+  let entityBodyFields: string[] = [];
   if (h.action === "create" || h.action === "update") {
     imports.add("../lib/http.js", "readJson", "validate");
     let schema: string;
@@ -78,6 +81,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     if (!body || ("ref" in body && body.ref.kind === "entity")) {
       schema = schemaNames(entity).create;
       imports.add(`../validation/${entity.fileName}.js`, schema);
+      entityBodyFields = writableFields(entity).map((f) => f.name).filter((f) => f !== h.parent?.foreignKey);
       const derived = `${schema}${h.parent ? `.omit({ ${key(h.parent.foreignKey)}: true })` : ""}${h.action === "update" ? ".partial()" : ""}`;
       if (derived !== schema) {
         blocks.push(`/** Body: ${entity.name}'s writable fields${h.parent ? ` but ${h.parent.foreignKey} (from the path)` : ""}${h.action === "update" ? ", any subset" : ""}. */\nconst bodySchema = ${derived};`);
@@ -86,6 +90,9 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     } else {
       schema = schemaConst("ref" in body ? body.ref.name : body.inline.name);
       imports.add("../schemas.js", schema);
+      const shape = "inline" in body ? body.inline : ir.schemas.find((x) => x.name === body.ref.name);
+      const own = new Set(writableFields(entity).map((f) => f.name));
+      entityBodyFields = (shape?.fields ?? []).flatMap((f) => (f.kind === "scalar" && own.has(f.field.name) && f.field.name !== h.parent?.foreignKey ? [f.field.name] : []));
     }
     lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
     const rules = fieldRoleRules(writableFields(entity));
@@ -106,6 +113,12 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     lines.push(`  const [parent] = await db.select({ ${key(ppk.name)}: ${parent.varName}.${ppk.name} }).from(${parent.varName}).where(${cond}).limit(1);`);
     lines.push(`  if (!parent) ${notFound(parent, h.parent.param)}`);
   }
+
+  // Keys the body sets must not name soft-deleted rows.
+  const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_${endpointRouter(ep)}`);
+  const referenceLines = references.lines((f) => `[body.${f}]`, entityBodyFields);
+  if (referenceLines) lines.push(referenceLines.replace(/\n$/, ""));
+  blocks.push(...references.top);
 
   // WHERE: the row, its parent, the operation's filter, the query's filters and search term.
   const conditions: string[] = [];

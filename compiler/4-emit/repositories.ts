@@ -8,6 +8,7 @@ import type { EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { hiddenFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
+import { referenceChecks } from "./references.js";
 
 export const repositoryName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Repository`;
 const upperFirst = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -19,7 +20,7 @@ function idType(pk: FieldIR): string {
 /** Fields a finder or filter can compare by equality. */
 const comparable = (f: FieldIR) => !f.array && f.type !== "json" && f.type !== "binary" && !f.writeOnly && !f.sensitive;
 
-export function emitRepository(entity: EntityIR): OutputFile {
+export function emitRepository(entity: EntityIR, ir: ProjectIR): OutputFile {
   const t = entity.varName;
   const pk = entity.fields.find((f) => f.name === entity.primaryKey)!;
   const hidden = hiddenFields(entity);
@@ -69,6 +70,8 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
   if (!filters.every((f) => f.notNull)) imports.add("drizzle-orm", "isNull");
 
   const idT = idType(pk);
+  const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_repository`);
+  const checks = references.lines((f) => `[data.${f}]`, entity.fields.map((f) => f.name), "    ");
   const methods: string[] = [
     `  /** The ${entity.name} with this ${pk.name}, or null. */
   async findById(id: ${idT}): Promise<${entity.name} | null> {
@@ -88,12 +91,12 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
     return row?.total ?? 0;
   },`,
     `  async create(data: New${entity.name}Row): Promise<${entity.name}> {
-    const [row] = await db.insert(${t}).values(data).returning(${sel});
+${checks}    const [row] = await db.insert(${t}).values(data).returning(${sel});
     return row!;
   },`,
     `  /** Changes the given fields; null when no row has this ${pk.name}. */
   async update(id: ${idT}, data: Partial<New${entity.name}Row>): Promise<${entity.name} | null> {
-    const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
+${checks}    const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
     if (Object.keys(changes).length === 0) return this.findById(id);
     const [row] = await db.update(${t}).set(changes).where(${live ? `and(eq(${t}.${pk.name}, id), ${live})` : `eq(${t}.${pk.name}, id)`}).returning(${sel});
     return row ?? null;
@@ -122,6 +125,7 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
       }
     }
   }
+  blocks.push(...references.top);
   blocks.push(`/** \`ctx.entities.${entity.name}\` in handlers. */\nexport const ${repositoryName(entity)} = {\n${methods.join("\n\n")}\n};\n\nexport type ${entity.name}Repository = typeof ${repositoryName(entity)};`);
   return { path: `src/repositories/${entity.fileName}.ts`, content: header(`repository for ${entity.name}`, entity.loc) + file(imports.toString(), ...blocks) };
 }

@@ -16,6 +16,7 @@ import { callerArgs, callerSetup, fieldRoleRules, scopeConditions, scopeSetText,
 import { crudBodyFields, crudScope } from "./statuses.js";
 import { authEnabled, crudAccess } from "../plugins/auth/rules.js";
 import { bulkPath } from "../3-lower/crud.js";
+import { referenceChecks } from "./references.js";
 
 /** The tsvector of an entity's searchable fields; the same text builds the GIN index and the query. */
 export function searchVectorSql(columns: readonly string[]): string {
@@ -114,6 +115,8 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     return `new NotFoundError(\`${entity.name} \${id} not found\`)`;
   };
   for (const op of ["get", "update", "replace", "delete"] as const) if (ops.has(op)) finder(op);
+  /** Keys naming soft-deletable rows, checked before a write (references.ts). */
+  const references = referenceChecks(entity, ir, imports, "../db", prefix);
   /** The body schema of a write: the entity's, or a copy without the columns its policy sets. */
   const bodySchema = (base: string, fields: readonly FieldIR[], forced: ReadonlySet<string>, local: string, what: string) => {
     imports.add(`../validation/${entity.fileName}.js`, base);
@@ -309,7 +312,7 @@ ${values.join("\n")}
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${roleCheck}${setup}${optional.length ? `  const present =\n    ${presentExpr};\n` : ""}  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
+${roleCheck}${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name))}${setup}${optional.length ? `  const present =\n    ${presentExpr};\n` : ""}  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
   return c.json(row, 201);
 });`);
         } else {
@@ -317,7 +320,7 @@ ${roleCheck}${setup}${optional.length ? `  const present =\n    ${presentExpr};\
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${roleCheck}${setup}  const [row] = await db.insert(${t}).values(${values}).returning(${sel});
+${roleCheck}${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name))}${setup}  const [row] = await db.insert(${t}).values(${values}).returning(${sel});
   return c.json(row, 201);
 });`);
         }
@@ -332,7 +335,7 @@ ${roleCheck}${setup}  const [row] = await db.insert(${t}).values(${values}).retu
           handlers.push(`/** POST ${bulkPath(entity.crud!.basePath)}: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`.${scopeNote("create")} */
 ${routerName(entity)}.post(${ts(bulkPath(local))}, ${guard(plan)}async (c) => {
   const input = validate(${bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t}).values(${rows}).returning(${sel});
+${fieldRoleCheck(writable, "input")}${references.lines((f) => `input.map((row) => row.${f})`, writable.map((f) => f.name))}${setup}  const rows = await db.insert(${t}).values(${rows}).returning(${sel});
   return c.json({ data: rows }, 201);
 });`);
         }
@@ -359,7 +362,7 @@ ${fieldRoleCheck(writable, "input")}${setup}  const rows = await db.insert(${t})
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${pathParam(pk, "id", imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
+${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${references.lines((f) => `[input.${f}]`, crudBodyFields(entity, op).map((f) => f.name))}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
     .update(${t})
     .set({ ...input${bump} })
     .where(${rowWhere("id", op, "value")})
@@ -381,6 +384,7 @@ ${callerSetup(entity, scope("delete"), imports)}${ifMatch("delete")}  const [row
       }
     }
   }
+  top.push(...references.top);
   const router = `/** ${entity.name} CRUD, mounted at ${entity.crud!.basePath}. */\nexport const ${routerName(entity)} = new Hono<AppEnv>();`;
   return {
     path: routesFile(entity),

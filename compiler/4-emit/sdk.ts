@@ -420,7 +420,7 @@ function endpointBody(ep: EndpointIR, types: WireTypes): { type: string; optiona
     if (ref.kind === "schema") return { type: `${types.namedInput(ref.name)}${ref.array ? "[]" : ""}`, optional };
     let type = types.create(ref.name);
     if (h.kind === "operation" && h.parent) type = `Omit<${type}, ${ts(h.parent.foreignKey)}>`;
-    if (h.kind === "operation" && h.action === "update") type = `Partial<${type}>`;
+    if (ep.bodyPartial) type = `Partial<${type}>`;
     return { type: ref.array ? `${type}[]` : type, optional };
   }
   if (h.kind === "default" && (h.operation === "create" || h.operation === "update")) {

@@ -4,6 +4,7 @@
  * a 400 VALIDATION_BODY with details); with no body inputs (none declared, or all in the path)
  * the body may only be left out or be `{}`. GET operations with a handler take their inputs from
  * the query. A ValidationError a handler throws on a GET says VALIDATION_FAILED, not VALIDATION_BODY.
+ * An update operation with a handler file takes any subset of the entity's fields, as without one.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -25,6 +26,7 @@ operations:
   publishPost: { input: { id: uuid! }, output: Post, handler: src/handlers/publishPost.ts }
   sendDigest: { handler: src/handlers/sendDigest.ts }
   listDrafts: { input: { q: string?, limit: integer = 10 }, output: "Post[]", handler: src/handlers/listDrafts.ts }
+  updatePost: { output: Post, handler: src/handlers/updatePost.ts }
 apis:
   rest:
     basePath: /api
@@ -58,6 +60,12 @@ export async function publishPost(ctx: PublishPostContext) {
   "sendDigest.ts": `import type { SendDigestContext } from "../endpoints/send-digest.js";
 export async function sendDigest(ctx: SendDigestContext) {
   return { body: ctx.body };
+}
+`,
+  "updatePost.ts": `import type { UpdatePostContext } from "../endpoints/update-post.js";
+export async function updatePost(ctx: UpdatePostContext) {
+  const title: string | undefined = ctx.body.title;
+  return { id: ctx.params.id, title: title ?? null, archived: ctx.body.archived ?? null } as never;
 }
 `,
   "listDrafts.ts": `import type { ListDraftsContext } from "../endpoints/list-drafts.js";
@@ -153,6 +161,12 @@ describe("custom operations validate their bodies (dialect B, over HTTP)", () =>
     expect((await api("POST", "/send-digest", {})).body).toEqual({ body: {} });
     expectBodyError(await api("POST", "/send-digest", { to: "everyone" }), ["to"]);
     expectBodyError(await api("POST", "/send-digest", ["x"]), [""]);
+  });
+
+  it("an update operation with a handler file takes any subset of the entity's fields", async () => {
+    expect((await api("PUT", `/posts/${ID}`, { archived: true })).body).toEqual({ id: ID, title: null, archived: true });
+    expect((await api("PUT", `/posts/${ID}`, {})).body).toEqual({ id: ID, title: null, archived: null });
+    expectBodyError(await api("PUT", `/posts/${ID}`, { title: 3, colour: "red" }), ["colour", "title"]);
   });
 
   it("GET operations take their inputs from the query, validated; a handler's ValidationError is VALIDATION_FAILED", async () => {

@@ -9,6 +9,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
+import { requireLive } from "../lib/references.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
 
@@ -91,6 +92,9 @@ const insertStatement = preparedPerShape((present: string) =>
     .prepare("reviews_insert"),
 );
 
+/** A Product that is not soft-deleted: Review.productId may only name one of those. */
+const liveProduct = direct(db.select({ id: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("reviews_live_products"));
+
 /** Review CRUD, mounted at /reviews. */
 export const reviewRoutes = new Hono<AppEnv>();
 
@@ -132,6 +136,7 @@ reviewRoutes.get("/:id", async (c) => {
 /** POST /reviews: creates a Review; 201 with the new row. */
 reviewRoutes.post("/", async (c) => {
   const input = validate(reviewCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const present =
     (input.body === undefined ? "0" : "1");
   const [row] = await insertStatement(present).execute(input);
@@ -142,6 +147,7 @@ reviewRoutes.post("/", async (c) => {
 reviewRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(reviewReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
@@ -161,6 +167,7 @@ reviewRoutes.put("/:id", async (c) => {
 reviewRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(reviewUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });

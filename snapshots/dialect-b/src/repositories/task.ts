@@ -2,8 +2,10 @@
 import { and, count, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../db/client.js";
 import { type NewTaskRow, type TaskRow, tasks } from "../db/tables/task.js";
+import { users } from "../db/tables/user.js";
 import { parseSort } from "../lib/pagination.js";
 import { direct } from "../lib/prepared.js";
+import { requireLive } from "../lib/references.js";
 
 /** A Task as handlers and clients see it. */
 export type Task = TaskRow;
@@ -40,6 +42,9 @@ function where(filters: TaskFilters) {
 
 const byId = direct(db.select().from(tasks).where(eq(tasks.id, sql.placeholder("id"))).prepare("tasks_repository_find_by_id"));
 
+/** A User that is not soft-deleted: Task.ownerId may only name one of those. */
+const liveUser = direct(db.select({ id: users.id }).from(users).where(and(eq(users.id, sql.placeholder("id")), isNull(users.deletedAt))).prepare("tasks_repository_live_users"));
+
 /** `ctx.entities.Task` in handlers. */
 export const taskRepository = {
   /** The Task with this id, or null. */
@@ -63,12 +68,14 @@ export const taskRepository = {
   },
 
   async create(data: NewTaskRow): Promise<Task> {
+    await requireLive(liveUser, [data.ownerId], "ownerId");
     const [row] = await db.insert(tasks).values(data).returning();
     return row!;
   },
 
   /** Changes the given fields; null when no row has this id. */
   async update(id: string, data: Partial<NewTaskRow>): Promise<Task | null> {
+    await requireLive(liveUser, [data.ownerId], "ownerId");
     const changes = { ...data };
     if (Object.keys(changes).length === 0) return this.findById(id);
     const [row] = await db.update(tasks).set(changes).where(eq(tasks.id, id)).returning();

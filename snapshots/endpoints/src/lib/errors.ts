@@ -139,6 +139,14 @@ function isConnectionError(err: unknown): boolean {
  * Translates a database error caused by the request into an ApiError.
  * Returns undefined for errors that are the server's fault.
  */
+/**
+ * 422 VALIDATION_REFERENCE: a foreign key names a row that does not exist (or is soft-deleted).
+ * `field` is the body's field when the app checked it, else the database constraint's name.
+ */
+export function referenceMissing(field?: string): UnprocessableError {
+  return new UnprocessableError("A referenced row does not exist", field ? [{ field, message: "referenced row not found", rule: "foreign_key" }] : undefined, "VALIDATION_REFERENCE");
+}
+
 /** A value the database refused: the request's body carried it. */
 const invalidValue = (message: string, details?: ErrorDetail[]) => new ValidationError(message, details, "VALIDATION_BODY");
 
@@ -153,7 +161,7 @@ export function fromDatabaseError(err: unknown): ApiError | undefined {
       // On insert/update the referenced row is missing; on delete the row is still referenced.
       return /still referenced/.test(pg.detail ?? pg.message)
         ? new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED")
-        : new UnprocessableError("A referenced row does not exist", constraint ? [{ field: constraint, message: "referenced row not found", rule: "foreign_key" }] : undefined, "VALIDATION_REFERENCE");
+        : referenceMissing(constraint);
     case "23502":
       return invalidValue("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }]);
     case "23514":

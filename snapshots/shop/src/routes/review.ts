@@ -10,6 +10,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { cursorPage } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
+import { requireLive } from "../lib/references.js";
 import { likePattern } from "../lib/search.js";
 import { decodeCursor, encodeCursor, entityTag, invalidCursor, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { reviewCreateSchema, reviewGetQuerySchema, reviewListQuerySchema, reviewReplaceSchema, reviewUpdateSchema } from "../validation/review.js";
@@ -88,6 +89,9 @@ const insertStatement = preparedPerShape((present: string) =>
     .prepare("reviews_insert"),
 );
 
+/** A Product that is not soft-deleted: Review.productId may only name one of those. */
+const liveProduct = direct(db.select({ id: products.id }).from(products).where(and(eq(products.id, sql.placeholder("id")), isNull(products.deletedAt))).prepare("reviews_live_products"));
+
 /** Review CRUD, mounted at /reviews. */
 export const reviewRoutes = new Hono<AppEnv>();
 
@@ -138,6 +142,7 @@ reviewRoutes.get("/:id", async (c) => {
 /** POST /reviews: creates a Review; 201 with the new row. */
 reviewRoutes.post("/", async (c) => {
   const input = validate(reviewCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const present =
     (input.title === undefined ? "0" : "1") +
     (input.body === undefined ? "0" : "1") +
@@ -150,6 +155,7 @@ reviewRoutes.post("/", async (c) => {
 reviewRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(reviewReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
@@ -169,6 +175,7 @@ reviewRoutes.put("/:id", async (c) => {
 reviewRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(reviewUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(liveProduct, [input.productId], "productId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });

@@ -10,6 +10,7 @@ import { type AppEnv, readJson, requestHeader, validate, validateQuery } from ".
 import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
+import { requireLive } from "../lib/references.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
@@ -94,6 +95,9 @@ const insertStatement = preparedPerShape(() =>
     .prepare("comments_insert"),
 );
 
+/** A Post that is not soft-deleted: Comment.postId may only name one of those. */
+const livePost = direct(db.select({ id: posts.id }).from(posts).where(and(eq(posts.id, sql.placeholder("id")), isNull(posts.deletedAt))).prepare("comments_live_posts"));
+
 /** Comment CRUD, mounted at /comments. */
 export const commentRoutes = new Hono<AppEnv>();
 
@@ -133,6 +137,7 @@ commentRoutes.get("/:id", async (c) => {
 /** POST /comments: creates a Comment; 201 with the new row. */
 commentRoutes.post("/", async (c) => {
   const input = validate(commentCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(livePost, [input.postId], "postId");
   const [row] = await insertStatement().execute(input);
   return c.json(row, 201);
 });
@@ -141,6 +146,7 @@ commentRoutes.post("/", async (c) => {
 commentRoutes.put("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(commentReplaceSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(livePost, [input.postId], "postId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
@@ -160,6 +166,7 @@ commentRoutes.put("/:id", async (c) => {
 commentRoutes.patch("/:id", async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(commentUpdateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(livePost, [input.postId], "postId");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
     const [current] = await findById.execute({ id });
