@@ -103,6 +103,29 @@ interface PgErrorLike {
   constraint_name?: string;
   column?: string;
   column_name?: string;
+  table?: string;
+  table_name?: string;
+}
+
+/**
+ * The API field each table column holds, keyed `table.column` (`books.author_id` → `authorId`):
+ * database errors then name the field the request sent, not a constraint. Built once at start-up
+ * from the Drizzle tables (`columnFields` in db.ts).
+ */
+export type ColumnFields = ReadonlyMap<string, string>;
+
+/** The columns of a unique or foreign key violation: `Key (product_id, email)=(…) …` names them. */
+function keyColumns(detail: string | undefined): string[] {
+  const m = detail === undefined ? null : /^Key \(([^()]*)\)=/.exec(detail);
+  return m ? m[1]!.split(", ").map((c) => c.replace(/^"|"$/g, "")) : [];
+}
+
+/** The fields of `columns` of the error's table, or undefined when one of them is not a plain field. */
+function fieldsOf(pg: PgErrorLike, columns: readonly string[], fields: ColumnFields | undefined): string[] | undefined {
+  const table = pg.table ?? pg.table_name;
+  if (fields === undefined || table === undefined || columns.length === 0) return undefined;
+  const out = columns.map((c) => fields.get(`${table}.${c}`));
+  return out.every((f): f is string => f !== undefined) ? out : undefined;
 }
 
 /**
@@ -149,22 +172,37 @@ export function referenceMissing(field?: string): UnprocessableError {
 /** A value the database refused: the request's body carried it. */
 const invalidValue = (message: string, details?: ErrorDetail[]) => new ValidationError(message, details, "VALIDATION_BODY");
 
-export function fromDatabaseError(err: unknown): ApiError | undefined {
+/**
+ * `fields` maps columns to the API's field names; without it (or for a column that is not a
+ * field) the details name the constraint or column as the database does.
+ */
+export function fromDatabaseError(err: unknown, fields?: ColumnFields): ApiError | undefined {
   const pg = findPgError(err);
   if (!pg) return isConnectionError(err) ? new ServiceUnavailableError("Database unavailable", "DB_UNAVAILABLE") : undefined;
   const constraint = pg.constraint ?? pg.constraint_name;
   switch (pg.code) {
-    case "23505":
-      return new ConflictError("A row with the same unique value already exists", constraint ? [{ field: constraint, message: pg.detail ?? "duplicate value", rule: "unique" }] : undefined);
-    case "23503":
+    case "23505": {
+      const message = pg.detail ?? "duplicate value";
+      const named = fieldsOf(pg, keyColumns(pg.detail), fields) ?? (constraint ? [constraint] : []);
+      return new ConflictError("A row with the same unique value already exists", named.length ? named.map((field) => ({ field, message, rule: "unique" })) : undefined);
+    }
+    case "23503": {
       // On insert/update the referenced row is missing; on delete the row is still referenced.
-      return /still referenced/.test(pg.detail ?? pg.message)
-        ? new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED")
-        : referenceMissing(constraint);
-    case "23502":
-      return invalidValue("A required value is missing", [{ field: pg.column ?? pg.column_name ?? "", message: "must not be null", rule: "required" }]);
-    case "23514":
-      return invalidValue("A value violates a check constraint", constraint ? [{ field: constraint, message: "check failed", rule: "check" }] : undefined);
+      if (/still referenced/.test(pg.detail ?? pg.message)) return new ConflictError("The row is still referenced by other rows", undefined, "CONFLICT_REFERENCED");
+      const named = fieldsOf(pg, keyColumns(pg.detail), fields);
+      return named ? new UnprocessableError("A referenced row does not exist", named.map((field) => ({ field, message: "referenced row not found", rule: "foreign_key" })), "VALIDATION_REFERENCE") : referenceMissing(constraint);
+    }
+    case "23502": {
+      const column = pg.column ?? pg.column_name ?? "";
+      return invalidValue("A required value is missing", [{ field: fieldsOf(pg, [column], fields)?.[0] ?? column, message: "must not be null", rule: "required" }]);
+    }
+    case "23514": {
+      // yamac names a field's check `<table>_<column>_check`.
+      const table = pg.table ?? pg.table_name;
+      const column = table && constraint?.startsWith(`${table}_`) && constraint.endsWith("_check") ? constraint.slice(table.length + 1, -"_check".length) : undefined;
+      const field = (column && fieldsOf(pg, [column], fields)?.[0]) || constraint;
+      return invalidValue("A value violates a check constraint", field ? [{ field, message: "check failed", rule: "check" }] : undefined);
+    }
     case "22001":
       return invalidValue("A value is too long for its column");
     case "22003":

@@ -21,12 +21,19 @@ function errorReports(reporters: readonly ErrorReporter[], imports: Imports): st
     imports.add("./lib/http.js", "printError");
     names.unshift("printError");
   }
-  return `{ report: ${names.length === 1 ? names[0] : `[${names.join(", ")}]`} }`;
+  return `report: ${names.length === 1 ? names[0] : `[${names.join(", ")}]`}`;
 }
 
 export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], reporters: readonly ErrorReporter[] = []): OutputFile {
   const imports = new Imports().add("hono", "Hono").add("./lib/http.js", "errorHandler", "notFound").type("./lib/http.js", "AppEnv");
+  const options: string[] = [];
   const reports = errorReports(reporters, imports);
+  if (reports) options.push(reports);
+  if (ir.entities.length > 0) {
+    // Database errors name the field a request sent, not a column or constraint.
+    imports.namespace("./db/schema.js", "schema").add("./lib/column-fields.js", "columnFields");
+    options.push("fields: columnFields(schema)");
+  }
   // Plugins may contribute the same statement (e.g. the request-id middleware): wire it once.
   const plugged = [...new Map(wiring.map((w) => [w.statement, w])).values()].sort((a, b) => a.order - b.order || compareText(a.statement, b.statement));
   for (const w of plugged) for (const [from, names] of Object.entries(w.imports)) imports.add(from, ...names);
@@ -45,7 +52,7 @@ export function emitApp(ir: ProjectIR, wiring: readonly AppWiring[] = [], report
   const body = `/** The ${ir.name} API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.onError(errorHandler(${reports}));
+app.onError(errorHandler(${options.length ? `{ ${options.join(", ")} }` : ""}));
 app.notFound(notFound);`;
   // config: the environment is checked before any other module of the app reads it.
   const envCheck = ir.config.length ? 'import "./env.js";\n' : "";

@@ -283,8 +283,8 @@ ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row :
         const body = bodySchema(names.create, writableFields(entity), forcedNames, "createBody", "the create body");
         const setup = callerSetup(entity, forced, imports);
         const roleCheck = fieldRoleCheck(writable, "[input]");
-        // Placeholders skip Drizzle's value encoders, so only plain scalar columns are bound that way
-        // (timestamps are bound as ISO text); json, arrays and binary keep the per-request builder.
+        // A placeholder in .values() is bound through its column's encoder, as a value would be
+        // (a timestamp's Date becomes ISO text there); json, arrays and binary keep the per-request builder.
         const preparable = writable.every((f) => !f.array && !["json", "binary", "base64", "interval"].includes(f.type));
         if (preparable) {
           imports.add("../lib/prepared.js", "preparedPerShape").add("drizzle-orm", "sql");
@@ -306,8 +306,7 @@ ${values.join("\n")}
     .prepare(${ts(`${prefix}_insert`)}),
 );`);
           const presentExpr = optional.length ? optional.map((f) => `(input.${f.name} === undefined ? "0" : "1")`).join(" +\n    ") : "";
-          const dates = writable.filter((f) => f.type === "timestamp" || f.type === "timestamplocal");
-          const extra = `${dates.map((f) => `, ${f.name}: input.${f.name}${f.notNull && f.default === undefined ? "" : "?"}.toISOString()`).join("")}${callerArgs(entity, forced)}`;
+          const extra = callerArgs(entity, forced);
           const args = extra ? `{ ...input${extra} }` : "input";
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {

@@ -40,8 +40,17 @@ export function crudBodyFields(entity: EntityIR, operation: CrudRouteKind): Fiel
  */
 export function deleteCanBeRefused(ir: ProjectIR, entity: EntityIR): boolean {
   if (entity.softDelete) return false;
-  return ir.entities.some((e) => e.fields.some((f) => f.references?.entity === entity.name && (f.references.onDelete === "restrict" || f.references.onDelete === "no action")));
+  let refusing = refusingTargets.get(ir.entities);
+  if (refusing === undefined) {
+    refusing = new Set();
+    for (const e of ir.entities) for (const f of e.fields) if (f.references && (f.references.onDelete === "restrict" || f.references.onDelete === "no action")) refusing.add(f.references.entity);
+    refusingTargets.set(ir.entities, refusing);
+  }
+  return refusing.has(entity.name);
 }
+
+/** Per entity list: the entities some foreign key refers to with `restrict` / `no action` (one pass, not one per route). */
+const refusingTargets = new WeakMap<readonly EntityIR[], Set<string>>();
 
 /** Collects statuses, each code once, in status order. */
 class Statuses {

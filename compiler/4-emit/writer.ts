@@ -64,8 +64,9 @@ export class Imports {
       const ns = this.namespaces.get(from);
       if (ns) lines.push(`import * as ${ns} from ${ts(from)};`);
       const def = this.defaults.get(from);
-      const values = [...(this.values.get(from) ?? [])].filter((n) => !this.types.get(from)?.has(n) || true);
-      const typeOnly = [...(this.types.get(from) ?? [])].filter((n) => !values.includes(n));
+      const valueNames = this.values.get(from);
+      const values = [...(valueNames ?? [])];
+      const typeOnly = [...(this.types.get(from) ?? [])].filter((n) => !valueNames?.has(n));
       const named = [...values.map((n) => ({ n, t: false })), ...typeOnly.map((n) => ({ n, t: true }))].sort((a, b) => compareText(a.n, b.n));
       if (def === undefined && named.length === 0) continue;
       const allTypes = named.length > 0 && named.every((x) => x.t);

@@ -125,18 +125,18 @@ function wrongValues(s: Schema | undefined): unknown[] {
   return [...common, 1, "text", true];
 }
 
-/** A value that satisfies the schema, to seed rows the fuzzed reads can find. */
-function validValue(doc: Parameters<typeof resolve>[0], schema: Schema | undefined, depth = 0): unknown {
+/** A value that satisfies the schema, to seed rows the fuzzed reads can find; with `all`, optional properties too. */
+function validValue(doc: Parameters<typeof resolve>[0], schema: Schema | undefined, depth = 0, all = false): unknown {
   const s = resolve(doc, schema);
   if (!s || depth > 4) return null;
   if (s.enum) return s.enum[0];
   const alt = s.oneOf?.[0] ?? s.anyOf?.[0];
-  if (alt) return validValue(doc, alt, depth + 1);
+  if (alt) return validValue(doc, alt, depth + 1, all);
   const type = Array.isArray(s.type) ? s.type.find((t) => t !== "null") : s.type;
   switch (type) {
     case "object": {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(s.properties ?? {})) if (s.required?.includes(k)) out[k] = validValue(doc, v, depth + 1);
+      for (const [k, v] of Object.entries(s.properties ?? {})) if (all || s.required?.includes(k)) out[k] = validValue(doc, v, depth + 1, all);
       return out;
     }
     case "array": return [];
@@ -183,6 +183,8 @@ function probes(doc: { paths: Record<string, Record<string, Operation>>; compone
         const valid = (validValue(doc, schema) ?? {}) as Record<string, unknown>;
         const json = (v: unknown) => Buffer.from(JSON.stringify(v));
         out.push({ method: M, target: base, contentType: "application/json", body: json({ ...valid, unknownField: 1, "": 2, "a.b": 3 }), label: `${M} ${path} unknown fields` });
+        // Every property, optional ones included, with a valid value: each column type is bound at least once.
+        out.push({ method: M, target: base, contentType: "application/json", body: json(validValue(doc, schema, 0, true) ?? {}), label: `${M} ${path} every property valid` });
         out.push({ method: M, target: base, contentType: "application/json", body: json([valid, valid]), label: `${M} ${path} array body` });
         for (const [prop, propSchema] of Object.entries(schema?.properties ?? {})) {
           for (const wrong of some(wrongValues(resolve(doc, propSchema)), 6)) out.push({ method: M, target: base, contentType: "application/json", body: json({ ...valid, [prop]: wrong }), label: `${M} ${path} ${prop}=${JSON.stringify(wrong)?.slice(0, 40)}` });

@@ -2,7 +2,9 @@
 import { Hono } from "hono";
 import { oauthRoutes } from "./auth/oauth.js";
 import { authRoutes } from "./auth/routes.js";
+import * as schema from "./db/schema.js";
 import { listCommentsRoute } from "./endpoints/list-comments.js";
+import { columnFields } from "./lib/column-fields.js";
 import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { authentication } from "./plugins/auth.js";
 import { docsRoutes } from "./plugins/docs.js";
@@ -13,7 +15,7 @@ import { userRoutes } from "./routes/user.js";
 /** The auth-users API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
 
-app.onError(errorHandler());
+app.onError(errorHandler({ fields: columnFields(schema) }));
 app.notFound(notFound);
 
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.

@@ -2,7 +2,7 @@
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodType, core } from "zod";
-import { ApiError, type ErrorBody, type ErrorDetail, RateLimitError, ValidationError, fromDatabaseError } from "./errors.js";
+import { ApiError, type ColumnFields, type ErrorBody, type ErrorDetail, RateLimitError, ValidationError, fromDatabaseError } from "./errors.js";
 
 /** The caller of a request, set by the auth middleware of apps with an `auth:` section (lib/auth.ts). */
 export interface RequestAuth {
@@ -98,6 +98,8 @@ export const printError: ErrorReport = (err) => console.error(err);
 export interface ErrorHandlerOptions {
   /** Called with errors that become a 500, in order; stderr when absent. */
   report?: ErrorReport | readonly ErrorReport[];
+  /** Table columns → API fields, for naming fields in database errors (`columnFields(schema)`). */
+  fields?: ColumnFields;
 }
 
 /** While the database is unreachable, its 503s are reported at most this often (the first at once). */
@@ -136,7 +138,7 @@ export function errorHandler(options: ErrorHandlerOptions = {}): ErrorHandler<Ap
       const code = status === 413 ? "PAYLOAD_TOO_LARGE" : status === 504 ? "TIMEOUT" : status === 401 ? "AUTH_REQUIRED" : status === 403 ? "AUTHZ_FORBIDDEN" : status >= 500 ? "INTERNAL_ERROR" : "BAD_REQUEST";
       return errorResponse(c, status, code, err.message || "Request failed");
     }
-    const mapped = fromDatabaseError(err);
+    const mapped = fromDatabaseError(err, options.fields);
     if (mapped) {
       if (mapped.status === 503) reportOutage(err, c);
       else if (mapped.status >= 500) report(err, c);

@@ -169,7 +169,7 @@ postRoutes.post("/", async (c) => {
   const present =
     (input.published === undefined ? "0" : "1") +
     (input.publishedAt === undefined ? "0" : "1");
-  const [row] = await insertStatement(present).execute({ ...input, publishedAt: input.publishedAt?.toISOString() });
+  const [row] = await insertStatement(present).execute(input);
   return c.json(row, 201);
 });
 
