@@ -75,6 +75,8 @@ export interface FieldIR {
   sensitive: boolean;
   /** `writableBy: [admin]`: only callers with one of these roles may set the field in a body (others: 403). */
   writableBy?: readonly string[];
+  /** Lowercased by request bodies before it is stored (the auth module's e-mail sign-in field). */
+  lowercase?: true;
   /** Set to now() on every update (updatedAt). */
   autoUpdate: boolean;
   /** The foreign key this column holds, for belongsTo relations. */

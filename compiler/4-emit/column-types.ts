@@ -156,7 +156,7 @@ function zodScalar(field: FieldIR): string {
     case "url":
     case "phone":
     case "slug":
-      return withLength(FORMATS[field.type].expr, field, FORMATS[field.type].maxLength);
+      return `${withLength(FORMATS[field.type].expr, field, FORMATS[field.type].maxLength)}${field.lowercase ? ".toLowerCase()" : ""}`;
     case "uuid":
       return "z.uuid()";
     case "smallint":

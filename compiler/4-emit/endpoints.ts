@@ -151,7 +151,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
 
   if (h.kind === "default") handlerBody = defaultHandler(ep, h, entityNamed(ir, h.entity), imports, blocks);
   else if (h.kind === "file" || h.kind === "expression") {
-    imports.add("zod", "z").add("../lib/http.js", "validate", "validateQuery").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "respond").type("../lib/context.js", "HandlerResult");
+    imports.add("zod", "z").add("../lib/http.js", "validate", "validateQuery").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "invoke", "respond").type("../lib/context.js", "HandlerResult");
     if (h.kind === "expression") blocks.push(expressionHandler(ep, h, ir, imports));
     else {
       const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
@@ -209,7 +209,7 @@ export type ${Name}Context = HandlerContext<${Name}Params, ${Name}Query, ${Name}
 /** The user's handler, checked against this endpoint's context and response types. */
 const run: (ctx: ${Name}Context) => HandlerResult<${Name}Response> | Promise<HandlerResult<${Name}Response>> = handler;`);
     lines.push(`  const ctx = createContext(c, params, query, body);`);
-    lines.push(`  const result = await run(ctx);`);
+    lines.push(`  const result = await invoke(run, ctx);`);
     lines.push(`  return respond(c, ctx.statusCode, result, ${ep.status ?? DEFAULT_STATUS[ep.method] ?? 200});`);
     handlerBody = lines.join("\n");
   } else {

@@ -131,6 +131,19 @@ export const authPlugin: YamaPlugin<AuthOptions> = {
     });
     const routes = authRoutes(opts);
     const model = resolveUserModel(opts, ctx.entities, report);
+    if (model) {
+      // What signs a user in is written by the /auth routes, not by request bodies of CRUD routes and
+      // operations: the password hash never (change-password checks the current password and revokes
+      // sessions); the roles only by callers the field's `writableBy` names (without it, by handlers
+      // only); an e-mail sign-in name is stored lowercased, as register and login compare it.
+      model.password.readonly = true;
+      if (model.roles && !model.roles.writableBy?.length) model.roles.readonly = true;
+      if (model.identifier.type === "email") model.identifier.lowercase = true;
+      const role = opts.auth.defaultRole;
+      if (role !== undefined && model.roles?.type === "enum" && !(model.roles.enumValues ?? []).includes(role)) {
+        diagnostics.error("auth-user-field", `auth.defaultRole "${role}" is not a value of ${model.entity.name}.${model.roles.name} (${(model.roles.enumValues ?? []).join(", ")}), so no new user could be stored`, parsed.locate(["auth", "defaultRole"]), `add ${role} to the enum, or choose one of its values`);
+      }
+    }
     const oauth = opts.auth.providers.findIndex(isOAuth);
     if (issuesTokens(opts, routes.length)) {
       const what = routes.length > 0 ? "auth.endpoints" : `auth.providers[${oauth}] (${opts.auth.providers[oauth]!.type})`;

@@ -132,6 +132,8 @@ describe("auth diagnostics", () => {
       expect(onlyError(`${issuing()}${users(undefined, "email!")}`)).toMatchObject({ code: "auth-user-field", message: "the sign-in field User.email is not unique, so two users could share it" });
       expect(onlyError(`auth:\n  providers:\n    - {type: jwt, secret: "\${S}"}\n  user: {entity: Usr}\n  endpoints: true\n${users()}`)).toMatchObject({ code: "unknown-entity", hint: 'did you mean "User"?', location: at(4, 18) });
       expect(onlyError(`${issuing("  defaultRole: membr\n  roles:\n    member: {permissions: []}\n")}${users()}`)).toMatchObject({ code: "unknown-role", location: at(6, 16) });
+      // A default role the roles enum cannot hold would make every registration fail.
+      expect(onlyError(`${issuing("  defaultRole: guest\n  roles:\n    guest: {permissions: []}\n")}${users()}      role: enum(admin, staff) = staff\n`)).toMatchObject({ code: "auth-user-field", message: 'auth.defaultRole "guest" is not a value of User.role (admin, staff), so no new user could be stored', location: at(6, 16) });
     });
 
     it("OAuth: the client secret comes from the environment, users need an optional password, URLs are https", () => {

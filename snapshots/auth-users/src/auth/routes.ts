@@ -25,7 +25,7 @@ const password = z.string().min(8, "must be at least 8 characters").max(256);
 
 /** Body of POST /auth/register: the new user's fields, with a password instead of its hash. Unknown fields (roles among them) are rejected. */
 const registerBody = z.strictObject({
-  email: z.email().min(1).max(255),
+  email: z.email().min(1).max(255).toLowerCase(),
   name: z.string().max(255).nullable().optional(),
   password,
 });

@@ -4,10 +4,8 @@ import { queryBoolean, queryDateTime, queryInt } from "../lib/validation.js";
 
 /** Body of POST /users: unknown fields are rejected. */
 export const userCreateSchema = z.strictObject({
-  email: z.email().min(1).max(255),
+  email: z.email().min(1).max(255).toLowerCase(),
   name: z.string().max(255).nullable().optional(),
-  passwordHash: z.string().nullable().optional(),
-  roles: z.array(z.string().max(255)).nullable().optional(),
 });
 export type UserCreateInput = z.infer<typeof userCreateSchema>;
 

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { unpublishPost as handler } from "../handlers/unpublishPost.js";
 import { requireAuth } from "../lib/auth.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
 import type { Post } from "../repositories/post.js";
 import { unpublishPostInputSchema } from "../schemas.js";
@@ -32,6 +32,6 @@ unpublishPostRoute.post("/api/v1/posts/:id/unpublish", requireAuth({ roles: ["au
   const query = validateQuery(querySchema, c);
   const body = validate(unpublishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { stats as handler } from "../../handlers/stats.js";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({});
@@ -27,6 +27,6 @@ statsRoute.get("/stats", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

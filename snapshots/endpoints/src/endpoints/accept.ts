@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { accept as handler } from "../../handlers/accept.js";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import { acceptBodySchema } from "../schemas.js";
 
@@ -28,6 +28,6 @@ acceptRoute.post("/api/v1/accepted", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = validate(acceptBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 201);
 });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { reprice as handler } from "../../handlers/reprice.js";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import type { Product } from "../repositories/product.js";
 import { priceChangeSchema } from "../schemas.js";
@@ -31,6 +31,6 @@ repriceRoute.post("/api/v1/products/:id/reprice", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = validate(priceChangeSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 201);
 });

@@ -2,7 +2,7 @@
 import { Hono } from "hono";
 import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 /** The handler of GET /products/count, written inline at yama.yaml:393. */
@@ -35,6 +35,6 @@ getProductsCountRoute.get("/products/count", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

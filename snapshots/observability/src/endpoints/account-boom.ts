@@ -4,7 +4,7 @@ import { z } from "zod";
 import { boom as handler } from "../../handlers/boom.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { requireAuth } from "../lib/auth.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 
 const paramsSchema = z.strictObject({});
@@ -28,6 +28,6 @@ accountBoomRoute.get("/account/boom", requireAuth(), async (c) => {
   const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

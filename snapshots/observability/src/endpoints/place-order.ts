@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { placeOrder as handler } from "../../handlers/placeOrder.js";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import { placeOrderBodySchema } from "../schemas.js";
 
@@ -28,6 +28,6 @@ placeOrderRoute.post("/orders", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = validate(placeOrderBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 201);
 });

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { createContext, type HandlerContext } from "../context.js";
 import { getCurrentUser as handler } from "../handlers/getCurrentUser.js";
 import { requireAuth } from "../lib/auth.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import type { User } from "../repositories/user.js";
 
@@ -29,6 +29,6 @@ getCurrentUserRoute.get("/users/me", requireAuth(), async (c) => {
   const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

@@ -96,10 +96,30 @@ export function requestContext<TParams, TQuery, TBody>(c: Context<AppEnv>, logge
   return ctx;
 }
 
-/** Sends a handler's result: JSON with its status, or an empty body for 204/undefined. */
+/**
+ * Runs a handler. A thrown value that is not an Error (`throw "boom"`, `throw {code: 1}`) is
+ * wrapped in one: Hono hands only Errors to the app's error handler, and anything else would
+ * reach the client as a bare 500 with no envelope and nothing logged.
+ */
+export async function invoke<C, R>(handler: (ctx: C) => R | Promise<R>, ctx: C): Promise<R> {
+  try {
+    return await handler(ctx);
+  } catch (err) {
+    if (err instanceof Error) throw err;
+    let shown: string;
+    try {
+      shown = typeof err === "string" ? JSON.stringify(err) : (JSON.stringify(err) ?? String(err));
+    } catch {
+      shown = Object.prototype.toString.call(err);
+    }
+    throw new Error(`the handler threw a value that is not an Error: ${shown.slice(0, 200)}`, { cause: err });
+  }
+}
+
+/** Sends a handler's result: JSON with its status, or an empty body for undefined and 204, 205 and 304. */
 export function respond(c: Context<AppEnv>, statusCode: number | undefined, result: unknown, fallback: number): Response {
   if (result instanceof Response) return result;
   const status = statusCode ?? (result === undefined && fallback === 200 ? 204 : fallback);
-  if (result === undefined || status === 204 || status === 304) return c.body(null, status as 204);
+  if (result === undefined || status === 204 || status === 205 || status === 304) return c.body(null, status as 204);
   return c.json(result, status as 200);
 }

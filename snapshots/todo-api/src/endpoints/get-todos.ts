@@ -4,7 +4,7 @@ import { z } from "zod";
 import { getTodos as handler } from "../../handlers/getTodos.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { requireAuth } from "../lib/auth.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, validate, validateQuery } from "../lib/http.js";
 import { queryBoolean, queryInt } from "../lib/validation.js";
 import type { TodoList } from "../schemas.js";
@@ -34,6 +34,6 @@ getTodosRoute.get("/todos", requireAuth({ roles: ["user", "admin"] }), async (c)
   const query = validateQuery(querySchema, c);
   const body = undefined;
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });

@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { z } from "zod";
 import { updateTodo as handler } from "../../handlers/updateTodo.js";
 import { createContext, type HandlerContext } from "../context.js";
-import { type HandlerResult, respond } from "../lib/context.js";
+import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
 import type { Todo } from "../repositories/todo.js";
 import { updateTodoInputSchema } from "../schemas.js";
@@ -31,6 +31,6 @@ updateTodoRoute.put("/todos/:id", async (c) => {
   const query = validateQuery(querySchema, c);
   const body = validate(updateTodoInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const ctx = createContext(c, params, query, body);
-  const result = await run(ctx);
+  const result = await invoke(run, ctx);
   return respond(c, ctx.statusCode, result, 200);
 });
