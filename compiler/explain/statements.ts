@@ -114,6 +114,9 @@ function policyConditions(entity: EntityIR, t: AnyTable, rule: AuthRequirementIR
   });
 }
 
+/** The row policy of an entity's CRUD list, which declarative handlers reading the entity apply too (4-emit/handlers/where.ts). */
+const readPolicy = (entity: EntityIR, t: AnyTable, params: Record<string, string>): Condition[] => policyConditions(entity, t, entity.crud?.auth?.list, params);
+
 /** The columns a create under a row policy sets itself, as insert values, with their sources in `params`. */
 function policyValues(rule: AuthRequirementIR | undefined, params: Record<string, string>): Record<string, unknown> {
   return Object.fromEntries((rule?.where ?? []).map((c) => {
@@ -336,7 +339,7 @@ function queryStatements(h: QueryHandlerIR, ir: ProjectIR, tables: Tables): Stat
   const t = tables.entity(entity.name);
   const sel = selection(entity, t);
   const params: Record<string, string> = {};
-  const conds = [...softDelete(entity, t), ...filterConditions(entity, t, h.filters, params, new Set(["limit", "offset"]))];
+  const conds = [...softDelete(entity, t), ...readPolicy(entity, t, params), ...filterConditions(entity, t, h.filters, params, new Set(["limit", "offset"]))];
   const notes: string[] = [];
   const order = orderOf(entity, t, h.orderBy, notes);
   pagingParams(h.pagination, params);
@@ -354,34 +357,35 @@ function relationStatements(h: Extract<EndpointIR["handler"], { kind: "relation"
   const p = tables.entity(parent.name);
   const ppk = pkOf(parent);
   const tpk = pkOf(target);
-  const idParam = { id: `:${h.parentId.name}` };
-  const parentConds = [byKey(parent, p), ...softDelete(parent, p)];
+  const idParam: Record<string, string> = { id: `:${h.parentId.name}` };
+  const parentConds = [byKey(parent, p), ...softDelete(parent, p), ...readPolicy(parent, p, idParam)];
   if (rel.kind === "belongsTo" || rel.kind === "hasOne") {
     const t = target === parent ? alias(tables.entity(target.name), "related") : tables.entity(target.name);
     const visible = target.fields.filter((f) => !f.writeOnly && !f.sensitive && f.name !== target.softDelete?.field);
     const on = rel.kind === "belongsTo" ? eq(col(t, tpk), col(p, rel.foreignKey!)) : eq(col(t, rel.foreignKey!), col(p, ppk));
-    const join = target.softDelete ? and(on, isNull(col(t, target.softDelete.field)))! : on;
-    return [statement(`select ${parent.name} with its ${rel.name}`, parent, parentConds, idParam, (w) =>
+    const joinParams: Record<string, string> = { ...idParam };
+    const join = and(on, ...(target.softDelete ? [isNull(col(t, target.softDelete.field))] : []), ...readPolicy(target, t, joinParams).map((c) => c.sql))!;
+    return [statement(`select ${parent.name} with its ${rel.name}`, parent, parentConds, joinParams, (w) =>
       db.select({ found: col(p, ppk), related: Object.fromEntries(visible.map((f) => [f.name, col(t, f)])) }).from(p).leftJoin(t, join).where(w).orderBy(asc(col(t, tpk))).limit(1),
     )];
   }
   const t = tables.entity(target.name);
   const notes: string[] = [];
   const order = orderOf(target, t, h.orderBy, notes);
-  const params: Record<string, string> = { ...idParam };
+  const params: Record<string, string> = { id: idParam.id! };
   pagingParams(h.pagination, params);
   const page = <Q extends { limit(n: unknown): { offset(n: unknown): Query } } & Query>(q: Q): Query => (h.pagination ? q.limit(sql.placeholder("limit")).offset(sql.placeholder("offset")) : q);
   let rows: Statement;
   if (rel.kind === "hasMany") {
     const sel = selection(target, t);
     const fk = fieldOf(target, rel.foreignKey!);
-    const conds: Condition[] = [{ sql: eq(col(t, fk), sql.placeholder("id")), uses: [{ entity: target, field: fk, how: "eq" }], origin: "parent" }, ...softDelete(target, t)];
+    const conds: Condition[] = [{ sql: eq(col(t, fk), sql.placeholder("id")), uses: [{ entity: target, field: fk, how: "eq" }], origin: "parent" }, ...softDelete(target, t), ...readPolicy(target, t, params)];
     rows = statement(`select ${target.name} rows`, target, conds, params, (w) => page((sel ? db.select(sel) : db.select()).from(t).where(w).orderBy(...order).$dynamic()), { notes });
   } else {
     const { junction: j, mine: side, theirs: other } = junctionSides(rel);
     const jt = tables.junction(j);
     const visible = target.fields.filter((f) => !hiddenFields(target).includes(f));
-    const conds: Condition[] = [{ sql: eq(col(jt, side.field), sql.placeholder("id")), uses: [], origin: "parent" }, ...softDelete(target, t)];
+    const conds: Condition[] = [{ sql: eq(col(jt, side.field), sql.placeholder("id")), uses: [], origin: "parent" }, ...softDelete(target, t), ...readPolicy(target, t, params)];
     rows = statement(`select ${target.name} rows through ${j.table}`, target, conds, params, (w) =>
       page(db.select(Object.fromEntries(visible.map((f) => [f.name, col(t, f)]))).from(t).innerJoin(jt, eq(col(jt, other.field), col(t, tpk))).where(w).orderBy(...order).$dynamic()),
     { notes });
@@ -399,7 +403,7 @@ function aggregateStatements(h: Extract<EndpointIR["handler"], { kind: "aggregat
     fields[op.alias] = op.fn === "count" ? (c ? count(c) : count()) : op.fn === "sum" ? sql`coalesce(sum(${c}), 0)` : op.fn === "avg" ? sql`avg(${c})` : (op.fn === "min" ? min : max)(c!);
   }
   const params: Record<string, string> = {};
-  const conds = [...softDelete(entity, t), ...filterConditions(entity, t, h.filters, params, new Set())];
+  const conds = [...softDelete(entity, t), ...readPolicy(entity, t, params), ...filterConditions(entity, t, h.filters, params, new Set())];
   return [statement("aggregate", entity, conds, params, (w) => {
     const q = db.select(fields).from(t).where(w).$dynamic();
     return h.groupBy.length ? q.groupBy(...h.groupBy.map((g) => col(t, g))).orderBy(...h.groupBy.map((g) => asc(col(t, g)))) : q;

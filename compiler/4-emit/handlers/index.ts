@@ -13,6 +13,9 @@ import { emitRelation } from "./relation.js";
 import { emitSql } from "./sql.js";
 import { emitWrite } from "./write.js";
 import { endpointGuard } from "../../plugins/auth/emit.js";
+import { entityNamed } from "../../ir-lookup.js";
+import { readScope } from "../includes.js";
+import { rowsText } from "../policies.js";
 
 export type DeclarativeHandlerIR = QueryHandlerIR | RelationHandlerIR | AggregateHandlerIR | SqlHandlerIR | WriteHandlerIR;
 
@@ -49,6 +52,17 @@ function statusOf(ep: EndpointIR, h: DeclarativeHandlerIR): number {
   return 200;
 }
 
+/** " Note rows under policy owner: only rows whose ownerId is the caller's id." for each entity read under a row policy. */
+function policyNote(h: DeclarativeHandlerIR, ir: ProjectIR): string {
+  if (h.kind !== "query" && h.kind !== "aggregate" && h.kind !== "relation") return "";
+  const read = [entityNamed(ir, h.entity)];
+  if (h.kind === "relation") read.push(entityNamed(ir, read[0]!.relations.find((r) => r.name === h.relation)!.target));
+  return [...new Set(read)]
+    .filter((e) => readScope(e).length > 0)
+    .map((e) => ` ${e.name} rows under policy ${e.crud!.auth!.list!.policy}: ${rowsText(readScope(e))}.`)
+    .join("");
+}
+
 export function emitDeclarativeEndpoint(ep: EndpointIR, h: DeclarativeHandlerIR, ir: ProjectIR, path: string, routeName: string): OutputFile {
   const m = newModule(ep, ir);
   const status = statusOf(ep, h);
@@ -72,7 +86,7 @@ export function emitDeclarativeEndpoint(ep: EndpointIR, h: DeclarativeHandlerIR,
   // The write templates read the id and the body themselves, like the CRUD routes they replace.
   if (h.kind !== "write") readInputs(m, new Set(inputsOf(h).map((i) => i.source)));
   const what = h.kind === "write" ? `${h.operation} ${h.entity} with validation` : `${h.kind} handler`;
-  const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${what}, ${ir.configFile}:${ep.loc.line}). */`;
+  const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${what}, ${ir.configFile}:${ep.loc.line}).${policyNote(h, ir)} */`;
   const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointGuard(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
   return { path, content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(m.imports.toString(), ...m.top, route) };
 }

@@ -6,7 +6,28 @@
  */
 import type { BaseType, EntityIR, FieldIR, FilterIR, FilterValue, InputRef } from "../../ir.js";
 import { ts } from "../writer.js";
+import { readScope } from "../includes.js";
+import { callerClaims, callerSetup, callerVar, scopeConditions } from "../policies.js";
 import { bindExpr, inputExpr, type Placeholders, type RouteModule } from "./inputs.js";
+
+/**
+ * The row policy of `entity`'s CRUD list (`where:` of its policy) as conditions of a prepared
+ * statement: a declarative handler reads only the rows the entity's own list would return. The
+ * caller values are read once per route (401 without a caller, 403 without the claim) and bound
+ * as `caller.<claim>` placeholders, added to `values`.
+ */
+export function policyConditions(m: RouteModule, entity: EntityIR, values: [string, string][]): string[] {
+  const scope = readScope(entity);
+  if (scope.length === 0) return [];
+  for (const line of callerSetup(entity, scope, m.imports).split("\n")) {
+    const name = /const (\w+) =/.exec(line)?.[1];
+    if (name !== undefined && !m.lines.some((l) => l.includes(`const ${name} =`))) m.lines.push(line);
+  }
+  for (const { claim } of callerClaims(entity, scope)) {
+    if (!values.some(([k]) => k === `caller.${claim}`)) values.push([`caller.${claim}`, callerVar(claim)]);
+  }
+  return scopeConditions(entity, scope, "placeholder", m.imports);
+}
 
 export interface Where {
   /** Conditions (Drizzle expressions); those of optional filters test `shape[i]`. */
@@ -54,6 +75,7 @@ export function buildWhere(m: RouteModule, entity: EntityIR, filters: readonly F
     drizzle("isNull");
     where.conditions.push(`isNull(${t}.${entity.softDelete.field})`);
   }
+  where.conditions.push(...policyConditions(m, entity, where.values));
   const presence = (input: InputRef): Presence => {
     if (input.required) return { always: true };
     const i = where.shape.length;
