@@ -380,7 +380,9 @@ function checkLiteral(field: FieldIR, v: string | number | boolean | readonly un
   };
   if (field.type === "boolean" && typeof v !== "boolean") return bad("true or false");
   if (INTEGER_TYPES.has(field.type) && (typeof v !== "number" || !Number.isInteger(v))) return bad("an integer");
-  if (NUMERIC_TYPES.has(field.type) && typeof v !== "number") return bad("a number");
+  // A money amount travels as a decimal string ("12.50"), so a default may be written as one.
+  const moneyText = field.type === "money" && typeof v === "string" && /^-?\d{1,15}(\.\d{1,4})?$/.test(v);
+  if (NUMERIC_TYPES.has(field.type) && typeof v !== "number" && !moneyText) return bad(field.type === "money" ? "a number or a decimal string such as \"12.50\"" : "a number");
   if (field.type === "enum" && field.enumValues && !field.enumValues.includes(String(v))) {
     const suggestion = closest(String(v), field.enumValues);
     ctx.diagnostics.error("bad-default", `default "${String(v)}" is not one of the enum values (${field.enumValues.join(", ")})`, loc, suggestion ? `did you mean "${suggestion}"?` : undefined);

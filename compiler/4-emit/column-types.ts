@@ -146,6 +146,9 @@ const FORMATS: Readonly<Record<FormatType, { expr: string; maxLength: number }>>
 
 const isFormat = (type: FieldIR["type"]): type is FormatType => Object.hasOwn(FORMATS, type);
 
+/** A money amount, sent as a decimal string in bodies, queries and paths alike. */
+const MONEY = `z.string().regex(/^-?\\d{1,15}(\\.\\d{1,4})?$/, { error: "must be a decimal amount as a string, e.g. \\"12.50\\"" })`;
+
 function zodScalar(field: FieldIR): string {
   switch (field.type) {
     case "string":
@@ -176,7 +179,7 @@ function zodScalar(field: FieldIR): string {
       return withRange("z.number()", { ...field, min: field.min ?? -limit + 10 ** -scale, max: field.max ?? limit - 10 ** -scale });
     }
     case "money":
-      return `z.string().regex(/^-?\\d{1,15}(\\.\\d{1,4})?$/, { error: "must be a decimal amount as a string, e.g. \\"12.50\\"" })`;
+      return MONEY;
     case "boolean":
       return "z.boolean()";
     case "date":
@@ -222,6 +225,10 @@ export function zodForQuery(field: FieldIR): string {
       return "z.uuid()";
     case "date":
       return "z.iso.date()";
+    case "time":
+      return "z.iso.time()";
+    case "money":
+      return MONEY;
     case "enum":
       return `z.enum([${(field.enumValues ?? []).map(ts).join(", ")}])`;
     case "email":
@@ -283,6 +290,6 @@ export function zodForParam(field: FieldIR): string {
     const base = isFormat(field.type) ? FORMATS[field.type] : { expr: "z.string()", maxLength: 1024 };
     expr = `${base.expr}${field.minLength !== undefined ? `.min(${field.minLength})` : ""}.max(${field.maxLength ?? base.maxLength})${field.pattern !== undefined ? `.regex(${regexLiteral(field.pattern)})` : ""}`;
   }
-  if (field.default?.kind === "literal" && field.default.value !== null) return `${expr}.default(${JSON.stringify(field.default.value)})`;
+  if (field.default?.kind === "literal" && field.default.value !== null) return `${expr}.default(${JSON.stringify(field.type === "money" ? String(field.default.value) : field.default.value)})`;
   return field.notNull ? expr : `${expr}.optional()`;
 }

@@ -72,7 +72,7 @@ export function emitValidation(entity: EntityIR, ir: ProjectIR): OutputFile {
       if (!isRequiredOnCreate(f)) {
         // A field only some roles may set keeps its value when the body leaves it out.
         if (f.writableBy?.length) expr += ".optional()";
-        else if (f.default?.kind === "literal") expr += `.default(${literal(f.default.value)})`;
+        else if (f.default?.kind === "literal") expr += `.default(${f.type === "money" ? literal(String(f.default.value)) : literal(f.default.value)})`;
         else if (!f.notNull) expr += ".default(null)";
         else expr += ".optional()";
       }

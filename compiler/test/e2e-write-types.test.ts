@@ -28,6 +28,7 @@ entities:
       seats: integer?
       big: bigint?
       open: boolean = true
+      fee: money = 0
       venue: Venue?
     crud: true
 `;
@@ -50,6 +51,7 @@ describe("writes of every column type, and database errors naming fields", () =>
     const minimal = await api("POST", "/events", { code: "E2", startsAt: "2026-03-02T10:00:00Z" });
     expect(minimal.status, minimal.text).toBe(201);
     expect(minimal.body).toMatchObject({ code: "E2", startsAt: "2026-03-02T10:00:00.000Z", endsAt: null, open: true });
+    expect(Number((minimal.body as Json).fee)).toBe(0);
 
     const id = (minimal.body as Json).id;
     const patched = await api("PATCH", `/events/${id}`, { endsAt: "2026-03-02T11:00:00Z", slot: "07:05:00" });
@@ -58,6 +60,15 @@ describe("writes of every column type, and database errors naming fields", () =>
     const put = await api("PUT", `/events/${id}`, { code: "E2", startsAt: "2026-04-01T00:00:00Z" });
     expect(put.status, put.text).toBe(200);
     expect(put.body).toMatchObject({ startsAt: "2026-04-01T00:00:00.000Z", endsAt: null });
+  });
+
+  it("money and time filters are checked before any query: a bad value is a 400 VALIDATION_QUERY naming the field", async () => {
+    for (const [name, value] of [["fee", "abc"], ["slot", "25:00:00"], ["slot", "abc"]] as const) {
+      const bad = await api("GET", `/events?${name}=${value}`);
+      expect(bad.status, bad.text).toBe(400);
+      expect((bad.body as { error: Json }).error).toMatchObject({ code: "VALIDATION_QUERY", details: [{ field: name }] });
+    }
+    expect((await api("GET", "/events?fee=0&slot=18:30:00")).status).toBe(200);
   });
 
   it("a duplicate unique value and a missing referenced row name the request's field", async () => {

@@ -52,6 +52,9 @@ entities:
       palette: { type: "Color[]", default: [red] }
       tags: { type: "string[]", default: [] }
       seq: integer generated
+      fee: money = 0
+      tip: money = 12.5
+      extra: { type: money, default: "0.50" }
     crud: true
 `;
 

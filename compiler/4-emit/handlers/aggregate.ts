@@ -1,7 +1,8 @@
 /**
  * `type: aggregate` → one prepared SELECT of aggregates (per shape of the filters sent). The
  * values are numbers: count and sum are never null (sum of no rows is 0), avg, min and max are
- * null over no rows. PostgreSQL sends bigint and numeric results as text; they are decoded here.
+ * null over no rows. PostgreSQL sends bigint and numeric results as text; they are decoded here
+ * (the sum of a bigint column stays text past 2^53, where a number would be rounded).
  */
 import type { AggregateHandlerIR } from "../../ir.js";
 import { key } from "../writer.js";
@@ -24,10 +25,14 @@ export function emitAggregate(m: RouteModule, h: AggregateHandlerIR, status: num
           imports.add("drizzle-orm", "count");
           expr = col ? `count(${col})` : "count()";
           break;
-        case "sum":
+        case "sum": {
           imports.add("drizzle-orm", "sql");
-          expr = `sql<number>\`coalesce(sum(\${${col}}), 0)\`.mapWith(Number)`;
+          // The sum of a bigint column can pass 2^53: exact digits as text then, not a rounded number.
+          const big = entity.fields.find((f) => f.name === op.field)?.type === "bigint";
+          if (big) imports.add("../lib/queries.js", "integerOrText");
+          expr = big ? `sql<number | string>\`coalesce(sum(\${${col}}), 0)\`.mapWith(integerOrText)` : `sql<number>\`coalesce(sum(\${${col}}), 0)\`.mapWith(Number)`;
           break;
+        }
         case "avg":
           imports.add("drizzle-orm", "sql").add("../lib/queries.js", "numberOrNull");
           expr = `sql\`avg(\${${col}})\`.mapWith(numberOrNull)`;

@@ -13,7 +13,16 @@ export function likeValue(value: string | null | undefined, mode: SearchMode): s
 
 /** A comma-separated query parameter (`?status=draft,active`) as a list of `item`s, 1 to `max` of them. */
 export const queryList = <T extends z.ZodType>(item: T, max = 100) =>
-  z.preprocess((value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()) : value), z.array(item).min(1).max(max));
+  z.preprocess((value) => (typeof value === "string" ? value.split(",").map((part) => part.trim()).filter((part) => part !== "") : value), z.array(item).min(1, "list 1 or more values, separated by commas").max(max));
+
+/**
+ * Decodes an integer aggregate that may pass 2^53 (the sum of a bigint column, which PostgreSQL
+ * sends as text): a number while it is exact, else the digits as text, never a rounded number.
+ */
+export function integerOrText(value: unknown): number | string {
+  const n = Number(value);
+  return typeof value === "string" && !Number.isSafeInteger(n) && /^-?\d+$/.test(value) ? value : n;
+}
 
 /** Decodes a numeric aggregate (PostgreSQL sends numeric and bigint as text) to a number; SQL NULL stays null. */
 export function numberOrNull(value: unknown): number | null {
