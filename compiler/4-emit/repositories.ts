@@ -70,7 +70,7 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
   if (!filters.every((f) => f.notNull)) imports.add("drizzle-orm", "isNull");
 
   const idT = idType(pk);
-  const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_repository`);
+  const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_repository`, false);
   const checks = references.lines((f) => `[data.${f}]`, entity.fields.map((f) => f.name), "    ");
   const methods: string[] = [
     `  /** The ${entity.name} with this ${pk.name}, or null. */

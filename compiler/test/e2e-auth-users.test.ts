@@ -232,11 +232,15 @@ describe("auth backed by the app's tables (fixtures/auth-users)", () => {
     // A filter naming A cannot widen B's view.
     expect(((await api("GET", `/posts?authorId=${a.user.id}`, undefined, bearer(b))).body as { data: Json[] }).data).toEqual([]);
 
-    // Comments: B comments on A's post; A sees only A's comments, through include as well.
+    // Comments: B may not comment on A's post, which B cannot read (policy owner on posts): 422,
+    // as for a post that does not exist, so B learns nothing about A's rows.
     const mine = await api("POST", "/comments", { text: "from A", postId: post.id }, bearer(a));
-    const theirs = await api("POST", "/comments", { text: "from B", postId: post.id }, bearer(b));
     expect(mine.status, mine.text).toBe(201);
-    expect(theirs.status, theirs.text).toBe(201);
+    const refused = await api("POST", "/comments", { text: "from B", postId: post.id }, bearer(b));
+    expect(refused.status, refused.text).toBe(422);
+    expect(errorCode(refused.body)).toBe("VALIDATION_REFERENCE");
+    // A comment of B's on A's post written outside the API: A still sees only A's comments, through include as well.
+    await db!.sql`INSERT INTO comments (text, post_id, author_id) VALUES ('from B', ${post.id as string}, ${b.user.id as string})`;
     const withComments = await api("GET", `/posts/${post.id}?include=comments,author`, undefined, bearer(a));
     expect(withComments.status).toBe(200);
     const shaped = withComments.body as { comments: Json[]; author: Json };

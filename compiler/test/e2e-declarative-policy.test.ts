@@ -1,7 +1,8 @@
 /**
  * Declarative handlers (query, aggregate, relation) read an entity under its row policy, as its
  * own CRUD list does: an endpoint cannot expose rows the entity's policy hides, whatever the
- * endpoint's own rule (PostgreSQL, over HTTP).
+ * endpoint's own rule; and a foreign key may only name a row its writer may read (PostgreSQL,
+ * over HTTP).
  */
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
@@ -30,6 +31,9 @@ entities:
       ownerId: uuid!
       notebook: Notebook? setNull
     crud: { policy: owner }
+  Pin:
+    fields: { id: uuid!, note: Note! cascade }
+    crud: { enabled: [POST] }
 endpoints:
   - { path: /notebooks/:id/notes, method: GET, auth: false, params: { id: uuid! }, handler: { type: relation, entity: Notebook, relation: notes, parentId: params.id }, response: "Note[]" }
   - { path: /notes/:id/notebook, method: GET, auth: false, params: { id: uuid! }, handler: { type: relation, entity: Note, relation: notebook, parentId: params.id }, response: Notebook }
@@ -86,5 +90,13 @@ describe("declarative handlers apply the entity's row policy", () => {
     expect(titles((await api("/search/notes?q=diary", dave)).body)).toEqual(["Dave diary"]);
     expect((await api("/stats/notes", carol)).body).toEqual({ n: 1 });
     expect((await api("/stats/notes")).status).toBe(401);
+  });
+
+  it("a foreign key may only name a row the caller may read under its entity's policy", async () => {
+    const post = (token: Record<string, string>) => call(served.server.base, "POST", "/pins", { noteId: carolsNote }, token);
+    const refused = await post(dave);
+    expect(refused.status, refused.text).toBe(422);
+    expect((refused.body as { error: Json }).error).toMatchObject({ code: "VALIDATION_REFERENCE", details: [{ field: "noteId", rule: "foreign_key" }] });
+    expect((await post(carol)).status).toBe(201);
   });
 });

@@ -12,6 +12,7 @@ import { offsetPage, parseSort } from "../lib/pagination.js";
 import { uuidParam } from "../lib/params.js";
 import { callerClaim, callerValue } from "../lib/policy.js";
 import { direct, preparedPerShape } from "../lib/prepared.js";
+import { requireLive } from "../lib/references.js";
 import { entityTag, parseNames, pickFields, PreconditionFailedError, stringKeys, taggedJson, tagMatches, textTag } from "../lib/shape.js";
 import { commentCreateSchema, commentGetQuerySchema, commentListQuerySchema, commentReplaceSchema, commentUpdateSchema } from "../validation/comment.js";
 
@@ -110,6 +111,9 @@ const replaceBody = commentReplaceSchema.omit({ authorId: true });
 /** The update body without authorId, which the policy sets. */
 const updateBody = commentUpdateSchema.omit({ authorId: true });
 
+/** A Post that the caller may read (policy owner): Comment.postId may only name one of those. */
+const visiblePost = direct(db.select({ id: posts.id }).from(posts).where(and(eq(posts.id, sql.placeholder("id")), eq(posts.authorId, sql.placeholder("caller.id")))).prepare("comments_visible_posts"));
+
 /** Comment CRUD, mounted at /comments. */
 export const commentRoutes = new Hono<AppEnv>();
 
@@ -152,6 +156,7 @@ commentRoutes.get("/:id", requireAuth(), async (c) => {
 /** POST /comments: creates a Comment; 201 with the new row. Policy owner: sets authorId to the caller's id. */
 commentRoutes.post("/", requireAuth(), async (c) => {
   const input = validate(createBody, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(visiblePost, [input.postId], "postId", { "caller.id": callerValue(c, "id", "uuid") });
   const callerId = callerValue(c, "id", "uuid");
   const [row] = await insertStatement().execute({ ...input, "caller.id": callerId });
   return c.json(row, 201);
@@ -161,6 +166,7 @@ commentRoutes.post("/", requireAuth(), async (c) => {
 commentRoutes.put("/:id", requireAuth(), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(replaceBody, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(visiblePost, [input.postId], "postId", { "caller.id": callerValue(c, "id", "uuid") });
   const callerId = callerValue(c, "id", "uuid");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
@@ -181,6 +187,7 @@ commentRoutes.put("/:id", requireAuth(), async (c) => {
 commentRoutes.patch("/:id", requireAuth(), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const input = validate(updateBody, await readJson(c), "VALIDATION_BODY", "Invalid request body");
+  await requireLive(visiblePost, [input.postId], "postId", { "caller.id": callerValue(c, "id", "uuid") });
   const callerId = callerValue(c, "id", "uuid");
   const ifMatch = requestHeader(c, "if-match");
   if (ifMatch !== undefined) {
