@@ -116,6 +116,9 @@ export const rateLimitPlugin: YamaPlugin<RateLimitOptions> = {
     if (url !== undefined && parseConfigString(url).kind === "literal" && /:\/\/[^@/]*:[^@/]+@/.test(url)) {
       ctx.diagnostics.error("secret-in-config", "the Redis URL contains a password", ctx.parsed.locate(["rateLimit", r?.redisUrl !== undefined ? "redisUrl" : "redis"]), "write `redisUrl: ${REDIS_URL}` and put the URL in the environment");
     }
+    if (r && opts.rateLimits?.default) {
+      ctx.diagnostics.warn("rate-limit-twice", "rateLimit and rateLimits.default both set the app-wide limit; rateLimit is the one applied", ctx.parsed.locate(["rateLimits", "default"], "key"), "keep one of them");
+    }
     const ops = opts.rateLimits?.operations ?? {};
     const known = new Set(isRecord(ctx.config.operations) ? Object.keys(ctx.config.operations) : []);
     for (const name of Object.keys(ops)) {
