@@ -146,3 +146,11 @@ describe("emitted code", () => {
     expect(JSON.parse(out.get("package.json")!).dependencies).toMatchObject({ "@opentelemetry/exporter-prometheus": expect.any(String) });
   });
 });
+
+describe("rate limit options", () => {
+  it("an app-wide limit given twice (rateLimit and rateLimits.default) is a warning at the one not applied", () => {
+    const r = compileText(`name: t\nrateLimit: {maxRequests: 6, windowMs: 60000}\nrateLimits:\n  default: {window: 1m, max: 50}\n${entity}`);
+    expect(r.ok).toBe(true);
+    expect(r.diagnostics).toEqual([expect.objectContaining({ code: "rate-limit-twice", severity: "warning", location: at(4, 3) })]);
+  });
+});
