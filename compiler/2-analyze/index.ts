@@ -141,7 +141,9 @@ function analyzeCrud(entity: EntityIR, raw: RawCrud | undefined, path: ConfigPat
   const pick = (option: boolean | string[] | undefined, key: string): string[] => {
     if (option === undefined || option === true) return scalar.map((f) => f.name);
     if (option === false) return [];
-    return option.filter((name, i) => {
+    // A belongsTo relation stands for its foreign key (`filters: [team]` is `?teamId=`), as in indexes and handler filters.
+    const named = option.map((name) => entity.relations.find((r) => r.name === name && r.kind === "belongsTo")?.foreignKey ?? name);
+    return named.filter((name, i) => {
       const field = entity.fields.find((f) => f.name === name);
       if (field?.array && key === "filters") {
         diagnostics.error("bad-crud-option", `crud.filters: ${entity.name}.${name} is an array (${field.type}[]), and ?field=value filters compare single values`, parsed.locate([...path, key, i]), `remove ${name} from crud.filters`);

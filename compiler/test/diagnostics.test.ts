@@ -483,3 +483,12 @@ describe("the diagnostics catalog", () => {
     expect([...codes].filter((c) => !catalog.includes(`\`${c}\``))).toEqual([]);
   });
 });
+
+describe("crud filters and sort", () => {
+  it("a belongsTo relation's name stands for its foreign key, as in indexes", () => {
+    const r = compileText(lines("name: t", "entities:", "  Team:", "    fields: { id: uuid!, name: string! }", "  Player:", "    fields: { id: uuid!, name: string!, team: Team? }", "    crud: { filters: [team], sort: [team] }"));
+    expect(r.diagnostics).toEqual([]);
+    const validation = r.files!.find((f) => f.path === "src/validation/player.ts")!.content;
+    expect(validation).toMatch(/ListQuerySchema = z\.strictObject\(\{[^]*teamId: z\.uuid\(\)\.optional\(\)/);
+  });
+});
