@@ -19,6 +19,7 @@ import { kebabCase, pluralWords } from "./types.js";
 import { analyzeConfigVars, checkEnvReferenceSyntax, collectEnvReferences } from "./env-config.js";
 import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
+import { cachePlugin, checkCacheOperations } from "../plugins/cache.js";
 import { MONITORING_READERS } from "../plugins/monitoring.js";
 import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
 import { defaultDocsUse, DOCS_PLUGIN } from "../plugins/docs.js";
@@ -351,6 +352,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   endpoints.push(...analyzeOperations(policies, config, fieldContext, entities, schemas, host, endpoints));
   checkPolicyRules(endpoints, parsed, diagnostics);
   checkOverridePolicies(endpoints, entities, diagnostics);
+  checkCacheOperations(plugins.find((p) => p.name === cachePlugin.name), endpoints, parsed, diagnostics);
   const name = config.project?.name ?? config.name ?? "yama-app";
   const { targets, deployment } = analyzeDeployment(config, parsed, diagnostics, { name, plugins }, options.deployment);
   // On Lambda the pool is sized by the template (DATABASE_POOL_MAX=2) unless database.pool.max says otherwise.

@@ -51,6 +51,8 @@ interface Operation {
   bodyOptional?: true;
   /** See EndpointIR.bodyPartial. */
   bodyPartial?: true;
+  /** A create's required columns its input leaves out: an error unless the exposing policy's `where:` sets the column. */
+  unsetRequired?: { column: string; report: () => void }[];
   response?: ShapeRef;
   status?: number;
   handler: HandlerIR;
@@ -332,6 +334,8 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
   const query: FieldIR[] = [];
   let body: Operation["body"];
   let bodyOptional: true | undefined;
+  /** Required columns a create's input leaves out (see Operation.unsetRequired). */
+  const unsetRequired: NonNullable<Operation["unsetRequired"]> = [];
   let opHandler: OperationHandlerIR | undefined;
   const filter: { field: string; value: string | number | boolean | null }[] = [];
   if (long.filter !== undefined) {
@@ -462,8 +466,9 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
           for (const column of writable) {
             if (parentLink && column === parentLink.fk) continue;
             if (column.notNull && column.default === undefined && !column.generated && !given.has(column.name)) {
-              diagnostics.error("bad-operation-input", `${name} cannot create a ${entity.name}: its input does not give the required field ${column.name}${scalars.some((f) => f.field.name === column.name) ? " in every request (mark it `!`)" : ""}`, typeof long.input === "object" && long.input !== null ? parsed.locate(inputPath, "key") : loc, `add \`${column.name}: ${column.type}!\` to the input`);
-              ok = false;
+              // Reported where the operation is exposed, unless the exposing policy sets the column (`where: {ownerId: auth.user.id}`).
+              const at = typeof long.input === "object" && long.input !== null ? parsed.locate(inputPath, "key") : loc;
+              unsetRequired.push({ column: column.name, report: () => diagnostics.error("bad-operation-input", `${name} cannot create a ${entity.name}: its input does not give the required field ${column.name}${scalars.some((f) => f.field.name === column.name) ? " in every request (mark it `!`)" : ""}`, at, `add \`${column.name}: ${column.type}!\` to the input${scalars.some((f) => f.field.name === column.name) ? "" : ", or expose the operation under a policy whose \`where:\` sets it"}`) });
             }
           }
         }
@@ -505,6 +510,7 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
   return {
     name, path, loc, method: METHODS[action], route, params, query, body, ...(bodyOptional ? { bodyOptional } : {}),
     ...(action === "update" && body && "ref" in body && body.ref.kind === "entity" ? { bodyPartial: true as const } : {}),
+    ...(unsetRequired.length ? { unsetRequired } : {}),
     response,
     status: action === "custom" ? 200 : undefined,
     handler: handler ?? opHandler!,
@@ -743,6 +749,8 @@ export function analyzeOperations(
 
   const out: EndpointIR[] = [];
   const exposed = new Set<string>();
+  /** Operations whose missing required inputs were reported (once each, whichever API exposes them). */
+  const reportedUnset = new Set<string>();
   /** Operations that already have an endpoint: the next API's endpoint is named `<api><Operation>`. */
   const routed = new Set<string>();
   const names = new Set(existing.map((e) => e.name));
@@ -791,6 +799,12 @@ export function analyzeOperations(
       exposed.add(e.op);
       const op = ops.get(e.op);
       if (!op) continue;
+      const unset = (op.unsetRequired ?? []).filter((u) => !auth?.where?.some((w) => w.field === u.column));
+      if (unset.length) {
+        if (!reportedUnset.has(op.name)) for (const u of unset) u.report();
+        reportedUnset.add(op.name);
+        continue;
+      }
       if (auth?.where?.length) {
         const what = `${e.op} in API ${api.name}`;
         if (op.handler.kind !== "operation") {
@@ -826,6 +840,7 @@ export function analyzeOperations(
     }
   }
   for (const name of declared) {
+    if (!exposed.has(name) && !reportedUnset.has(name)) for (const u of ops.get(name)?.unsetRequired ?? []) u.report();
     if (!exposed.has(name) && ops.has(name)) diagnostics.warn("unexposed-operation", `operation ${name} is not exposed by any API, so it has no route`, parsed.locate(["operations", name], "key"), "list it in `apis.rest.<name>.operations`");
   }
 

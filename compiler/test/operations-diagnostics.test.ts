@@ -256,3 +256,34 @@ describe("operations, policies and apis diagnostics", () => {
     expect(result.diagnostics.some((d) => /`(operations|policies):` is not compiled/.test(d.message))).toBe(false);
   });
 });
+
+describe("a create under a row policy", () => {
+  const policies = ["policies:", "  mine:", "    auth: { required: true }", "    where: { authorId: auth.user.id }", "  open:", "    auth: false"];
+  const api = (policy: string) => ["apis:", "  rest:", "    basePath: /api", "    operations:", `      - createPost: ${policy}`];
+  const ops = ["  createPost:", "    input: { title: string! }", "    output: Post"];
+
+  it("may leave out the required columns its policy sets (authorId from the caller)", () => {
+    const r = compileText(config(ops, [...policies, ...api("mine")]));
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const route = r.files!.find((f) => f.path === "src/endpoints/create-post.ts")!.content;
+    expect(route).toContain("authorId: callerId");
+  });
+
+  it("exposed under a policy that does not set it, the missing column is an error", () => {
+    const errors = compileText(config(ops, [...policies, ...api("open")])).diagnostics.filter((d) => d.severity === "error");
+    expect(errors).toEqual([expect.objectContaining({ code: "bad-operation-input", message: "createPost cannot create a Post: its input does not give the required field authorId" })]);
+  });
+});
+
+describe("cache options", () => {
+  const ops = ["  listPosts: Post[]", "  getPost: Post", "  createPost: Post"];
+  const cached = (lines: string[]) => compileText(config(ops, [...ALL, "cache:", ...lines])).diagnostics.filter((d) => d.severity === "error");
+
+  it("names exposed GET operations, inputs the route has and a ttl", () => {
+    expect(cached(["  default: { ttl: 5m }", "  operations:", "    listPosts: { invalidateOn: [createPost] }", "    getPost: { ttl: 30, key: \"post:{id}\" }"])).toEqual([]);
+    expect(cached(["  operations:", "    listPost: { ttl: 1m }"])).toEqual([expect.objectContaining({ code: "unknown-operation", hint: 'did you mean "listPosts"?' })]);
+    expect(cached(["  operations:", "    createPost: { ttl: 1m }"])).toEqual([expect.objectContaining({ code: "bad-plugin-option", message: "cache.operations.createPost: createPost is served by POST; only GET answers are cached" })]);
+    expect(cached(["  operations:", "    getPost: { ttl: 1m, key: \"post:{slug}\" }"])).toEqual([expect.objectContaining({ code: "bad-plugin-option", hint: "use one of {id}" })]);
+    expect(cached(["  operations:", "    getPost: { invalidateOn: [createPosts] }"]).map((d) => d.code)).toEqual(["bad-plugin-option", "unknown-operation"]);
+  });
+});

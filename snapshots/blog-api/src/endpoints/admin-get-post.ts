@@ -7,6 +7,8 @@ import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { cacheResponses } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import { getPostDetail } from "../projections/post-detail.js";
 import type { PostDetail } from "../schemas.js";
 
@@ -16,7 +18,7 @@ import type { PostDetail } from "../schemas.js";
  */
 export const adminGetPostRoute = new Hono<AppEnv>();
 
-adminGetPostRoute.get("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
+adminGetPostRoute.get("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), cacheResponses(responseCache, { name: "getPost", route: "/api/admin/posts/:id", ttlMs: 300000, key: "post:{id}", perCaller: true }), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const row: PostDetail | null = await getPostDetail(where);

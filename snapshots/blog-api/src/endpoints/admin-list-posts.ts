@@ -5,7 +5,9 @@ import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validateQuery } from "../lib/http.js";
+import { cacheResponses } from "../lib/response-cache.js";
 import { queryInt } from "../lib/validation.js";
+import { responseCache } from "../plugins/cache.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
 
@@ -21,7 +23,7 @@ const querySchema = z.strictObject({
  */
 export const adminListPostsRoute = new Hono<AppEnv>();
 
-adminListPostsRoute.get("/api/admin/posts", requireAuth({ roles: ["admin"] }), async (c) => {
+adminListPostsRoute.get("/api/admin/posts", requireAuth({ roles: ["admin"] }), cacheResponses(responseCache, { name: "listPosts", route: "/api/admin/posts", ttlMs: 60000, perCaller: true }), async (c) => {
   const query = validateQuery(querySchema, c);
   const rows: PostSummary[] = await listPostSummary(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);

@@ -6,7 +6,9 @@ import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, validateQuery } from "../lib/http.js";
+import { cacheResponses } from "../lib/response-cache.js";
 import { queryInt } from "../lib/validation.js";
+import { responseCache } from "../plugins/cache.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
 
@@ -22,7 +24,7 @@ const querySchema = z.strictObject({
  */
 export const adminListPublishedPostsRoute = new Hono<AppEnv>();
 
-adminListPublishedPostsRoute.get("/api/admin/published-posts", requireAuth({ roles: ["admin"] }), async (c) => {
+adminListPublishedPostsRoute.get("/api/admin/published-posts", requireAuth({ roles: ["admin"] }), cacheResponses(responseCache, { name: "listPublishedPosts", route: "/api/admin/published-posts", ttlMs: 120000, perCaller: true }), async (c) => {
   const query = validateQuery(querySchema, c);
   const where = eq(posts.published, true);
   const rows: PostSummary[] = await listPostSummary(where, { limit: query.limit, offset: query.offset });

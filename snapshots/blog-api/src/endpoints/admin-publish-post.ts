@@ -6,6 +6,8 @@ import { publishPost as handler } from "../handlers/publishPost.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
+import { invalidateCaches } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import type { Post } from "../repositories/post.js";
 import { publishPostInputSchema } from "../schemas.js";
 
@@ -27,7 +29,7 @@ const run: (ctx: AdminPublishPostContext) => HandlerResult<AdminPublishPostRespo
 /** POST /api/admin/posts/:id/publish (yama.yaml:116). */
 export const adminPublishPostRoute = new Hono<AppEnv>();
 
-adminPublishPostRoute.post("/api/admin/posts/:id/publish", requireAuth({ roles: ["admin"] }), async (c) => {
+adminPublishPostRoute.post("/api/admin/posts/:id/publish", requireAuth({ roles: ["admin"] }), invalidateCaches(responseCache, ["listPosts", "getPost", "listPublishedPosts"]), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validateQuery(querySchema, c);
   const body = validate(publishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");

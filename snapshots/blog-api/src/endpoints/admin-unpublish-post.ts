@@ -6,6 +6,8 @@ import { unpublishPost as handler } from "../handlers/unpublishPost.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
+import { invalidateCaches } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import type { Post } from "../repositories/post.js";
 import { unpublishPostInputSchema } from "../schemas.js";
 
@@ -27,7 +29,7 @@ const run: (ctx: AdminUnpublishPostContext) => HandlerResult<AdminUnpublishPostR
 /** POST /api/admin/posts/:id/unpublish (yama.yaml:122). */
 export const adminUnpublishPostRoute = new Hono<AppEnv>();
 
-adminUnpublishPostRoute.post("/api/admin/posts/:id/unpublish", requireAuth({ roles: ["admin"] }), async (c) => {
+adminUnpublishPostRoute.post("/api/admin/posts/:id/unpublish", requireAuth({ roles: ["admin"] }), invalidateCaches(responseCache, ["listPublishedPosts"]), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validateQuery(querySchema, c);
   const body = validate(unpublishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");

@@ -7,6 +7,8 @@ import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { invalidateCaches } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import type { Post } from "../repositories/post.js";
 import { postCreateSchema } from "../validation/post.js";
 
@@ -19,7 +21,7 @@ const bodySchema = postCreateSchema.partial();
  */
 export const adminUpdatePostRoute = new Hono<AppEnv>();
 
-adminUpdatePostRoute.put("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
+adminUpdatePostRoute.put("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), invalidateCaches(responseCache, ["listPosts", "getPost"]), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const body = validate(bodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const where = eq(posts.id, id);

@@ -7,6 +7,8 @@ import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { invalidateCaches } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 
 /**
  * DELETE /api/admin/posts/:id: deletePost (API admin), deletes a Post (yama.yaml:100).
@@ -14,7 +16,7 @@ import { uuidParam } from "../lib/params.js";
  */
 export const deletePostRoute = new Hono<AppEnv>();
 
-deletePostRoute.delete("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), async (c) => {
+deletePostRoute.delete("/api/admin/posts/:id", requireAuth({ roles: ["admin"] }), invalidateCaches(responseCache, ["listPosts", "getPost"]), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const [deleted] = await db.delete(posts).where(where).returning({ id: posts.id });

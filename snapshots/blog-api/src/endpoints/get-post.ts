@@ -6,6 +6,8 @@ import { posts } from "../db/tables/post.js";
 import { NotFoundError } from "../lib/errors.js";
 import type { AppEnv } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { cacheResponses } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import { getPostDetail } from "../projections/post-detail.js";
 import type { PostDetail } from "../schemas.js";
 
@@ -15,7 +17,7 @@ import type { PostDetail } from "../schemas.js";
  */
 export const getPostRoute = new Hono<AppEnv>();
 
-getPostRoute.get("/api/v1/posts/:id", async (c) => {
+getPostRoute.get("/api/v1/posts/:id", cacheResponses(responseCache, { name: "getPost", route: "/api/v1/posts/:id", ttlMs: 300000, key: "post:{id}", perCaller: false }), async (c) => {
   const id = uuidParam(c.req.param("id"));
   const where = eq(posts.id, id);
   const row: PostDetail | null = await getPostDetail(where);

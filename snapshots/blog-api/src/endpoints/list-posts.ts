@@ -4,7 +4,9 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { type AppEnv, validateQuery } from "../lib/http.js";
+import { cacheResponses } from "../lib/response-cache.js";
 import { queryInt } from "../lib/validation.js";
+import { responseCache } from "../plugins/cache.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
 
@@ -20,7 +22,7 @@ const querySchema = z.strictObject({
  */
 export const listPostsRoute = new Hono<AppEnv>();
 
-listPostsRoute.get("/api/v1/posts", async (c) => {
+listPostsRoute.get("/api/v1/posts", cacheResponses(responseCache, { name: "listPosts", route: "/api/v1/posts", ttlMs: 60000, perCaller: false }), async (c) => {
   const query = validateQuery(querySchema, c);
   const rows: PostSummary[] = await listPostSummary(undefined, { limit: query.limit, offset: query.offset });
   return c.json(rows);

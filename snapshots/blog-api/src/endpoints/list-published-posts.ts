@@ -5,7 +5,9 @@ import { z } from "zod";
 import { db } from "../db/client.js";
 import { posts } from "../db/tables/post.js";
 import { type AppEnv, validateQuery } from "../lib/http.js";
+import { cacheResponses } from "../lib/response-cache.js";
 import { queryInt } from "../lib/validation.js";
+import { responseCache } from "../plugins/cache.js";
 import { listPostSummary } from "../projections/post-summary.js";
 import type { PostSummary } from "../schemas.js";
 
@@ -21,7 +23,7 @@ const querySchema = z.strictObject({
  */
 export const listPublishedPostsRoute = new Hono<AppEnv>();
 
-listPublishedPostsRoute.get("/api/v1/published-posts", async (c) => {
+listPublishedPostsRoute.get("/api/v1/published-posts", cacheResponses(responseCache, { name: "listPublishedPosts", route: "/api/v1/published-posts", ttlMs: 120000, perCaller: false }), async (c) => {
   const query = validateQuery(querySchema, c);
   const where = eq(posts.published, true);
   const rows: PostSummary[] = await listPostSummary(where, { limit: query.limit, offset: query.offset });

@@ -6,6 +6,8 @@ import { publishPost as handler } from "../handlers/publishPost.js";
 import { requireAuth } from "../lib/auth.js";
 import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readOptionalJson, validate, validateQuery } from "../lib/http.js";
+import { invalidateCaches } from "../lib/response-cache.js";
+import { responseCache } from "../plugins/cache.js";
 import type { Post } from "../repositories/post.js";
 import { publishPostInputSchema } from "../schemas.js";
 
@@ -27,7 +29,7 @@ const run: (ctx: PublishPostContext) => HandlerResult<PublishPostResponse> | Pro
 /** POST /api/v1/posts/:id/publish (yama.yaml:116). */
 export const publishPostRoute = new Hono<AppEnv>();
 
-publishPostRoute.post("/api/v1/posts/:id/publish", requireAuth({ roles: ["author", "admin"] }), async (c) => {
+publishPostRoute.post("/api/v1/posts/:id/publish", requireAuth({ roles: ["author", "admin"] }), invalidateCaches(responseCache, ["listPosts", "getPost", "listPublishedPosts"]), async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validateQuery(querySchema, c);
   const body = validate(publishPostInputSchema, (await readOptionalJson(c)) ?? {}, "VALIDATION_BODY", "Invalid request body");
