@@ -5,7 +5,7 @@
  * one), a restart keeps the rows, and a template of another PGlite version, or a folder that is
  * not a template, is never used.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -116,6 +116,9 @@ describe("PGlite data directories from a template", () => {
 
   it("making a spare removes work left by a process that died during it, and keeps an existing spare", async () => {
     const spare = spareOf(template);
+    // A spare left by an earlier test's server (made a few seconds after its start) would make
+    // makeSpare return at once: start without one.
+    rmSync(spare, { recursive: true, force: true });
     // Not a running process: above Linux's largest pid.
     const leftover = `${spare}.4194305.tmp`;
     mkdirSync(join(leftover, "base"), { recursive: true });
