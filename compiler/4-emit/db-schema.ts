@@ -194,6 +194,8 @@ export function emitSchemaIndex(ir: ProjectIR, hasRelations: boolean, pluginTabl
     ...pluginTables.map((t) => `export * from "./tables/${t}.js";`),
   ].sort();
   if (hasRelations) lines.push(`export * from "./relations.js";`);
+  // Without tables the file must still be a module (src/db/client.ts imports it as one).
+  if (lines.length === 0) lines.push("export {};");
   return {
     path: "src/db/schema.ts",
     content: header("database schema; drizzle-kit reads this file", ir.configFile) + file("/** Every table and relation of the app. drizzle-kit generates migrations from this module. */", lines.join("\n")),
