@@ -161,6 +161,14 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
       diagnostics.error("target-node-only", "the rate limiter's redis store (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", at, "use `store: memory` on Workers (per isolate), or a Cloudflare rate limiting rule");
     }
   }
+  const email = plugins.find((p) => p.name === "@betagors/yama-email-resend");
+  if (email && targets.includes("workers") && Object.keys((email.options as { templates?: object }).templates ?? {}).length > 0) {
+    diagnostics.error("target-node-only", "e-mail templates are compiled by Handlebars with new Function(), which the workers target forbids", email.loc, "send messages written out (subject, html, text) on Workers, or render templates on another target");
+  }
+  const cache = plugins.find((p) => p.name === "@betagors/yama-cache");
+  if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {
+    diagnostics.error("target-node-only", "the response cache's redis provider (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", cache.loc, "use `provider: memory` on Workers (per isolate)");
+  }
   const docs = plugins.find((p) => p.name === "@betagors/yama-docs");
   if (docs && targets.includes("workers") && (docs.options as { docs?: unknown }).docs !== false && (docs.options as { docs?: { enabled?: unknown } }).docs?.enabled !== false) {
     diagnostics.error("target-node-only", "the docs page serves Swagger UI's files from node_modules (node:fs), which the workers target does not have", config.docs !== undefined ? parsed.locate(["docs"], "key") : docs.loc, "set `docs: false` for a project with the workers target, and serve the docs from another target or a static site");

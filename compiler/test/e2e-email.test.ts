@@ -162,6 +162,11 @@ describe("e-mail options", () => {
     expect(plugin(["    apiKey: re_live_123", "    from: a@b.test"])).toEqual([expect.objectContaining({ code: "secret-in-config", location: expect.objectContaining({ line: 4 }) })]);
   });
 
+  it("templates on the workers target are an error (Handlebars compiles with new Function)", () => {
+    const errors = plugin(["    apiKey: ${RESEND_API_KEY}", "    from: a@b.test", "    templates:", "      hi: { subject: Hi, text: hi.txt }", "deployment:", "  targets: [workers]", "docs: false"]);
+    expect(errors).toEqual([expect.objectContaining({ code: "target-node-only", message: expect.stringContaining("new Function()") })]);
+  });
+
   it("a template needs a body", () => {
     expect(plugin(["    apiKey: ${RESEND_API_KEY}", "    from: a@b.test", "    templates:", "      hi: { subject: Hi }"])).toEqual([expect.objectContaining({ location: expect.objectContaining({ line: 7 }) })]);
   });
