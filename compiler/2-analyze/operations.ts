@@ -117,6 +117,36 @@ function kind(f: FieldIR): string {
 }
 
 /** An input's values can be stored in (or compared with) the column: same kind, and an enum's values among the column's. */
+/**
+ * An input that writes a column, validated as the column is: its type (an `int` input of an
+ * `int16` column takes what a smallint holds), and the stricter of each bound the two declare
+ * (length, range, size); the input keeps its own required-ness and default, and its pattern
+ * where it gives one. A looser redeclaration (`handle: string!` of `string(3..20)!`) never lets
+ * a request store what the entity's own routes refuse.
+ */
+function narrowedTo(column: FieldIR, input: FieldIR): FieldIR {
+  const most = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.max(a, b));
+  const least = (a: number | undefined, b: number | undefined) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
+  // Plain text keeps the input's own type (a `string` input of a `text` column stays within 255);
+  // any other column type (a format such as email, a smaller integer, a decimal's size) is the column's.
+  const plainText = column.type === "string" || column.type === "text";
+  const out: FieldIR = { ...input, type: plainText ? input.type : column.type, array: column.array };
+  if (column.precision !== undefined) out.precision = column.precision;
+  if (column.scale !== undefined) out.scale = column.scale;
+  if (column.enumValues !== undefined) out.enumValues = column.enumValues;
+  if (column.pattern !== undefined && input.pattern === undefined) out.pattern = column.pattern;
+  const minLength = most(column.minLength, input.minLength);
+  const maxLength = least(column.maxLength ?? column.length, input.maxLength ?? input.length);
+  const min = most(column.min, input.min);
+  const max = least(column.max, input.max);
+  if (minLength !== undefined) out.minLength = minLength;
+  if (maxLength !== undefined) out.maxLength = maxLength;
+  if (min !== undefined) out.min = min;
+  if (max !== undefined) out.max = max;
+  if (input.type === "enum" && input.enumValues !== undefined) out.enumValues = input.enumValues;
+  return out;
+}
+
 function fits(input: FieldIR, column: FieldIR): boolean {
   if (kind(input) !== kind(column) || input.array !== column.array) return false;
   return input.type !== "enum" || (input.enumValues ?? []).every((v) => column.enumValues?.includes(v));
@@ -459,7 +489,7 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
           if (!fits(f.field, column)) {
             diagnostics.error("bad-operation-input", `${name}: input ${n} is ${typeText(f.field)}, but ${entity.name}.${n} is ${typeText(column)}`, fieldLoc(n), `declare it as ${typeText(column)}`);
             ok = false;
-          }
+          } else f.field = narrowedTo(column, f.field);
         }
         if (action === "create") {
           const given = new Set(scalars.filter((f) => f.field.notNull || f.field.default !== undefined).map((f) => f.field.name));

@@ -287,3 +287,37 @@ describe("cache options", () => {
     expect(cached(["  operations:", "    getPost: { invalidateOn: [createPosts] }"]).map((d) => d.code)).toEqual(["bad-plugin-option", "unknown-operation"]);
   });
 });
+
+describe("an input redeclaring an entity field", () => {
+  it("is validated with the column's constraints: the stricter bound of each, the column's integer size and format", () => {
+    const yaml = [
+      "schemas:",
+      "  Member:",
+      "    database: members",
+      "    fields:",
+      "      id: uuid!",
+      "      handle: string(3..20)!",
+      "      age: int(13..120)?",
+      "      level: int16?",
+      "      email: email?",
+      "      bio: string(0..50)?",
+      "operations:",
+      "  createMember:",
+      "    input: { handle: string!, age: int?, level: int?, email: string?, bio: string(0..10)? }",
+      "    output: Member",
+      "apis:",
+      "  rest:",
+      "    basePath: /api",
+      "    operations: [all]",
+    ].join("\n") + "\n";
+    const r = compileText(yaml);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const schemas = r.files!.find((f) => f.path === "src/schemas.ts")!.content;
+    const body = schemas.slice(schemas.indexOf("export const createMemberInputSchema"));
+    expect(body).toMatch(/handle: z\.string\(\)\.min\(3\)\.max\(20\),/);
+    expect(body).toMatch(/age: z\.int32\(\)\.min\(13\)\.max\(120\)/);
+    expect(body).toMatch(/level: z\.int\(\)\.min\(-32768\)\.max\(32767\)/);
+    expect(body).toMatch(/email: z\.email\(\)/);
+    expect(body).toMatch(/bio: z\.string\(\)(\.min\(0\))?\.max\(10\)/);
+  });
+});
