@@ -489,7 +489,11 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
           if (!fits(f.field, column)) {
             diagnostics.error("bad-operation-input", `${name}: input ${n} is ${typeText(f.field)}, but ${entity.name}.${n} is ${typeText(column)}`, fieldLoc(n), `declare it as ${typeText(column)}`);
             ok = false;
-          } else f.field = narrowedTo(column, f.field);
+          } else {
+            f.field = narrowedTo(column, f.field);
+            // An optional input of a NOT NULL column may be left out, never sent as null.
+            if (column.notNull) f.nullable = false;
+          }
         }
         if (action === "create") {
           const given = new Set(scalars.filter((f) => f.field.notNull || f.field.default !== undefined).map((f) => f.field.name));

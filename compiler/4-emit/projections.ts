@@ -196,7 +196,7 @@ export async function ${fns.list}(where: SQL | undefined, page: { limit?: number
 }
 
 /** The ${Dto} view of the first ${source.name} row matching \`where\`, or null. */
-export async function ${fns.get}(where: SQL): Promise<${Dto} | null> {
+export async function ${fns.get}(where: SQL | undefined): Promise<${Dto} | null> {
   const [first] = await ${fns.list}(where, { limit: 1 });
   return first ?? null;
 }`);

@@ -122,10 +122,16 @@ describe("column defaults and checks", () => {
   });
 
   it("passes tsc --strict", () => {
+    expect(tscErrors(DEFAULTS_CONFIG)).toBe("");
+  }, 120_000);
+});
+
+/** What tsc --strict says of the project `config` compiles to ("" when nothing). */
+function tscErrors(config: string): string {
     mkdirSync(join(ROOT, ".yama"), { recursive: true });
-    const dir = mkdtempSync(join(ROOT, ".yama", "defaults-"));
+    const dir = mkdtempSync(join(ROOT, ".yama", "tsc-"));
     try {
-      writeFileSync(join(dir, "yama.yaml"), DEFAULTS_CONFIG);
+      writeFileSync(join(dir, "yama.yaml"), config);
       expect(compileProject(dir).ok).toBe(true);
       let output = "";
       try {
@@ -133,9 +139,28 @@ describe("column defaults and checks", () => {
       } catch (err) {
         output = String((err as { stdout?: string }).stdout);
       }
-      expect(output).toBe("");
+      return output;
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+}
+
+describe("dialect B", () => {
+  it("a nested get with a DTO output, and optional inputs of NOT NULL columns, pass tsc --strict", () => {
+    const config = [
+      "name: boards",
+      "schemas:",
+      "  Board: { database: boards, fields: { id: uuid!, title: string! } }",
+      "  Card: { database: cards, fields: { id: uuid!, text: string!, rank: int! = 0, board: Board! cascade } }",
+      "  CardView: { source: Card, include: [id, text] }",
+      "operations:",
+      "  createBoard: Board",
+      "  getBoardCard: { parent: Board, output: CardView }",
+      "  createCard: { input: { text: string!, rank: int?, boardId: uuid! } }",
+      "  updateCard: { input: { rank: int? } }",
+      "policies: { anyone: { auth: false } }",
+      "apis: { rest: { basePath: /, defaultPolicy: anyone, include: all } }",
+    ].join("\n") + "\n";
+    expect(tscErrors(config)).toBe("");
   }, 120_000);
 });

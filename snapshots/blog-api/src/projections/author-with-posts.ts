@@ -43,7 +43,7 @@ export async function listAuthorWithPosts(where: SQL | undefined, page: { limit?
 }
 
 /** The AuthorWithPosts view of the first Author row matching `where`, or null. */
-export async function getAuthorWithPosts(where: SQL): Promise<AuthorWithPosts | null> {
+export async function getAuthorWithPosts(where: SQL | undefined): Promise<AuthorWithPosts | null> {
   const [first] = await listAuthorWithPosts(where, { limit: 1 });
   return first ?? null;
 }

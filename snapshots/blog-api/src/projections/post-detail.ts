@@ -63,7 +63,7 @@ export async function listPostDetail(where: SQL | undefined, page: { limit?: num
 }
 
 /** The PostDetail view of the first Post row matching `where`, or null. */
-export async function getPostDetail(where: SQL): Promise<PostDetail | null> {
+export async function getPostDetail(where: SQL | undefined): Promise<PostDetail | null> {
   const [first] = await listPostDetail(where, { limit: 1 });
   return first ?? null;
 }

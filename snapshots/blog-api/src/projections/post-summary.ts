@@ -48,7 +48,7 @@ export async function listPostSummary(where: SQL | undefined, page: { limit?: nu
 }
 
 /** The PostSummary view of the first Post row matching `where`, or null. */
-export async function getPostSummary(where: SQL): Promise<PostSummary | null> {
+export async function getPostSummary(where: SQL | undefined): Promise<PostSummary | null> {
   const [first] = await listPostSummary(where, { limit: 1 });
   return first ?? null;
 }

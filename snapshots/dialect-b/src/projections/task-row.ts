@@ -42,7 +42,7 @@ export async function listTaskRow(where: SQL | undefined, page: { limit?: number
 }
 
 /** The TaskRow view of the first Task row matching `where`, or null. */
-export async function getTaskRow(where: SQL): Promise<TaskRow | null> {
+export async function getTaskRow(where: SQL | undefined): Promise<TaskRow | null> {
   const [first] = await listTaskRow(where, { limit: 1 });
   return first ?? null;
 }

@@ -81,7 +81,7 @@ export async function listTaskView(where: SQL | undefined, page: { limit?: numbe
 }
 
 /** The TaskView view of the first Task row matching `where`, or null. */
-export async function getTaskView(where: SQL): Promise<TaskView | null> {
+export async function getTaskView(where: SQL | undefined): Promise<TaskView | null> {
   const [first] = await listTaskView(where, { limit: 1 });
   return first ?? null;
 }

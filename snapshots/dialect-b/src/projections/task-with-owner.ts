@@ -47,7 +47,7 @@ export async function listTaskWithOwner(where: SQL | undefined, page: { limit?: 
 }
 
 /** The TaskWithOwner view of the first Task row matching `where`, or null. */
-export async function getTaskWithOwner(where: SQL): Promise<TaskWithOwner | null> {
+export async function getTaskWithOwner(where: SQL | undefined): Promise<TaskWithOwner | null> {
   const [first] = await listTaskWithOwner(where, { limit: 1 });
   return first ?? null;
 }

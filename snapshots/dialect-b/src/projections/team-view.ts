@@ -39,7 +39,7 @@ export async function listTeamView(where: SQL | undefined, page: { limit?: numbe
 }
 
 /** The TeamView view of the first Team row matching `where`, or null. */
-export async function getTeamView(where: SQL): Promise<TeamView | null> {
+export async function getTeamView(where: SQL | undefined): Promise<TeamView | null> {
   const [first] = await listTeamView(where, { limit: 1 });
   return first ?? null;
 }

@@ -36,7 +36,7 @@ export async function listUserBrief(where: SQL | undefined, page: { limit?: numb
 }
 
 /** The UserBrief view of the first User row matching `where`, or null. */
-export async function getUserBrief(where: SQL): Promise<UserBrief | null> {
+export async function getUserBrief(where: SQL | undefined): Promise<UserBrief | null> {
   const [first] = await listUserBrief(where, { limit: 1 });
   return first ?? null;
 }
