@@ -109,26 +109,49 @@ export async function devCommand(args: string[], color: boolean): Promise<number
    * `applyHere`: with autoRun off, apply it now with the emitted runner (src/migrate.ts) before
    * src/server.ts starts; a dev host applies it itself (it holds the database open).
    */
-  const migrate = async (applyHere: boolean): Promise<{ ok: boolean; generated: boolean }> => {
+  const migrate = async (applyHere: boolean, rollbackOnFailure: boolean): Promise<{ ok: boolean; generated?: string }> => {
     const { generateProjectMigration } = await import("../migrate/generate.js");
     // The first migration is named "init" (as `yamac migrate generate` names it), later ones "dev".
     const first = !existsSync(join(dir, folder, "meta", "_journal.json"));
     const result = await generateProjectMigration(dir, { folder, allowDestructive: values["allow-destructive"] === true, importSchema: (path) => bundler.importSchema(path), ...(first ? {} : { name: "dev" }) });
     if (result.refused) {
       log(`not applied: the schema change would drop ${result.destructive.join(", ")}. Data in them would be lost; restart with --allow-destructive (or run \`yamac migrate generate --allow-destructive\`) if that is intended. The server keeps the last good build.`);
-      return { ok: false, generated: false };
+      return { ok: false };
     }
     if (result.file) log(`migration ${result.file} (${result.statements.length} statement${result.statements.length === 1 ? "" : "s"})`);
     for (const warning of result.warnings) log(`warning: ${warning}`);
     if (result.file && !autoRun && applyHere) {
       // database.migrations.autoRun is off: apply with the emitted runner before the server starts.
-      await new Promise<void>((done, fail) => {
+      const code = await new Promise<number | null>((done) => {
         const child = spawn(process.execPath, ["--import", "tsx", "src/migrate.ts"], { cwd: dir, stdio: "inherit" });
-        child.once("exit", (code) => (code === 0 ? done() : fail(new Error(`src/migrate.ts exited with ${code}`))));
+        child.once("exit", done);
       });
+      if (code !== 0) {
+        forget(result.file, rollbackOnFailure);
+        log(`src/migrate.ts exited with ${code}: not applied.${server.serving ? " The server keeps running the last good build." : ""}`);
+        return { ok: false };
+      }
     }
-    return { ok: true, generated: result.file !== undefined };
+    return result.file !== undefined ? { ok: true, generated: result.file } : { ok: true };
   };
+
+  /**
+   * Takes back a migration this process generated that failed to apply and was rolled back: left
+   * in drizzle/, it would fail again at every start, and the next save could not generate the
+   * change anew (its snapshot would already hold it).
+   */
+  const forget = (file: string, rolledBack: boolean) => {
+    if (!rolledBack) return;
+    void import("../migrate/generate.js").then(({ discardLastMigration }) => {
+      if (discardLastMigration(dir, folder, file)) log(`removed ${file}, which failed: the next save generates the change again`);
+    });
+  };
+
+  /**
+   * The last build was written to src/ but not served (refused, or it did not load): a restart
+   * that compiles nothing new (an .env change) serves the last good bundle, not src/.
+   */
+  let unserved = false;
 
   /** Why the last build restarts instead of swapping, so the reason is printed when it changes. */
   let blockerShown: string | undefined;
@@ -173,28 +196,40 @@ export async function devCommand(args: string[], color: boolean): Promise<number
 
     const migrationStarted = now();
     const schemaChanged = changed.some((p) => p.startsWith("src/db/")) || !existsSync(join(dir, folder, "meta", "_journal.json"));
-    let generated = false;
+    let generated: string | undefined;
     if (schemaChanged) {
-      const m = await migrate(!hosted);
-      if (!m.ok) return;
+      const m = await migrate(!hosted, ir.database.migrations.rollbackOnFailure);
+      if (!m.ok) {
+        unserved = true;
+        return;
+      }
       generated = m.generated;
     }
+    /** After a failed load, takes back the migration this save generated if that is what failed. */
+    const failedWith = (message: string) => {
+      unserved = true;
+      if (generated !== undefined && /migrations failed and were rolled back/.test(message)) forget(generated, true);
+    };
     const migrationMs = now() - migrationStarted;
     const steps = `compile ${ms(r.compileMs)}, write ${ms(r.writeMs)}${schemaChanged ? `, migration ${ms(migrationMs)}` : ""}`;
 
     if (hosted) {
       const bundleStarted = now();
       let file: string;
+      // Nothing new to build since a build that was not served: serve the last good one, not src/.
+      const reuse = unserved && changed.length === 0 && !codeChanged && lastLoaded !== undefined;
+      if (reuse) log("src/ holds a build that was not served: restarting with the last good build");
       try {
-        file = await bundler.build();
+        file = reuse ? lastLoaded! : await bundler.build();
       } catch (err) {
+        unserved = true;
         log(`${reason}: not applied: bundling failed: ${(err as Error).message}${server.serving ? "\nThe server keeps running the last good build." : ""}`);
         return;
       }
       const bundleMs = now() - bundleStarted;
       // Pending migrations are applied as src/server.ts would: at every start with autoRun,
       // else the one this save generated (as src/migrate.ts would have); and after a start whose build did not load.
-      const apply = autoRun ? !swapping || schemaChanged || !server.serving : generated;
+      const apply = autoRun ? !swapping || schemaChanged || !server.serving : generated !== undefined;
       const { rollbackOnFailure, verifyAfterRun } = ir.database.migrations;
       const load: HostLoad = { file, name: ir.name, ...(apply ? { migrations: { folder, rollbackOnFailure, verifyAfterRun } } : {}) };
       if (swapping) {
@@ -206,19 +241,22 @@ export async function devCommand(args: string[], color: boolean): Promise<number
           log(`serving http://localhost:${port} (pid ${server.pid}): ${ms(now() - saved)} from save (${steps}, swap ${ms(bundleMs + now() - swapStarted)} (in process): bundle ${ms(bundleMs)}, load ${ms(t.importMs)}${load.migrations ? `, migrate ${ms(t.migrateMs)}` : ""})`);
         } catch (err) {
           bundler.prune(lastLoaded);
+          failedWith((err as Error).message);
           log(`${reason}: not applied: ${(err as Error).message}.${wasServing ? " The server keeps running the last good build." : " Fix the error above and save again."}`);
           return;
         }
         lastLoaded = file;
+        unserved = false;
         return;
       }
-      if (await restart(load, saved, `${steps}, bundle ${ms(bundleMs)}`, libChanged)) {
+      if (await restart(load, saved, `${steps}, bundle ${ms(bundleMs)}`, libChanged, failedWith)) {
         bundler.prune(file);
         lastLoaded = file;
+        unserved = false;
       }
       return;
     }
-    await restart(undefined, saved, steps, libChanged);
+    if (await restart(undefined, saved, steps, libChanged, failedWith)) unserved = false;
   };
 
   /**
@@ -226,7 +264,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
    * and prints how long it took from the save at `saved`; false when the new one failed to start.
    * `libChanged`: the build rewrote src/lib, which the standby process has preloaded.
    */
-  const restart = async (load: HostLoad | undefined, saved: number, steps: string, libChanged: boolean): Promise<boolean> => {
+  const restart = async (load: HostLoad | undefined, saved: number, steps: string, libChanged: boolean, failed: (message: string) => void): Promise<boolean> => {
     const restartStarted = now();
     if (libChanged) await server.discardStandby();
     await server.stop();
@@ -234,6 +272,7 @@ export async function devCommand(args: string[], color: boolean): Promise<number
     try {
       await server.start(load);
     } catch (err) {
+      failed((err as Error).message);
       log(`${(err as Error).message}; fix the error above and save again`);
       server.prepare();
       return false;

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { compileText, findConfig, folderHost, type CompileResult } from "../index.js";
+import { compileText, findConfig, findOverlay, folderHost, type CompileResult } from "../index.js";
 import { applyWrite, type KnownText, knownText, PartsOnDisk, planWrite, type WriteResult } from "../5-write/write.js";
 import { DiagnosticBag } from "../diagnostics.js";
 import { EmitCache } from "../4-emit/cache.js";
@@ -33,8 +33,15 @@ export class Rebuilder {
   /** Files of entities and endpoints whose part of the IR did not change are reused (4-emit/cache.ts). */
   readonly emitCache = new EmitCache();
 
-  constructor(dir: string) {
+  /**
+   * The environment the dev server runs in (NODE_ENV, else development): its overlay,
+   * yama.<env>.yaml, is merged over yama.yaml as \`yamac compile\` merges it.
+   */
+  readonly env: string;
+
+  constructor(dir: string, env = process.env.NODE_ENV || "development") {
     this.dir = resolve(dir);
+    this.env = env;
   }
 
   /** The config file, or undefined when the folder has none. */
@@ -49,7 +56,10 @@ export class Rebuilder {
       const result: CompileResult = { ok: false, sources: new Map(), diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${this.dir}`, hint: "run `yamac init` to create one", location: { file: "yama.yaml", line: 1, col: 1 } }] };
       return { result, compileMs: performance.now() - started, writeMs: 0 };
     }
-    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { sectionCache: this.sectionCache, emitCache: this.emitCache });
+    const overlayPath = /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(this.env) ? findOverlay(this.dir, this.env) : undefined;
+    const overlay = overlayPath ? { file: basename(overlayPath), text: readFileSync(overlayPath, "utf8") } : undefined;
+    const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { sectionCache: this.sectionCache, emitCache: this.emitCache, ...(overlay ? { overlay } : {}) });
+    if (result.ir) result.ir.environment = overlay ? this.env : undefined;
     const compiled = performance.now();
     if (!result.ok) return { result, compileMs: compiled - started, writeMs: 0 };
     const diagnostics = new DiagnosticBag();

@@ -13,7 +13,7 @@
  * column cannot be reverted (the data is gone), so its down file only says why and refuses to run.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { generateDrizzleJson, generateMigration, type DrizzleSnapshotJSON } from "drizzle-kit/api";
@@ -222,4 +222,23 @@ export async function generateProjectMigration(
   journal.entries.push({ idx, version: "7", when, tag, breakpoints: true });
   writeFileSync(journalPath, JSON.stringify(journal, null, 2) + "\n");
   return { file: `${options.folder}/${tag}.sql`, downFile: `${options.folder}/${tag}.down.sql`, reversible, statements, destructive, warnings, refused: false };
+}
+
+/**
+ * Removes the last migration of `folder` (its SQL, down file, snapshot and journal entry) when its
+ * file is `file`: `yamac dev` takes back a migration it generated that failed to apply, so the
+ * next save generates the change again from the schema the database has. False when it is not
+ * the last one.
+ */
+export function discardLastMigration(projectDir: string, folder: string, file: string): boolean {
+  const out = join(projectDir, folder);
+  const journalPath = join(out, "meta", "_journal.json");
+  if (!existsSync(journalPath)) return false;
+  const journal = JSON.parse(readFileSync(journalPath, "utf8")) as Journal;
+  const last = journal.entries.at(-1);
+  if (!last || `${folder}/${last.tag}.sql` !== file) return false;
+  journal.entries.pop();
+  for (const f of [`${last.tag}.sql`, `${last.tag}.down.sql`, join("meta", `${last.tag.slice(0, 4)}_snapshot.json`)]) rmSync(join(out, f), { force: true });
+  writeFileSync(journalPath, JSON.stringify(journal, null, 2) + "\n");
+  return true;
 }

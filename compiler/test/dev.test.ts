@@ -98,6 +98,27 @@ describe("yamac dev", () => {
     expect(isWatched(".env.example.yamac-tmp", "drizzle")).toBe(false);
   });
 
+  it("compiles with the overlay of the environment the server runs in (NODE_ENV, else development)", () => {
+    mkdirSync(join(ROOT, ".yama"), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, ".yama", "dev-overlay-"));
+    try {
+      writeFileSync(join(dir, "yama.yaml"), "name: t\nentities:\n  Recipe:\n    fields:\n      id: uuid!\n      title: string!\n    crud: true\n");
+      writeFileSync(join(dir, "yama.development.yaml"), "entities:\n  Recipe:\n    fields:\n      cuisine: string?\n");
+      const table = () => readFileSync(join(dir, "src/db/tables/recipe.ts"), "utf8");
+      expect(new Rebuilder(dir, "development").run().result.ok).toBe(true);
+      expect(table()).toContain("cuisine");
+      expect(new Rebuilder(dir, "production").run().result.ok).toBe(true);
+      expect(table()).not.toContain("cuisine");
+      // A bad overlay is a diagnostic at its line, not compiled silently.
+      writeFileSync(join(dir, "yama.development.yaml"), "entities:\n  Recipe:\n    fields:\n      cuisine: strin?\n");
+      const bad = new Rebuilder(dir, "development").run().result;
+      expect(bad.ok).toBe(false);
+      expect(bad.diagnostics[0]).toMatchObject({ location: { file: "yama.development.yaml", line: 4 } });
+    } finally {
+      removeProject(dir);
+    }
+  });
+
   it("rebuilds incrementally: writes only changed files, deletes stale ones, keeps ownership", () => {
     mkdirSync(join(ROOT, ".yama"), { recursive: true });
     const dir = mkdtempSync(join(ROOT, ".yama", "dev-rebuild-"));
@@ -206,7 +227,7 @@ describe("yamac dev", () => {
       const first = await dev.waitFor("serving http://localhost:", 0, 240_000);
       expect(first).toContain("database: PGlite");
       expect(first).toContain("(pglite)");
-      const pid = lastPid(first);
+      let pid = lastPid(first);
       expect((await call(dev.base, "POST", "/categories", { name: "offline" })).status).toBe(201);
 
       // A new field: its migration is applied and the new build swapped in, by the same process.
@@ -235,10 +256,30 @@ describe("yamac dev", () => {
       const broken = await dev.waitFor("The server keeps running the last good build.", mark);
       expect(broken).toContain("the new build failed to load: broken on purpose");
       expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "swapped" });
+      // While src/ holds that build, an .env change restarts the server with the last good build, not src/.
+      mark = dev.log().length;
+      writeFileSync(join(dev.dir, ".env"), "GREETING=hi\n");
+      const reused = await dev.waitFor("serving http://localhost:", mark, 240_000);
+      expect(reused).toContain("restarting with the last good build");
+      expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "swapped" });
+      pid = lastPid(reused);
       mark = dev.log().length;
       writeFileSync(handler, good);
       expect(lastPid(await dev.waitFor("serving http://localhost:", mark))).toBe(pid);
       expect((await call(dev.base, "GET", "/hello")).body).toMatchObject({ hello: "world" });
+
+      // A migration that fails (a NOT NULL column without a default, on a table with rows) is taken
+      // back, so the next save generates the change anew instead of failing on it forever.
+      mark = dev.log().length;
+      const withNote = readFileSync(config, "utf8");
+      writeFileSync(config, withNote.replace("      note: string?\n", "      note: string?\n      rank: integer!\n"));
+      const failed = await dev.waitFor("the next save generates the change again", mark);
+      expect(failed).toContain("removed drizzle/0002_dev.sql");
+      expect(existsSync(join(dev.dir, "drizzle/0002_dev.sql"))).toBe(false);
+      mark = dev.log().length;
+      writeFileSync(config, withNote.replace("      note: string?\n", "      note: string?\n      rank: integer = 3\n"));
+      expect(await dev.waitFor("serving http://localhost:", mark)).toContain("migration drizzle/0002_dev.sql");
+      expect(((await call(dev.base, "GET", "/categories")).body as { data: { rank: number }[] }).data.map((c) => c.rank)).toEqual([3, 3]);
 
       // Rate limiting adds src/lib/rate-limit.ts: the host's shared library is stale, so a full restart.
       mark = dev.log().length;
