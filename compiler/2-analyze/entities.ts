@@ -74,7 +74,7 @@ function tableNameOf(name: string, raw: RawEntity): string {
   if (raw.table) return raw.table;
   if (typeof raw.database === "string") return raw.database;
   if (typeof raw.database === "object" && raw.database.table) return raw.database.table;
-  return pluralWords(name).join("_");
+  return pluralWords(name, false).join("_");
 }
 
 /** What field parsing needs to know about the rest of the config. */

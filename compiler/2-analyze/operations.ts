@@ -79,9 +79,10 @@ const honoPath = (path: string) => path.replace(/\{([A-Za-z_]\w*)\}/g, ":$1");
 const pathParams = (path: string) => [...path.matchAll(/:([A-Za-z_]\w*)/g)].map((m) => m[1]!);
 const sameWords = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((w, i) => w === b[i]);
 
-/** The entity `words` name, singular or plural (`post`, `posts`, `blog posts`). */
+/** The entity `words` name, singular or plural (`post`, `posts`, `blog posts`; `people` or `persons`). */
 function entityOf(words: readonly string[], entities: readonly EntityIR[]): EntityIR | undefined {
-  return entities.find((e) => sameWords(words, wordsOf(e.name)) || sameWords(words, pluralWords(e.name)));
+  const regular = (name: string) => wordsOf(name).map((w, i, all) => (i === all.length - 1 ? `${w}s` : w));
+  return entities.find((e) => sameWords(words, wordsOf(e.name)) || sameWords(words, pluralWords(e.name)) || sameWords(words, regular(e.name)));
 }
 
 /** The longest tail of `words` that names an entity, and where it starts. */

@@ -108,7 +108,22 @@ export function parseTypeParams(type: BaseType, raw: string): { params: TypePara
 }
 
 /** English plural for table names and paths: category → categories, box → boxes, post → posts. */
+/** English plurals the suffix rules get wrong: `Person` is served at /people, as Rails and Django users expect. */
+const IRREGULAR_PLURALS: Readonly<Record<string, string>> = {
+  person: "people", child: "children", man: "men", woman: "women", mouse: "mice", goose: "geese", foot: "feet", tooth: "teeth", ox: "oxen",
+  leaf: "leaves", life: "lives", knife: "knives", wife: "wives", half: "halves", shelf: "shelves", wolf: "wolves", thief: "thieves", loaf: "loaves",
+  analysis: "analyses", crisis: "crises", thesis: "theses", criterion: "criteria", phenomenon: "phenomena", series: "series", species: "species",
+};
+
+/** The plural of an English word, irregular ones included (`person` → `people`): what URL paths use. */
 export function pluralize(word: string): string {
+  const irregular = IRREGULAR_PLURALS[word.toLowerCase()];
+  if (irregular !== undefined) return word[0] === word[0]!.toUpperCase() ? irregular[0]!.toUpperCase() + irregular.slice(1) : irregular;
+  return regularPlural(word);
+}
+
+/** The suffix rules alone (`person` → `persons`): default table names keep them, so a table never changes name. */
+export function regularPlural(word: string): string {
   if (/[^aeiou]y$/i.test(word)) return word.slice(0, -1) + "ies";
   if (/(s|x|z|ch|sh)$/i.test(word)) return word + "es";
   return word + "s";
@@ -139,8 +154,8 @@ export const camelCase = (name: string) => wordsOf(name).map((w, i) => (i === 0 
 export const pascalCase = (name: string) => wordsOf(name).map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
 
 /** Pluralises the last word only: BlogPost → blog_posts, Category → categories. */
-export function pluralWords(name: string): string[] {
+export function pluralWords(name: string, irregular = true): string[] {
   const words = wordsOf(name);
-  words[words.length - 1] = pluralize(words[words.length - 1]!);
+  words[words.length - 1] = (irregular ? pluralize : regularPlural)(words[words.length - 1]!);
   return words;
 }

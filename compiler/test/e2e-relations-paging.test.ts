@@ -23,7 +23,7 @@ entities:
     crud:
       pagination: { type: cursor, limit: 2, cursorField: createdAt, direction: desc }
 endpoints:
-  - path: /persons/:handle/followers
+  - path: /people/:handle/followers
     method: GET
     params: { handle: string! }
     handler: { type: relation, entity: Person, relation: followers, parentId: params.handle }
@@ -37,25 +37,25 @@ describe("relation and paging edge cases on PostgreSQL", () => {
   const api = (method: string, path: string, json?: unknown) => call(served.server.base, method, path, json);
 
   it("following and followers through one junction table read it in opposite directions", async () => {
-    for (const handle of ["alice", "bob", "carol"]) expect((await api("POST", "/persons", { handle })).status).toBe(201);
+    for (const handle of ["alice", "bob", "carol"]) expect((await api("POST", "/people", { handle })).status).toBe(201);
     // alice follows bob and carol; bob follows alice. The first relation declared owns person_id.
     await served.db.sql`insert into follows (person_id, related_person_id) values ('alice', 'bob'), ('alice', 'carol'), ('bob', 'alice')`;
 
     const handles = (rows: unknown) => (rows as Json[]).map((p) => p.handle).sort();
-    const alice = (await api("GET", "/persons/alice?include=following,followers")).body as Json;
+    const alice = (await api("GET", "/people/alice?include=following,followers")).body as Json;
     expect(handles(alice.following)).toEqual(["bob", "carol"]);
     expect(handles(alice.followers)).toEqual(["bob"]);
-    const carol = (await api("GET", "/persons/carol?include=following,followers")).body as Json;
+    const carol = (await api("GET", "/people/carol?include=following,followers")).body as Json;
     expect(handles(carol.following)).toEqual([]);
     expect(handles(carol.followers)).toEqual(["alice"]);
 
-    const list = (await api("GET", "/persons?include=followers")).body as { data: Json[] };
+    const list = (await api("GET", "/people?include=followers")).body as { data: Json[] };
     expect(Object.fromEntries(list.data.map((p) => [p.handle, handles(p.followers)]))).toEqual({ alice: ["bob"], bob: ["alice"], carol: ["alice"] });
 
-    const followers = await api("GET", "/persons/alice/followers");
+    const followers = await api("GET", "/people/alice/followers");
     expect(followers.status).toBe(200);
     expect(handles(followers.body)).toEqual(["bob"]);
-    expect(handles((await api("GET", "/persons/bob/followers")).body)).toEqual(["alice"]);
+    expect(handles((await api("GET", "/people/bob/followers")).body)).toEqual(["alice"]);
   });
 
   it("a timestamp cursor pages through rows written within one millisecond, none skipped or repeated", async () => {

@@ -321,3 +321,26 @@ describe("an input redeclaring an entity field", () => {
     expect(body).toMatch(/bio: z\.string\(\)(\.min\(0\))?\.max\(10\)/);
   });
 });
+
+describe("irregular plurals", () => {
+  it("listPeople, findPeople, createPerson and getPerson share /people; the table keeps the regular name", () => {
+    const yaml = [
+      "schemas:",
+      "  Person: { database: true, fields: { id: uuid!, name: string! } }",
+      "operations:",
+      "  listPeople: Person[]",
+      "  findPeople: { input: { name: string? }, output: \"Person[]\" }",
+      "  createPerson: Person",
+      "  getPerson: Person",
+      "apis: { rest: { basePath: /store, operations: [all] } }",
+    ].join("\n") + "\n";
+    const r = compileText(yaml);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const routes = r.ir!.endpoints.map((e) => `${e.method} ${e.path}`).sort();
+    expect(routes).toEqual(["GET /store/people", "GET /store/people/:id", "GET /store/people/search", "POST /store/people"].sort());
+    expect(r.ir!.entities[0]!.table).toBe("persons");
+    // The regular plural names the entity too (one route: listPeople and listPersons would clash).
+    const regular = compileText(yaml.replace("  listPeople: Person[]\n", "  listPersons: Person[]\n"));
+    expect(regular.ir!.endpoints.find((e) => e.name === "listPersons")!.path).toBe("/store/people");
+  });
+});
