@@ -16,6 +16,7 @@ import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } f
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { endpointGuard } from "../plugins/auth/emit.js";
 import { endpointCache } from "../plugins/cache.js";
+import { endpointLimit } from "../plugins/rate-limit.js";
 import { entityMap } from "../ir-lookup.js";
 import { referenceChecks } from "./references.js";
 
@@ -248,6 +249,6 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   const op = ep.operation;
   const what = `${ACTION_TEXT[h.action]} ${entity.name}${h.action === "list" || h.action === "search" ? " rows" : ""}${dto ? ` as ${dto}` : ""}`;
   const doc = `/**\n * ${ep.method} ${ep.path}: ${op ? `${op.name}${op.api !== "default" ? ` (API ${op.api})` : ""}` : ep.name}, ${what}${h.parent ? ` of one ${h.parent.entity}` : ""} (${ir.configFile}:${ep.loc.line}).${ep.description ? `\n * ${ep.description}` : ""}${policyText(ep)}\n */`;
-  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointGuard(ir, ep, imports)}${endpointCache(ir, ep, imports)}async (c) => {\n${lines.join("\n")}\n});`);
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointLimit(ir, ep, imports)}${endpointGuard(ir, ep, imports)}${endpointCache(ir, ep, imports)}async (c) => {\n${lines.join("\n")}\n});`);
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
 }

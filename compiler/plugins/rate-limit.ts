@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
 import { envText } from "../4-emit/env.js";
-import { file, header, Imports, ts } from "../4-emit/writer.js";
+import { file, header, Imports, key, ts } from "../4-emit/writer.js";
 import type { EndpointIR, ProjectIR } from "../ir.js";
 import type { YamaPlugin } from "./types.js";
 
@@ -96,6 +96,14 @@ export function limitedRoutes(ir: ProjectIR): { global: boolean; endpoints: Read
   return { global: global !== undefined, endpoints: new Set(perRoute.map((r) => r.ep)) };
 }
 
+/** `endpointLimits.<name>, ` in front of an endpoint that has a limit of its own; empty otherwise. */
+export function endpointLimit(ir: ProjectIR, ep: EndpointIR, imports: Imports): string {
+  const use = ir.plugins.find((p) => p.name === rateLimitPlugin.name);
+  if (!use || !limitsOf(use.options as RateLimitOptions, ir).perRoute.some((r) => r.ep === ep)) return "";
+  imports.add("../plugins/rate-limit.js", "endpointLimits");
+  return `endpointLimits${/^[A-Za-z_$][\w$]*$/.test(ep.name) ? `.${ep.name}` : `[${ts(ep.name)}]`}, `;
+}
+
 export const rateLimitPlugin: YamaPlugin<RateLimitOptions> = {
   name: "@betagors/yama-rate-limit",
   aliases: ["rate-limit"],
@@ -152,12 +160,12 @@ const store = redisStore(redis);`;
       `rateLimit(store, { name: ${ts(name)}, max: ${limit.max}, windowMs: ${limit.windowMs}, keyBy: ${ts(limit.keyBy ?? base.keyBy)}, onFailure: ${ts(base.onFailure)}, trustProxy: ${base.trustProxy} })`;
     const blocks = [store];
     if (global) blocks.push(`/** ${global.max} requests per ${global.windowMs} ms for each client, across the app. */\nexport const globalLimit: MiddlewareHandler = ${rule("app", global)};`);
-    const routes = perRoute.map(({ ep, limit }) => `  { method: ${ts(ep.method)}, path: ${ts(ep.path)}, limit: ${rule(ep.name, limit)} },`);
-    blocks.push(`/** Routes with a limit of their own (on top of the app's). */\nexport const routeLimits: { method: string; path: string; limit: MiddlewareHandler }[] = [\n${routes.join("\n")}\n];`);
-    const wiring = [
-      ...(global ? [{ order: 30, imports: { "./plugins/rate-limit.js": ["globalLimit"] }, statement: "app.use(globalLimit);" }] : []),
-      { order: 31, imports: { "./plugins/rate-limit.js": ["routeLimits"] }, statement: "for (const route of routeLimits) app.on(route.method, route.path, route.limit);" },
-    ];
+    // In each endpoint's own route, before its access check (endpointLimit): a limit mounted on the
+    // app by path would also count the requests of other routes its pattern matches
+    // (GET /posts/:id matches GET /posts/search).
+    const routes = perRoute.map(({ ep, limit }) => `  /** ${ep.method} ${ep.path} */\n  ${key(ep.name)}: ${rule(ep.name, limit)},`);
+    if (routes.length) blocks.push(`/** Endpoints with a limit of their own (on top of the app's), by endpoint name; src/endpoints/*.ts put theirs in front of their handlers. */\nexport const endpointLimits = {\n${routes.join("\n")}\n};`);
+    const wiring = global ? [{ order: 30, imports: { "./plugins/rate-limit.js": ["globalLimit"] }, statement: "app.use(globalLimit);" }] : [];
     return {
       files: [{ path: "src/plugins/rate-limit.ts", content: header("rate limiting", ir.configFile) + file(imports.toString(), ...blocks) }],
       wiring,

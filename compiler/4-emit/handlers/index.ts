@@ -14,6 +14,7 @@ import { emitSql } from "./sql.js";
 import { emitWrite } from "./write.js";
 import { endpointGuard } from "../../plugins/auth/emit.js";
 import { endpointCache } from "../../plugins/cache.js";
+import { endpointLimit } from "../../plugins/rate-limit.js";
 import { entityNamed } from "../../ir-lookup.js";
 import { readScope } from "../includes.js";
 import { rowsText } from "../policies.js";
@@ -88,6 +89,6 @@ export function emitDeclarativeEndpoint(ep: EndpointIR, h: DeclarativeHandlerIR,
   if (h.kind !== "write") readInputs(m, new Set(inputsOf(h).map((i) => i.source)));
   const what = h.kind === "write" ? `${h.operation} ${h.entity} with validation` : `${h.kind} handler`;
   const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${what}, ${ir.configFile}:${ep.loc.line}).${policyNote(h, ir)} */`;
-  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointGuard(ir, ep, m.imports)}${endpointCache(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
+  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointLimit(ir, ep, m.imports)}${endpointGuard(ir, ep, m.imports)}${endpointCache(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
   return { path, content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(m.imports.toString(), ...m.top, route) };
 }

@@ -37,7 +37,7 @@ import { updatePostRoute } from "./endpoints/update-post.js";
 import { columnFields } from "./lib/column-fields.js";
 import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
-import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
+import { globalLimit } from "./plugins/rate-limit.js";
 
 /** The blog-api API. Targets (src/server.ts, …) serve this app; it never reads the config. */
 export const app = new Hono<AppEnv>();
@@ -48,7 +48,6 @@ app.notFound(notFound);
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(globalLimit);
-for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 
 app.route("/", adminListAuthorsRoute);
 app.route("/", adminCreateAuthorRoute);

@@ -7,7 +7,7 @@ import { columnFields } from "./lib/column-fields.js";
 import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { healthRoutes } from "./plugins/health.js";
 import { logError, requestLog } from "./plugins/logging.js";
-import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
+import { globalLimit } from "./plugins/rate-limit.js";
 import { noteRoutes } from "./routes/note.js";
 
 /** The deploy API. Targets (src/server.ts, …) serve this app; it never reads the config. */
@@ -19,7 +19,6 @@ app.notFound(notFound);
 app.use(requestId);
 app.use(requestLog);
 app.use(globalLimit);
-for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 app.route("/", healthRoutes);
 
 app.route("/", getPinnedRoute);

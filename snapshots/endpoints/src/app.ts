@@ -16,7 +16,7 @@ import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
 import { logError, requestLog } from "./plugins/logging.js";
-import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
+import { globalLimit } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
 /** The endpoints API. Targets (src/server.ts, …) serve this app; it never reads the config. */
@@ -31,7 +31,6 @@ app.use(requestLog);
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(...security);
 app.use(globalLimit);
-for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 app.route("/", healthRoutes);
 
 app.route("/", getProductsRoute);

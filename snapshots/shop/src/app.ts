@@ -5,7 +5,7 @@ import { columnFields } from "./lib/column-fields.js";
 import { type AppEnv, errorHandler, notFound } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
-import { globalLimit, routeLimits } from "./plugins/rate-limit.js";
+import { globalLimit } from "./plugins/rate-limit.js";
 import { categoryRoutes } from "./routes/category.js";
 import { productRoutes } from "./routes/product.js";
 import { reviewRoutes } from "./routes/review.js";
@@ -20,7 +20,6 @@ app.notFound(notFound);
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(globalLimit);
-for (const route of routeLimits) app.on(route.method, route.path, route.limit);
 app.route("/", healthRoutes);
 
 app.route("/categories", categoryRoutes);

@@ -8,6 +8,7 @@ import { requireAuth } from "../lib/auth.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { uuidParam } from "../lib/params.js";
+import { endpointLimits } from "../plugins/rate-limit.js";
 import type { Comment } from "../repositories/comment.js";
 import { createCommentInputSchema } from "../schemas.js";
 
@@ -17,7 +18,7 @@ import { createCommentInputSchema } from "../schemas.js";
  */
 export const adminCreateCommentRoute = new Hono<AppEnv>();
 
-adminCreateCommentRoute.post("/api/admin/posts/:postId/comments", requireAuth({ roles: ["admin"] }), async (c) => {
+adminCreateCommentRoute.post("/api/admin/posts/:postId/comments", endpointLimits.adminCreateComment, requireAuth({ roles: ["admin"] }), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const body = validate(createCommentInputSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);

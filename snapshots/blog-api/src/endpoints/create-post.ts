@@ -6,6 +6,7 @@ import { requireAuth } from "../lib/auth.js";
 import { type AppEnv, readJson, validate } from "../lib/http.js";
 import { invalidateCaches } from "../lib/response-cache.js";
 import { responseCache } from "../plugins/cache.js";
+import { endpointLimits } from "../plugins/rate-limit.js";
 import type { Post } from "../repositories/post.js";
 import { postCreateSchema } from "../validation/post.js";
 
@@ -15,7 +16,7 @@ import { postCreateSchema } from "../validation/post.js";
  */
 export const createPostRoute = new Hono<AppEnv>();
 
-createPostRoute.post("/api/v1/posts", requireAuth({ roles: ["author", "admin"] }), invalidateCaches(responseCache, ["listPosts"]), async (c) => {
+createPostRoute.post("/api/v1/posts", endpointLimits.createPost, requireAuth({ roles: ["author", "admin"] }), invalidateCaches(responseCache, ["listPosts"]), async (c) => {
   const body = validate(postCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
   const [row]: Post[] = await db.insert(posts).values(body).returning();
   return c.json(row, 201);

@@ -8,10 +8,14 @@ const store = memoryStore();
 /** 100 requests per 900000 ms for each client, across the app. */
 export const globalLimit: MiddlewareHandler = rateLimit(store, { name: "app", max: 100, windowMs: 900000, keyBy: "ip", onFailure: "open", trustProxy: false });
 
-/** Routes with a limit of their own (on top of the app's). */
-export const routeLimits: { method: string; path: string; limit: MiddlewareHandler }[] = [
-  { method: "POST", path: "/api/admin/posts", limit: rateLimit(store, { name: "adminCreatePost", max: 10, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }) },
-  { method: "POST", path: "/api/admin/posts/:postId/comments", limit: rateLimit(store, { name: "adminCreateComment", max: 20, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }) },
-  { method: "POST", path: "/api/v1/posts", limit: rateLimit(store, { name: "createPost", max: 10, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }) },
-  { method: "POST", path: "/api/v1/posts/:postId/comments", limit: rateLimit(store, { name: "createComment", max: 20, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }) },
-];
+/** Endpoints with a limit of their own (on top of the app's), by endpoint name; src/endpoints/*.ts put theirs in front of their handlers. */
+export const endpointLimits = {
+  /** POST /api/admin/posts */
+  adminCreatePost: rateLimit(store, { name: "adminCreatePost", max: 10, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }),
+  /** POST /api/admin/posts/:postId/comments */
+  adminCreateComment: rateLimit(store, { name: "adminCreateComment", max: 20, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }),
+  /** POST /api/v1/posts */
+  createPost: rateLimit(store, { name: "createPost", max: 10, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }),
+  /** POST /api/v1/posts/:postId/comments */
+  createComment: rateLimit(store, { name: "createComment", max: 20, windowMs: 3600000, keyBy: "ip", onFailure: "open", trustProxy: false }),
+};

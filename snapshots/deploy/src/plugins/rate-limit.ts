@@ -7,8 +7,3 @@ const store = memoryStore();
 
 /** 1000 requests per 60000 ms for each client, across the app. */
 export const globalLimit: MiddlewareHandler = rateLimit(store, { name: "app", max: 1000, windowMs: 60000, keyBy: "ip", onFailure: "open", trustProxy: false });
-
-/** Routes with a limit of their own (on top of the app's). */
-export const routeLimits: { method: string; path: string; limit: MiddlewareHandler }[] = [
-
-];

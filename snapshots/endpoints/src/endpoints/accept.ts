@@ -5,6 +5,7 @@ import { accept as handler } from "../../handlers/accept.js";
 import { createContext, type HandlerContext } from "../context.js";
 import { type HandlerResult, invoke, respond } from "../lib/context.js";
 import { type AppEnv, readJson, validate, validateQuery } from "../lib/http.js";
+import { endpointLimits } from "../plugins/rate-limit.js";
 import { acceptBodySchema } from "../schemas.js";
 
 const paramsSchema = z.strictObject({});
@@ -23,7 +24,7 @@ const run: (ctx: AcceptContext) => HandlerResult<AcceptResponse> | Promise<Handl
 /** POST /api/v1/accepted (yama.yaml:93). */
 export const acceptRoute = new Hono<AppEnv>();
 
-acceptRoute.post("/api/v1/accepted", async (c) => {
+acceptRoute.post("/api/v1/accepted", endpointLimits.accept, async (c) => {
   const params = validate(paramsSchema, c.req.param(), "VALIDATION_PARAMS", "Invalid path parameters");
   const query = validateQuery(querySchema, c);
   const body = validate(acceptBodySchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");

@@ -11,7 +11,8 @@ const store = redisStore(redis);
 /** 10000 requests per 60000 ms for each client, across the app. */
 export const globalLimit: MiddlewareHandler = rateLimit(store, { name: "app", max: 10000, windowMs: 60000, keyBy: "ip", onFailure: "open", trustProxy: false });
 
-/** Routes with a limit of their own (on top of the app's). */
-export const routeLimits: { method: string; path: string; limit: MiddlewareHandler }[] = [
-  { method: "POST", path: "/api/v1/accepted", limit: rateLimit(store, { name: "accept", max: 3, windowMs: 60000, keyBy: "ip", onFailure: "open", trustProxy: false }) },
-];
+/** Endpoints with a limit of their own (on top of the app's), by endpoint name; src/endpoints/*.ts put theirs in front of their handlers. */
+export const endpointLimits = {
+  /** POST /api/v1/accepted */
+  accept: rateLimit(store, { name: "accept", max: 3, windowMs: 60000, keyBy: "ip", onFailure: "open", trustProxy: false }),
+};
