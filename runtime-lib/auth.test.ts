@@ -86,7 +86,7 @@ describe("auth runtime", () => {
     expect(() => apiKeyProvider({ ...base, hashes: "plain-text-key" })).toThrow(/SHA-256 digests/);
     expect(() => apiKeyProvider({ ...base, hashes: " , " })).toThrow(/no API key digests/);
     expect(() => apiKeyProvider({ ...base, hashes: createHash("sha256").update("k").digest("hex") })).not.toThrow();
-    expect(() => jwtProvider({ ...jwtDefaults, secret: "short", algorithms: ["HS256"], source: "JWT_SECRET" })).toThrow(/5 bytes; HS256 needs at least 32/);
+    expect(() => jwtProvider({ ...jwtDefaults, secret: "short", algorithms: ["HS256"], source: "JWT_SECRET" })).toThrow(/JWT_SECRET is 5 bytes long; HS256 needs at least 32/);
     expect(() => jwtProvider({ ...jwtDefaults, jwksUrl: "http://example.com/jwks.json", algorithms: ["RS256"], source: "JWKS_URL" })).toThrow(/https/);
   });
 });

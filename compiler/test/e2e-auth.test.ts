@@ -195,7 +195,9 @@ describe("auth over HTTP (fixtures/auth)", () => {
       },
       (err: Error) => err.message,
     );
-    expect(short).toMatch(/JWT_SECRET is 9 bytes; HS256 needs at least 32/);
+    expect(short).toMatch(/JWT_SECRET is 9 bytes long; HS256 needs at least 32/);
+    expect(short).toContain("invalid environment (1 problem)");
+    expect(short).not.toMatch(/\n\s+at /);
   }, 60_000);
 });
 

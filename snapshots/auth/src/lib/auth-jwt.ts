@@ -7,6 +7,7 @@
 import { createRemoteJWKSet, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { type AuthProvider, type AuthUser, names, type ProviderResult } from "./auth.js";
 import { requestHeader } from "./http.js";
+import { badEnvironment } from "./env.js";
 
 export type JwtAlgorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA";
 
@@ -54,7 +55,7 @@ function keyResolver(options: JwtOptions): () => Promise<Uint8Array | CryptoKey 
   if ("secret" in options) {
     const secret = new TextEncoder().encode(options.secret);
     const shortest = Math.max(...options.algorithms.map((a) => MIN_SECRET_BYTES[a] ?? 0));
-    if (secret.length < shortest) throw new Error(`auth: ${options.source} is ${secret.length} bytes; ${options.algorithms.join("/")} needs at least ${shortest} (e.g. \`openssl rand -hex 32\`)`);
+    if (secret.length < shortest) badEnvironment(`${options.source} is ${secret.length} bytes long; ${options.algorithms.join("/")} needs at least ${shortest} (e.g. \`openssl rand -hex 32\`)`);
     return async () => secret;
   }
   if ("jwksUrl" in options) {

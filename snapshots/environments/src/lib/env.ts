@@ -58,6 +58,17 @@ export function parseEnv<T extends z.ZodObject>(schema: T, input: Record<string,
   throw new EnvError(problems);
 }
 
+/**
+ * A value of the environment that cannot work, found while the app's modules load (a JWT secret
+ * too short to be safe): thrown as a bad environment is reported, without a stack trace (the
+ * process printing it shows where, and the message says what to set).
+ */
+export function badEnvironment(problem: string): never {
+  const err = new EnvError([problem]);
+  err.stack = err.message;
+  throw err;
+}
+
 /** parseEnv at start-up: on a bad environment, prints every problem and exits with code 1. */
 export function loadEnv<T extends z.ZodObject>(schema: T, input: Record<string, string | undefined>, options: EnvOptions = {}): z.output<T> {
   try {
