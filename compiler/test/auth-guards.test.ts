@@ -11,7 +11,8 @@ import { compileText, folderHost } from "../index.js";
 import { routeAccess } from "../plugins/auth.js";
 import { FIXTURES, fixtureNames } from "./snapshot-lib.js";
 
-const REGISTRATION = /\.(get|post|put|patch|delete)\(("[^"]*"), (requireAuth\((.*?)\), )?async \(c\) =>/g;
+/** A route registration: its own rate limit first, then the access check, then the response cache, then the handler. */
+const REGISTRATION = /\.(get|post|put|patch|delete)\(("[^"]*"), (?:endpointLimits[.\w]*, )?(requireAuth\((.*?)\), )?(?:(?:cacheResponses|invalidateCaches)\(.*?\), )*async \(c\) =>/g;
 
 const withAuth = fixtureNames().filter((name) => /^\s*auth:/m.test(readFileSync(join(FIXTURES, name, "yama.yaml"), "utf8")));
 
