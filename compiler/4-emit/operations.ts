@@ -19,6 +19,7 @@ import { endpointCache } from "../plugins/cache.js";
 import { endpointLimit } from "../plugins/rate-limit.js";
 import { entityMap } from "../ir-lookup.js";
 import { referenceChecks } from "./references.js";
+import { readScope } from "./includes.js";
 
 const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
   list: "a page of", search: "a page of matching", get: "one", create: "creates a", update: "changes the given fields of a", delete: "deletes a",
@@ -109,9 +110,20 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   if (parent && h.parent && (h.action === "list" || h.action === "search" || h.action === "create")) {
     const ppk = parent.fields.find((f) => f.name === parent.primaryKey)!;
     imports.add(`../db/tables/${parent.fileName}.js`, parent.varName).add("drizzle-orm", "eq");
-    const live = parent.softDelete ? `, isNull(${parent.varName}.${parent.softDelete.field})` : "";
-    if (live) imports.add("drizzle-orm", "and", "isNull");
-    const cond = live ? `and(eq(${parent.varName}.${ppk.name}, ${h.parent.param})${live})` : `eq(${parent.varName}.${ppk.name}, ${h.parent.param})`;
+    // The parent as the caller may see it: not soft-deleted, and within its own list's row policy.
+    const extra: string[] = [];
+    if (parent.softDelete) {
+      imports.add("drizzle-orm", "isNull");
+      extra.push(`isNull(${parent.varName}.${parent.softDelete.field})`);
+    }
+    const parentScope = readScope(parent);
+    for (const line of callerSetup(parent, parentScope, imports).split("\n")) {
+      const name = /const (\w+) =/.exec(line)?.[1];
+      if (name !== undefined && !lines.some((l) => l.includes(`const ${name} =`))) lines.push(line);
+    }
+    extra.push(...scopeConditions(parent, parentScope, "value", imports));
+    if (extra.length) imports.add("drizzle-orm", "and");
+    const cond = extra.length ? `and(${[`eq(${parent.varName}.${ppk.name}, ${h.parent.param})`, ...extra].join(", ")})` : `eq(${parent.varName}.${ppk.name}, ${h.parent.param})`;
     lines.push(`  const [parent] = await db.select({ ${key(ppk.name)}: ${parent.varName}.${ppk.name} }).from(${parent.varName}).where(${cond}).limit(1);`);
     lines.push(`  if (!parent) ${notFound(parent, h.parent.param)}`);
   }

@@ -251,10 +251,12 @@ describe("auth backed by the app's tables (fixtures/auth-users)", () => {
     expect((listed.body as { data: { comments: Json[] }[] }).data.flatMap((p) => p.comments.map((c) => c.text))).toEqual(["from A"]);
     expect(((await api("GET", "/comments", undefined, bearer(b))).body as { data: Json[] }).data.map((c) => c.text)).toEqual(["from B"]);
     expect((await api("DELETE", `/comments/${(mine.body as Json).id}`, undefined, bearer(b))).status).toBe(404);
-    // The nested operation (policy owner in API `nested`) lists only the caller's comments.
-    const nested = await api("GET", `/posts/${post.id}/comments`, undefined, bearer(b));
+    // The nested operation (policy owner in API `nested`) lists only the caller's comments, under a
+    // parent the caller may read: A's post is a 404 for B, as GET /posts/:id is.
+    const nested = await api("GET", `/posts/${post.id}/comments`, undefined, bearer(a));
     expect(nested.status, nested.text).toBe(200);
-    expect((nested.body as Json[]).map((c) => c.text)).toEqual(["from B"]);
+    expect((nested.body as Json[]).map((c) => c.text)).toEqual(["from A"]);
+    expect((await api("GET", `/posts/${post.id}/comments`, undefined, bearer(b))).status).toBe(404);
 
     // Users: each sees only themself.
     expect(((await api("GET", "/users", undefined, bearer(a))).body as { data: Json[] }).data.map((u) => u.id)).toEqual([a.user.id]);

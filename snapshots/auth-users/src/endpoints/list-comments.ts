@@ -29,7 +29,7 @@ listCommentsRoute.get("/posts/:postId/comments", requireAuth(), async (c) => {
   const postId = uuidParam(c.req.param("postId"), "postId");
   const callerId = callerValue(c, "id", "uuid");
   const query = validateQuery(querySchema, c);
-  const [parent] = await db.select({ id: posts.id }).from(posts).where(eq(posts.id, postId)).limit(1);
+  const [parent] = await db.select({ id: posts.id }).from(posts).where(and(eq(posts.id, postId), eq(posts.authorId, callerId))).limit(1);
   if (!parent) throw new NotFoundError(`Post ${postId} not found`);
   const where = and(
     eq(comments.postId, postId),
