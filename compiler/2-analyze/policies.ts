@@ -36,15 +36,17 @@ function readWhere(name: string, raw: unknown, path: ConfigPath, parsed: ParsedC
   const out: RowConditionIR[] = [];
   for (const [field, value] of Object.entries(raw)) {
     const loc = parsed.locate([...path, field]);
+    // A condition is located at its field's name: what checkPolicyFields reports about it.
+    const at = parsed.locate([...path, field], "key");
     if (typeof value === "string") {
       const caller = CALLER.exec(value);
-      if (caller) out.push({ field, value: { kind: "caller", claim: caller[1]! }, loc });
+      if (caller) out.push({ field, value: { kind: "caller", claim: caller[1]! }, loc: at });
       else if (value.startsWith("auth.")) {
         diagnostics.error("bad-policy", `policy ${name}.where.${field}: "${value}" is not a caller value`, loc, "write `auth.user.id` (the caller's id) or `auth.user.<claim>` (a claim of their token)");
         return undefined;
-      } else out.push({ field, value: { kind: "literal", value }, loc });
+      } else out.push({ field, value: { kind: "literal", value }, loc: at });
     } else if (typeof value === "number" || typeof value === "boolean" || value === null) {
-      out.push({ field, value: { kind: "literal", value }, loc });
+      out.push({ field, value: { kind: "literal", value }, loc: at });
     } else {
       diagnostics.error("bad-policy", `policy ${name}.where.${field} should be \`auth.user.id\`, \`auth.user.<claim>\` or a constant`, loc);
       return undefined;

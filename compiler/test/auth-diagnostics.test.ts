@@ -159,7 +159,7 @@ describe("auth diagnostics", () => {
       const routes = ok.files!.find((f) => f.path === "src/routes/post.ts")!.content;
       expect(routes).toContain('eq(posts.authorId, sql.placeholder("caller.id"))');
       expect(routes).toContain('const callerId = callerValue(c, "id", "uuid");');
-      expect(onlyError(base.replace("authorId: auth.user.id", "ownerId: auth.user.id"))).toMatchObject({ code: "unknown-field", message: "policy owner filters on ownerId, but Post (Post CRUD) has no such field", location: at(10, 22) });
+      expect(onlyError(base.replace("authorId: auth.user.id", "ownerId: auth.user.id"))).toMatchObject({ code: "unknown-field", message: "policy owner filters on ownerId, but Post (Post CRUD) has no such field", location: at(10, 13) }); // at the field name, not its value
       expect(onlyError(base.replace("auth: {required: true}", "auth: false"))).toMatchObject({ code: "bad-policy", location: at(9, 11) });
       expect(onlyError(base.replace("auth.user.id", "auth.id"))).toMatchObject({ code: "bad-policy", message: 'policy owner.where.authorId: "auth.id" is not a caller value' });
       expect(onlyError(base.replace("policy: owner", "policy: ownr"))).toMatchObject({ code: "unknown-policy", hint: 'did you mean "owner"?', location: at(17, 15) });
