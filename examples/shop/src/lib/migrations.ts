@@ -62,7 +62,9 @@ export function readMigrations(folder: string): Migration[] {
   if (!existsSync(journalPath)) return [];
   const journal = JSON.parse(readFileSync(journalPath, "utf8")) as { entries: { tag: string; when: number }[] };
   return journal.entries.map((entry) => {
-    const text = readFileSync(join(folder, `${entry.tag}.sql`), "utf8");
+    const file = join(folder, `${entry.tag}.sql`);
+    if (!existsSync(file)) throw new Error(`the journal (${join(folder, "meta", "_journal.json")}) lists migration ${entry.tag}, but ${file} does not exist: restore the file, or remove its entry from the journal`);
+    const text = readFileSync(file, "utf8");
     const downPath = join(folder, `${entry.tag}.down.sql`);
     const migration: Migration = { tag: entry.tag, when: entry.when, hash: createHash("sha256").update(text).digest("hex"), statements: split(text) };
     if (existsSync(downPath)) {
