@@ -276,7 +276,8 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
     diagnostics.error("bad-operation-output", `${name} works on ${named.name}, but its output ${output!.name} is ${output!.kind === "entity" ? "another entity" : `a view of ${outputEntity.name}`}`, parsed.locate(outputPath), `output ${named.name}${output!.array ? "[]" : ""} or a DTO with \`source: ${named.name}\`, or add a handler`);
     ok = false;
   }
-  if (!entity && !handler) {
+  // (A handler that was given but is unusable has its own error already.)
+  if (!entity && !handler && long.handler === undefined) {
     const guess = pascalCase(rest.join(" ") || name);
     // Plural names first when the guess is plural, so listPots suggests listPosts.
     const singular = a.entities.map((e) => e.name);
@@ -536,7 +537,8 @@ function analyzeOperation(name: string, raw: unknown, a: Analysis): Operation | 
       ok = false;
     }
   }
-  if (action === "custom" && !handler) {
+  // A handler that was given but is unusable has its own error already.
+  if (action === "custom" && !handler && long.handler === undefined) {
     diagnostics.error("no-handler", `${name} is a custom operation ("${words[0]}" is not list, get, search, find, create, update or delete) and needs a handler`, loc, `add \`handler: src/handlers/${name}.ts\``);
     return undefined;
   }

@@ -344,3 +344,11 @@ describe("irregular plurals", () => {
     expect(regular.ir!.endpoints.find((e) => e.name === "listPersons")!.path).toBe("/store/people");
   });
 });
+
+describe("a custom operation's handler file", () => {
+  it("without the expected export is one error, not also no-handler", () => {
+    const host = { readFile: (path: string) => (path === "src/handlers/sendDigest.ts" ? "export const other = 1;\n" : undefined) };
+    const r = compileText(config(["  sendDigest: { handler: src/handlers/sendDigest.ts }"], ALL), "yama.yaml", host);
+    expect(r.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["bad-handler"]);
+  });
+});
