@@ -3,7 +3,7 @@ import { createServer } from "node:net";
 import { Hono } from "hono";
 import { SignJWT, generateKeyPair } from "jose";
 import { describe, expect, it } from "vitest";
-import { apiKeyProvider, authenticate, type AuthProvider, permits, requireAuth, requireSecret } from "./auth.js";
+import { apiKeyProvider, authenticate, type AuthProvider, basicCredentials, permits, requireAuth, requireSecret } from "./auth.js";
 import { jwtProvider } from "./auth-jwt.js";
 import { type AppEnv, errorHandler, requestId } from "./http.js";
 
@@ -88,5 +88,17 @@ describe("auth runtime", () => {
     expect(() => apiKeyProvider({ ...base, hashes: createHash("sha256").update("k").digest("hex") })).not.toThrow();
     expect(() => jwtProvider({ ...jwtDefaults, secret: "short", algorithms: ["HS256"], source: "JWT_SECRET" })).toThrow(/JWT_SECRET is 5 bytes long; HS256 needs at least 32/);
     expect(() => jwtProvider({ ...jwtDefaults, jwksUrl: "http://example.com/jwks.json", algorithms: ["RS256"], source: "JWKS_URL" })).toThrow(/https/);
+  });
+});
+
+describe("basicCredentials", () => {
+  it("tells no Basic header from a Basic header that cannot be right", () => {
+    expect(basicCredentials(undefined)).toBe("absent");
+    expect(basicCredentials("Bearer abc")).toBe("absent");
+    expect(basicCredentials(`Basic ${Buffer.from("ann:pw").toString("base64")}`)).toEqual({ identifier: "ann", password: "pw" });
+    // Not base64, and base64 without a colon: both malformed (401 AUTH_INVALID_TOKEN, not AUTH_REQUIRED).
+    expect(basicCredentials("Basic !!!notbase64")).toBe("malformed");
+    expect(basicCredentials("Basic")).toBe("malformed");
+    expect(basicCredentials(`Basic ${Buffer.from("nocolon").toString("base64")}`)).toBe("malformed");
   });
 });

@@ -176,8 +176,10 @@ export interface BasicOptions {
  * "malformed" when it does not decode to `identifier:password` (or is implausibly long).
  */
 export function basicCredentials(header: string | undefined): { identifier: string; password: string } | "absent" | "malformed" {
-  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header ?? "");
-  if (!match) return "absent";
+  if (!/^Basic(\s|$)/i.test(header ?? "")) return "absent";
+  // A Basic header whose value is not base64 is credentials that cannot be right, not no credentials.
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header!);
+  if (!match) return "malformed";
   const decoded = Buffer.from(match[1]!, "base64").toString("utf8");
   const colon = decoded.indexOf(":");
   if (colon < 1 || decoded.length > 1024) return "malformed";
