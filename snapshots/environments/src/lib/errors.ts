@@ -111,7 +111,7 @@ interface PgErrorLike {
 /**
  * The API field each table column holds, keyed `table.column` (`books.author_id` → `authorId`):
  * database errors then name the field the request sent, not a constraint. Built once at start-up
- * from the Drizzle tables (`columnFields` in db.ts).
+ * from the Drizzle tables (`columnFields` in column-fields.ts).
  */
 export type ColumnFields = ReadonlyMap<string, string>;
 
