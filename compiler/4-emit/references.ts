@@ -19,15 +19,24 @@ interface CheckedReference {
 }
 
 /**
+ * The part of a target's row policy a reference must satisfy: its conditions on fields other than
+ * the primary key. A policy on the key itself (`self: {where: {id: auth.user.id}}` on the users)
+ * keeps other users' rows private to read, but a task may still name another user as assignee.
+ */
+function referenceScope(target: EntityIR) {
+  return readScope(target).filter((c) => c.field !== target.primaryKey);
+}
+
+/**
  * The writable foreign keys of `entity` the database cannot check alone: their target soft-deletes,
- * or (with `policies`) its CRUD list has a row policy.
+ * or (with `policies`) its CRUD list has a row policy on a field other than its key.
  */
 function checkedReferences(entity: EntityIR, ir: ProjectIR, policies: boolean): CheckedReference[] {
   const out: CheckedReference[] = [];
   for (const field of entity.fields) {
     if (!field.references || field.generated) continue;
     const target = entityNamed(ir, field.references.entity);
-    if (target.softDelete || (policies && readScope(target).length > 0)) out.push({ field, target });
+    if (target.softDelete || (policies && referenceScope(target).length > 0)) out.push({ field, target });
   }
   return out;
 }
@@ -49,7 +58,7 @@ export function referenceChecks(entity: EntityIR, ir: ProjectIR, imports: Import
     const target = ref.target;
     const tv = target.varName;
     const column = ref.field.references!.field;
-    const scope = caller ? readScope(target) : [];
+    const scope = caller ? referenceScope(target) : [];
     name = `${target.softDelete ? "live" : "visible"}${target.name}${column === target.primaryKey ? "" : column[0]!.toUpperCase() + column.slice(1)}`;
     lookups.set(id, name);
     imports.add("drizzle-orm", "eq", "sql").add("../lib/prepared.js", "direct");
@@ -69,7 +78,7 @@ const ${name} = direct(db.select({ ${key(column)}: ${tv}.${column} }).from(${tv}
   };
   /** `, { "caller.id": callerValue(c, "id", "uuid") }`: the caller values a lookup's policy binds. */
   const callerValues = (ref: CheckedReference): string => {
-    const claims = caller ? callerClaims(ref.target, readScope(ref.target)) : [];
+    const claims = caller ? callerClaims(ref.target, referenceScope(ref.target)) : [];
     if (claims.length === 0) return "";
     imports.add("../lib/policy.js", "callerValue");
     return `, { ${claims.map(({ claim, kind }) => `${ts(`caller.${claim}`)}: callerValue(c, ${ts(claim)}, ${ts(kind)})`).join(", ")} }`;

@@ -7,6 +7,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { SignJWT } from "jose";
 import { beforeAll, describe, expect, it } from "vitest";
+import { compileText } from "../index.js";
 import { call, serveConfig } from "./harness.js";
 
 const CONFIG = `name: declarative-policy
@@ -98,5 +99,16 @@ describe("declarative handlers apply the entity's row policy", () => {
     expect(refused.status, refused.text).toBe(422);
     expect((refused.body as { error: Json }).error).toMatchObject({ code: "VALIDATION_REFERENCE", details: [{ field: "noteId", rule: "foreign_key" }] });
     expect((await post(carol)).status).toBe(201);
+  });
+});
+
+describe("which references are checked against the target's policy", () => {
+  it("a policy on the target's key (each user reads only themself) does not keep others from naming it", () => {
+    const config = CONFIG.replace("entities:\n", "entities:\n  Member:\n    fields: { id: uuid!, name: string! }\n    crud: { policy: self }\n  Task:\n    fields: { id: uuid!, title: string!, assignee: Member? }\n    crud: true\n").replace("policies:\n", "policies:\n  self:\n    auth: { required: true }\n    where: { id: auth.user.id }\n");
+    const r = compileText(config);
+    expect(r.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+    const file = (path: string) => r.files!.find((f) => f.path === path)!.content;
+    expect(file("src/routes/task.ts")).not.toContain("requireLive");
+    expect(file("src/routes/pin.ts")).toContain("requireLive(visibleNote, [input.noteId], \"noteId\"");
   });
 });
