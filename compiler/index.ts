@@ -83,8 +83,17 @@ export interface CompileOptions extends AnalyzeOptions {
 }
 
 /** The overlay file of `env` beside `configPath`, if there is one. */
-export function findOverlay(dir: string, env: string): string | undefined {
+function findOverlay(dir: string, env: string): string | undefined {
   return ["yaml", "yml"].map((ext) => join(dir, `yama.${env}.${ext}`)).find((p) => existsSync(p));
+}
+
+/** What an environment may be called (`--env`, NODE_ENV for `yamac dev`). */
+const ENV_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** The overlay of `env` in `dir` as compileText takes it; undefined when there is none (or `env` cannot name one). */
+export function readOverlay(dir: string, env: string): ConfigSource | undefined {
+  const path = ENV_NAME.test(env) ? findOverlay(dir, env) : undefined;
+  return path ? { file: basename(path), text: readFileSync(path, "utf8") } : undefined;
 }
 
 /** Compiles the project in `dir` (its yama.yaml) into `dir/src`. */
@@ -99,15 +108,14 @@ export function compileProject(dir: string, options: CompileOptions = {}): Compi
     };
   }
   const env = options.env;
-  if (env !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(env)) {
+  if (env !== undefined && !ENV_NAME.test(env)) {
     return {
       ok: false,
       sources: new Map(),
       diagnostics: [{ severity: "error", code: "bad-env-name", message: `"${env}" is not an environment name`, hint: "use letters, digits, - and _, e.g. --env production", location: { file: basename(configPath), line: 1, col: 1 } }],
     };
   }
-  const overlayPath = env === undefined ? undefined : findOverlay(projectDir, env);
-  const overlay = overlayPath ? { file: basename(overlayPath), text: readFileSync(overlayPath, "utf8") } : undefined;
+  const overlay = env === undefined ? undefined : readOverlay(projectDir, env);
   const result = compileText(readFileSync(configPath, "utf8"), basename(configPath), folderHost(projectDir), { deployment: options.deployment, overlay });
   if (env !== undefined && !overlay && options.explicitEnv) {
     result.diagnostics.push({ severity: "warning", code: "no-overlay", message: `no yama.${env}.yaml: the "${env}" environment compiles yama.yaml as it is`, hint: `create yama.${env}.yaml with the keys this environment changes, or check the spelling of --env`, location: { file: basename(configPath), line: 1, col: 1 } });

@@ -9,7 +9,7 @@ import { declaredAuth } from "../plugins/auth/rules.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { RawConfig, RawEntity, RawField, RawIndex } from "./config-schema.js";
 import { type ParsedDefault, parseDefaultText, parseShorthand, type Shorthand } from "./field-grammar.js";
-import { INTEGER_TYPES, NUMERIC_TYPES, STRING_TYPES, TYPE_ALIASES, baseTypeOf, camelCase, kebabCase, parseTypeParams, pluralWords, snakeCase } from "./types.js";
+import { INTEGER_TYPES, MONEY_PATTERN, NUMERIC_TYPES, STRING_TYPES, TYPE_ALIASES, baseTypeOf, camelCase, kebabCase, parseTypeParams, pluralWords, snakeCase } from "./types.js";
 
 /** A field that names another entity: linked into a relation by relations.ts. */
 export interface PendingReference {
@@ -381,7 +381,7 @@ function checkLiteral(field: FieldIR, v: string | number | boolean | readonly un
   if (field.type === "boolean" && typeof v !== "boolean") return bad("true or false");
   if (INTEGER_TYPES.has(field.type) && (typeof v !== "number" || !Number.isInteger(v))) return bad("an integer");
   // A money amount travels as a decimal string ("12.50"), so a default may be written as one.
-  const moneyText = field.type === "money" && typeof v === "string" && /^-?\d{1,15}(\.\d{1,4})?$/.test(v);
+  const moneyText = field.type === "money" && typeof v === "string" && MONEY_PATTERN.test(v);
   if (NUMERIC_TYPES.has(field.type) && typeof v !== "number" && !moneyText) return bad(field.type === "money" ? "a number or a decimal string such as \"12.50\"" : "a number");
   if (field.type === "enum" && field.enumValues && !field.enumValues.includes(String(v))) {
     const suggestion = closest(String(v), field.enumValues);

@@ -81,8 +81,7 @@ const sameWords = (a: readonly string[], b: readonly string[]) => a.length === b
 
 /** The entity `words` name, singular or plural (`post`, `posts`, `blog posts`; `people` or `persons`). */
 function entityOf(words: readonly string[], entities: readonly EntityIR[]): EntityIR | undefined {
-  const regular = (name: string) => wordsOf(name).map((w, i, all) => (i === all.length - 1 ? `${w}s` : w));
-  return entities.find((e) => sameWords(words, wordsOf(e.name)) || sameWords(words, pluralWords(e.name)) || sameWords(words, regular(e.name)));
+  return entities.find((e) => sameWords(words, wordsOf(e.name)) || sameWords(words, pluralWords(e.name)) || sameWords(words, pluralWords(e.name, false)));
 }
 
 /** The longest tail of `words` that names an entity, and where it starts. */
@@ -117,7 +116,6 @@ function kind(f: FieldIR): string {
   return f.type;
 }
 
-/** An input's values can be stored in (or compared with) the column: same kind, and an enum's values among the column's. */
 /**
  * An input that writes a column, validated as the column is: its type (an `int` input of an
  * `int16` column takes what a smallint holds), and the stricter of each bound the two declare
@@ -148,6 +146,7 @@ function narrowedTo(column: FieldIR, input: FieldIR): FieldIR {
   return out;
 }
 
+/** An input's values can be stored in (or compared with) the column: same kind, and an enum's values among the column's. */
 function fits(input: FieldIR, column: FieldIR): boolean {
   if (kind(input) !== kind(column) || input.array !== column.array) return false;
   return input.type !== "enum" || (input.enumValues ?? []).every((v) => column.enumValues?.includes(v));

@@ -107,7 +107,9 @@ export function parseTypeParams(type: BaseType, raw: string): { params: TypePara
   return { params };
 }
 
-/** English plural for table names and paths: category → categories, box → boxes, post → posts. */
+/** A money amount as it travels (a decimal string, up to 15 digits and 4 decimals): bodies, queries and defaults. */
+export const MONEY_PATTERN = /^-?\d{1,15}(\.\d{1,4})?$/;
+
 /** English plurals the suffix rules get wrong: `Person` is served at /people, as Rails and Django users expect. */
 const IRREGULAR_PLURALS: Readonly<Record<string, string>> = {
   person: "people", child: "children", man: "men", woman: "women", mouse: "mice", goose: "geese", foot: "feet", tooth: "teeth", ox: "oxen",

@@ -30,6 +30,7 @@
  */
 import type { FieldIR } from "../ir.js";
 import { ts } from "./writer.js";
+import { MONEY_PATTERN } from "../2-analyze/types.js";
 
 export interface ColumnCode {
   /** pg-core builder function to import. */
@@ -147,7 +148,7 @@ const FORMATS: Readonly<Record<FormatType, { expr: string; maxLength: number }>>
 const isFormat = (type: FieldIR["type"]): type is FormatType => Object.hasOwn(FORMATS, type);
 
 /** A money amount, sent as a decimal string in bodies, queries and paths alike. */
-const MONEY = `z.string().regex(/^-?\\d{1,15}(\\.\\d{1,4})?$/, { error: "must be a decimal amount as a string, e.g. \\"12.50\\"" })`;
+const MONEY = `z.string().regex(/${MONEY_PATTERN.source}/, { error: "must be a decimal amount as a string, e.g. \\"12.50\\"" })`;
 
 function zodScalar(field: FieldIR): string {
   switch (field.type) {

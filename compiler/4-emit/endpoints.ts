@@ -13,11 +13,9 @@ import { checkedByPathParam, pathParam } from "./path-params.js";
 import { repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
+import { endpointMiddleware } from "./route-middleware.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { kebabCase, pascalCase } from "../2-analyze/types.js";
-import { endpointGuard } from "../plugins/auth/emit.js";
-import { endpointCache } from "../plugins/cache.js";
-import { endpointLimit } from "../plugins/rate-limit.js";
 import { usesPino } from "../plugins/logging.js";
 import type { ContextMember } from "../plugins/types.js";
 import { entityNamed } from "../ir-lookup.js";
@@ -217,7 +215,7 @@ const run: (ctx: ${Name}Context) => HandlerResult<${Name}Response> | Promise<Han
   } else {
     throw new Error(`no emitter for ${(h as { kind: string }).kind} handlers`);
   }
-  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${method}(${ts(ep.path)}, ${endpointLimit(ir, ep, imports)}${endpointGuard(ir, ep, imports)}${endpointCache(ir, ep, imports)}async (c) => {\n${handlerBody}\n});`);
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${method}(${ts(ep.path)}, ${endpointMiddleware(ir, ep, imports)}async (c) => {\n${handlerBody}\n});`);
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
 }
 

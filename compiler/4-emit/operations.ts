@@ -12,11 +12,9 @@ import { pathParam } from "./path-params.js";
 import { projectionFunctions, projectionModule } from "./projections.js";
 import { schemaConst } from "./schemas.js";
 import { hiddenFields, schemaNames, writableFields } from "./validation.js";
-import { callerSetup, fieldRoleRules, rowsText, scopeConditions, scopeValues } from "./policies.js";
+import { callerSetup, callerSetupOnce, fieldRoleRules, rowsText, scopeConditions, scopeValues } from "./policies.js";
+import { endpointMiddleware } from "./route-middleware.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
-import { endpointGuard } from "../plugins/auth/emit.js";
-import { endpointCache } from "../plugins/cache.js";
-import { endpointLimit } from "../plugins/rate-limit.js";
 import { entityMap } from "../ir-lookup.js";
 import { referenceChecks } from "./references.js";
 import { readScope } from "./includes.js";
@@ -117,10 +115,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       extra.push(`isNull(${parent.varName}.${parent.softDelete.field})`);
     }
     const parentScope = readScope(parent);
-    for (const line of callerSetup(parent, parentScope, imports).split("\n")) {
-      const name = /const (\w+) =/.exec(line)?.[1];
-      if (name !== undefined && !lines.some((l) => l.includes(`const ${name} =`))) lines.push(line);
-    }
+    lines.push(...callerSetupOnce(parent, parentScope, imports, lines));
     extra.push(...scopeConditions(parent, parentScope, "value", imports));
     if (extra.length) imports.add("drizzle-orm", "and");
     const cond = extra.length ? `and(${[`eq(${parent.varName}.${ppk.name}, ${h.parent.param})`, ...extra].join(", ")})` : `eq(${parent.varName}.${ppk.name}, ${h.parent.param})`;
@@ -128,7 +123,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     lines.push(`  if (!parent) ${notFound(parent, h.parent.param)}`);
   }
 
-  // Keys the body sets must not name soft-deleted rows.
+  // Keys the body sets must name rows the caller may reference (references.ts).
   const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_${endpointRouter(ep)}`);
   const referenceLines = references.lines((f) => `[body.${f}]`, entityBodyFields);
   if (referenceLines) lines.push(referenceLines.replace(/\n$/, ""));
@@ -261,6 +256,6 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
   const op = ep.operation;
   const what = `${ACTION_TEXT[h.action]} ${entity.name}${h.action === "list" || h.action === "search" ? " rows" : ""}${dto ? ` as ${dto}` : ""}`;
   const doc = `/**\n * ${ep.method} ${ep.path}: ${op ? `${op.name}${op.api !== "default" ? ` (API ${op.api})` : ""}` : ep.name}, ${what}${h.parent ? ` of one ${h.parent.entity}` : ""} (${ir.configFile}:${ep.loc.line}).${ep.description ? `\n * ${ep.description}` : ""}${policyText(ep)}\n */`;
-  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointLimit(ir, ep, imports)}${endpointGuard(ir, ep, imports)}${endpointCache(ir, ep, imports)}async (c) => {\n${lines.join("\n")}\n});`);
+  blocks.push(`${doc}\nexport const ${route} = new Hono<AppEnv>();\n\n${route}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointMiddleware(ir, ep, imports)}async (c) => {\n${lines.join("\n")}\n});`);
   return { path: endpointFile(ep), content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(imports.toString(), ...blocks) };
 }

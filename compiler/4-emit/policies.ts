@@ -36,6 +36,16 @@ export function callerSetup(entity: EntityIR, scope: readonly RowConditionIR[], 
   return claims.map(({ claim, kind }) => `  const ${callerVar(claim)} = callerValue(c, ${ts(claim)}, ${ts(kind)});\n`).join("");
 }
 
+/** callerSetup's lines that `existing` (a route's lines so far) does not already declare: each caller variable once per route. */
+export function callerSetupOnce(entity: EntityIR, scope: readonly RowConditionIR[], imports: Imports, existing: readonly string[]): string[] {
+  return callerSetup(entity, scope, imports)
+    .split("\n")
+    .filter((line) => {
+      const name = /const (\w+) =/.exec(line)?.[1];
+      return name !== undefined && !existing.some((l) => l.includes(`const ${name} =`));
+    });
+}
+
 /** `, "caller.id": callerId` for a prepared statement's arguments. */
 export function callerArgs(entity: EntityIR, scope: readonly RowConditionIR[]): string {
   return callerClaims(entity, scope).map(({ claim }) => `, ${ts(`caller.${claim}`)}: ${callerVar(claim)}`).join("");

@@ -115,7 +115,7 @@ export function emitRoutes(entity: EntityIR, plans: readonly CrudRoutePlan[], ir
     return `new NotFoundError(\`${entity.name} \${id} not found\`)`;
   };
   for (const op of ["get", "update", "replace", "delete"] as const) if (ops.has(op)) finder(op);
-  /** Keys naming soft-deletable rows, checked before a write (references.ts). */
+  /** Keys the database alone would accept (soft-deleted rows, rows outside their entity's policy), checked before a write (references.ts). */
   const references = referenceChecks(entity, ir, imports, "../db", prefix);
   /** The body schema of a write: the entity's, or a copy without the columns its policy sets. */
   const bodySchema = (base: string, fields: readonly FieldIR[], forced: ReadonlySet<string>, local: string, what: string) => {

@@ -8,7 +8,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { compileText, findConfig, findOverlay, folderHost, type CompileResult } from "../index.js";
+import { compileText, findConfig, folderHost, readOverlay, type CompileResult } from "../index.js";
 import { applyWrite, type KnownText, knownText, PartsOnDisk, planWrite, type WriteResult } from "../5-write/write.js";
 import { DiagnosticBag } from "../diagnostics.js";
 import { EmitCache } from "../4-emit/cache.js";
@@ -56,8 +56,7 @@ export class Rebuilder {
       const result: CompileResult = { ok: false, sources: new Map(), diagnostics: [{ severity: "error", code: "no-config", message: `no yama.yaml in ${this.dir}`, hint: "run `yamac init` to create one", location: { file: "yama.yaml", line: 1, col: 1 } }] };
       return { result, compileMs: performance.now() - started, writeMs: 0 };
     }
-    const overlayPath = /^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(this.env) ? findOverlay(this.dir, this.env) : undefined;
-    const overlay = overlayPath ? { file: basename(overlayPath), text: readFileSync(overlayPath, "utf8") } : undefined;
+    const overlay = readOverlay(this.dir, this.env);
     const result = compileText(readFileSync(config, "utf8"), basename(config), folderHost(this.dir), { sectionCache: this.sectionCache, emitCache: this.emitCache, ...(overlay ? { overlay } : {}) });
     if (result.ir) result.ir.environment = overlay ? this.env : undefined;
     const compiled = performance.now();

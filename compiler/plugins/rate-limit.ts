@@ -81,11 +81,16 @@ function limitsOf(opts: RateLimitOptions, ir: ProjectIR): { global?: Limit; perR
   const global = r ? { max: (r.maxRequests ?? r.max)!, windowMs: r.windowMs ?? durationMs(r.window!) } : opts.rateLimits?.default ? normalizeLimit(opts.rateLimits.default) : undefined;
   const perRoute: { ep: EndpointIR; limit: Limit }[] = [];
   for (const ep of ir.endpoints) {
-    const op = ep.operation ? opts.rateLimits?.operations?.[ep.operation.name] : undefined;
-    const limit = ep.rateLimit ?? (op ? normalizeLimit(op) : undefined);
+    const limit = limitOf(opts, ep);
     if (limit) perRoute.push({ ep, limit });
   }
   return { ...(global ? { global } : {}), perRoute };
+}
+
+/** An endpoint's own limit: its `rateLimit:`, else its operation's under `rateLimits.operations`. */
+function limitOf(opts: RateLimitOptions, ep: EndpointIR): Limit | undefined {
+  const op = ep.operation ? opts.rateLimits?.operations?.[ep.operation.name] : undefined;
+  return ep.rateLimit ?? (op ? normalizeLimit(op) : undefined);
 }
 
 /** Which routes can answer 429: every route under an app-wide limit, and the endpoints with their own. */
@@ -99,7 +104,8 @@ export function limitedRoutes(ir: ProjectIR): { global: boolean; endpoints: Read
 /** `endpointLimits.<name>, ` in front of an endpoint that has a limit of its own; empty otherwise. */
 export function endpointLimit(ir: ProjectIR, ep: EndpointIR, imports: Imports): string {
   const use = ir.plugins.find((p) => p.name === rateLimitPlugin.name);
-  if (!use || !limitsOf(use.options as RateLimitOptions, ir).perRoute.some((r) => r.ep === ep)) return "";
+  // From the endpoint alone (not the list of endpoints): an endpoint module stays a function of its own scope (4-emit/cache.ts).
+  if (!use || !limitOf(use.options as RateLimitOptions, ep)) return "";
   imports.add("../plugins/rate-limit.js", "endpointLimits");
   return `endpointLimits${/^[A-Za-z_$][\w$]*$/.test(ep.name) ? `.${ep.name}` : `[${ts(ep.name)}]`}, `;
 }

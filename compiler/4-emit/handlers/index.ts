@@ -5,6 +5,7 @@
  */
 import type { AggregateHandlerIR, EndpointIR, HandlerIR, InputRef, ProjectIR, QueryHandlerIR, RelationHandlerIR, SqlHandlerIR, WriteHandlerIR } from "../../ir.js";
 import type { OutputFile } from "../index.js";
+import { endpointMiddleware } from "../route-middleware.js";
 import { file, header, ts } from "../writer.js";
 import { emitAggregate } from "./aggregate.js";
 import { newModule, readInputs } from "./inputs.js";
@@ -12,9 +13,6 @@ import { emitQuery } from "./query.js";
 import { emitRelation } from "./relation.js";
 import { emitSql } from "./sql.js";
 import { emitWrite } from "./write.js";
-import { endpointGuard } from "../../plugins/auth/emit.js";
-import { endpointCache } from "../../plugins/cache.js";
-import { endpointLimit } from "../../plugins/rate-limit.js";
 import { entityNamed } from "../../ir-lookup.js";
 import { readScope } from "../includes.js";
 import { rowsText } from "../policies.js";
@@ -89,6 +87,6 @@ export function emitDeclarativeEndpoint(ep: EndpointIR, h: DeclarativeHandlerIR,
   if (h.kind !== "write") readInputs(m, new Set(inputsOf(h).map((i) => i.source)));
   const what = h.kind === "write" ? `${h.operation} ${h.entity} with validation` : `${h.kind} handler`;
   const doc = `/** ${ep.method} ${ep.path}${ep.description ? `: ${ep.description}` : ""} (${what}, ${ir.configFile}:${ep.loc.line}).${policyNote(h, ir)} */`;
-  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointLimit(ir, ep, m.imports)}${endpointGuard(ir, ep, m.imports)}${endpointCache(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
+  const route = `${doc}\nexport const ${routeName} = new Hono<AppEnv>();\n\n${routeName}.${ep.method.toLowerCase()}(${ts(ep.path)}, ${endpointMiddleware(ir, ep, m.imports)}async (c) => {\n${m.lines.join("\n")}\n});`;
   return { path, content: header(`endpoint ${ep.method} ${ep.path}`, ep.loc) + file(m.imports.toString(), ...m.top, route) };
 }

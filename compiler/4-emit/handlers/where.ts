@@ -7,7 +7,7 @@
 import type { BaseType, EntityIR, FieldIR, FilterIR, FilterValue, InputRef } from "../../ir.js";
 import { ts } from "../writer.js";
 import { readScope } from "../includes.js";
-import { callerClaims, callerSetup, callerVar, scopeConditions } from "../policies.js";
+import { callerClaims, callerSetupOnce, callerVar, scopeConditions } from "../policies.js";
 import { bindExpr, inputExpr, type Placeholders, type RouteModule } from "./inputs.js";
 
 /**
@@ -19,10 +19,7 @@ import { bindExpr, inputExpr, type Placeholders, type RouteModule } from "./inpu
 export function policyConditions(m: RouteModule, entity: EntityIR, values: [string, string][]): string[] {
   const scope = readScope(entity);
   if (scope.length === 0) return [];
-  for (const line of callerSetup(entity, scope, m.imports).split("\n")) {
-    const name = /const (\w+) =/.exec(line)?.[1];
-    if (name !== undefined && !m.lines.some((l) => l.includes(`const ${name} =`))) m.lines.push(line);
-  }
+  m.lines.push(...callerSetupOnce(entity, scope, m.imports, m.lines));
   for (const { claim } of callerClaims(entity, scope)) {
     if (!values.some(([k]) => k === `caller.${claim}`)) values.push([`caller.${claim}`, callerVar(claim)]);
   }
