@@ -13,6 +13,7 @@ import { lower } from "./3-lower/index.js";
 import { emit, type OutputFile } from "./4-emit/index.js";
 import type { EmitCache } from "./4-emit/cache.js";
 import { applyWrite, planWrite, type WriteResult } from "./5-write/write.js";
+import { WriteRecord } from "./5-write/record.js";
 import { type Diagnostic, DiagnosticBag } from "./diagnostics.js";
 import type { ProjectIR } from "./ir.js";
 
@@ -123,8 +124,10 @@ export function compileProject(dir: string, options: CompileOptions = {}): Compi
   if (result.ir) result.ir.environment = overlay ? env : undefined;
   if (!result.ok || options.check) return result;
   const diagnostics = new DiagnosticBag();
-  const plan = planWrite(projectDir, result.files!, diagnostics);
+  const record = WriteRecord.load(projectDir);
+  const plan = planWrite(projectDir, result.files!, diagnostics, undefined, record);
   if (diagnostics.hasErrors) return { ...result, ok: false, diagnostics: [...result.diagnostics, ...diagnostics.sorted()] };
   applyWrite(projectDir, result.files!, plan);
+  record.save(result.files!);
   return { ...result, write: plan };
 }

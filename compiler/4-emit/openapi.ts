@@ -272,6 +272,13 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
   const rules = new Map<string, RouteAccess[]>();
   if (schemes.length > 0) for (const r of routeAccess(ir)) rules.set(openapiPath(r.path), [...(rules.get(openapiPath(r.path)) ?? []), r]);
 
+  // An entity's CRUD operations, built once and handed out path by path (each operation object belongs to one path).
+  const operationsOf = new Map<EntityIR, [string, string, Json][]>();
+  const operations = (entity: EntityIR) => {
+    let ops = operationsOf.get(entity);
+    if (ops === undefined) operationsOf.set(entity, (ops = crudOperations(entity)));
+    return ops;
+  };
   const paths: Record<string, Json> = {};
   for (const [path, { endpoints, entities }] of sources) {
     // Each method's error statuses, from facts that may lie outside this path's part of the IR (other entities' foreign keys, rate limits).
@@ -281,7 +288,7 @@ export function emitOpenApi(ir: ProjectIR, memo: PartMemo = noMemo): OutputFile 
     paths[path] = memo(`path ${path}`, [...endpoints, ...entities, ...(rules.get(path) ?? []), JSON.stringify(statuses)], () => {
       const item: Json = {};
       for (const ep of endpoints) item[ep.method.toLowerCase()] = endpointOperation(ep);
-      for (const entity of entities) for (const [p, method, op] of crudOperations(entity)) if (openapiPath(p) === path && !item[method]) item[method] = op;
+      for (const entity of entities) for (const [p, method, op] of operations(entity)) if (openapiPath(p) === path && !item[method]) item[method] = op;
       secureOperations(item, rules.get(path) ?? [], schemes);
       for (const [method, list] of Object.entries(statuses)) addErrorStatuses(item[method] as Json, list);
       return item;
@@ -342,11 +349,17 @@ function printDocument(doc: { paths: Record<string, unknown>; components: { sche
       out.push("{}");
       return;
     }
-    const indent = "  ".repeat(depth + 1);
+    // A member printed inside `depth` wrapping objects comes out indented to its place; the
+    // wrappers' lines are cut off (a slice, not a copy of the text).
+    const prefix = "{\n" + Array.from({ length: depth }, (_, i) => `${"  ".repeat(i + 1)}"": {\n`).join("");
+    const suffix = Array.from({ length: depth + 1 }, (_, i) => `\n${"  ".repeat(depth - i)}}`).join("");
     const lines = entries.map(([key, value]) => {
       const known = typeof value === "object" && value !== null ? printed.get(value) : undefined;
       if (known?.key === key) return known.line;
-      const line = [indent, JSON.stringify(key), ": ", JSON.stringify(value, null, 2).replaceAll("\n", `\n${indent}`)].join("");
+      let wrapped: unknown = { [key]: value };
+      for (let i = 0; i < depth; i++) wrapped = { "": wrapped };
+      const text = JSON.stringify(wrapped, null, 2);
+      const line = text.slice(prefix.length, text.length - suffix.length);
       if (typeof value === "object" && value !== null) printed.set(value, { key, line });
       return line;
     });

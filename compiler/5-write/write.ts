@@ -8,6 +8,7 @@ import { dirname, join, relative, sep } from "node:path";
 import type { DiagnosticBag } from "../diagnostics.js";
 import type { OutputFile } from "../4-emit/index.js";
 import { GENERATED_MARKER } from "../4-emit/writer.js";
+import type { WriteRecord } from "./record.js";
 
 /** Folders whose generated files yamac owns (stale ones are deleted). */
 const OWNED_DIRS = ["src", "api", "netlify/functions"];
@@ -71,15 +72,22 @@ function sameText(known: KnownText | undefined, f: OutputFile): boolean {
 /**
  * Decides what to write. `previous` (what the last write of this process put on disk, by path)
  * lets a watcher skip reading files it wrote itself: a file whose content equals it is unchanged,
- * and only its paths are candidates for deletion.
+ * and only its paths are candidates for deletion. `record` (what the last `yamac compile` wrote,
+ * record.ts) does the same for files on disk as that compile left them.
  */
-export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag, previous?: ReadonlyMap<string, KnownText>): WriteResult {
+export function planWrite(projectDir: string, files: readonly OutputFile[], diagnostics: DiagnosticBag, previous?: ReadonlyMap<string, KnownText>, record?: WriteRecord): WriteResult {
   const result: WriteResult = { written: [], unchanged: [], deleted: [], skipped: [] };
   const wanted = new Set(files.map((f) => f.path));
   for (const f of files) {
     const target = join(projectDir, f.path);
     if (!f.ifMissing && sameText(previous?.get(f.path), f)) {
       result.unchanged.push(f.path);
+      continue;
+    }
+    // As the last compile left it: its recorded hash answers without reading it.
+    const recorded = f.ifMissing ? undefined : record?.unchanged(f);
+    if (recorded !== undefined) {
+      (recorded ? result.unchanged : result.written).push(f.path);
       continue;
     }
     if (!existsSync(target)) {

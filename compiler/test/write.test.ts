@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { compileProject } from "../index.js";
 import { Rebuilder } from "../dev/rebuild.js";
 import { GENERATED_MARKER } from "../4-emit/writer.js";
+import { RECORD_PATH } from "../5-write/record.js";
 import { ROOT } from "./snapshot-lib.js";
 
 mkdirSync(join(ROOT, ".yama"), { recursive: true });
@@ -23,13 +24,15 @@ function project(config?: string): string {
   return dir;
 }
 
-/** Every file under dir: relative path → content and modification time. */
+/** Every file under dir but yamac's local state (.yama/): relative path → content and modification time. */
 function tree(dir: string): Map<string, { content: string; mtimeMs: number }> {
   const out = new Map<string, { content: string; mtimeMs: number }>();
   const walk = (d: string) => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const full = join(d, e.name);
-      if (e.isDirectory()) walk(full);
+      if (e.isDirectory()) {
+        if (full !== join(dir, ".yama")) walk(full);
+      }
       else out.set(relative(dir, full).split(sep).join("/"), { content: readFileSync(full, "utf8"), mtimeMs: statSync(full).mtimeMs });
     }
   };
@@ -190,6 +193,65 @@ describe("compileProject writes", () => {
     const before = tree(dir);
     expect(compileProject(dir).ok).toBe(false);
     expect(tree(dir)).toEqual(before);
+  });
+});
+
+describe("the record of the last write (.yama/written.json)", () => {
+  const recorded = (dir: string) => Object.keys((JSON.parse(readFileSync(join(dir, RECORD_PATH), "utf8")) as { files: Record<string, unknown> }).files);
+
+  it("lists every generated file, and is written only by a compile that wrote", () => {
+    const dir = project(BLOG);
+    const first = compile(dir);
+    expect(new Set(recorded(dir))).toEqual(new Set(first.written.filter((p) => !PROJECT_FILES.includes(p) && p !== ".gitignore")));
+    const failing = project("entities:\n  Post:\n    fields:\n      title: strng!\n");
+    expect(compileProject(failing).ok).toBe(false);
+    expect(existsSync(join(failing, RECORD_PATH))).toBe(false);
+    expect(compileProject(dir, { check: true }).ok).toBe(true);
+  });
+
+  it("does not hide a generated file edited by hand: it is compared and rewritten", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    const path = join(dir, "src/routes/tag.ts");
+    const generated = readFileSync(path, "utf8");
+    // The same size, so only the modification time tells it apart from what the record holds.
+    writeFileSync(path, generated.replace("Tag", "Gat"));
+    const second = compile(dir);
+    expect(second.written).toEqual(["src/routes/tag.ts"]);
+    expect(readFileSync(path, "utf8")).toBe(generated);
+    expect(compile(dir).written).toEqual([]);
+  });
+
+  it("does not let yamac overwrite a file that replaced a generated one", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    writeFileSync(join(dir, "src/routes/tag.ts"), "// mine now\n");
+    const result = compileProject(dir);
+    expect(result.ok).toBe(false);
+    expect(result.diagnostics.filter((d) => d.severity === "error").map((d) => d.code)).toEqual(["not-generated"]);
+    expect(readFileSync(join(dir, "src/routes/tag.ts"), "utf8")).toBe("// mine now\n");
+  });
+
+  it("follows config changes, and a missing or broken record only costs reading the files", () => {
+    const dir = project(BLOG);
+    compile(dir);
+    writeFileSync(join(dir, "yama.yaml"), BLOG.replace("name: string!", "name: string(1..40)!"));
+    const changed = compile(dir);
+    expect(changed.written).toEqual(expect.arrayContaining(["src/validation/tag.ts", "src/openapi.json"]));
+    expect(changed.written).not.toContain("src/routes/post.ts");
+    const fresh = project(BLOG.replace("name: string!", "name: string(1..40)!"));
+    compile(fresh);
+    for (const [path, file] of tree(fresh)) expect(readFileSync(join(dir, path), "utf8"), path).toBe(file.content);
+    expect(compile(dir).written).toEqual([]);
+    for (const broken of ["{not json", JSON.stringify({ version: 99, files: {} }), JSON.stringify({ version: 1, files: { "src/app.ts": [1, 2] } })]) {
+      writeFileSync(join(dir, RECORD_PATH), broken);
+      const again = compile(dir);
+      expect(again.written).toEqual([]);
+      expect(again.unchanged.length).toBeGreaterThan(10);
+    }
+    rmSync(join(dir, ".yama"), { recursive: true });
+    expect(compile(dir).written).toEqual([]);
+    expect(recorded(dir).length).toBeGreaterThan(10);
   });
 });
 
