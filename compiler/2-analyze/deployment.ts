@@ -169,6 +169,10 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {
     diagnostics.error("target-node-only", "the response cache's redis provider (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", cache.loc, "use `provider: memory` on Workers (per isolate)");
   }
+  const queue = plugins.find((p) => p.name === "@betagors/yama-queue-bullmq");
+  if (queue && targets.includes("workers")) {
+    diagnostics.error("target-node-only", "BullMQ queues (ioredis) need Node's TCP sockets (node:net, node:tls), which the workers target does not have", queue.loc, "use Cloudflare Queues on Workers, or add jobs from a Node, Lambda or Docker deployment");
+  }
   const docs = plugins.find((p) => p.name === "@betagors/yama-docs");
   if (docs && targets.includes("workers") && (docs.options as { docs?: unknown }).docs !== false && (docs.options as { docs?: { enabled?: unknown } }).docs?.enabled !== false) {
     diagnostics.error("target-node-only", "the docs page serves Swagger UI's files from node_modules (node:fs), which the workers target does not have", config.docs !== undefined ? parsed.locate(["docs"], "key") : docs.loc, "set `docs: false` for a project with the workers target, and serve the docs from another target or a static site");

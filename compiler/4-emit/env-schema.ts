@@ -65,6 +65,7 @@ const BUILT_IN: Record<string, string> = {
   DATABASE_URL: "PostgreSQL connection string, e.g. postgres://user:password@host:5432/db. Unset: the embedded PGlite database (files in the data directory).",
   DATABASE_POOL_MAX: "Most PostgreSQL connections per instance (the Lambda template sets 2; default 10).",
   YAMA_DATA_DIR: "Where PGlite keeps its files when DATABASE_URL is unset.",
+  QUEUE_WORKERS: "false: the server runs no queue workers, leaving jobs to `npm run worker` processes (default: it runs them).",
   YAMA_PGLITE_TEMPLATE: "The clean PGlite cluster a new data directory is copied from (default .yama/pglite-template); empty: run initdb instead.",
   PORT: "Port the Node server listens on.",
   HOST: "Address the Node server binds to (default 0.0.0.0).",

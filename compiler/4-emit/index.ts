@@ -17,6 +17,7 @@ import { emitJunction, emitRelations, emitSchemaIndex, emitTable } from "./db-sc
 import { emitOpenApi } from "./openapi.js";
 import { emitProjectFiles } from "./project.js";
 import { findPlugin } from "../plugins/index.js";
+import { emitWorkers } from "../plugins/queue.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
 import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
@@ -69,10 +70,12 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
     files.push(...emitScoped(`entity ${entity.name}`, (s) => s.entity(entity, plans, String(hasEndpoints)), build));
   }
   const contributions = ir.plugins.map((use) => findPlugin(use.name)!.emit(use.options as never, ir));
+  // `config:` gives handlers (and job processors) the checked environment as ctx.config.
+  const config: ContextMember[] = hasEndpoints && ir.config.length > 0 ? [{ name: "config", imports: { "./env.js": ["env"] }, doc: "The checked environment of `config:` (src/env.ts).", type: "typeof env", value: "env" }] : [];
+  const members = [...config, ...contributions.flatMap((c) => c.context ?? [])];
+  files.push(...emitWorkers(ir, members));
   if (hasEndpoints) {
-    // `config:` gives handlers the checked environment as ctx.config.
-    const config: ContextMember[] = ir.config.length > 0 ? [{ name: "config", imports: { "./env.js": ["env"] }, doc: "The checked environment of `config:` (src/env.ts).", type: "typeof env", value: "env" }] : [];
-    files.push(emitEntities(ir), emitContext(ir, [...config, ...contributions.flatMap((c) => c.context ?? [])]));
+    files.push(emitEntities(ir), emitContext(ir, members));
     for (const route of ir.routes) {
       if (route.kind !== "endpoint") continue;
       const ep = route.endpoint;
@@ -95,10 +98,10 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
   const envSchema = emitEnvSchema(ir);
   if (envSchema) files.push(envSchema);
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? []), contributions.flatMap((c) => c.errorReporters ?? [])));
-  files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? [])));
+  files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? []), contributions.flatMap((c) => c.startup ?? [])));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
   files.push(emitEnvExample(ir, files));
-  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {}))));
+  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {})), Object.assign({}, ...contributions.map((c) => c.scripts ?? {}))));
   return files.sort((a, b) => compareText(a.path, b.path));
 }

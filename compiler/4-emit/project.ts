@@ -17,7 +17,7 @@ export function versionOf(name: string): string {
 
 const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
 
-export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}): OutputFile[] {
+export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}, pluginScripts: Readonly<Record<string, string>> = {}): OutputFile[] {
   // The Dockerfile's build stage runs `npm run build` (the server and migration runner, bundled).
   const docker = ir.targets.includes("docker");
   const pkg = {
@@ -35,6 +35,7 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
       "db:generate": "drizzle-kit generate",
       typecheck: "tsc --noEmit",
       ...(docker ? { build: BUILD_SCRIPT } : {}),
+      ...pluginScripts,
     },
     dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => compareText(a, b))),
     devDependencies: pick(["@types/node", "drizzle-kit", "typescript", ...(docker ? ["esbuild"] : [])]),

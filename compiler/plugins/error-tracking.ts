@@ -69,7 +69,7 @@ export const flushErrors = () => Sentry.close(2000);`;
       errorReporters: [{ order: 30, from: "./plugins/error-tracking.js", name: "captureError" }],
       wiring: [REQUEST_ID_WIRING],
       context: ir.endpoints.length > 0
-        ? [{ name: "errorTracking", doc: "Reports errors a handler caught: `ctx.errorTracking.captureException(err)`.", imports: { "./lib/error-tracking.js": ["errorTracking"] }, typeImports: { "./lib/error-tracking.js": ["ErrorTracking"] }, type: "ErrorTracking", value: "errorTracking(c)" }]
+        ? [{ name: "errorTracking", doc: "Reports errors a handler caught: `ctx.errorTracking.captureException(err)`.", imports: { "./lib/error-tracking.js": ["errorTracking"] }, typeImports: { "./lib/error-tracking.js": ["ErrorTracking"] }, type: "ErrorTracking", value: "errorTracking(c)", requestScoped: true }]
         : [],
       shutdown: [{ imports: { "./plugins/error-tracking.js": ["flushErrors"] }, call: "flushErrors()" }],
       dependencies: { "@sentry/node": "^11.12.0" },

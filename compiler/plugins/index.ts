@@ -20,6 +20,7 @@ import { healthPlugin } from "./health.js";
 import { errorTrackingPlugin } from "./error-tracking.js";
 import { loggingPlugin } from "./logging.js";
 import { metricsPlugin } from "./metrics.js";
+import { queuePlugin } from "./queue.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
 import { tracingPlugin } from "./tracing.js";
@@ -28,7 +29,7 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
@@ -36,7 +37,7 @@ const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
   "@betagors/yama-email-sendgrid", "@betagors/yama-email-ses",
-  "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-queue-bullmq", "@betagors/yama-auth-oauth",
+  "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-auth-oauth",
   "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-s3", "@betagors/yama-fs",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];

@@ -72,6 +72,8 @@ export interface ContextMember {
   type: string;
   /** An expression of that type; `c` is the request's Hono context. */
   value: string;
+  /** Whether `value` needs the request (`c`): such members are not given to queue job processors. */
+  requestScoped?: boolean;
 }
 
 /** Something src/server.ts awaits on shutdown before exiting (flushing telemetry). */
@@ -80,6 +82,15 @@ export interface ShutdownStep {
   imports: Readonly<Record<string, readonly string[]>>;
   /** A promise-valued expression. */
   call: string;
+  /** Run once the server stopped taking requests and before the database closes (work that still uses it, e.g. queue workers). */
+  beforeDatabase?: boolean;
+}
+
+/** A statement src/server.ts runs once the server listens (e.g. starting queue workers). */
+export interface StartupStep {
+  /** Named imports, by module specifier relative to src/server.ts. */
+  imports: Readonly<Record<string, readonly string[]>>;
+  statement: string;
 }
 
 export interface PluginContribution {
@@ -87,7 +98,10 @@ export interface PluginContribution {
   errorReporters?: ErrorReporter[];
   context?: ContextMember[];
   shutdown?: ShutdownStep[];
+  startup?: StartupStep[];
   files?: OutputFile[];
+  /** npm scripts the emitted package.json gets (written once, like the file itself). */
+  scripts?: Readonly<Record<string, string>>;
   /** npm packages the emitted project needs, with versions. */
   dependencies?: Readonly<Record<string, string>>;
   /** Top-level fields of the emitted package.json (written once, like the file itself). */

@@ -40,12 +40,16 @@ export async function prepareProjectFrom(folder: string, extraConfig = ""): Prom
   return dir;
 }
 
-/** prepareProject for a config written in the test itself: `name` prefixes the project's folder. */
-export async function prepareProjectFromText(name: string, config: string): Promise<string> {
+/** prepareProject for a config (and project files, by path) written in the test itself: `name` prefixes the project's folder. */
+export async function prepareProjectFromText(name: string, config: string, files: Readonly<Record<string, string>> = {}): Promise<string> {
   mkdirSync(join(ROOT, ".yama"), { recursive: true });
   const source = mkdtempSync(join(ROOT, ".yama", `${name}-source-`));
   try {
     writeFileSync(join(source, "yama.yaml"), config);
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(join(source, path, ".."), { recursive: true });
+      writeFileSync(join(source, path), text);
+    }
     return await prepareProjectFrom(relative(ROOT, source));
   } finally {
     removeProject(source);

@@ -9,10 +9,10 @@ import type { OutputFile } from "../../compiler/4-emit/index.js";
 import { envNumber } from "../../compiler/4-emit/env.js";
 import { file, header, Imports, ts } from "../../compiler/4-emit/writer.js";
 import type { ProjectIR } from "../../compiler/ir.js";
-import type { ShutdownStep } from "../../compiler/plugins/types.js";
+import type { ShutdownStep, StartupStep } from "../../compiler/plugins/types.js";
 import { databaseEnv, packageName, serverPort } from "../settings.js";
 
-export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = []): OutputFile[] {
+export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = [], startupSteps: readonly StartupStep[] = []): OutputFile[] {
   const folder = ts(`../${ir.database.migrations.folder}`);
   const m = ir.database.migrations;
   const server = new Imports()
@@ -20,8 +20,11 @@ export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownSt
     .add("./app.js", "app")
     .add("./db/client.js", "database")
     .add("./lib/node-server.js", "answerClientErrors", "closeGracefully");
-  for (const step of shutdownSteps) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
-  const closing = shutdownSteps.length === 0 ? "database.close()" : `Promise.all([database.close(), ${shutdownSteps.map((s) => s.call).join(", ")}])`;
+  for (const step of [...shutdownSteps, ...startupSteps]) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
+  const draining = shutdownSteps.filter((s) => s.beforeDatabase);
+  const flushing = shutdownSteps.filter((s) => !s.beforeDatabase);
+  const closing = flushing.length === 0 ? "database.close()" : `Promise.all([database.close(), ${flushing.map((s) => s.call).join(", ")}])`;
+  const drain = draining.length === 0 ? "" : `\n    .then(() => ${draining.length === 1 ? draining[0]!.call : `Promise.all([${draining.map((s) => s.call).join(", ")}])`})`;
   if (m.autoRun) server.add("node:url", "fileURLToPath").add("./lib/migrations.js", "migrateOnStart");
   const serverBody = `const port = ${envNumber(ir.server.port, 3000)};
 const hostname = process.env.HOST ?? "0.0.0.0";
@@ -36,16 +39,16 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
   console.log(\`${ir.name} listening on http://localhost:\${info.port} (\${database.driver})\`);
 });
 answerClientErrors(server);
-
+${startupSteps.map((s) => `\n${s.statement}\n`).join("")}
 /**
  * Stop accepting connections, let the requests already received finish (keep-alive clients are
- * told to close), then close the database${shutdownSteps.length ? " and flush telemetry" : ""}. Exits 1 if that takes over 10 s.
+ * told to close), ${draining.length ? "let running queue jobs finish, " : ""}then close the database${flushing.length ? " and flush telemetry" : ""}. Exits 1 if that takes over 10 s.
  */
 function shutdown(signal: string): void {
   console.log(\`\${signal} received, shutting down\`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  closeGracefully(server)
+  closeGracefully(server)${drain}
     .then(() => ${closing})
     .then(
       () => process.exit(0),

@@ -6,6 +6,7 @@ import { app } from "./app.js";
 import { database } from "./db/client.js";
 import { migrateOnStart } from "./lib/migrations.js";
 import { answerClientErrors, closeGracefully } from "./lib/node-server.js";
+import { startWorkers } from "./workers.js";
 
 const port = Number((process.env.PORT || "3000") ?? 3000);
 const hostname = process.env.HOST ?? "0.0.0.0";
@@ -21,15 +22,19 @@ const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
 });
 answerClientErrors(server);
 
+// Queue workers run in this process too; QUEUE_WORKERS=false leaves them to `npm run worker` processes.
+const workers = process.env.QUEUE_WORKERS === "false" ? undefined : startWorkers();
+
 /**
  * Stop accepting connections, let the requests already received finish (keep-alive clients are
- * told to close), then close the database. Exits 1 if that takes over 10 s.
+ * told to close), let running queue jobs finish, then close the database. Exits 1 if that takes over 10 s.
  */
 function shutdown(signal: string): void {
   console.log(`${signal} received, shutting down`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   closeGracefully(server)
+    .then(() => workers?.close())
     .then(() => database.close())
     .then(
       () => process.exit(0),
