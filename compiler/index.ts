@@ -49,6 +49,24 @@ export interface ConfigSource {
   text: string;
 }
 
+/** What of an entity's definition makes its table (an overlay that changes these makes per-environment tables). */
+const TABLE_KEYS = ["fields", "relations", "indexes", "table", "database", "softDelete", "primaryKey", "timestamps"];
+
+/** The key paths of an overlay that add entities or change what their tables are made of. */
+function tableChanges(base: unknown, overlay: Record<string, unknown>): string[][] {
+  const out: string[][] = [];
+  for (const section of ["entities", "schemas"]) {
+    const over = overlay[section];
+    if (typeof over !== "object" || over === null || Array.isArray(over)) continue;
+    const known = (base as Record<string, unknown> | null)?.[section] as Record<string, unknown> | undefined;
+    for (const [name, def] of Object.entries(over)) {
+      if (known?.[name] === undefined) out.push([section, name]);
+      else if (typeof def === "object" && def !== null) for (const key of TABLE_KEYS) if (key in def) out.push([section, name, key]);
+    }
+  }
+  return out;
+}
+
 /**
  * Parse, analyze and lower a config text, with an environment overlay (`yama.<env>.yaml`) merged
  * over it when given. Writes nothing. `host` reads handler files; without it they are not checked.
@@ -61,8 +79,13 @@ export function compileText(text: string, file = "yama.yaml", host?: ProjectHost
   let parsed = parseConfig(file, text, diagnostics, sectionCache);
   const over = overlay ? parseConfig(overlay.file, overlay.text, diagnostics) : undefined;
   if (parsed && over && over.value != null) {
-    if (Object.prototype.toString.call(over.value) === "[object Object]") parsed = mergeOverlay(parsed, over);
-    else diagnostics.error("bad-overlay", `${overlay!.file} must be a mapping of sections, like yama.yaml`, over.locate([]), "write only the keys this environment changes, e.g. `database:` or `server:`");
+    if (Object.prototype.toString.call(over.value) === "[object Object]") {
+      const base = parsed;
+      parsed = mergeOverlay(parsed, over);
+      for (const path of tableChanges(base.value, over.value as Record<string, unknown>)) {
+        diagnostics.warn("overlay-changes-schema", `${overlay!.file} changes ${path.join(".")}, so this environment's tables differ from the others': migrations generated from one environment's src/ do not fit the other's database`, over.locate(path, "key"), "declare tables (entities, their fields, relations and indexes) in yama.yaml only; overlays may change settings such as crud options, database, server, auth and plugins");
+      }
+    } else diagnostics.error("bad-overlay", `${overlay!.file} must be a mapping of sections, like yama.yaml`, over.locate([]), "write only the keys this environment changes, e.g. `database:` or `server:`");
   }
   const analyzed = parsed && (!overlay || over) && !diagnostics.hasErrors ? analyze(parsed, diagnostics, host, analyzeOptions) : undefined;
   if (!analyzed || diagnostics.hasErrors) return { ok: false, diagnostics: diagnostics.sorted(), sources };

@@ -133,6 +133,15 @@ describe("diagnostics with an overlay", () => {
     expect(d.location).toMatchObject({ file: "yama.production.yaml", line: 5, col: 16 });
   });
 
+  it("an overlay that changes tables is a warning at what it changes; crud settings are not", () => {
+    const warnings = (text: string) => compileText(BASE, "yama.yaml", undefined, { overlay: { file: "yama.production.yaml", text } }).diagnostics.filter((d) => d.code === "overlay-changes-schema").map((d) => [d.location.file, d.location.line]);
+    expect(warnings("entities:\n  Note:\n    crud:\n      pagination:\n        limit: 80\n")).toEqual([]);
+    expect(warnings("server:\n  port: 8080\nentities:\n  Note:\n    fields:\n      extra: string?\n  Audit:\n    fields:\n      what: string!\n")).toEqual([
+      ["yama.production.yaml", 5],
+      ["yama.production.yaml", 7],
+    ]);
+  });
+
   it("an overlay that is not a mapping is an error at the overlay", () => {
     const result = compileText(BASE, "yama.yaml", undefined, { overlay: { file: "yama.production.yaml", text: "- a\n- b\n" } });
     expect(result.diagnostics.map((d) => [d.code, d.location.file])).toEqual([["bad-overlay", "yama.production.yaml"]]);
