@@ -47,7 +47,7 @@ export function isWatched(rel: string, migrationsFolder: string): boolean {
 /** What the emitted src/server.ts may import for the dev host to stand in for it. */
 const SERVER_IMPORTS = new Set(["./load-env.js", "./env.js", "@hono/node-server", "node:url", "./app.js", "./db/client.js", "./lib/migrations.js", "./lib/node-server.js"]);
 /** Packages that open connections or install process-wide hooks when a module is loaded: every swap would add another. */
-const PROCESS_WIDE = ["ioredis", "bullmq", "@opentelemetry/sdk-node", "@sentry/node"];
+const PROCESS_WIDE = ["ioredis", "bullmq", "@opentelemetry/sdk-node", "@sentry/node", "../lib/queue.js"];
 const importsOf = (text: string) => [...text.matchAll(/^\s*(?:import|export)\s+(?:[^"';]*?\sfrom\s+)?["']([^"']+)["']/gm)].map((m) => m[1]!);
 
 /**

@@ -10,7 +10,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isWatched } from "../dev/command.js";
+import { isWatched, swapBlocker } from "../dev/command.js";
+import { compileProject } from "../index.js";
 import { Rebuilder } from "../dev/rebuild.js";
 import { call, createDatabase, freePort, freshRedisUrl, removeProject, ROOT } from "./harness.js";
 
@@ -83,6 +84,22 @@ async function sigint(dev: Dev): Promise<number | null> {
 }
 
 describe("yamac dev", () => {
+  it("restarts instead of swapping builds when a module opens queue connections, even without workers", () => {
+    mkdirSync(join(ROOT, ".yama"), { recursive: true });
+    const dir = mkdtempSync(join(ROOT, ".yama", "dev-queue-"));
+    try {
+      const config = (plugins: string) => `name: q\n${plugins}entities:\n  Note:\n    fields:\n      body: text!\n    crud: true\n`;
+      writeFileSync(join(dir, "yama.yaml"), config(""));
+      expect(compileProject(dir).ok).toBe(true);
+      expect(swapBlocker(dir)).toBeUndefined();
+      writeFileSync(join(dir, "yama.yaml"), config('plugins:\n  "@betagors/yama-queue-bullmq":\n    queues: [{name: exports}]\n'));
+      expect(compileProject(dir).ok).toBe(true);
+      expect(swapBlocker(dir)).toBe("src/plugins/queue.ts imports ../lib/queue.js");
+    } finally {
+      removeProject(dir);
+    }
+  });
+
   it("watches only the config, overlays and user files", () => {
     expect(isWatched("yama.yaml", "drizzle")).toBe(true);
     expect(isWatched("yama.production.yaml", "drizzle")).toBe(true);
@@ -303,12 +320,13 @@ describe("yamac dev", () => {
     }
   }, 300_000);
 
-  it("a project with a Redis rate limiter restarts on every change; a changed handler file is served", async () => {
+  it("a project with Redis connections (a rate limiter, queue workers) restarts on every change; a changed handler file is served", async () => {
     const db = await createDatabase("yamac_dev_handler");
     const dev = await startDev("endpoints", { DATABASE_URL: db.url, REDIS_URL: await freshRedisUrl() });
     try {
       const first = await dev.waitFor("serving http://localhost:");
-      expect(first).toContain("restarting the server on every change: src/plugins/rate-limit.ts imports ioredis");
+      // The server entry starts the queue workers (src/workers.ts), which is found first.
+      expect(first).toContain("restarting the server on every change: src/server.ts imports ./workers.js");
       expect((await call(dev.base, "GET", "/api/v1/slow?ms=0")).body).toEqual({ waited: 0 });
       const mark = dev.log().length;
       const file = join(dev.dir, "handlers/slow.ts");
