@@ -31,6 +31,20 @@ function policyText(ep: EndpointIR): string {
   return `\n * Policy ${a.policy} (${who}${a.where?.length ? `; ${rowsText(a.where)}` : ""}).`;
 }
 
+/**
+ * The entity fields a create or update operation's body may carry: the entity's writable fields
+ * when the body is the entity's own schema, else those its input declares (never the parent's key,
+ * which comes from the path).
+ */
+export function operationBodyFields(ep: EndpointIR, h: OperationHandlerIR, entity: EntityIR, ir: ProjectIR): string[] {
+  const body = ep.body;
+  const writable = writableFields(entity).map((f) => f.name).filter((f) => f !== h.parent?.foreignKey);
+  if (!body || ("ref" in body && body.ref.kind === "entity")) return writable;
+  const shape = "inline" in body ? body.inline : ir.schemas.find((x) => x.name === body.ref.name);
+  const own = new Set(writable);
+  return (shape?.fields ?? []).flatMap((f) => (f.kind === "scalar" && own.has(f.field.name) ? [f.field.name] : []));
+}
+
 export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectIR): OutputFile {
   const entities = entityMap(ir);
   const entity = entities.get(h.entity)!;
@@ -82,7 +96,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     if (!body || ("ref" in body && body.ref.kind === "entity")) {
       schema = schemaNames(entity).create;
       imports.add(`../validation/${entity.fileName}.js`, schema);
-      entityBodyFields = writableFields(entity).map((f) => f.name).filter((f) => f !== h.parent?.foreignKey);
+      entityBodyFields = operationBodyFields(ep, h, entity, ir);
       const derived = `${schema}${h.parent ? `.omit({ ${key(h.parent.foreignKey)}: true })` : ""}${h.action === "update" ? ".partial()" : ""}`;
       if (derived !== schema) {
         blocks.push(`/** Body: ${entity.name}'s writable fields${h.parent ? ` but ${h.parent.foreignKey} (from the path)` : ""}${h.action === "update" ? ", any subset" : ""}. */\nconst bodySchema = ${derived};`);
@@ -91,9 +105,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
     } else {
       schema = schemaConst("ref" in body ? body.ref.name : body.inline.name);
       imports.add("../schemas.js", schema);
-      const shape = "inline" in body ? body.inline : ir.schemas.find((x) => x.name === body.ref.name);
-      const own = new Set(writableFields(entity).map((f) => f.name));
-      entityBodyFields = (shape?.fields ?? []).flatMap((f) => (f.kind === "scalar" && own.has(f.field.name) && f.field.name !== h.parent?.foreignKey ? [f.field.name] : []));
+      entityBodyFields = operationBodyFields(ep, h, entity, ir);
     }
     lines.push(`  const body = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
     const rules = fieldRoleRules(writableFields(entity));

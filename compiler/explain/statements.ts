@@ -15,6 +15,7 @@ import type { AuthRequirementIR, CrudRoutePlan, EndpointIR, EntityIR, FieldIR, F
 import { junctionSides } from "../ir-lookup.js";
 import { filterFields, hiddenFields, writableFields } from "../4-emit/validation.js";
 import { searchVectorSql } from "../4-emit/routes.js";
+import { operationBodyFields } from "../4-emit/operations.js";
 import { buildTables, type AnyTable, type Tables } from "./tables.js";
 import { bulkPath } from "../3-lower/crud.js";
 
@@ -540,7 +541,8 @@ function operationStatements(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectI
       out.push(statement("select", entity, conds, params, (w) => select().from(t).where(w).limit(1), { notes }));
       break;
     case "create": {
-      const writable = writableFields(entity);
+      const taken = new Set([...operationBodyFields(ep, h, entity, ir), ...(h.parent ? [h.parent.foreignKey] : [])]);
+      const writable = writableFields(entity).filter((f) => taken.has(f.name));
       const values: Record<string, unknown> = Object.fromEntries(writable.map((f) => [f.name, sql.placeholder(f.name)]));
       const ps: Record<string, string> = Object.fromEntries(writable.map((f) => [f.name, `body.${f.name}`]));
       if (h.parent) ps[h.parent.foreignKey] = `:${h.parent.param}`;
@@ -548,9 +550,11 @@ function operationStatements(ep: EndpointIR, h: OperationHandlerIR, ir: ProjectI
       break;
     }
     case "update": {
-      const set: Record<string, unknown> = Object.fromEntries(writableFields(entity).map((f) => [f.name, sql.placeholder(f.name)]));
+      const taken = new Set(operationBodyFields(ep, h, entity, ir));
+      const writable = writableFields(entity).filter((f) => taken.has(f.name));
+      const set: Record<string, unknown> = Object.fromEntries(writable.map((f) => [f.name, sql.placeholder(f.name)]));
       for (const f of entity.fields.filter((x) => x.autoUpdate)) set[f.name] = sql`now()`;
-      for (const f of writableFields(entity)) params[f.name] = `body.${f.name}`;
+      for (const f of writable) params[f.name] = `body.${f.name}`;
       out.push(statement("update", entity, conds, params, (w) => (sel ? db.update(t).set(set).where(w).returning(sel) : db.update(t).set(set).where(w).returning()), { notes: [...notes, "SET lists only the fields the body sends"] }));
       break;
     }

@@ -41,6 +41,16 @@ describe("yamac explain", () => {
     expect(r.stdout).not.toContain("GET /products/search");
   });
 
+  it("lists only the fields an operation's input takes", async () => {
+    const r = await yamac("explain", "fixtures/dialect-b", "POST /v2/tasks", "--json");
+    expect(r.status).toBe(0);
+    const [route] = (JSON.parse(r.stdout) as { routes: JsonRoute[] }).routes;
+    expect(route!.statements[0]!.params).toEqual([
+      { placeholder: "$1", source: "body.title" },
+      { placeholder: "$2", source: "body.ownerId" },
+    ]);
+  });
+
   it("names optional conditions, the auth rule of each route, and filters no index serves", async () => {
     const r = await yamac("explain", "fixtures/auth", "/posts", "--json");
     expect(r.status).toBe(0);
