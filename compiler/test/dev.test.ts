@@ -130,7 +130,9 @@ describe("yamac dev", () => {
       writeFileSync(join(dir, "yama.development.yaml"), "entities:\n  Recipe:\n    fields:\n      cuisine: strin?\n");
       const bad = new Rebuilder(dir, "development").run().result;
       expect(bad.ok).toBe(false);
-      expect(bad.diagnostics[0]).toMatchObject({ location: { file: "yama.development.yaml", line: 4 } });
+      expect(bad.diagnostics.find((d) => d.severity === "error")).toMatchObject({ location: { file: "yama.development.yaml", line: 4 } });
+      // An overlay that changes a table's fields is compiled, with a warning.
+      expect(bad.diagnostics.find((d) => d.code === "overlay-changes-schema")).toMatchObject({ severity: "warning", location: { file: "yama.development.yaml", line: 3 } });
     } finally {
       removeProject(dir);
     }
