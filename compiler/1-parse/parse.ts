@@ -298,15 +298,29 @@ function runawayFlowNesting(text: string): number | undefined {
 /** No section of the format nests more than a dozen levels; later phases may recurse freely below this. */
 const MAX_DEPTH = 64;
 
-/** The path of the first value nested deeper than MAX_DEPTH, found without recursion. */
+/**
+ * The path of the first value nested deeper than MAX_DEPTH, found without recursion. Each entry
+ * keeps its key and its parent's entry; the path is built only for the value found.
+ */
 function tooDeep(root: unknown): ConfigPath | undefined {
-  const stack: Array<{ value: unknown; path: ConfigPath }> = [{ value: root, path: [] }];
+  interface Entry {
+    value: unknown;
+    key: string | number;
+    parent: Entry | undefined;
+    depth: number;
+  }
+  const stack: Entry[] = [{ value: root, key: "", parent: undefined, depth: 0 }];
   while (stack.length > 0) {
-    const { value, path } = stack.pop()!;
+    const entry = stack.pop()!;
+    const { value, depth } = entry;
     if (typeof value !== "object" || value === null) continue;
-    if (path.length > MAX_DEPTH) return path;
-    const children: Array<[string | number, unknown]> = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
-    for (const [key, child] of children) stack.push({ value: child, path: [...path, key] });
+    if (depth > MAX_DEPTH) {
+      const path: (string | number)[] = [];
+      for (let e: Entry | undefined = entry; e?.parent !== undefined; e = e.parent) path.unshift(e.key);
+      return path;
+    }
+    if (Array.isArray(value)) value.forEach((child, i) => stack.push({ value: child, key: i, parent: entry, depth: depth + 1 }));
+    else for (const key in value) stack.push({ value: (value as Record<string, unknown>)[key], key, parent: entry, depth: depth + 1 });
   }
   return undefined;
 }
