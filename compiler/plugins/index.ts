@@ -23,13 +23,14 @@ import { metricsPlugin } from "./metrics.js";
 import { queuePlugin } from "./queue.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
+import { servicesPlugin } from "./services.js";
 import { tracingPlugin } from "./tracing.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
 
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];

@@ -6,17 +6,20 @@ import { requestContext, type RequestContext } from "./lib/context.js";
 import type { AppEnv } from "./lib/http.js";
 import { handlerLogger } from "./plugins/logging.js";
 import { queue } from "./plugins/queue.js";
+import { services } from "./services.js";
 
-/** What every custom handler receives: the request, `entities` (typed repositories), `db` (Drizzle) and `queue`. */
+/** What every custom handler receives: the request, `entities` (typed repositories), `db` (Drizzle), `queue` and `services`. */
 export type HandlerContext<TParams = Record<string, string>, TQuery = Record<string, unknown>, TBody = unknown> = RequestContext<TParams, TQuery, TBody> & {
   entities: Entities;
   db: typeof db;
   /** Adds jobs to the queues of yama.yaml (src/plugins/queue.ts). */
   queue: typeof queue;
+  /** Typed clients of the services yama.yaml declares (src/services.ts). */
+  services: typeof services;
 };
 
 const logger = handlerLogger({});
 
 export function createContext<TParams, TQuery, TBody>(c: Context<AppEnv>, params: TParams, query: TQuery, body: TBody): HandlerContext<TParams, TQuery, TBody> {
-  return Object.assign(requestContext(c, logger, params, query, body), { entities, db, queue });
+  return Object.assign(requestContext(c, logger, params, query, body), { entities, db, queue, services });
 }

@@ -6,6 +6,7 @@ import type { Logger } from "./lib/logger.js";
 import { type RunningWorkers, runWorkers } from "./lib/queue.js";
 import { handlerLogger } from "./plugins/logging.js";
 import { queue, type QueueJobs, queueOptions } from "./plugins/queue.js";
+import { services } from "./services.js";
 
 export type { Job } from "./lib/queue.js";
 
@@ -19,6 +20,8 @@ export interface JobContext {
   queue: typeof queue;
   /** A logger bound to the queue, the job's id and the attempt. */
   logger: Logger;
+  /** Typed clients of the services yama.yaml declares (src/services.ts). */
+  services: typeof services;
 }
 
 const logger: Logger = handlerLogger({ component: "workers" });
@@ -28,7 +31,7 @@ export function startWorkers(): RunningWorkers {
   return runWorkers<QueueJobs, JobContext>(
     queueOptions,
     { "price-audit": priceAuditProcessor },
-    (_job, jobLogger) => ({ db, entities, queue, logger: jobLogger }),
+    (_job, jobLogger) => ({ db, entities, queue, logger: jobLogger, services }),
     logger,
   );
 }
