@@ -80,7 +80,8 @@ const options = z.strictObject({
   services: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name such as payment-service"), service),
 });
 
-export type ServicesOptions = z.output<typeof options>;
+/** The options, with where each service is declared (set by analyze, for the emitted doc comments). */
+export type ServicesOptions = z.output<typeof options> & { declaredAt?: Record<string, string> };
 type ServiceDef = z.output<typeof service>;
 type EndpointDef = z.output<typeof endpoint>;
 
@@ -132,7 +133,10 @@ export const servicesPlugin: YamaPlugin<ServicesOptions> = {
     const raw = (ctx.config.schemas ?? {}) as Record<string, unknown>;
     const types = new Set([...ctx.entities.map((e) => e.name), ...Object.keys(raw)]);
     const identifiers = new Map<string, string>();
+    opts.declaredAt = {};
     for (const [name, svc] of Object.entries(opts.services)) {
+      const loc = atKey(name);
+      opts.declaredAt[name] = `${loc.file}:${loc.line}`;
       const id = serviceIdentifier(name);
       const other = identifiers.get(id);
       if (other !== undefined) ctx.diagnostics.error("bad-plugin-option", `services ${other} and ${name} both become \`${id}\` in code`, atKey(name), "rename one of them");
@@ -183,7 +187,7 @@ export const servicesPlugin: YamaPlugin<ServicesOptions> = {
       const call = `${id}Call`;
       blocks.push(`const ${call} = serviceClient(${serviceSettings(name, svc)});
 
-/** ${name}${svc.description ? `: ${svc.description}` : ""} (yama.yaml). */
+/** ${name}${svc.description ? `: ${svc.description}` : ""} (${opts.declaredAt?.[name] ?? ir.configFile}). */
 export const ${id} = {
 ${svc.endpoints.map((ep) => method(ep, call, typeOf)).join("\n")}
 };`);

@@ -12,7 +12,7 @@ const pricingServiceCall = serviceClient({
   circuitBreaker: { failureThreshold: 5, resetTimeoutMs: 30000 },
 });
 
-/** pricing-service (yama.yaml). */
+/** pricing-service (yama.yaml:35). */
 export const pricingService = {
   /** GET /quotes/:productId (productId in the path, the rest as the query string). */
   getQuote: (input: { productId: string | number } & Record<string, string | number | boolean | readonly (string | number)[] | undefined>) => pricingServiceCall<PriceChange>({ name: "getQuote", method: "GET", path: "/quotes/:productId", params: ["productId"] }, input),
