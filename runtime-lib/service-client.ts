@@ -84,6 +84,9 @@ export function serviceClient(options: ServiceOptions): <T>(endpoint: ServiceEnd
         backoff: options.retry.backoff === "constant" ? new ConstantBackoff(options.retry.initialDelayMs) : new ExponentialBackoff({ initialDelay: options.retry.initialDelayMs }),
       })
     : undefined;
+  // The policies each kind of call goes through, built once: idempotent methods are retried, others only pass the breaker.
+  const idempotentPolicy = retrying || breaker ? wrap(...[retrying, breaker].filter((p) => p !== undefined)) : undefined;
+  const otherPolicy = breaker;
   const label = (endpoint: ServiceEndpoint) => `${options.name}.${endpoint.name}`;
 
   async function attempt(endpoint: ServiceEndpoint, input: Record<string, unknown>): Promise<unknown> {
@@ -123,9 +126,9 @@ export function serviceClient(options: ServiceOptions): <T>(endpoint: ServiceEnd
 
   return async <T>(endpoint: ServiceEndpoint, input: object | undefined): Promise<T> => {
     const run = () => attempt(endpoint, (input ?? {}) as Record<string, unknown>);
-    const chain = [...(retrying && IDEMPOTENT.has(endpoint.method) ? [retrying] : []), ...(breaker ? [breaker] : [])];
+    const policy = IDEMPOTENT.has(endpoint.method) ? idempotentPolicy : otherPolicy;
     try {
-      return (await (chain.length ? wrap(...chain).execute(run) : run())) as T;
+      return (await (policy ? policy.execute(run) : run())) as T;
     } catch (err) {
       if (err instanceof BrokenCircuitError) throw new ServiceError(503, "UPSTREAM_UNAVAILABLE", `${label(endpoint)}: ${options.name} failed too often; calls resume after ${options.circuitBreaker!.resetTimeoutMs} ms`);
       throw err;

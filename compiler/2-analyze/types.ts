@@ -124,6 +124,18 @@ export function pluralize(word: string): string {
   return regularPlural(word);
 }
 
+const IRREGULAR_SINGULARS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(IRREGULAR_PLURALS).map(([one, many]) => [many, one]));
+
+/** The singular of a lower-case English plural, irregular ones included (`people` → `person`, `categories` → `category`). */
+export function singularize(word: string): string {
+  const irregular = IRREGULAR_SINGULARS[word];
+  if (irregular !== undefined) return irregular;
+  if (/[^aeiou]ies$/.test(word)) return word.slice(0, -3) + "y";
+  if (/(s|x|z|ch|sh)es$/.test(word)) return word.slice(0, -2);
+  if (/[^s]s$/.test(word)) return word.slice(0, -1);
+  return word;
+}
+
 /** The suffix rules alone (`person` → `persons`): default table names keep them, so a table never changes name. */
 export function regularPlural(word: string): string {
   if (/[^aeiou]y$/i.test(word)) return word.slice(0, -1) + "ies";

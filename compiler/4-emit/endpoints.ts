@@ -3,7 +3,6 @@
  * schemas, the typed `ctx` its handler receives (`<Name>Context`), and the Hono route that
  * validates the request, calls the handler and sends the result. Also src/context.ts.
  */
-import { posix } from "node:path";
 import type { DefaultHandlerIR, EndpointIR, EntityIR, FieldIR, ProjectIR, ShapeRef } from "../ir.js";
 import { validationHelpers, zodForParam } from "./column-types.js";
 import { expressionHandler } from "./handlers/expression.js";
@@ -14,7 +13,7 @@ import { repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
 import { endpointMiddleware } from "./route-middleware.js";
-import { file, header, Imports, key, ts } from "./writer.js";
+import { file, header, Imports, key, moduleSpecifier, ts } from "./writer.js";
 import { kebabCase, pascalCase } from "../2-analyze/types.js";
 import { usesPino } from "../plugins/logging.js";
 import type { ContextMember } from "../plugins/types.js";
@@ -154,8 +153,7 @@ export function emitEndpoint(ep: EndpointIR, ir: ProjectIR): OutputFile {
     imports.add("zod", "z").add("../lib/http.js", "validate", "validateQuery").add("../context.js", "createContext").type("../context.js", "HandlerContext").add("../lib/context.js", "invoke", "respond").type("../lib/context.js", "HandlerResult");
     if (h.kind === "expression") blocks.push(expressionHandler(ep, h, ir, imports));
     else {
-      const from = posix.relative("src/endpoints", h.file.replace(/\.ts$/, ".js"));
-      const specifier = from.startsWith(".") ? from : `./${from}`;
+      const specifier = moduleSpecifier("src/endpoints", h.file);
       if (h.exportName === "default") imports.default(specifier, "handler");
       else imports.add(specifier, `${h.exportName} as handler`);
     }

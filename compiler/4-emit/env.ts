@@ -12,6 +12,11 @@ export function envExpression(value: ConfigString): string {
   return `[${parts.map((p) => (p.startsWith("process.env.") ? `${p} ?? ""` : p)).join(", ")}].join("")`;
 }
 
+/** The variables a config string reads that have no fallback: what must be set for it to have a value. */
+export function requiredVariables(value: ConfigString): string[] {
+  return value.kind === "env" ? value.parts.flatMap((p) => ("env" in p && p.fallback === undefined ? [p.env] : [])) : [];
+}
+
 /** Same, as a number (`PORT`, pool sizes). */
 export function envNumber(value: ConfigString | number, fallback: number): string {
   if (typeof value === "number") return String(value);

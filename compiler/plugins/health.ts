@@ -4,10 +4,9 @@
  * deadline; it answers 503 while a critical check fails and 200 again as soon as it passes, so
  * orchestrators stop and resume traffic without a restart.
  */
-import { posix } from "node:path";
 import { z } from "zod";
 import { resolveHandlerFile } from "../2-analyze/endpoints.js";
-import { file, header, Imports, ts } from "../4-emit/writer.js";
+import { file, header, Imports, moduleSpecifier, ts } from "../4-emit/writer.js";
 import type { ProjectIR } from "../ir.js";
 import type { YamaPlugin } from "./types.js";
 
@@ -94,7 +93,7 @@ export const healthPlugin: YamaPlugin<HealthOptions> = {
     }
     for (const c of opts.resolved ?? []) {
       const local = `${c.name.replace(/[-_](\w)/g, (_, ch: string) => ch.toUpperCase())}Check`;
-      const from = posix.relative("src/plugins", c.file).replace(/\.ts$/, ".js");
+      const from = moduleSpecifier("src/plugins", c.file);
       if (c.exportName === "default") imports.default(from, local);
       else imports.add(from, `${c.exportName} as ${local}`);
       entries.push(`  { name: ${ts(c.name)}, critical: ${c.critical}, timeoutMs: ${c.timeoutMs}, run: ${local} },`);

@@ -16,13 +16,12 @@
  * JobContext processors receive) and src/worker.ts (a process that runs only the workers). The
  * Node server runs the workers too, unless QUEUE_WORKERS=false.
  */
-import { posix } from "node:path";
 import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
 import { resolveHandlerFile } from "../2-analyze/endpoints.js";
-import { envNumber, envText } from "../4-emit/env.js";
+import { envNumber, envText, requiredVariables } from "../4-emit/env.js";
 import type { OutputFile } from "../4-emit/index.js";
-import { file, header, Imports, key, ts } from "../4-emit/writer.js";
+import { file, header, Imports, key, moduleSpecifier, ts } from "../4-emit/writer.js";
 import type { HandlerIR, ProjectIR } from "../ir.js";
 import { usesPino } from "./logging.js";
 import { durationMs } from "./rate-limit.js";
@@ -153,10 +152,10 @@ export const queuePlugin: YamaPlugin<QueueOptions> = {
     const processed = queues.filter((q) => q.processor !== undefined);
     if (processed.length) imports.type("../lib/queue.js", "JobDataOf");
     for (const q of processed) {
-      const from = specifier("src/plugins", q.processor!.file);
+      const from = moduleSpecifier("src/plugins", q.processor!.file);
       imports.type(from, q.processor!.exportName === processorName(q) ? processorName(q) : `${q.processor!.exportName} as ${processorName(q)}`);
     }
-    const variables = [...new Set(Object.values(c).flatMap((v) => (typeof v === "string" ? envNames(v) : [])))];
+    const variables = [...new Set(Object.values(c).flatMap((v) => (typeof v === "string" ? requiredVariables(parseConfigString(v)) : [])))];
     const conn = Object.entries(c)
       .filter(([, v]) => v !== undefined)
       .map(([name, v]) => `    ${name}: ${typeof v === "boolean" ? String(v) : name === "port" || name === "db" ? (typeof v === "number" ? String(v) : envNumber(parseConfigString(v as string), name === "port" ? 6379 : 0)) : envText(parseConfigString(v as string))},`);
@@ -199,19 +198,8 @@ export const queue = bullmqQueues<QueueJobs>(queueOptions, ${usesPino(ir) ? `han
   },
 };
 
-const envNames = (value: string): string[] => {
-  const parsed = parseConfigString(value);
-  return parsed.kind === "env" ? parsed.parts.flatMap((p) => ("env" in p && p.fallback === undefined ? [p.env] : [])) : [];
-};
-
 /** The local name of a queue's processor in the emitted modules. */
 const processorName = (q: QueueDef): string => `${q.name.replace(/[-_]+([A-Za-z0-9])/g, (_, ch: string) => ch.toUpperCase())}Processor`;
-
-/** An import specifier for a project file (`handlers/x.ts`) from a folder of the output. */
-function specifier(fromDir: string, projectFile: string): string {
-  const from = posix.relative(fromDir, projectFile.replace(/\.ts$/, ".js"));
-  return from.startsWith(".") ? from : `./${from}`;
-}
 
 /**
  * src/workers.ts and src/worker.ts, when a queue has a processor: the workers, the JobContext a
@@ -240,7 +228,7 @@ export function emitWorkers(ir: ProjectIR, members: readonly ContextMember[]): O
     for (const [from, names] of Object.entries(m.typeImports ?? {})) imports.type(from, ...names);
   }
   for (const q of queues) {
-    const from = specifier("src", q.processor!.file);
+    const from = moduleSpecifier("src", q.processor!.file);
     if (q.processor!.exportName === "default") imports.default(from, processorName(q));
     else imports.add(from, q.processor!.exportName === processorName(q) ? processorName(q) : `${q.processor!.exportName} as ${processorName(q)}`);
   }

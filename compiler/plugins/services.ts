@@ -19,9 +19,9 @@
  */
 import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
-import { camelCase, wordsOf } from "../2-analyze/types.js";
+import { camelCase, singularize, wordsOf } from "../2-analyze/types.js";
 import { closest } from "../diagnostics.js";
-import { envText } from "../4-emit/env.js";
+import { envText, requiredVariables } from "../4-emit/env.js";
 import { file, header, Imports, key, ts } from "../4-emit/writer.js";
 import type { ProjectIR } from "../ir.js";
 import type { ContextMember, YamaPlugin } from "./types.js";
@@ -91,16 +91,6 @@ function refOf(ref: z.output<typeof typeRef>): { name: string; array: boolean } 
   return text.endsWith("[]") ? { name: text.slice(0, -2), array: true } : { name: text, array: false };
 }
 
-const IRREGULAR_SINGULARS: Readonly<Record<string, string>> = { people: "person", children: "child", men: "man", women: "woman", series: "series", species: "species" };
-
-function singular(word: string): string {
-  if (IRREGULAR_SINGULARS[word] !== undefined) return IRREGULAR_SINGULARS[word]!;
-  if (/[^aeiou]ies$/.test(word)) return word.slice(0, -3) + "y";
-  if (/(s|x|z|ch|sh)es$/.test(word)) return word.slice(0, -2);
-  if (/[^s]s$/.test(word)) return word.slice(0, -1);
-  return word;
-}
-
 /** The path's parameters (`:id`, `{id}`), in order. */
 const paramsOf = (path: string): string[] => [...path.matchAll(/[:{]([A-Za-z_][A-Za-z0-9_]*)\}?/g)].map((m) => m[1]!);
 
@@ -108,19 +98,19 @@ const paramsOf = (path: string): string[] => [...path.matchAll(/[:{]([A-Za-z_][A
 const templateOf = (path: string): string => path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
 
 /** getUser (GET /users/:id), listUsers (GET /users), createPayment (POST /payments), updateUser, deleteUser. */
-export function endpointMethodName(method: Method, path: string): string {
+function endpointMethodName(method: Method, path: string): string {
   const segments = path.split("/").filter((s) => s !== "");
   const byParam = segments.length > 0 && /^[:{]/.test(segments.at(-1)!);
   const resource = segments.filter((s) => !/^[:{]/.test(s)).at(-1) ?? "root";
   const words = wordsOf(resource);
-  const one = [...words.slice(0, -1), singular(words.at(-1) ?? resource)].join(" ");
+  const one = [...words.slice(0, -1), singularize(words.at(-1) ?? resource)].join(" ");
   const verb = method === "GET" ? (byParam ? "get" : "list") : method === "POST" ? "create" : method === "DELETE" ? "delete" : "update";
   const noun = method === "GET" && !byParam ? words.join(" ") : one;
   return camelCase(`${verb} ${noun}`);
 }
 
 /** The identifier of a service in emitted code: payment-service → paymentService. */
-export const serviceIdentifier = (name: string): string => camelCase(name);
+const serviceIdentifier = (name: string): string => camelCase(name);
 
 export const servicesPlugin: YamaPlugin<ServicesOptions> = {
   name: "@betagors/yama-service-client",
@@ -207,7 +197,7 @@ export const services = { ${names.join(", ")} };`);
 /** The serviceClient options of one service. */
 function serviceSettings(name: string, svc: ServiceDef): string {
   const base = parseConfigString(svc.baseUrl);
-  const variables = base.kind === "env" ? base.parts.flatMap((p) => ("env" in p && p.fallback === undefined ? [p.env] : [])) : [];
+  const variables = requiredVariables(base);
   const lines = [`  name: ${ts(name)},`, `  baseUrl: ${base.kind === "literal" ? ts(svc.baseUrl) : envText(base)},`, `  variables: [${variables.map(ts).join(", ")}],`];
   const headers = Object.entries(svc.headers ?? {});
   if (headers.length) lines.push(`  headers: { ${headers.map(([k, v]) => `${key(k.toLowerCase())}: ${envText(parseConfigString(v))}`).join(", ")} },`);
