@@ -161,7 +161,23 @@ export interface EntityIR {
   /** Composite unique constraints from `indexes: [{fields, unique: true}]` stay in `indexes`. */
   softDelete?: { field: string };
   crud?: CrudIR;
+  /** Lifecycle hooks (`hooks:`), in the order they run within each phase. */
+  hooks?: HookIR[];
   description?: string;
+  loc: SourceLocation;
+}
+
+/** The moments of a write at which an entity hook runs (`hooks: {beforeCreate: hooks/slug.ts}`). */
+export const HOOK_PHASES = ["beforeSave", "beforeCreate", "afterCreate", "beforeUpdate", "afterUpdate", "afterSave", "beforeDelete", "afterDelete"] as const;
+export type HookPhase = (typeof HOOK_PHASES)[number];
+
+/** One hook: a function exported by a user file outside src/, called by every generated write of its entity. */
+export interface HookIR {
+  phase: HookPhase;
+  /** Project-relative path of the file, e.g. `hooks/slugify.ts`. */
+  file: string;
+  /** `default`, or the named export equal to the file's name. */
+  exportName: string;
   loc: SourceLocation;
 }
 

@@ -204,7 +204,7 @@ export const entityDefinition = z.strictObject({
   validation: z.record(z.string(), validationRule).optional(),
   validations: z.record(z.string(), z.array(z.string())).optional(),
   variants: z.record(z.string(), z.unknown()).optional(),
-  hooks: z.record(z.string(), z.string()).optional(),
+  hooks: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
   apiSchema: z.string().optional(),
   crud: crudConfig.optional(),
   /** `{POST: {handler: …}, GET_LIST: {…}}`: endpoints replacing CRUD routes (compiler/2-analyze/handlers/overrides.ts). */

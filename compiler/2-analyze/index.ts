@@ -9,6 +9,7 @@ import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
 import { analyzeDeployment, LAMBDA_POOL_VAR, type DeploymentOverrides } from "./deployment.js";
+import { analyzeHooks } from "./hooks.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
 import { checkPolicyFields, isDeclaredPolicy, readPolicies, withRowPolicies } from "./policies.js";
@@ -332,7 +333,7 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
       paths.set(entity.crud.basePath, entity.name);
     }
     if (source.raw.computed) diagnostics.warn("not-yet-compiled", `computed fields of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "computed"], "key"));
-    if (source.raw.hooks) diagnostics.warn("not-yet-compiled", `hooks of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "hooks"], "key"));
+    if (source.raw.hooks) entity.hooks = analyzeHooks(entity, source.raw.hooks, [...source.path, "hooks"], parsed, diagnostics, host);
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }
   const database = analyzeDatabase(config, diagnostics, parsed);

@@ -9,7 +9,7 @@ import { expressionHandler } from "./handlers/expression.js";
 import { emitDeclarativeEndpoint, isDeclarative } from "./handlers/index.js";
 import type { OutputFile } from "./index.js";
 import { checkedByPathParam, pathParam } from "./path-params.js";
-import { repositoryName } from "./repositories.js";
+import { hookRequestArg, repositoryName } from "./repositories.js";
 import { schemaConst } from "./schemas.js";
 import { schemaNames } from "./validation.js";
 import { endpointMiddleware } from "./route-middleware.js";
@@ -122,17 +122,17 @@ function defaultHandler(ep: EndpointIR, h: DefaultHandlerIR, entity: EntityIR, i
       break;
     case "create":
       imports.add(`../validation/${entity.fileName}.js`, names.create).add("../lib/http.js", "readJson", "validate");
-      lines.push(`  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`, `  const row = await ${repo}.create(body);`, `  return c.json(row, ${status});`);
+      lines.push(`  const body = validate(${names.create}, await readJson(c), "VALIDATION_BODY", "Invalid request body");`, `  const row = await ${repo}.create(body${hookRequestArg(entity, "create")});`, `  return c.json(row, ${status});`);
       break;
     case "update":
       imports.add(`../validation/${entity.fileName}.js`, `${names.create}`).add("../lib/http.js", "readJson", "validate");
       lines.push(`  const body = validate(${names.create}.partial(), await readJson(c), "VALIDATION_BODY", "Invalid request body");`);
       scopeCheck();
-      lines.push(`  const row = await ${repo}.update(${id}, body);`, `  if (!row) ${notFound()}`, `  return c.json(row, ${status});`);
+      lines.push(`  const row = await ${repo}.update(${id}, body${hookRequestArg(entity, "update")});`, `  if (!row) ${notFound()}`, `  return c.json(row, ${status});`);
       break;
     default:
       scopeCheck();
-      lines.push(`  if (!(await ${repo}.delete(${id}))) ${notFound()}`, `  return c.body(null, ${status === 200 ? 204 : status});`);
+      lines.push(`  if (!(await ${repo}.delete(${id}${hookRequestArg(entity, "delete")}))) ${notFound()}`, `  return c.body(null, ${status === 200 ? 204 : status});`);
   }
   return lines.join("\n");
 }

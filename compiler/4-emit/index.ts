@@ -21,6 +21,7 @@ import { emitWorkers } from "../plugins/queue.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
 import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
+import { emitHooks } from "./hooks.js";
 import { emitSdk } from "./sdk.js";
 import { emitSchemas } from "./schemas.js";
 import { emitProjections } from "./projections.js";
@@ -66,6 +67,7 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
       ...(plans.length || hasEndpoints ? [emitValidation(entity, scope)] : []),
       ...(plans.length ? [emitRoutes(entity, plans, scope)] : []),
       ...(hasEndpoints ? [emitRepository(entity, scope)] : []),
+      ...(entity.hooks?.length ? [emitHooks(entity, scope)] : []),
     ];
     files.push(...emitScoped(`entity ${entity.name}`, (s) => s.entity(entity, plans, String(hasEndpoints)), build));
   }

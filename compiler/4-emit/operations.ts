@@ -17,6 +17,7 @@ import { endpointMiddleware } from "./route-middleware.js";
 import { file, header, Imports, key, literal, ts } from "./writer.js";
 import { entityMap } from "../ir-lookup.js";
 import { referenceChecks } from "./references.js";
+import { hookLines } from "./hooks.js";
 import { readScope } from "./includes.js";
 
 const ACTION_TEXT: Readonly<Record<OperationHandlerIR["action"], string>> = {
@@ -214,15 +215,23 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       break;
     }
     case "create": {
-      const set = [...(h.parent ? [h.parent.foreignKey === h.parent.param ? h.parent.param : `${key(h.parent.foreignKey)}: ${h.parent.param}`] : []), ...scopeValues(scope, "value")];
-      const values = set.length ? `{ ...body, ${set.join(", ")} }` : "body";
+      const parentSet = h.parent ? [h.parent.foreignKey === h.parent.param ? h.parent.param : `${key(h.parent.foreignKey)}: ${h.parent.param}`] : [];
+      const set = [...parentSet, ...scopeValues(scope, "value")];
+      // Before-hooks see the row to insert; the parent and the policy's columns are set again after them.
+      const before = hookLines(entity, "before", "create", set.length ? `{ ...body, ${set.join(", ")} }` : "body", { request: "c" }, imports, "src/endpoints");
+      if (before) lines.push(before.trimEnd());
+      const source = before ? "data" : "body";
+      const values = set.length ? `{ ...${source}, ${set.join(", ")} }` : source;
+      const after = hookLines(entity, "after", "create", fns ? "created!" : "row", { request: "c" }, imports, "src/endpoints").trimEnd();
       if (fns) {
         imports.add("drizzle-orm", "eq");
-        lines.push(`  const [created] = await db.insert(${t}).values(${values}).returning({ ${key(pk.name)}: ${t}.${pk.name} });`);
+        lines.push(`  const [created] = await db.insert(${t}).values(${values}).returning(${after ? columns : `{ ${key(pk.name)}: ${t}.${pk.name} }`});`);
+        if (after) lines.push(after);
         lines.push(`  const row: ${dto} | null = await ${fns.get}(eq(${t}.${pk.name}, created!.${pk.name}));`);
         lines.push(`  if (!row) ${notFound(entity, `created!.${pk.name}`)}`);
       } else {
         lines.push(`  const [row]: ${entity.name}[] = await db.insert(${t}).values(${values}).returning(${columns});`);
+        if (after) lines.push(after);
       }
       lines.push(`  return c.json(row${status(201)});`);
       break;
@@ -231,17 +240,24 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       const bump = entity.fields.filter((f) => f.autoUpdate);
       // The policy's columns keep their values: a body cannot hand the row to someone else.
       const keep = scopeValues(scope, "value");
-      const changes = keep.length ? `{ ...body, ${keep.join(", ")} }` : "body";
-      const returning = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
-      const readBack = fns ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
+      const hookContext = { ...(idParam ? { id: idExpr } : {}), request: "c", into: "changes" };
+      const before = hookLines(entity, "before", "update", "body", hookContext, imports, "src/endpoints");
+      if (before) lines.push(before.trimEnd());
+      const source = before ? "changes" : "body";
+      const changes = keep.length ? `{ ...${source}, ${keep.join(", ")} }` : source;
+      const after = hookLines(entity, "after", "update", "changed", hookContext, imports, "src/endpoints").trimEnd();
+      // After-hooks see the row as clients do; otherwise a DTO is read back by its key.
+      const returning = fns && !after ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
+      const readBack = returning;
       if (bump.length) {
         imports.add("drizzle-orm", "sql");
-        lines.push(`  const [changed] = await db\n    .update(${t})\n    .set({ ...body${bump.map((f) => `, ${key(f.name)}: sql\`now()\``).join("")}${keep.map((v) => `, ${v}`).join("")} })\n    .where(${whereArg})\n    .returning(${returning});`);
+        lines.push(`  const [changed] = await db\n    .update(${t})\n    .set({ ...${source}${bump.map((f) => `, ${key(f.name)}: sql\`now()\``).join("")}${keep.map((v) => `, ${v}`).join("")} })\n    .where(${whereArg})\n    .returning(${returning});`);
       } else {
         // An empty body changes nothing: answer with the row as it is.
-        lines.push(`  const [changed] =\n    Object.keys(body).length === 0\n      ? await db.select(${readBack}).from(${t}).where(${whereArg}).limit(1)\n      : await db.update(${t}).set(${changes}).where(${whereArg}).returning(${returning});`);
+        lines.push(`  const [changed] =\n    Object.keys(${source}).length === 0\n      ? await db.select(${readBack}).from(${t}).where(${whereArg}).limit(1)\n      : await db.update(${t}).set(${changes}).where(${whereArg}).returning(${returning});`);
       }
       lines.push(`  if (!changed) ${notFound(entity, idExpr)}`);
+      if (after) lines.push(after);
       if (fns) {
         imports.add("drizzle-orm", "eq");
         lines.push(`  const row: ${dto} | null = await ${fns.get}(eq(${t}.${pk.name}, changed.${pk.name}));`);
@@ -257,8 +273,13 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       const soft = entity.softDelete;
       if (soft) imports.add("drizzle-orm", "sql");
       const stmt = soft ? `db.update(${t}).set({ ${key(soft.field)}: sql\`now()\` })` : `db.delete(${t})`;
+      const hookContext = { ...(idParam ? { id: idExpr } : {}), request: "c" };
+      const before = hookLines(entity, "before", "delete", idExpr, hookContext, imports, "src/endpoints");
+      if (before) lines.push(before.trimEnd());
       lines.push(`  const [deleted] = await ${stmt}.where(${whereArg}).returning({ ${key(pk.name)}: ${t}.${pk.name} });`);
       lines.push(`  if (!deleted) ${notFound(entity, idExpr)}`);
+      const after = hookLines(entity, "after", "delete", `deleted.${pk.name}`, { ...hookContext, id: `deleted.${pk.name}` }, imports, "src/endpoints").trimEnd();
+      if (after) lines.push(after);
       lines.push(`  return c.body(null, 204);`);
       break;
     }

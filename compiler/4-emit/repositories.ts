@@ -9,6 +9,10 @@ import type { OutputFile } from "./index.js";
 import { hiddenFields } from "./validation.js";
 import { file, header, Imports, key, ts } from "./writer.js";
 import { referenceChecks } from "./references.js";
+import { hasHooks, hookLines } from "./hooks.js";
+
+/** `, c` when a repository write of `op` runs hooks, which then see the route's request. */
+export const hookRequestArg = (entity: EntityIR, op: "create" | "update" | "delete") => (hasHooks(entity, "before", op) || hasHooks(entity, "after", op) ? ", c" : "");
 
 export const repositoryName = (entity: EntityIR) => `${entity.name[0]!.toLowerCase()}${entity.name.slice(1)}Repository`;
 const upperFirst = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -72,6 +76,16 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
   const idT = idType(pk);
   const references = referenceChecks(entity, ir, imports, "../db", `${entity.table}_repository`, false);
   const checks = references.lines((f) => `[data.${f}]`, entity.fields.map((f) => f.name), "    ");
+  // Writes of an entity with hooks run them; the handler may pass its request (ctx.request) for them.
+  const hooked = (op: "create" | "update" | "delete") => hookRequestArg(entity, op) !== "";
+  if ((["create", "update", "delete"] as const).some(hooked)) imports.type("hono", "Context").type("../lib/http.js", "AppEnv");
+  const requestParam = (op: "create" | "update" | "delete") => (hooked(op) ? ", request?: Context<AppEnv>" : "");
+  const requestDoc = (op: "create" | "update" | "delete") => (hooked(op) ? "/** Runs the create hooks with `request` (the handler's `ctx.raw`) when given. */\n  " : "");
+  /** With before-hooks, the argument is `input` and the hooks' result is `data`. */
+  const hookedInput = (op: "create" | "update", type: string) => `${hasHooks(entity, "before", op) ? "input" : "data"}: ${type}`;
+  /** The hooks' call, after `guard` (e.g. `if (row) `) when given. */
+  const hook = (moment: "before" | "after", op: "create" | "update" | "delete", value: string, context: { id?: string }, guard = "") =>
+    hookLines(entity, moment, op, value, { ...context, ...(hooked(op) ? { request: "request" } : {}) }, imports, "src/repositories", `    ${guard}`);
   const methods: string[] = [
     `  /** The ${entity.name} with this ${pk.name}, or null. */
   async findById(id: ${idT}): Promise<${entity.name} | null> {
@@ -90,21 +104,21 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
     const [row] = await db.select({ total: count() }).from(${t}).where(where(filters));
     return row?.total ?? 0;
   },`,
-    `  async create(data: New${entity.name}Row): Promise<${entity.name}> {
-${checks}    const [row] = await db.insert(${t}).values(data).returning(${sel});
-    return row!;
+    `  ${requestDoc("create")}async create(${hookedInput("create", `New${entity.name}Row`)}${requestParam("create")}): Promise<${entity.name}> {
+${hook("before", "create", "input", {})}${checks}    const [row] = await db.insert(${t}).values(data).returning(${sel});
+${hook("after", "create", "row!", {})}    return row!;
   },`,
-    `  /** Changes the given fields; null when no row has this ${pk.name}. */
-  async update(id: ${idT}, data: Partial<New${entity.name}Row>): Promise<${entity.name} | null> {
-${checks}    const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
+    `  /** Changes the given fields; null when no row has this ${pk.name}. ${hooked("update") ? "Runs the update hooks with `request` (the handler's `ctx.raw`) when given. " : ""}*/
+  async update(id: ${idT}, ${hookedInput("update", `Partial<New${entity.name}Row>`)}${requestParam("update")}): Promise<${entity.name} | null> {
+${hook("before", "update", "input", { id: "id" })}${checks}    const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
     if (Object.keys(changes).length === 0) return this.findById(id);
     const [row] = await db.update(${t}).set(changes).where(${live ? `and(eq(${t}.${pk.name}, id), ${live})` : `eq(${t}.${pk.name}, id)`}).returning(${sel});
-    return row ?? null;
+${hook("after", "update", "row", { id: "id" }, "if (row) ")}    return row ?? null;
   },`,
-    `  /** ${soft ? `Soft-deletes (sets ${soft.name})` : "Deletes"}; false when no row has this ${pk.name}. */
-  async delete(id: ${idT}): Promise<boolean> {
-    const rows = await ${soft ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(and(eq(${t}.${pk.name}, id), ${live}))` : `db.delete(${t}).where(eq(${t}.${pk.name}, id))`}.returning({ ${pk.name}: ${t}.${pk.name} });
-    return rows.length > 0;
+    `  /** ${soft ? `Soft-deletes (sets ${soft.name})` : "Deletes"}; false when no row has this ${pk.name}. ${hooked("delete") ? "Runs the delete hooks with `request` when given. " : ""}*/
+  async delete(id: ${idT}${requestParam("delete")}): Promise<boolean> {
+${hook("before", "delete", "id", { id: "id" })}    const rows = await ${soft ? `db.update(${t}).set({ ${soft.name}: sql\`now()\` }).where(and(eq(${t}.${pk.name}, id), ${live}))` : `db.delete(${t}).where(eq(${t}.${pk.name}, id))`}.returning({ ${pk.name}: ${t}.${pk.name} });
+${hook("after", "delete", "id", { id: "id" }, "if (rows.length > 0) ")}    return rows.length > 0;
   },`,
   ];
   for (const f of filters) {

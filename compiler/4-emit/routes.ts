@@ -6,6 +6,7 @@
 import type { CrudRoutePlan, EntityIR, FieldIR, ProjectIR } from "../ir.js";
 import type { OutputFile } from "./index.js";
 import { validationHelpers, zodForQuery } from "./column-types.js";
+import { hasHooks, hookLines } from "./hooks.js";
 import { emitIncludes, includeRules, includesNeedCaller } from "./includes.js";
 import { pathParam } from "./path-params.js";
 import { filterFields, hiddenFields, schemaNames, writableFields } from "./validation.js";
@@ -285,7 +286,10 @@ ${shapeApply("[row]")}  const json = JSON.stringify(fields === undefined ? row :
         const roleCheck = fieldRoleCheck(writable, "[input]");
         // A placeholder in .values() is bound through its column's encoder, as a value would be
         // (a timestamp's Date becomes ISO text there); json, arrays and binary keep the per-request builder.
-        const preparable = writable.every((f) => !f.array && !["json", "binary", "base64", "interval"].includes(f.type));
+        // Before-hooks may set any column, so their writes build the INSERT per request.
+        const before = hasHooks(entity, "before", "create");
+        const afterCreate = (row: string) => hookLines(entity, "after", "create", row, { request: "c" }, imports, "src/routes");
+        const preparable = !before && writable.every((f) => !f.array && !["json", "binary", "base64", "interval"].includes(f.type));
         if (preparable) {
           imports.add("../lib/prepared.js", "preparedPerShape").add("drizzle-orm", "sql");
           const optional = writable.filter((f) => !(f.notNull && f.default === undefined && !f.generated));
@@ -312,15 +316,18 @@ ${values.join("\n")}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
 ${roleCheck}${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name))}${setup}${optional.length ? `  const present =\n    ${presentExpr};\n` : ""}  const [row] = await insertStatement(${optional.length ? "present" : ""}).execute(${args});
-  return c.json(row, 201);
+${afterCreate("row")}  return c.json(row, 201);
 });`);
         } else {
-          const values = forced.length ? `{ ...input, ${scopeValues(forced, "value").join(", ")} }` : "input";
+          // The policy's columns are set again after the hooks: a hook cannot hand the row to someone else.
+          const withPolicy = (source: string) => (forced.length ? `{ ...${source}, ${scopeValues(forced, "value").join(", ")} }` : source);
+          const values = withPolicy(before ? "data" : "input");
+          const hooked = before ? `${setup}${hookLines(entity, "before", "create", withPolicy("input"), { request: "c" }, imports, "src/routes")}${references.lines((f) => `[data.${f}]`, entity.fields.map((f) => f.name))}` : `${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name))}${setup}`;
           handlers.push(`${routeDoc(plan, `creates a ${entity.name}; 201 with the new row.${scopeNote("create")}`)}
 ${routerName(entity)}.post(${ts(local)}, ${guard(plan)}async (c) => {
   const input = validate(${body}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${roleCheck}${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name))}${setup}  const [row] = await db.insert(${t}).values(${values}).returning(${sel});
-  return c.json(row, 201);
+${roleCheck}${hooked}  const [row] = await db.insert(${t}).values(${values}).returning(${sel});
+${afterCreate("row")}  return c.json(row, 201);
 });`);
         }
         if (entity.crud!.bulk) {
@@ -330,12 +337,17 @@ ${roleCheck}${references.lines((f) => `[input.${f}]`, writable.map((f) => f.name
             top.push(`/** Body of POST /bulk: rows without the policy's columns. */\nconst bulkBody = z.array(${body}).min(1).max(1000);`);
             bulk = "bulkBody";
           } else imports.add(`../validation/${entity.fileName}.js`, names.bulk);
-          const rows = forced.length ? `input.map((row) => ({ ...row, ${scopeValues(forced, "value").join(", ")} }))` : "input";
+          const each = (list: string) => (forced.length ? `${list}.map((row) => ({ ...row, ${scopeValues(forced, "value").join(", ")} }))` : list);
+          // With before-hooks, each row goes through them in order before the one INSERT.
+          const hooked = before
+            ? `${setup}  const data = [];\n  for (const row of input) {\n${hookLines(entity, "before", "create", forced.length ? `{ ...row, ${scopeValues(forced, "value").join(", ")} }` : "row", { request: "c", into: "changed" }, imports, "src/routes", "    ")}    data.push(changed);\n  }\n${references.lines((f) => `data.map((row) => row.${f})`, entity.fields.map((f) => f.name))}`
+            : `${references.lines((f) => `input.map((row) => row.${f})`, writable.map((f) => f.name))}${setup}`;
+          const after = hookLines(entity, "after", "create", "row", { request: "c" }, imports, "src/routes", "");
           handlers.push(`/** POST ${bulkPath(entity.crud!.basePath)}: creates up to 1,000 ${entity.name} rows in one statement, all or nothing; 201 with \`{data}\`.${scopeNote("create")} */
 ${routerName(entity)}.post(${ts(bulkPath(local))}, ${guard(plan)}async (c) => {
   const input = validate(${bulk}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${fieldRoleCheck(writable, "input")}${references.lines((f) => `input.map((row) => row.${f})`, writable.map((f) => f.name))}${setup}  const rows = await db.insert(${t}).values(${rows}).returning(${sel});
-  return c.json({ data: rows }, 201);
+${fieldRoleCheck(writable, "input")}${hooked}  const rows = await db.insert(${t}).values(${each(before ? "data" : "input")}).returning(${sel});
+${after ? `  for (const row of rows) ${after}` : ""}  return c.json({ data: rows }, 201);
 });`);
         }
         break;
@@ -349,8 +361,10 @@ ${fieldRoleCheck(writable, "input")}${references.lines((f) => `input.map((row) =
         imports.add("../lib/http.js", "readJson", "validate").add("../lib/shape.js", "taggedJson");
         const bump = autoUpdate.map((f) => `, ${f.name}: sql\`now()\``).join("");
         if (bump) imports.add("drizzle-orm", "sql");
+        const before = hookLines(entity, "before", "update", "input", { id: "id", request: "c", into: "changes" }, imports, "src/routes");
+        const changes = before ? "changes" : "input";
         const emptyGuard = !isPut && !bump
-          ? `  if (Object.keys(input).length === 0) {
+          ? `  if (Object.keys(${changes}).length === 0) {
     const [current] = await ${finder(op)}.execute({ id${callerArgs(entity, scope(op))} });
     if (!current) throw ${notFound()};
     return taggedJson(current);
@@ -361,13 +375,13 @@ ${fieldRoleCheck(writable, "input")}${references.lines((f) => `input.map((row) =
 ${routerName(entity)}.${isPut ? "put" : "patch"}(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${pathParam(pk, "id", imports)};
   const input = validate(${schema}, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${references.lines((f) => `[input.${f}]`, crudBodyFields(entity, op).map((f) => f.name))}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
+${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${before}${references.lines((f) => `[${changes}.${f}]`, (before ? entity.fields : crudBodyFields(entity, op)).map((f) => f.name))}${callerSetup(entity, scope(op), imports)}${ifMatch(op)}${emptyGuard}  const [row] = await db
     .update(${t})
-    .set({ ...input${bump} })
+    .set({ ...${changes}${bump} })
     .where(${rowWhere("id", op, "value")})
     .returning(${sel});
   if (!row) throw ${notFound()};
-  return taggedJson(row);
+${hookLines(entity, "after", "update", "row", { id: "id", request: "c" }, imports, "src/routes")}  return taggedJson(row);
 });`);
         break;
       }
@@ -375,9 +389,9 @@ ${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${references.lines((f) =
         handlers.push(`${routeDoc(plan, `${soft ? `soft-deletes a ${entity.name} (sets ${soft.name}); 204.` : `deletes a ${entity.name}; 204.`}${scopeNote("delete")}`)}
 ${routerName(entity)}.delete(${ts(local)}, ${guard(plan)}async (c) => {
   const id = ${pathParam(pk, "id", imports)};
-${callerSetup(entity, scope("delete"), imports)}${ifMatch("delete")}  const [row] = await deleteById.execute({ id${callerArgs(entity, scope("delete"))} });
+${callerSetup(entity, scope("delete"), imports)}${ifMatch("delete")}${hookLines(entity, "before", "delete", "id", { id: "id", request: "c" }, imports, "src/routes")}  const [row] = await deleteById.execute({ id${callerArgs(entity, scope("delete"))} });
   if (!row) throw ${notFound()};
-  return c.body(null, 204);
+${hookLines(entity, "after", "delete", "id", { id: "id", request: "c" }, imports, "src/routes")}  return c.body(null, 204);
 });`);
         break;
       }

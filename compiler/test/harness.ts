@@ -3,9 +3,9 @@
  * under .yama/ (so the repo's node_modules resolve), a fresh PostgreSQL database, and the
  * emitted server run as a child process.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,6 +53,28 @@ export async function prepareProjectFromText(name: string, config: string, files
     return await prepareProjectFrom(relative(ROOT, source));
   } finally {
     removeProject(source);
+  }
+}
+
+/** `tsc --noEmit` over a compiled project: "" when it passes, else what tsc printed. */
+export function typeErrors(dir: string): string {
+  try {
+    execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["--noEmit", "-p", dir], { encoding: "utf8", stdio: "pipe" });
+    return "";
+  } catch (err) {
+    return String((err as { stdout?: string }).stdout);
+  }
+}
+
+/** typeErrors with one project file replaced by `text` for the check, and restored after it. */
+export function typeErrorsWith(dir: string, file: string, text: string): string {
+  const path = join(dir, file);
+  const original = readFileSync(path, "utf8");
+  writeFileSync(path, text);
+  try {
+    return typeErrors(dir);
+  } finally {
+    writeFileSync(path, original);
   }
 }
 

@@ -6,7 +6,7 @@
 import type { FieldIR, ValidationRuleIR, WriteHandlerIR } from "../../ir.js";
 import { regexLiteral } from "../column-types.js";
 import { pathParam } from "../path-params.js";
-import { repositoryName } from "../repositories.js";
+import { hookRequestArg, repositoryName } from "../repositories.js";
 import { schemaNames } from "../validation.js";
 import { ts } from "../writer.js";
 import { entityOf, pkOf, type RouteModule } from "./inputs.js";
@@ -42,9 +42,9 @@ export function emitWrite(m: RouteModule, h: WriteHandlerIR, status: number): vo
     m.lines.push(`  const problems: ErrorDetail[] = [];`, ...ruleLines, `  if (problems.length > 0) throw new ValidationError("Invalid request body", problems, "VALIDATION_BODY");`);
   }
   const code = status === 200 ? "" : `, ${status}`;
-  if (h.operation === "create") m.lines.push(`  const row = await ${repo}.create(input);`, `  return c.json(row${code});`);
+  if (h.operation === "create") m.lines.push(`  const row = await ${repo}.create(input${hookRequestArg(entity, "create")});`, `  return c.json(row${code});`);
   else {
     imports.add("../lib/errors.js", "NotFoundError");
-    m.lines.push(`  const row = await ${repo}.update(id, input);`, `  if (!row) throw new NotFoundError(\`${entity.name} \${id} not found\`);`, `  return c.json(row${code});`);
+    m.lines.push(`  const row = await ${repo}.update(id, input${hookRequestArg(entity, "update")});`, `  if (!row) throw new NotFoundError(\`${entity.name} \${id} not found\`);`, `  return c.json(row${code});`);
   }
 }

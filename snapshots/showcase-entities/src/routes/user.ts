@@ -6,6 +6,7 @@ import { comments } from "../db/tables/comment.js";
 import { posts } from "../db/tables/post.js";
 import { profiles } from "../db/tables/profile.js";
 import { users } from "../db/tables/user.js";
+import { userHooks } from "../hooks/user.js";
 import { NotFoundError } from "../lib/errors.js";
 import { type AppEnv, readJson, requestHeader, validate, validateQuery } from "../lib/http.js";
 import { offsetPage, parseSort } from "../lib/pagination.js";
@@ -93,20 +94,6 @@ const countStatement = preparedPerShape((present: string) =>
 /** The parsed query of a GET /:id without a query string, built once. */
 const noGetQuery = userGetQuerySchema.parse({});
 
-/** One prepared INSERT per set of optional fields a body sends; omitted fields take their column defaults. */
-const insertStatement = preparedPerShape((present: string) =>
-  db
-    .insert(users)
-    .values({
-      email: sql.placeholder("email"),
-      name: sql.placeholder("name"),
-      ...(present[0] === "1" ? { avatarUrl: sql.placeholder("avatarUrl") } : {}),
-      ...(present[1] === "1" ? { role: sql.placeholder("role") } : {}),
-    })
-    .returning()
-    .prepare("users_insert"),
-);
-
 /** User CRUD, mounted at /users. */
 export const userRoutes = new Hono<AppEnv>();
 
@@ -148,10 +135,9 @@ userRoutes.get("/:id", async (c) => {
 /** POST /users: creates a User; 201 with the new row. */
 userRoutes.post("/", async (c) => {
   const input = validate(userCreateSchema, await readJson(c), "VALIDATION_BODY", "Invalid request body");
-  const present =
-    (input.avatarUrl === undefined ? "0" : "1") +
-    (input.role === undefined ? "0" : "1");
-  const [row] = await insertStatement(present).execute(input);
+  const data = await userHooks.beforeCreate(input, { operation: "create", request: c });
+  const [row] = await db.insert(users).values(data).returning();
+  await userHooks.afterCreate(row, { operation: "create", request: c });
   return c.json(row, 201);
 });
 
