@@ -133,11 +133,18 @@ function honoPath(path: string): string {
   return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ":$1");
 }
 
+/** Whether a project file's source exports `name` (a function, a const, or in an export list). */
+export function exportsName(source: string, name: string): boolean {
+  return new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?\\s+|const\\s+|let\\s+|var\\s+)${name}\\b|export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`).test(source);
+}
+
+/** Whether a project file's source has a default export. */
+export const hasDefaultExport = (source: string): boolean => /export\s+default\b|export\s*\{[^}]*\bas\s+default\b/.test(source);
+
 /** Finds the export a handler file provides: the named export equal to its file name, else the default export. */
 function handlerExport(source: string, base: string): string | undefined {
-  const named = new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?\\s+|const\\s+|let\\s+|var\\s+)${base}\\b|export\\s*\\{[^}]*\\b${base}\\b[^}]*\\}`);
-  if (named.test(source)) return base;
-  if (/export\s+default\b|export\s*\{[^}]*\bas\s+default\b/.test(source)) return "default";
+  if (exportsName(source, base)) return base;
+  if (hasDefaultExport(source)) return "default";
   return undefined;
 }
 

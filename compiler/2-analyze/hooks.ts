@@ -14,7 +14,7 @@
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
 import { HOOK_PHASES, type EntityIR, type HookIR, type HookPhase } from "../ir.js";
-import type { ProjectHost } from "./endpoints.js";
+import { exportsName, hasDefaultExport, type ProjectHost } from "./endpoints.js";
 
 export function analyzeHooks(entity: EntityIR, raw: Readonly<Record<string, string | readonly string[]>>, path: ConfigPath, parsed: ParsedConfig, diagnostics: DiagnosticBag, host: ProjectHost | undefined): HookIR[] {
   const hooks: HookIR[] = [];
@@ -36,9 +36,6 @@ export function analyzeHooks(entity: EntityIR, raw: Readonly<Record<string, stri
 }
 
 
-const exportsName = (source: string, name: string) =>
-  new RegExp(`export\\s+(?:async\\s+)?(?:function\\*?\\s+|const\\s+|let\\s+|var\\s+)${name}\\b|export\\s*\\{[^}]*\\b${name}\\b[^}]*\\}`).test(source);
-
 function resolveHookFile(entity: EntityIR, phase: HookPhase, spec: string, loc: SourceLocation, host: ProjectHost | undefined, diagnostics: DiagnosticBag): HookIR | undefined {
   const isPath = spec.includes("/") || /\.(ts|js|mts|mjs)$/.test(spec);
   const file = isPath ? `${spec.replace(/^\.\//, "").replace(/\.(ts|js|mts|mjs)$/, "")}.ts` : `hooks/${spec}.ts`;
@@ -54,7 +51,7 @@ function resolveHookFile(entity: EntityIR, phase: HookPhase, spec: string, loc: 
     return undefined;
   }
   const base = file.replace(/^.*\//, "").replace(/\.ts$/, "");
-  if (/export\s+default\b|export\s*\{[^}]*\bas\s+default\b/.test(source)) return { phase, file, exportName: "default", loc };
+  if (hasDefaultExport(source)) return { phase, file, exportName: "default", loc };
   for (const name of [phase, base]) if (/^[A-Za-z_$][\w$]*$/.test(name) && exportsName(source, name)) return { phase, file, exportName: name, loc };
   diagnostics.error("bad-hook", `${file} exports no hook: neither a default export nor \`${phase}\``, loc, `export the function: ${example}`);
   return undefined;

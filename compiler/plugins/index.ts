@@ -15,6 +15,7 @@ import { hasEnvReference } from "../2-analyze/config-string.js";
 import { authPlugin } from "./auth.js";
 import { cachePlugin } from "./cache.js";
 import { emailPlugin } from "./email.js";
+import { middlewarePlugin } from "./middleware.js";
 import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
 import { errorTrackingPlugin } from "./error-tracking.js";
@@ -30,7 +31,7 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];

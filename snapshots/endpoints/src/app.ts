@@ -16,6 +16,7 @@ import { type AppEnv, errorHandler, notFound, requestId } from "./lib/http.js";
 import { docsRoutes } from "./plugins/docs.js";
 import { healthRoutes } from "./plugins/health.js";
 import { logError, requestLog } from "./plugins/logging.js";
+import { serverTimingMiddleware } from "./plugins/middleware.js";
 import { globalLimit } from "./plugins/rate-limit.js";
 import { security } from "./plugins/security.js";
 
@@ -30,6 +31,7 @@ app.use(requestLog);
 // API docs (/docs, /openapi.json) only when NODE_ENV=development; `docs: true` in yama.yaml serves them everywhere.
 if (process.env.NODE_ENV === "development") app.route("/", docsRoutes);
 app.use(...security);
+app.use(serverTimingMiddleware);
 app.use(globalLimit);
 app.route("/", healthRoutes);
 
