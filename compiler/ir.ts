@@ -82,8 +82,13 @@ export interface FieldIR {
   /** The foreign key this column holds, for belongsTo relations. */
   references?: { entity: string; field: string; onDelete: ReferentialAction; onUpdate?: ReferentialAction };
   description?: string;
+  /** A computed field (`computed:`): a generated column, the concatenation of these parts. */
+  computedFrom?: readonly ComputedPart[];
   loc: SourceLocation;
 }
+
+/** Literal text, or a column of the same row (a NULL reads as ""). */
+export type ComputedPart = { text: string } | { field: string; column: string; nullable: boolean };
 
 export type RelationKind = "belongsTo" | "hasOne" | "hasMany" | "manyToMany";
 

@@ -9,6 +9,7 @@ import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { configSchema, knownKeysAt, NOT_YET_COMPILED, type RawConfig, type RawCrud } from "./config-schema.js";
 import { parseConfigString } from "./config-string.js";
 import { analyzeDeployment, LAMBDA_POOL_VAR, type DeploymentOverrides } from "./deployment.js";
+import { analyzeComputed } from "./computed.js";
 import { analyzeHooks } from "./hooks.js";
 import { analyzeEndpoints, analyzeSchemas, type ProjectHost } from "./endpoints.js";
 import { analyzeOperations } from "./operations.js";
@@ -326,13 +327,14 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   const paths = new Map<string, string>();
   for (const entity of entities) {
     const source = sources.get(entity.name)!;
+    // Computed fields are columns: CRUD filters and sorts by them like by any other.
+    if (source.raw.computed) analyzeComputed(entity, source.raw.computed, [...source.path, "computed"], parsed, diagnostics);
     entity.crud = analyzeCrud(entity, source.raw.crud, [...source.path, "crud"], parsed, diagnostics, policies, config);
     if (entity.crud) {
       const other = paths.get(entity.crud.basePath);
       if (other) diagnostics.error("duplicate-path", `entities ${other} and ${entity.name} both serve CRUD at ${entity.crud.basePath}`, entity.crud.loc, "set `crud.path` on one of them");
       paths.set(entity.crud.basePath, entity.name);
     }
-    if (source.raw.computed) diagnostics.warn("not-yet-compiled", `computed fields of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "computed"], "key"));
     if (source.raw.hooks) entity.hooks = analyzeHooks(entity, source.raw.hooks, [...source.path, "hooks"], parsed, diagnostics, host);
     if (source.raw.variants) diagnostics.warn("not-yet-compiled", `variants of ${entity.name} are not compiled yet; they are ignored`, parsed.locate([...source.path, "variants"], "key"));
   }

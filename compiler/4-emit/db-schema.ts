@@ -3,7 +3,7 @@
  * one per junction table, src/db/relations.ts and the src/db/schema.ts barrel that
  * drizzle-kit reads.
  */
-import type { DefaultValue, EntityIR, FieldIR, JunctionIR, ProjectIR } from "../ir.js";
+import type { ComputedPart, DefaultValue, EntityIR, FieldIR, JunctionIR, ProjectIR } from "../ir.js";
 import { columnCode } from "./column-types.js";
 import { searchVectorSql } from "./routes.js";
 import type { OutputFile } from "./index.js";
@@ -40,7 +40,11 @@ function columnLine(entity: EntityIR, field: FieldIR, byName: ReadonlyMap<string
   if (field.array) line += ".array()";
   if (field.primary) line += ".primaryKey()";
   else if (field.notNull) line += ".notNull()";
-  if (field.generated && field.default === undefined) {
+  if (field.computedFrom) {
+    imports.add("drizzle-orm", "sql");
+    line += `.generatedAlwaysAs(sql\`${computedSql(field.computedFrom)}\`)`;
+  }
+  else if (field.generated && field.default === undefined) {
     if (field.type === "uuid") line += ".defaultRandom()";
     else line += ".generatedByDefaultAsIdentity()";
   }
@@ -58,6 +62,17 @@ function columnLine(entity: EntityIR, field: FieldIR, byName: ReadonlyMap<string
     // The CHECK constraint is added in the table's extra config.
   }
   return `${key(field.name)}: ${line},`;
+}
+
+/** A computed field's expression: its parts joined with ||, columns as text, NULL as "" (immutable, as PostgreSQL requires). */
+function computedSql(parts: readonly ComputedPart[]): string {
+  return parts
+    .map((p) => {
+      if ("text" in p) return sqlString(p.text);
+      const column = `"${p.column}"::text`;
+      return p.nullable ? `coalesce(${column}, '')` : column;
+    })
+    .join(" || ");
 }
 
 function sqlString(value: string): string {

@@ -5,9 +5,9 @@
  * row, and an error a hook throws answers in the envelope without writing. Hook files are typed:
  * a wrong signature fails tsc. Bad phases and missing files are diagnostics at their line.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileText } from "../index.js";
-import { call, prepareProjectFromText, removeProject, type RunningServer, startServer, typeErrors, typeErrorsWith } from "./harness.js";
+import { call, serveConfig, typeErrors, typeErrorsWith } from "./harness.js";
 
 const CONFIG = `name: hooked
 version: 1.0.0
@@ -105,26 +105,16 @@ interface Audit {
 }
 
 describe("entity hooks", () => {
-  let dir = "";
-  let server: RunningServer | undefined;
+  const app = serveConfig("hooks", CONFIG, {}, FILES);
   /** A post's audit entries, in the order of the writes (ids are random, so by action). */
   const audits = async (postId: string): Promise<Audit[]> => {
     const order = ["create", "update", "delete"];
-    const { data } = (await call(server!.base, "GET", `/audit-entries?postId=${postId}&limit=100`)).body as { data: Audit[] };
+    const { data } = (await call(app.server.base, "GET", `/audit-entries?postId=${postId}&limit=100`)).body as { data: Audit[] };
     return data.sort((a, b) => order.indexOf(a.action) - order.indexOf(b.action));
   };
 
-  beforeAll(async () => {
-    dir = await prepareProjectFromText("hooks", CONFIG, FILES);
-    server = await startServer(dir, {});
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-    removeProject(dir);
-  });
-
   it("POST runs beforeSave, then beforeCreate, and afterSave with the stored row and the request", async () => {
-    const res = await call(server!.base, "POST", "/posts", { title: "  Hello, World  " }, { "x-user": "ann" });
+    const res = await call(app.server.base, "POST", "/posts", { title: "  Hello, World  " }, { "x-user": "ann" });
     expect(res.status, res.text).toBe(201);
     const post = res.body as { id: string; title: string; slug: string };
     expect(post).toMatchObject({ title: "Hello, World", slug: "hello-world" });
@@ -132,14 +122,14 @@ describe("entity hooks", () => {
   });
 
   it("PATCH runs beforeUpdate on the changes; a hook's ValidationError answers 400 and writes nothing", async () => {
-    const created = (await call(server!.base, "POST", "/posts", { title: "First" })).body as { id: string };
-    const res = await call(server!.base, "PATCH", `/posts/${created.id}`, { title: " Second Title " }, { "x-user": "bo" });
+    const created = (await call(app.server.base, "POST", "/posts", { title: "First" })).body as { id: string };
+    const res = await call(app.server.base, "PATCH", `/posts/${created.id}`, { title: " Second Title " }, { "x-user": "bo" });
     expect(res.status, res.text).toBe(200);
     expect(res.body).toMatchObject({ title: "Second Title", slug: "second-title" });
-    const refused = await call(server!.base, "PATCH", `/posts/${created.id}`, { title: "untitled" });
+    const refused = await call(app.server.base, "PATCH", `/posts/${created.id}`, { title: "untitled" });
     expect(refused.status, refused.text).toBe(400);
     expect(refused.body).toMatchObject({ error: { code: "VALIDATION_FAILED", message: "a title cannot be untitled", details: [{ field: "title" }] } });
-    expect((await call(server!.base, "GET", `/posts/${created.id}`)).body).toMatchObject({ title: "Second Title" });
+    expect((await call(app.server.base, "GET", `/posts/${created.id}`)).body).toMatchObject({ title: "Second Title" });
     expect((await audits(created.id)).map((a) => [a.action, a.detail, a.caller])).toEqual([
       ["create", "first", "none"],
       ["update", "second-title", "bo"],
@@ -147,7 +137,7 @@ describe("entity hooks", () => {
   });
 
   it("POST /bulk runs the hooks for every row", async () => {
-    const res = await call(server!.base, "POST", "/posts/bulk", [{ title: "One A" }, { title: "Two B " }]);
+    const res = await call(app.server.base, "POST", "/posts/bulk", [{ title: "One A" }, { title: "Two B " }]);
     expect(res.status, res.text).toBe(201);
     const rows = (res.body as { data: { id: string; slug: string }[] }).data;
     expect(rows.map((r) => r.slug)).toEqual(["one-a", "two-b"]);
@@ -155,25 +145,25 @@ describe("entity hooks", () => {
   });
 
   it("DELETE: beforeDelete can refuse (409, the row stays); afterDelete runs once the row is gone", async () => {
-    const kept = (await call(server!.base, "POST", "/posts", { title: "keep me" })).body as { id: string };
-    const refused = await call(server!.base, "DELETE", `/posts/${kept.id}`);
+    const kept = (await call(app.server.base, "POST", "/posts", { title: "keep me" })).body as { id: string };
+    const refused = await call(app.server.base, "DELETE", `/posts/${kept.id}`);
     expect(refused.status, refused.text).toBe(409);
     expect(refused.body).toMatchObject({ error: { code: "CONFLICT", message: "this post is kept" } });
-    expect((await call(server!.base, "GET", `/posts/${kept.id}`)).status).toBe(200);
+    expect((await call(app.server.base, "GET", `/posts/${kept.id}`)).status).toBe(200);
 
-    const gone = (await call(server!.base, "POST", "/posts", { title: "drop me" })).body as { id: string };
-    expect((await call(server!.base, "DELETE", `/posts/${gone.id}`, undefined, { "x-user": "cy" })).status).toBe(204);
+    const gone = (await call(app.server.base, "POST", "/posts", { title: "drop me" })).body as { id: string };
+    expect((await call(app.server.base, "DELETE", `/posts/${gone.id}`, undefined, { "x-user": "cy" })).status).toBe(204);
     expect((await audits(gone.id)).map((a) => [a.action, a.caller])).toEqual([
       ["create", "none"],
       ["delete", "cy"],
     ]);
     // A 404 runs no after-hook.
-    expect((await call(server!.base, "DELETE", `/posts/${gone.id}`)).status).toBe(404);
+    expect((await call(app.server.base, "DELETE", `/posts/${gone.id}`)).status).toBe(404);
     expect(await audits(gone.id)).toHaveLength(2);
   });
 
   it("ctx.entities writes run the hooks too, with the request the handler passes", async () => {
-    const res = await call(server!.base, "POST", "/quick", { title: "From A Handler" }, { "x-user": "dee" });
+    const res = await call(app.server.base, "POST", "/quick", { title: "From A Handler" }, { "x-user": "dee" });
     expect(res.status, res.text).toBe(201);
     const post = res.body as { id: string; slug: string };
     expect(post.slug).toBe("from-a-handler");
@@ -181,8 +171,8 @@ describe("entity hooks", () => {
   });
 
   it("types the hooks: the project passes tsc --strict, and a hook returning a wrong type does not", () => {
-    expect(typeErrors(dir)).toBe("");
-    expect(typeErrorsWith(dir, "hooks/slugify.ts", FILES["hooks/slugify.ts"]!.replace("slug: slug(data.title)", "slug: 42"))).toMatch(/hooks\/slugify\.ts.*number/s);
+    expect(typeErrors(app.dir)).toBe("");
+    expect(typeErrorsWith(app.dir, "hooks/slugify.ts", FILES["hooks/slugify.ts"]!.replace("slug: slug(data.title)", "slug: 42"))).toMatch(/hooks\/slugify\.ts.*number/s);
   }, 60_000);
 });
 
@@ -228,31 +218,22 @@ export default (async (id) => {
 }) satisfies TaskHooks["afterDelete"];
 `,
   };
-  let dir = "";
-  let server: RunningServer | undefined;
-  beforeAll(async () => {
-    dir = await prepareProjectFromText("hooks-ops", config, files);
-    server = await startServer(dir, {});
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-    removeProject(dir);
-  });
+  const app = serveConfig("hooks-ops", config, {}, files);
 
   it("create, update and delete operations run the entity's hooks", async () => {
-    const created = await call(server!.base, "POST", "/tasks", { title: "write docs" });
+    const created = await call(app.server.base, "POST", "/tasks", { title: "write docs" });
     expect(created.status, created.text).toBe(201);
     const task = created.body as { id: string; label: string };
     expect(task.label).toBe("WRITE DOCS");
-    const updated = await call(server!.base, "PUT", `/tasks/${task.id}`, { title: "ship it" });
+    const updated = await call(app.server.base, "PUT", `/tasks/${task.id}`, { title: "ship it" });
     expect(updated.status, updated.text).toBe(200);
     expect(updated.body).toMatchObject({ title: "ship it", label: "SHIP IT" });
-    expect((await call(server!.base, "DELETE", `/tasks/${task.id}`)).status).toBe(204);
-    await expect.poll(() => server!.output.join("")).toContain(`forgot task ${task.id}`);
+    expect((await call(app.server.base, "DELETE", `/tasks/${task.id}`)).status).toBe(204);
+    await expect.poll(() => app.server.output.join("")).toContain(`forgot task ${task.id}`);
   });
 
   it("the operations' project passes tsc --strict", () => {
-    expect(typeErrors(dir)).toBe("");
+    expect(typeErrors(app.dir)).toBe("");
   }, 60_000);
 });
 

@@ -5,9 +5,9 @@
  * (`${VAR}` read at start) and per-endpoint middleware limited to its path and method. Checked
  * over HTTP against the emitted app, with tsc, and for diagnostics.
  */
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { describe, expect, it } from "vitest";
 import { compileText } from "../index.js";
-import { call, prepareProjectFromText, removeProject, type RunningServer, startServer, typeErrors } from "./harness.js";
+import { call, serveConfig, typeErrors } from "./harness.js";
 
 const CONFIG = `name: guarded
 version: 1.0.0
@@ -78,20 +78,10 @@ const FILES: Record<string, string> = {
 };
 
 describe("middleware: the app's own", () => {
-  let dir = "";
-  let server: RunningServer | undefined;
-
-  beforeAll(async () => {
-    dir = await prepareProjectFromText("middleware", CONFIG, FILES);
-    server = await startServer(dir, {});
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-    removeProject(dir);
-  });
+  const app = serveConfig("middleware", CONFIG, {}, FILES);
 
   it("runs every global middleware on a route, in priority order; post-handler after the route", async () => {
-    const res = await call(server!.base, "GET", "/notes");
+    const res = await call(app.server.base, "GET", "/notes");
     expect(res.status, res.text).toBe(200);
     // Each appends once the inner ones are done: mounted first, priority 1, tenant (5), then stamp after the route.
     expect(res.headers.get("x-order")).toBe("stamp,tenant,first,");
@@ -99,36 +89,36 @@ describe("middleware: the app's own", () => {
   });
 
   it("passes config: to a factory, reading ${VAR} from the environment with its fallback", async () => {
-    expect((await call(server!.base, "GET", "/notes")).headers.get("x-tenant-seen")).toBe("public");
-    expect((await call(server!.base, "GET", "/notes", undefined, { "x-tenant": "acme" })).headers.get("x-tenant-seen")).toBe("acme");
+    expect((await call(app.server.base, "GET", "/notes")).headers.get("x-tenant-seen")).toBe("public");
+    expect((await call(app.server.base, "GET", "/notes", undefined, { "x-tenant": "acme" })).headers.get("x-tenant-seen")).toBe("acme");
   });
 
   it("pre-auth runs before authentication: it answers a protected route before the 401", async () => {
-    expect((await call(server!.base, "GET", "/secure")).status).toBe(401);
-    const blocked = await call(server!.base, "GET", "/secure", undefined, { "x-block": "1" });
+    expect((await call(app.server.base, "GET", "/secure")).status).toBe(401);
+    const blocked = await call(app.server.base, "GET", "/secure", undefined, { "x-block": "1" });
     expect(blocked.status).toBe(403);
     expect(blocked.body).toMatchObject({ error: { code: "BLOCKED" } });
   });
 
   it("an endpoint's middleware runs on its path and method only", async () => {
-    const refused = await call(server!.base, "GET", "/admin/stats");
+    const refused = await call(app.server.base, "GET", "/admin/stats");
     expect(refused.status).toBe(403);
     expect(refused.body).toMatchObject({ error: { code: "ADMIN_ONLY" } });
-    const allowed = await call(server!.base, "GET", "/admin/stats", undefined, { "x-admin": "yes" });
+    const allowed = await call(app.server.base, "GET", "/admin/stats", undefined, { "x-admin": "yes" });
     expect(allowed.status, allowed.text).toBe(200);
     expect(allowed.body).toEqual({ notes: 0 });
-    expect((await call(server!.base, "POST", "/admin/stats", {})).status).toBe(404);
-    expect((await call(server!.base, "GET", "/notes")).status).toBe(200);
+    expect((await call(app.server.base, "POST", "/admin/stats", {})).status).toBe(404);
+    expect((await call(app.server.base, "GET", "/notes")).status).toBe(200);
   });
 
   it("error middleware runs only for a failed request, with its status and error", async () => {
-    const res = await call(server!.base, "GET", "/notes/not-a-uuid");
+    const res = await call(app.server.base, "GET", "/notes/not-a-uuid");
     expect(res.status).toBe(400);
     expect(res.headers.get("x-failure")).toMatch(/^400 /);
   });
 
   it("the project passes tsc --strict (a disabled middleware's missing file is not needed)", () => {
-    expect(typeErrors(dir)).toBe("");
+    expect(typeErrors(app.dir)).toBe("");
   }, 60_000);
 });
 

@@ -227,9 +227,9 @@ export function serveFixture(fixture: string, env: Record<string, string> = {}, 
   return serve(fixture, () => prepareProject(fixture, extraConfig), env);
 }
 
-/** serveFixture for a config written in the test itself. */
-export function serveConfig(name: string, config: string, env: Record<string, string> = {}): ServedFixture {
-  return serve(name, () => prepareProjectFromText(name, config), env);
+/** serveFixture for a config (and project files, by path) written in the test itself. */
+export function serveConfig(name: string, config: string, env: Record<string, string> = {}, files: Readonly<Record<string, string>> = {}): ServedFixture {
+  return serve(name, () => prepareProjectFromText(name, config, files), env);
 }
 
 function serve(name: string, prepare: () => Promise<string>, env: Record<string, string>): ServedFixture {

@@ -7,6 +7,8 @@ export interface Note {
   pinned: boolean | null;
   createdAt: string;
   updatedAt: string;
+  /** Computed: {{title}}: {{body}} */
+  summary: string;
 }
 
 /** The body that creates (POST) or replaces (PUT) a Note. */
@@ -39,6 +41,7 @@ export interface NoteListQuery {
   pinned?: boolean;
   createdAt?: string;
   updatedAt?: string;
+  summary?: string;
 }
 
 /** The body of a PATCH: any subset of the writable fields. */

@@ -41,5 +41,6 @@ export const noteListQuerySchema = z.strictObject({
   pinned: queryBoolean().optional(),
   createdAt: queryDateTime().optional(),
   updatedAt: queryDateTime().optional(),
+  summary: z.string().max(1024).optional(),
 });
 export type NoteListQuery = z.infer<typeof noteListQuerySchema>;
