@@ -16,6 +16,7 @@
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import { closest, type DiagnosticBag } from "../diagnostics.js";
 import type { ComputedPart, EntityIR, FieldIR } from "../ir.js";
+import { IDENT } from "./entities.js";
 import { snakeCase } from "./types.js";
 
 /** Types whose text form PostgreSQL computes the same way everywhere (an immutable cast, as generated columns require). */
@@ -29,6 +30,10 @@ export function analyzeComputed(entity: EntityIR, raw: Readonly<Record<string, u
   for (const [name, value] of Object.entries(raw)) {
     const loc = parsed.locate([...path, name]);
     const skip = (why: string, hint: string) => diagnostics.warn("computed-not-compiled", `computed ${entity.name}.${name} is left out: ${why}`, loc, hint);
+    if (!IDENT.test(name)) {
+      diagnostics.error("bad-field-name", `computed field name "${name}" is not a valid identifier`, parsed.locate([...path, name], "key"), "use letters, digits and _ (camelCase is the convention)");
+      continue;
+    }
     if (entity.fields.some((f) => f.name === name)) {
       diagnostics.error("duplicate-name", `computed ${entity.name}.${name} has the name of a field`, loc, "rename one of them");
       continue;

@@ -35,7 +35,7 @@ export interface EntitySource {
   path: ConfigPath;
 }
 
-const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const ENTITY_NAME = /^[A-Z][A-Za-z0-9]*$/;
 const ACTIONS: Readonly<Record<string, ReferentialAction>> = {
   cascade: "cascade", setNull: "set null", "set null": "set null", restrict: "restrict",

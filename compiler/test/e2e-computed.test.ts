@@ -69,7 +69,8 @@ describe("computed field diagnostics", () => {
     expect(found[1]!.message).toContain('Person has no field "nam"');
   });
 
-  it("a computed field with a declared field's name is an error", () => {
+  it("a computed field with a declared field's name, or a name that is no identifier, is an error", () => {
     expect(diagnostics('      name: "{{name}}"\n').map((d) => d.code)).toEqual(["duplicate-name"]);
+    expect(diagnostics('      "full name": "{{name}}"\n').map((d) => d.code)).toEqual(["bad-field-name"]);
   });
 });
