@@ -17,21 +17,17 @@
  * Node server runs the workers too, unless QUEUE_WORKERS=false.
  */
 import { z } from "zod";
-import { parseConfigString } from "../2-analyze/config-string.js";
 import { resolveHandlerFile } from "../2-analyze/endpoints.js";
-import { envNumber, envText, requiredVariables } from "../4-emit/env.js";
 import type { OutputFile } from "../4-emit/index.js";
 import { file, header, Imports, key, moduleSpecifier, ts } from "../4-emit/writer.js";
 import type { HandlerIR, ProjectIR } from "../ir.js";
 import { usesPino } from "./logging.js";
 import { durationMs } from "./rate-limit.js";
+import { checkRedisSecrets, connectionMembers, connectionOf, connectionVariables, redisConnection } from "./redis-connection.js";
 import type { ContextMember, YamaPlugin } from "./types.js";
 
 const QUEUE_NAME = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name such as emails or image-resize");
 const duration = z.union([z.number().int().nonnegative(), z.string().regex(/^(\d+)\s*(ms|s|m|h|d)$/, "must be milliseconds or a duration such as 500ms, 10s or 1m")]);
-/** A setting that may come from the environment (`port: ${REDIS_PORT}`). */
-const numberOrEnv = z.union([z.number().int().nonnegative(), z.string().min(1)]);
-
 const queueSettings = {
   /** Jobs each worker runs at once. */
   concurrency: z.number().int().positive().default(1),
@@ -47,19 +43,9 @@ const queueSettings = {
   keepFailed: z.number().int().nonnegative().default(5000),
 };
 
-const connection = z.strictObject({
-  url: z.string().min(1).optional(),
-  host: z.string().min(1).optional(),
-  port: numberOrEnv.optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  db: numberOrEnv.optional(),
-  tls: z.boolean().optional(),
-});
-
 const options = z.strictObject({
   /** Where Redis is: `{url}` or `{host, port, password, db}`, or a URL string. Default: `${REDIS_URL}`. */
-  connection: z.union([z.string().min(1), connection]).optional(),
+  connection: redisConnection.optional(),
   url: z.string().min(1).optional(),
   /** Prefix of every Redis key (BullMQ's default). */
   prefix: z.string().min(1).default("bull"),
@@ -67,7 +53,6 @@ const options = z.strictObject({
 });
 
 type RawOptions = z.output<typeof options>;
-type Connection = z.output<typeof connection>;
 
 interface QueueDef {
   name: string;
@@ -109,26 +94,13 @@ function queueList(opts: RawOptions): QueueDef[] {
   });
 }
 
-/** The connection settings, `${REDIS_URL}` when the config gives none. */
-function connectionOf(opts: RawOptions): Connection {
-  const c = opts.connection ?? opts.url ?? "${REDIS_URL}";
-  return typeof c === "string" ? { url: c } : c;
-}
-
 export const queuePlugin: YamaPlugin<QueueOptions> = {
   name: QUEUE_PLUGIN,
   aliases: ["queue-bullmq", "@betagors/yama-bullmq", "bullmq"],
   options,
   analyze(opts, ctx) {
     const at = (...rest: (string | number)[]) => ctx.parsed.locate([...ctx.path, ...rest]);
-    const c = connectionOf(opts);
-    const where = opts.connection === undefined ? (opts.url !== undefined ? ["url"] : []) : typeof opts.connection === "string" ? ["connection"] : ["connection", "password"];
-    if (c.password !== undefined && c.password !== "" && parseConfigString(c.password).kind === "literal") {
-      ctx.diagnostics.error("secret-in-config", "the Redis password is written into the config", at(...where), "read it from the environment: `password: ${REDIS_PASSWORD}`");
-    }
-    if (c.url !== undefined && parseConfigString(c.url).kind === "literal" && /:\/\/[^@/]*:[^@/]+@/.test(c.url)) {
-      ctx.diagnostics.error("secret-in-config", "the Redis URL contains a password", at(...(typeof opts.connection === "object" ? ["connection", "url"] : where)), "write `url: ${REDIS_URL}` and put the URL in the environment");
-    }
+    checkRedisSecrets(opts.connection, opts.url, (...rest) => at(...rest), ctx.diagnostics);
     const queues = queueList(opts);
     if (queues.length === 0) ctx.diagnostics.error("bad-plugin-option", "the queue plugin declares no queues", at("queues"), "add e.g. `queues: [{name: emails, concurrency: 5}]`");
     const seen = new Set<string>();
@@ -145,7 +117,7 @@ export const queuePlugin: YamaPlugin<QueueOptions> = {
   },
   emit(opts, ir) {
     const queues = opts.resolved ?? queueList(opts);
-    const c = connectionOf(opts);
+    const c = connectionOf(opts.connection, opts.url);
     const imports = new Imports().add("../lib/queue.js", "bullmqQueues").type("../lib/queue.js", "QueueOptions");
     if (usesPino(ir)) imports.add("./logging.js", "handlerLogger");
     else imports.add("../lib/logger.js", "createLogger");
@@ -155,10 +127,8 @@ export const queuePlugin: YamaPlugin<QueueOptions> = {
       const from = moduleSpecifier("src/plugins", q.processor!.file);
       imports.type(from, q.processor!.exportName === processorName(q) ? processorName(q) : `${q.processor!.exportName} as ${processorName(q)}`);
     }
-    const variables = [...new Set(Object.values(c).flatMap((v) => (typeof v === "string" ? requiredVariables(parseConfigString(v)) : [])))];
-    const conn = Object.entries(c)
-      .filter(([, v]) => v !== undefined)
-      .map(([name, v]) => `    ${name}: ${typeof v === "boolean" ? String(v) : name === "port" || name === "db" ? (typeof v === "number" ? String(v) : envNumber(parseConfigString(v as string), name === "port" ? 6379 : 0)) : envText(parseConfigString(v as string))},`);
+    const variables = connectionVariables(c);
+    const conn = connectionMembers(c, "    ");
     const settings = queues.map((q) => `    ${key(q.name)}: { concurrency: ${q.concurrency}, attempts: ${q.attempts}${q.backoffMs !== undefined ? `, backoffMs: ${q.backoffMs}` : ""}, keepCompleted: ${q.keepCompleted}, keepFailed: ${q.keepFailed} },`);
     const types = queues.map((q) => `  ${key(q.name)}: ${q.processor ? `JobDataOf<typeof ${processorName(q)}>` : "unknown"};`);
     const body = `/** What each queue's jobs carry: the data its processor takes (\`unknown\` for a queue without one). */
