@@ -169,6 +169,10 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {
     diagnostics.error("target-node-only", "the response cache's redis provider (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", cache.loc, "use `provider: memory` on Workers (per isolate)");
   }
+  const redis = plugins.find((p) => p.name === "@betagors/yama-redis");
+  if (redis && targets.includes("workers")) {
+    diagnostics.error("target-node-only", "@betagors/yama-redis (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", redis.loc, "use Workers KV or an HTTP Redis (Upstash) from a handler on Workers, or deploy ctx.cache to a Node, Lambda or Docker target");
+  }
   const queue = plugins.find((p) => p.name === "@betagors/yama-queue-bullmq");
   if (queue && targets.includes("workers")) {
     diagnostics.error("target-node-only", "BullMQ queues (ioredis) need Node's TCP sockets (node:net, node:tls), which the workers target does not have", queue.loc, "use Cloudflare Queues on Workers, or add jobs from a Node, Lambda or Docker deployment");

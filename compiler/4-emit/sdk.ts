@@ -622,7 +622,8 @@ export type Client = ReturnType<typeof createClient>;
   if (last >= 0) typeParts[last] = typeParts[last]!.trimEnd();
   return [
     { path: "src/sdk/http.ts", content: header("typed client: transport", "runtime-lib/client-http.ts") + TRANSPORT },
-    fileOfParts("src/sdk/types.ts", [what("typed client: the JSON of each route"), ...typeParts, "\n"]),
+    // Routes that declare no JSON shapes leave no types: the file is still a module for index.ts's `export type *`.
+    fileOfParts("src/sdk/types.ts", [what("typed client: the JSON of each route"), ...(typeParts.length ? typeParts : ["export {};"]), "\n"]),
     fileOfParts("src/sdk/index.ts", indexParts),
   ];
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { resolveHandlerFile } from "../2-analyze/endpoints.js";
 import { file, header, Imports, moduleSpecifier, ts } from "../4-emit/writer.js";
 import type { ProjectIR } from "../ir.js";
+import { REDIS_PLUGIN } from "./redis.js";
 import type { YamaPlugin } from "./types.js";
 
 const route = z.string().regex(/^\/[A-Za-z0-9/_-]*$/, "must be a path such as /health");
@@ -54,12 +55,12 @@ export type HealthOptions = z.output<typeof options> & { resolved?: ResolvedChec
 
 export const HEALTH_PLUGIN = "@betagors/yama-health";
 
-/** Whether the app holds a Redis connection (the rate limiter's Redis store), and whether requests need it. */
-function appRedis(ir: ProjectIR): { critical: boolean } | undefined {
+/** The app's Redis connection to check, if it holds one: the rate limiter's Redis store (critical when it fails closed), else `@betagors/yama-redis`'s. */
+function appRedis(ir: ProjectIR): { from: string; critical: boolean } | undefined {
   const use = ir.plugins.find((p) => p.name === "@betagors/yama-rate-limit");
   const limit = (use?.options as { rateLimit?: { store?: string; enabled?: boolean; onFailure?: string } } | undefined)?.rateLimit;
-  if (!limit || limit.enabled === false || limit.store !== "redis") return undefined;
-  return { critical: limit.onFailure === "closed" };
+  if (limit && limit.enabled !== false && limit.store === "redis") return { from: "./rate-limit.js", critical: limit.onFailure === "closed" };
+  return ir.plugins.some((p) => p.name === REDIS_PLUGIN) ? { from: "./redis.js", critical: false } : undefined;
 }
 
 export const healthPlugin: YamaPlugin<HealthOptions> = {
@@ -88,7 +89,7 @@ export const healthPlugin: YamaPlugin<HealthOptions> = {
     const redis = opts.redis === false ? undefined : appRedis(ir);
     const entries = [`  { name: "database", critical: true, timeoutMs: ${opts.timeoutMs}, run: () => database.ping() },`];
     if (redis) {
-      imports.add("./rate-limit.js", "redis");
+      imports.add(redis.from, "redis");
       entries.push(`  { name: "redis", critical: ${redis.critical}, timeoutMs: ${opts.timeoutMs}, run: () => redis.ping() },`);
     }
     for (const c of opts.resolved ?? []) {

@@ -11,7 +11,8 @@ import { envNumber, envText, requiredVariables } from "../4-emit/env.js";
 /** A setting that may come from the environment (`port: ${REDIS_PORT}`). */
 const numberOrEnv = z.union([z.number().int().nonnegative(), z.string().min(1)]);
 
-const fields = z.strictObject({
+/** The settings of one connection (also the options of plugins that take them at top level). */
+export const redisConnectionFields = z.strictObject({
   url: z.string().min(1).optional(),
   host: z.string().min(1).optional(),
   port: numberOrEnv.optional(),
@@ -22,9 +23,9 @@ const fields = z.strictObject({
 });
 
 /** `connection:` of a plugin's options. */
-export const redisConnection = z.union([z.string().min(1), fields]);
+export const redisConnection = z.union([z.string().min(1), redisConnectionFields]);
 
-export type RedisConnectionOptions = z.output<typeof fields>;
+export type RedisConnectionOptions = z.output<typeof redisConnectionFields>;
 
 /** The connection settings from `connection:` or `url:`, `${REDIS_URL}` when neither is given. */
 export function connectionOf(connection: z.output<typeof redisConnection> | undefined, url: string | undefined): RedisConnectionOptions {
