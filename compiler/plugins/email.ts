@@ -1,5 +1,7 @@
 /**
- * E-mail through Resend (`@betagors/yama-email-resend`), as `ctx.email` in handlers:
+ * E-mail, as `ctx.email` in handlers, through one of four providers: Resend, SMTP, SendGrid or
+ * Amazon SES. Handlers call the same `ctx.email.send(…)` with each (runtime-lib/email.ts), so
+ * switching provider is a change of yama.yaml only. For example:
  *
  *   plugins:
  *     "@betagors/yama-email-resend":
@@ -10,79 +12,149 @@
  *
  * Template files are read when the app is compiled (a missing one is an error at its line) and
  * emitted into src/plugins/email.ts as text; their names type `ctx.email.send({template})`.
+ * SendGrid and SES also take a template they keep, by its id or name (`welcome: d-abc123`).
  */
 import { z } from "zod";
 import { parseConfigString } from "../2-analyze/config-string.js";
-import { envText } from "../4-emit/env.js";
+import { envNumber, envText } from "../4-emit/env.js";
+import { versionOf } from "../4-emit/project.js";
 import { file, header, Imports, key, ts } from "../4-emit/writer.js";
-import type { ContextMember, YamaPlugin } from "./types.js";
+import type { ContextMember, PluginAnalyzeContext, YamaPlugin } from "./types.js";
 
 const templatePath = z.string().min(1).regex(/\.(hbs|handlebars|html|txt|text)$/, "must be a template file: .hbs, .handlebars, .html or .txt");
+const templateName = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name such as welcome or password-reset");
+/** A template of files, rendered by the app with Handlebars. */
+const fileTemplate = z
+  .strictObject({ subject: z.string().min(1), html: templatePath.optional(), text: templatePath.optional() })
+  .refine((t) => t.html !== undefined || t.text !== undefined, { message: "give the body: `html:` and/or `text:` (template files)" });
+const fileTemplates = z.record(templateName, fileTemplate).default({});
+/** Templates of files, or a string: the id or name of a template the provider keeps. */
+const keptTemplates = (kept: RegExp, message: string) => z.record(templateName, z.union([z.string().regex(kept, message), fileTemplate])).default({});
 
-const options = z.strictObject({
-  /** Resend's API key, from the environment: `${RESEND_API_KEY}`. */
-  apiKey: z.string().min(1),
-  /** The sender of every message that names none, e.g. `"Acme <noreply@acme.test>"`. */
-  from: z.string().min(1),
-  replyTo: z.string().optional(),
-  templates: z
-    .record(
-      z.string().regex(/^[A-Za-z][A-Za-z0-9_-]*$/, "must be a name such as welcome or password-reset"),
-      z.strictObject({ subject: z.string().min(1), html: templatePath.optional(), text: templatePath.optional() }).refine((t) => t.html !== undefined || t.text !== undefined, { message: "give the body: `html:` and/or `text:` (template files)" }),
-    )
-    .default({}),
-});
+/** Text, or a `${VAR}` read at runtime. */
+const text = z.string().min(1);
+/** The options every provider shares: the sender, the reply address, the templates. */
+const common = { from: text, replyTo: z.string().optional(), templates: fileTemplates };
+/** A deadline in ms for one send (connecting, the provider's answer): a send never hangs a request. */
+const timeout = z.number().int().min(100).max(120_000).default(10_000);
 
-/** The options, with the template files' text read at compile time (by analyze). */
-export type EmailOptions = z.output<typeof options> & { sources?: Record<string, { html?: string; text?: string }> };
+type Template = string | { subject: string; html?: string; text?: string };
+
+/** Options as every provider's schema gives them, with the template files' text read at compile time (by analyze). */
+interface SharedOptions {
+  from: string;
+  replyTo?: string;
+  templates: Record<string, Template>;
+  sources?: Record<string, { html?: string; text?: string }>;
+}
+
+/** A config string as an expression of type string. */
+const expr = (value: string) => envText(parseConfigString(value));
+
+interface Provider<O extends SharedOptions> {
+  name: string;
+  aliases: string[];
+  /** In messages and doc comments: "Resend", "SMTP". */
+  label: string;
+  options: z.ZodType<O>;
+  /** The runtime-lib module and the function that builds `email` from the options. */
+  module: string;
+  factory: string;
+  /** Options written into the config that must come from the environment: [option path, what it is, suggested variable]. */
+  secrets(opts: O): [path: string[], what: string, variable: string][];
+  /** The provider's own lines of the options object (before from, replyTo, templates). */
+  fields(opts: O): string[];
+  dependencies: string[];
+}
+
+function emailPlugin<O extends SharedOptions>(provider: Provider<O>): YamaPlugin<O> {
+  return {
+    name: provider.name,
+    aliases: provider.aliases,
+    provides: "email",
+    options: provider.options,
+    analyze(opts, ctx) {
+      const at = (...rest: string[]) => ctx.parsed.locate([...ctx.path, ...rest]);
+      for (const [path, what, variable] of provider.secrets(opts)) {
+        ctx.diagnostics.error("secret-in-config", `the ${what} is written into the config`, at(...path), `read it from the environment: \`${path.at(-1)}: \${${variable}}\``);
+      }
+      opts.sources = readTemplates(opts.templates, ctx);
+    },
+    emit(opts, ir) {
+      const imports = new Imports().add(`../lib/${provider.module}.js`, provider.factory);
+      const lines = [...provider.fields(opts), `from: ${expr(opts.from)},`];
+      if (opts.replyTo !== undefined) lines.push(`replyTo: ${expr(opts.replyTo)},`);
+      const entries = emitTemplates(opts);
+      lines.push(`templates: {${entries.length ? `\n${entries.join("\n")}\n  ` : ""}},`);
+      const body = `/** E-mail through ${provider.label}: \`ctx.email.send({to, subject, html})\`, or \`{to, template, data}\` with a template below. */
+export const email = ${provider.factory}({
+${lines.map((l) => `  ${l}`).join("\n")}
+});`;
+      const context: ContextMember[] = ir.endpoints.length > 0
+        ? [{ name: "email", imports: { "./plugins/email.js": ["email"] }, doc: `Sends e-mail through ${provider.label} (src/plugins/email.ts).`, type: "typeof email", value: "email" }]
+        : [];
+      return {
+        files: [{ path: "src/plugins/email.ts", content: header("e-mail", ir.configFile) + file(imports.toString(), body) }],
+        context,
+        dependencies: Object.fromEntries(["handlebars", ...provider.dependencies].map((name) => [name, versionOf(name)])),
+      };
+    },
+  };
+}
+
+/** The text of each template's files (a missing file is an error at its line). */
+function readTemplates(templates: Record<string, Template>, ctx: PluginAnalyzeContext): NonNullable<SharedOptions["sources"]> {
+  const sources: NonNullable<SharedOptions["sources"]> = {};
+  for (const [name, t] of Object.entries(templates)) {
+    if (typeof t === "string") continue;
+    const read: { html?: string; text?: string } = {};
+    for (const part of ["html", "text"] as const) {
+      const path = t[part];
+      if (path === undefined || !ctx.host) continue;
+      const content = ctx.host.readFile(path);
+      if (content === undefined) ctx.diagnostics.error("missing-file", `e-mail template ${name}: ${path} does not exist`, ctx.parsed.locate([...ctx.path, "templates", name, part]), "paths are relative to the folder of yama.yaml");
+      else read[part] = content;
+    }
+    sources[name] = read;
+  }
+  return sources;
+}
+
+function emitTemplates(opts: SharedOptions): string[] {
+  return Object.entries(opts.templates).map(([name, t]) => {
+    if (typeof t === "string") return `    ${key(name)}: { provider: ${ts(t)} },`;
+    const read = opts.sources?.[name] ?? {};
+    const parts = [`      subject: ${ts(t.subject)},`];
+    if (t.html !== undefined) parts.push(`      /** ${t.html} */\n      html: ${ts(read.html ?? "")},`);
+    if (t.text !== undefined) parts.push(`      /** ${t.text} */\n      text: ${ts(read.text ?? "")},`);
+    return `    ${key(name)}: {\n${parts.join("\n")}\n    },`;
+  });
+}
+
+const literal = (value: string | undefined) => value !== undefined && parseConfigString(value).kind === "literal";
 
 export const EMAIL_PLUGIN = "@betagors/yama-email-resend";
+export const SMTP_PLUGIN = "@betagors/yama-email-smtp";
+export const SENDGRID_PLUGIN = "@betagors/yama-email-sendgrid";
+export const SES_PLUGIN = "@betagors/yama-email-ses";
 
-export const emailPlugin: YamaPlugin<EmailOptions> = {
+const resendOptions = z.strictObject({
+  /** Resend's API key, from the environment: `${RESEND_API_KEY}`. */
+  apiKey: text,
+  ...common,
+});
+
+export const emailResendPlugin = emailPlugin<z.output<typeof resendOptions> & SharedOptions>({
   name: EMAIL_PLUGIN,
   aliases: ["email-resend", "@betagors/yama-resend"],
-  options,
-  analyze(opts, ctx) {
-    const at = (...rest: string[]) => ctx.parsed.locate([...ctx.path, ...rest]);
-    if (parseConfigString(opts.apiKey).kind === "literal") {
-      ctx.diagnostics.error("secret-in-config", "the Resend API key is written into the config", at("apiKey"), "read it from the environment: `apiKey: ${RESEND_API_KEY}`");
-    }
-    const sources: NonNullable<EmailOptions["sources"]> = {};
-    for (const [name, t] of Object.entries(opts.templates)) {
-      const read: { html?: string; text?: string } = {};
-      for (const part of ["html", "text"] as const) {
-        const path = t[part];
-        if (path === undefined || !ctx.host) continue;
-        const text = ctx.host.readFile(path);
-        if (text === undefined) ctx.diagnostics.error("missing-file", `e-mail template ${name}: ${path} does not exist`, at("templates", name, part), "paths are relative to the folder of yama.yaml");
-        else read[part] = text;
-      }
-      sources[name] = read;
-    }
-    opts.sources = sources;
-  },
-  emit(opts, ir) {
-    const imports = new Imports().add("../lib/email.js", "resendEmail");
-    const templates = Object.entries(opts.templates).map(([name, t]) => {
-      const read = opts.sources?.[name] ?? {};
-      const parts = [`      subject: ${ts(t.subject)},`];
-      if (t.html !== undefined) parts.push(`      /** ${t.html} */\n      html: ${ts(read.html ?? "")},`);
-      if (t.text !== undefined) parts.push(`      /** ${t.text} */\n      text: ${ts(read.text ?? "")},`);
-      return `    ${key(name)}: {\n${parts.join("\n")}\n    },`;
-    });
-    const body = `/** E-mail through Resend: \`ctx.email.send({to, subject, html})\`, or \`{to, template, data}\` with a template below. */
-export const email = resendEmail({
-  apiKey: ${envText(parseConfigString(opts.apiKey))},
-  from: ${envText(parseConfigString(opts.from))},${opts.replyTo !== undefined ? `\n  replyTo: ${envText(parseConfigString(opts.replyTo))},` : ""}
-  templates: {${templates.length ? `\n${templates.join("\n")}\n  ` : ""}},
-});`;
-    const context: ContextMember[] = ir.endpoints.length > 0
-      ? [{ name: "email", imports: { "./plugins/email.js": ["email"] }, doc: "Sends e-mail through Resend (src/plugins/email.ts).", type: "typeof email", value: "email" }]
-      : [];
-    return {
-      files: [{ path: "src/plugins/email.ts", content: header("e-mail", ir.configFile) + file(imports.toString(), body) }],
-      context,
-      dependencies: { resend: "^6.38.0", handlebars: "^4.7.10" },
-    };
-  },
-};
+  label: "Resend",
+  options: resendOptions,
+  module: "email-resend",
+  factory: "resendEmail",
+  secrets: (opts) => (literal(opts.apiKey) ? [[["apiKey"], "Resend API key", "RESEND_API_KEY"]] : []),
+  fields: (opts) => [`apiKey: ${expr(opts.apiKey)},`],
+  dependencies: ["resend"],
+});
+
+/** The e-mail plugins: a config uses one of them. */
+export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>];
