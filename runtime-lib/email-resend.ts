@@ -4,7 +4,7 @@
  * points it at another API.
  */
 import { type CreateEmailOptions, Resend } from "resend";
-import { createEmail, type Email, type EmailOptions, emailUnavailable, type OutgoingEmail } from "./email.js";
+import { body, createEmail, type Email, type EmailOptions, emailUnavailable, type OutgoingEmail } from "./email.js";
 
 export interface ResendOptions<T extends string> extends EmailOptions<T> {
   apiKey: string | undefined;
@@ -23,9 +23,7 @@ function payload(message: OutgoingEmail): CreateEmailOptions {
     ...(replyTo !== undefined ? { replyTo } : {}),
     ...(headers !== undefined ? { headers } : {}),
   };
-  // Resend needs a body: html (with its text, if any), else the text, empty if there is none.
-  if (message.html !== undefined) return { ...base, html: message.html, ...(message.text !== undefined ? { text: message.text } : {}) };
-  return { ...base, text: message.text ?? "" };
+  return { ...base, ...body(message) };
 }
 
 export function resendEmail<T extends string>(options: ResendOptions<T>): Email<T> {

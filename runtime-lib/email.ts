@@ -110,6 +110,10 @@ function emailFailed(err: unknown, note = ""): ApiError {
 /** The recipients as a list. */
 export const addresses = (recipients: Recipients | undefined): string[] => (recipients === undefined ? [] : typeof recipients === "string" ? [recipients] : recipients);
 
+/** The body of a message as providers take it: the html (with its text, if any), else the text, empty if there is none. */
+export const body = (message: RenderedEmail): { html: string; text?: string } | { text: string } =>
+  message.html !== undefined ? { html: message.html, ...(message.text !== undefined ? { text: message.text } : {}) } : { text: message.text ?? "" };
+
 const isProviderTemplate = (template: EmailTemplate | ProviderTemplate): template is ProviderTemplate => "provider" in template;
 
 /** `ctx.email` over a transport: messages rendered from yama.yaml's templates, errors as 503s. */

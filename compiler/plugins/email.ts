@@ -52,14 +52,13 @@ interface SharedOptions {
 const expr = (value: string) => envText(parseConfigString(value));
 
 interface Provider<O extends SharedOptions> {
-  name: string;
+  /** `smtp`: the plugin `@betagors/yama-email-smtp` (alias `email-smtp`), runtime-lib/email-smtp.ts, whose `smtpEmail` builds `email`. */
+  id: string;
+  /** Other names configs use. */
   aliases: string[];
   /** In messages and doc comments: "Resend", "SMTP". */
   label: string;
   options: z.ZodType<O>;
-  /** The runtime-lib module and the function that builds `email` from the options. */
-  module: string;
-  factory: string;
   /** Options written into the config that must come from the environment: [option path, what it is, suggested variable]. */
   secrets(opts: O): [path: string[], what: string, variable: string][];
   /** The provider's own lines of the options object (before from, replyTo, templates). */
@@ -68,9 +67,10 @@ interface Provider<O extends SharedOptions> {
 }
 
 function emailPlugin<O extends SharedOptions>(provider: Provider<O>): YamaPlugin<O> {
+  const factory = `${provider.id}Email`;
   return {
-    name: provider.name,
-    aliases: provider.aliases,
+    name: `@betagors/yama-email-${provider.id}`,
+    aliases: [`email-${provider.id}`, ...provider.aliases],
     provides: "email",
     options: provider.options,
     analyze(opts, ctx) {
@@ -81,13 +81,13 @@ function emailPlugin<O extends SharedOptions>(provider: Provider<O>): YamaPlugin
       opts.sources = readTemplates(opts.templates, ctx);
     },
     emit(opts, ir) {
-      const imports = new Imports().add(`../lib/${provider.module}.js`, provider.factory);
+      const imports = new Imports().add(`../lib/email-${provider.id}.js`, factory);
       const lines = [...provider.fields(opts), `from: ${expr(opts.from)},`];
       if (opts.replyTo !== undefined) lines.push(`replyTo: ${expr(opts.replyTo)},`);
       const entries = emitTemplates(opts);
       lines.push(`templates: {${entries.length ? `\n${entries.join("\n")}\n  ` : ""}},`);
       const body = `/** E-mail through ${provider.label}: \`ctx.email.send({to, subject, html})\`, or \`{to, template, data}\` with a template below. */
-export const email = ${provider.factory}({
+export const email = ${factory}({
 ${lines.map((l) => `  ${l}`).join("\n")}
 });`;
       const context: ContextMember[] = ir.endpoints.length > 0
@@ -133,10 +133,7 @@ function emitTemplates(opts: SharedOptions): string[] {
 
 const literal = (value: string | undefined) => value !== undefined && parseConfigString(value).kind === "literal";
 
-export const EMAIL_PLUGIN = "@betagors/yama-email-resend";
 export const SMTP_PLUGIN = "@betagors/yama-email-smtp";
-export const SENDGRID_PLUGIN = "@betagors/yama-email-sendgrid";
-export const SES_PLUGIN = "@betagors/yama-email-ses";
 
 const resendOptions = z.strictObject({
   /** Resend's API key, from the environment: `${RESEND_API_KEY}`. */
@@ -145,16 +142,45 @@ const resendOptions = z.strictObject({
 });
 
 export const emailResendPlugin = emailPlugin<z.output<typeof resendOptions> & SharedOptions>({
-  name: EMAIL_PLUGIN,
-  aliases: ["email-resend", "@betagors/yama-resend"],
+  id: "resend",
+  aliases: ["@betagors/yama-resend"],
   label: "Resend",
   options: resendOptions,
-  module: "email-resend",
-  factory: "resendEmail",
   secrets: (opts) => (literal(opts.apiKey) ? [[["apiKey"], "Resend API key", "RESEND_API_KEY"]] : []),
   fields: (opts) => [`apiKey: ${expr(opts.apiKey)},`],
   dependencies: ["resend"],
 });
 
+const smtpOptions = z.strictObject({
+  /** The SMTP server, e.g. `smtp.example.com` or `${SMTP_HOST}`. */
+  host: text,
+  /** Default 465 with `secure: true`, else 587; a number or `${SMTP_PORT}`. */
+  port: z.union([z.number().int().min(1).max(65535), z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*(:-\d+)?\}$/, "must be a port number, or ${VAR} read at runtime")]).optional(),
+  /** TLS from the start (port 465); otherwise STARTTLS when the server offers it. */
+  secure: z.boolean().default(false),
+  /** Refuse a server that does not offer STARTTLS (with `secure: false`). */
+  requireTLS: z.boolean().default(false),
+  auth: z.strictObject({ user: text, pass: text }).optional(),
+  timeout,
+  ...common,
+});
+
+export const emailSmtpPlugin = emailPlugin<z.output<typeof smtpOptions> & SharedOptions>({
+  id: "smtp",
+  aliases: ["@betagors/yama-smtp"],
+  label: "SMTP",
+  options: smtpOptions,
+  secrets: (opts) => (literal(opts.auth?.pass) ? [[["auth", "pass"], "SMTP password", "SMTP_PASSWORD"]] : []),
+  fields: (opts) => [
+    `host: ${expr(opts.host)},`,
+    `port: ${opts.port === undefined ? (opts.secure ? 465 : 587) : envNumber(typeof opts.port === "number" ? opts.port : parseConfigString(opts.port), opts.secure ? 465 : 587)},`,
+    `secure: ${opts.secure},`,
+    ...(opts.requireTLS ? ["requireTLS: true,"] : []),
+    ...(opts.auth ? [`auth: { user: ${expr(opts.auth.user)}, pass: ${expr(opts.auth.pass)} },`] : []),
+    `timeoutMs: ${opts.timeout},`,
+  ],
+  dependencies: ["nodemailer"],
+});
+
 /** The e-mail plugins: a config uses one of them. */
-export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>];
+export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>, emailSmtpPlugin as YamaPlugin<never>];

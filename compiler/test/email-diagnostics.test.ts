@@ -1,0 +1,72 @@
+/**
+ * The e-mail providers' options at compile time: the config shapes of the YAMA roadmap compile,
+ * secrets must come from the environment, bad options are errors at their line with a fix, one
+ * e-mail provider per config, and what the workers target cannot run is `target-node-only`.
+ */
+import { describe, expect, it } from "vitest";
+import { compileText } from "../index.js";
+
+const ENDPOINT = "endpoints:\n  - { path: /x, method: GET, auth: false, handler: h }\n";
+const compile = (lines: string[], tail = "") => compileText(["name: t", "plugins:", ...lines].join("\n") + "\n" + ENDPOINT + tail);
+const errors = (lines: string[], tail = "") => compile(lines, tail).diagnostics.filter((d) => d.severity === "error").map((d) => ({ code: d.code, line: d.location?.line, message: d.message, hint: d.hint }));
+const emitted = (lines: string[]) => compile(lines).files?.find((f) => f.path === "src/plugins/email.ts")?.content ?? "";
+const WORKERS = "deployment:\n  targets: [workers]\ndocs: false\n";
+
+describe("@betagors/yama-email-smtp", () => {
+  const smtp = (...lines: string[]) => ['  "@betagors/yama-email-smtp":', ...lines.map((l) => `    ${l}`)];
+
+  it("compiles the roadmap's config (also as @betagors/yama-smtp, with options under config:)", () => {
+    const roadmap = ["host: smtp.example.com", "port: 587", "secure: false", "auth:", "  user: ${SMTP_USER}", "  pass: ${SMTP_PASSWORD}", "from: noreply@example.com"];
+    expect(compile(smtp(...roadmap)).diagnostics).toEqual([]);
+    const listed = compile(['  - "@betagors/yama-smtp":', "      config:", ...roadmap.map((l) => `        ${l}`)]);
+    expect(listed.diagnostics).toEqual([]);
+    expect(listed.files!.find((f) => f.path === "src/plugins/email.ts")!.content).toContain(`export const email = smtpEmail({
+  host: "smtp.example.com",
+  port: 587,
+  secure: false,
+  auth: { user: (process.env.SMTP_USER ?? ""), pass: (process.env.SMTP_PASSWORD ?? "") },
+  timeoutMs: 10000,
+  from: "noreply@example.com",
+  templates: {},
+});`);
+    expect(JSON.parse(listed.files!.find((f) => f.path === "package.json")!.content).dependencies).toMatchObject({ nodemailer: expect.any(String), handlebars: expect.any(String) });
+  });
+
+  it("reads the port from the environment, and defaults it from secure", () => {
+    expect(emitted(smtp("host: ${SMTP_HOST}", "port: ${SMTP_PORT}", "from: a@b.test"))).toContain("  host: (process.env.SMTP_HOST ?? \"\"),\n  port: Number(process.env.SMTP_PORT ?? 587),\n  secure: false,\n");
+    expect(emitted(smtp("host: h.test", "secure: true", "requireTLS: true", "from: a@b.test"))).toContain("  port: 465,\n  secure: true,\n  requireTLS: true,\n  timeoutMs: 10000,\n");
+  });
+
+  it("a password written into the config is an error at its line", () => {
+    expect(errors(smtp("host: h.test", "auth: { user: me, pass: hunter2 }", "from: a@b.test"))).toEqual([
+      { code: "secret-in-config", line: 5, message: "the SMTP password is written into the config", hint: "read it from the environment: `pass: ${SMTP_PASSWORD}`" },
+    ]);
+  });
+
+  it("bad options are errors at their line; a misspelt one gets a suggestion", () => {
+    expect(errors(smtp("host: h.test", "port: 99999", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 5 })]);
+    expect(errors(smtp("host: h.test", "port: smtp", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 5, message: expect.stringContaining("port number, or ${VAR}") })]);
+    expect(errors(smtp("host: h.test", "secrue: true", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "unknown-key", line: 5, hint: 'did you mean "secure"?' })]);
+    expect(errors(smtp("host: h.test", "auth: { user: \"${U}\" }", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 5 })]);
+    expect(errors(smtp("host: h.test"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", message: expect.stringContaining("from") })]);
+    expect(errors(smtp("host: h.test", "from: a@b.test", "templates:", "  hi: d-abc123"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 7 })]);
+  });
+
+  it("is target-node-only on Workers (nodemailer needs TCP sockets)", () => {
+    expect(errors(smtp("host: h.test", "from: a@b.test"), WORKERS)).toEqual([expect.objectContaining({ code: "target-node-only", line: 3, message: expect.stringContaining("nodemailer") })]);
+  });
+});
+
+describe("one e-mail provider", () => {
+  it("a second e-mail plugin is an error that names the first", () => {
+    const found = errors(['  "@betagors/yama-email-resend":', "    apiKey: ${RESEND_API_KEY}", "    from: a@b.test", '  "@betagors/yama-email-smtp":', "    host: h.test", "    from: a@b.test"]);
+    expect(found).toEqual([
+      {
+        code: "duplicate-email-plugin",
+        line: 6,
+        message: "@betagors/yama-email-smtp and @betagors/yama-email-resend (line 3) both provide ctx.email; a config uses one e-mail provider",
+        hint: "keep one of them: handlers call ctx.email the same way with each provider",
+      },
+    ]);
+  });
+});
