@@ -182,5 +182,24 @@ export const emailSmtpPlugin = emailPlugin<z.output<typeof smtpOptions> & Shared
   dependencies: ["nodemailer"],
 });
 
+const sendgridOptions = z.strictObject({
+  /** SendGrid's API key, from the environment: `${SENDGRID_API_KEY}`. */
+  apiKey: text,
+  timeout,
+  ...common,
+  /** `welcome: d-abc123` is one of SendGrid's dynamic templates; `{subject, html, text}` is a template of files. */
+  templates: keptTemplates(/^d-[A-Za-z0-9]+$/, "must be a SendGrid dynamic template id (d-…), or {subject, html, text} with template files"),
+});
+
+export const emailSendgridPlugin = emailPlugin<z.output<typeof sendgridOptions> & SharedOptions>({
+  id: "sendgrid",
+  aliases: [],
+  label: "SendGrid",
+  options: sendgridOptions,
+  secrets: (opts) => (literal(opts.apiKey) ? [[["apiKey"], "SendGrid API key", "SENDGRID_API_KEY"]] : []),
+  fields: (opts) => [`apiKey: ${expr(opts.apiKey)},`, `timeoutMs: ${opts.timeout},`],
+  dependencies: ["@sendgrid/client", "@sendgrid/mail"],
+});
+
 /** The e-mail plugins: a config uses one of them. */
-export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>, emailSmtpPlugin as YamaPlugin<never>];
+export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>, emailSmtpPlugin as YamaPlugin<never>, emailSendgridPlugin as YamaPlugin<never>];

@@ -7,12 +7,11 @@
  */
 import { createServer, type Server, type Socket } from "node:net";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { type ParsedMail, simpleParser } from "mailparser";
 import { SMTPServer } from "smtp-server";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectTyped, prepareMailer, WELCOME } from "./email-lib.js";
-import { call, removeProject, type RunningServer, startServer } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { expectTyped, serveMailer, WELCOME } from "./email-lib.js";
+import { call } from "./harness.js";
 
 const PLUGIN = `  "@betagors/yama-email-smtp":
     host: \${SMTP_HOST}
@@ -71,33 +70,33 @@ describe("ctx.email over SMTP", () => {
   const silent: Server = createServer((socket: Socket) => socket.on("error", () => {}));
   const sockets: Socket[] = [];
   silent.on("connection", (s: Socket) => sockets.push(s));
-  let dir = "";
-  const servers: Record<"good" | "wrongPassword" | "keyless" | "silent", RunningServer | undefined> = { good: undefined, wrongPassword: undefined, keyless: undefined, silent: undefined };
-
-  beforeAll(async () => {
-    await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
-    const port = String((smtp.server.address() as AddressInfo).port);
-    const silentPort = String((silent.address() as AddressInfo).port);
-    dir = await prepareMailer("email-smtp", PLUGIN);
-    const env = (name: string, over: Record<string, string>) => ({ SMTP_HOST: "127.0.0.1", SMTP_PORT: port, SMTP_USER: "mailer", SMTP_PASSWORD: "s3cret", YAMA_DATA_DIR: join(dir, ".yama", `data-${name}`), ...over });
-    [servers.good, servers.wrongPassword, servers.keyless, servers.silent] = await Promise.all([
-      startServer(dir, env("good", {})),
-      startServer(dir, env("wrong", { SMTP_PASSWORD: "guess" })),
-      startServer(dir, env("keyless", { SMTP_PASSWORD: "" })),
-      startServer(dir, env("silent", { SMTP_PORT: silentPort })),
-    ]);
-  }, 120_000);
-  afterAll(async () => {
-    await Promise.all(Object.values(servers).map((s) => s?.stop()));
-    for (const s of sockets) s.destroy();
-    await new Promise((resolve) => smtp.close(() => resolve(undefined)));
-    await new Promise((resolve) => silent.close(() => resolve(undefined)));
-    removeProject(dir);
-  });
+  let port = "";
+  let silentPort = "";
+  const mailer = serveMailer(
+    "email-smtp",
+    PLUGIN,
+    () => {
+      const env = { SMTP_HOST: "127.0.0.1", SMTP_PORT: port, SMTP_USER: "mailer", SMTP_PASSWORD: "s3cret" };
+      return { good: env, wrongPassword: { ...env, SMTP_PASSWORD: "guess" }, keyless: { ...env, SMTP_PASSWORD: "" }, silent: { ...env, SMTP_PORT: silentPort } };
+    },
+    {
+      async start() {
+        await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
+        await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+        port = String((smtp.server.address() as AddressInfo).port);
+        silentPort = String((silent.address() as AddressInfo).port);
+      },
+      async stop() {
+        for (const s of sockets) s.destroy();
+        await new Promise((resolve) => smtp.close(() => resolve(undefined)));
+        await new Promise((resolve) => silent.close(() => resolve(undefined)));
+      },
+    },
+  );
+  const servers = mailer.servers;
 
   it("delivers a template rendered with the request's data, after signing in with the configured credentials", async () => {
-    const res = await call(servers.good!.base, "POST", "/welcome", { to: "ann@example.com", name: "Ann <b>&" });
+    const res = await call(servers.good.base, "POST", "/welcome", { to: "ann@example.com", name: "Ann <b>&" });
     expect(res.status, res.text).toBe(201);
     const mail = arrived.at(-1)!;
     expect(res.body).toEqual({ id: mail.mail.messageId });
@@ -112,11 +111,11 @@ describe("ctx.email over SMTP", () => {
   });
 
   it("types ctx.email: the project passes tsc --strict, and a template name yama.yaml does not declare does not", () => {
-    expectTyped(dir);
+    expectTyped(mailer.dir);
   }, 60_000);
 
   it("delivers a message written out, with its own reply address", async () => {
-    const res = await call(servers.good!.base, "POST", "/note", { to: "bo@example.com" });
+    const res = await call(servers.good.base, "POST", "/note", { to: "bo@example.com" });
     expect(res.status, res.text).toBe(201);
     const mail = arrived.at(-1)!;
     expect(mail.to).toEqual(["bo@example.com"]);
@@ -128,7 +127,7 @@ describe("ctx.email over SMTP", () => {
 
   it("sends a batch one message after another, cc and bcc included in the envelope", async () => {
     const before = arrived.length;
-    const res = await call(servers.good!.base, "POST", "/batch", { to: "cy@example.com" });
+    const res = await call(servers.good.base, "POST", "/batch", { to: "cy@example.com" });
     expect(res.status, res.text).toBe(201);
     const [first, second] = arrived.slice(before);
     expect(res.body).toEqual({ ids: [first!.mail.messageId, second!.mail.messageId] });
@@ -144,21 +143,21 @@ describe("ctx.email over SMTP", () => {
     const error = (r: { body: unknown }) => (r.body as { error: { code: string; message: string } }).error;
     const before = arrived.length;
 
-    const wrong = await call(servers.wrongPassword!.base, "POST", "/note", { to: "bo@example.com" });
+    const wrong = await call(servers.wrongPassword.base, "POST", "/note", { to: "bo@example.com" });
     expect(wrong.status).toBe(503);
     expect(error(wrong)).toMatchObject({ code: "EMAIL_FAILED", message: "E-mail could not be sent: the SMTP server refused the credentials" });
     expect(logins.at(-1)).toEqual({ user: "mailer", pass: "guess" });
 
-    const refused = await call(servers.good!.base, "POST", "/note", { to: "refused@example.com" });
+    const refused = await call(servers.good.base, "POST", "/note", { to: "refused@example.com" });
     expect(refused.status).toBe(503);
     expect(error(refused)).toMatchObject({ code: "EMAIL_FAILED", message: expect.stringMatching(/^E-mail could not be sent: the SMTP server refused the message: 550 5\.1\.1 No such user here/) });
 
-    const keyless = await call(servers.keyless!.base, "POST", "/note", { to: "bo@example.com" });
+    const keyless = await call(servers.keyless.base, "POST", "/note", { to: "bo@example.com" });
     expect(keyless.status).toBe(503);
     expect(error(keyless)).toMatchObject({ code: "EMAIL_UNAVAILABLE", message: "E-mail is not configured: the SMTP user or password is not set" });
 
     const started = Date.now();
-    const silent = await call(servers.silent!.base, "POST", "/note", { to: "bo@example.com" });
+    const silent = await call(servers.silent.base, "POST", "/note", { to: "bo@example.com" });
     expect(silent.status).toBe(503);
     expect(error(silent)).toMatchObject({ code: "EMAIL_FAILED", message: "E-mail could not be sent: the SMTP server did not answer in time" });
     expect(Date.now() - started).toBeLessThan(5_000);

@@ -4,11 +4,10 @@
  * escaped, subject and text not), a message written out, and a 503 in the error envelope when
  * the API key is missing or Resend refuses. Template files are read at compile time.
  */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileText } from "../index.js";
-import { expectTyped, FakeApi, prepareMailer, WELCOME } from "./email-lib.js";
-import { call, removeProject, type RunningServer, startServer } from "./harness.js";
+import { expectTyped, FakeApi, serveMailer, WELCOME } from "./email-lib.js";
+import { call } from "./harness.js";
 
 const PLUGIN = `  "@betagors/yama-email-resend":
     apiKey: \${RESEND_API_KEY}
@@ -23,25 +22,10 @@ describe("ctx.email through Resend", () => {
     res.writeHead(refuse ? 422 : 200, { "content-type": "application/json" });
     res.end(JSON.stringify(refuse ? { statusCode: 422, name: "validation_error", message: "The `to` field is invalid." } : { id: `email-${resend.received.length}` }));
   });
-  let dir = "";
-  let server: RunningServer | undefined;
-  let keyless: RunningServer | undefined;
-
-  beforeAll(async () => {
-    await resend.start();
-    dir = await prepareMailer("email", PLUGIN);
-    server = await startServer(dir, { RESEND_API_KEY: "re_test_key", RESEND_BASE_URL: resend.base });
-    keyless = await startServer(dir, { RESEND_API_KEY: "", RESEND_BASE_URL: resend.base, YAMA_DATA_DIR: join(dir, ".yama", "data-keyless") });
-  }, 120_000);
-  afterAll(async () => {
-    await server?.stop();
-    await keyless?.stop();
-    await resend.stop();
-    removeProject(dir);
-  });
+  const mailer = serveMailer("email", PLUGIN, () => ({ keyed: { RESEND_API_KEY: "re_test_key", RESEND_BASE_URL: resend.base }, keyless: { RESEND_API_KEY: "", RESEND_BASE_URL: resend.base } }), resend);
 
   it("sends a template rendered with the request's data: HTML escaped, subject and text as written", async () => {
-    const res = await call(server!.base, "POST", "/welcome", { to: "ann@example.com", name: "Ann <b>&" });
+    const res = await call(mailer.servers.keyed.base, "POST", "/welcome", { to: "ann@example.com", name: "Ann <b>&" });
     expect(res.status, res.text).toBe(201);
     expect(res.body).toEqual({ id: "email-1" });
     const sent = resend.received.at(-1)!;
@@ -56,11 +40,11 @@ describe("ctx.email through Resend", () => {
   });
 
   it("types ctx.email: the project passes tsc --strict, and a template name yama.yaml does not declare does not", () => {
-    expectTyped(dir);
+    expectTyped(mailer.dir);
   }, 60_000);
 
   it("sends a message written out", async () => {
-    const res = await call(server!.base, "POST", "/note", { to: "bo@example.com" });
+    const res = await call(mailer.servers.keyed.base, "POST", "/note", { to: "bo@example.com" });
     expect(res.status, res.text).toBe(201);
     expect(resend.received.at(-1)!.body).toMatchObject({ to: ["bo@example.com"], subject: "A note", text: "plain words", reply_to: "help@acme.test" });
   });
@@ -68,14 +52,14 @@ describe("ctx.email through Resend", () => {
   it("a refused message or a missing API key is a 503 in the error envelope", async () => {
     refuse = true;
     try {
-      const refused = await call(server!.base, "POST", "/note", { to: "bo@example.com" });
+      const refused = await call(mailer.servers.keyed.base, "POST", "/note", { to: "bo@example.com" });
       expect(refused.status).toBe(503);
       expect((refused.body as { error: { code: string; message: string } }).error).toMatchObject({ code: "EMAIL_FAILED", message: "E-mail could not be sent: The `to` field is invalid." });
     } finally {
       refuse = false;
     }
     const before = resend.received.length;
-    const missing = await call(keyless!.base, "POST", "/note", { to: "bo@example.com" });
+    const missing = await call(mailer.servers.keyless.base, "POST", "/note", { to: "bo@example.com" });
     expect(missing.status).toBe(503);
     expect((missing.body as { error: { code: string } }).error.code).toBe("EMAIL_UNAVAILABLE");
     expect(resend.received.length).toBe(before);

@@ -57,6 +57,36 @@ describe("@betagors/yama-email-smtp", () => {
   });
 });
 
+describe("@betagors/yama-email-sendgrid", () => {
+  const sendgrid = (...lines: string[]) => ['  "@betagors/yama-email-sendgrid":', ...lines.map((l) => `    ${l}`)];
+
+  it("compiles the roadmap's config: a template that is a string is a dynamic template id", () => {
+    const result = compile(sendgrid("apiKey: ${SENDGRID_API_KEY}", "from: noreply@example.com", "templates:", "  welcome: d-abc123"));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.files!.find((f) => f.path === "src/plugins/email.ts")!.content).toContain(`export const email = sendgridEmail({
+  apiKey: (process.env.SENDGRID_API_KEY ?? ""),
+  timeoutMs: 10000,
+  from: "noreply@example.com",
+  templates: {
+    welcome: { provider: "d-abc123" },
+  },
+});`);
+    expect(JSON.parse(result.files!.find((f) => f.path === "package.json")!.content).dependencies).toMatchObject({ "@sendgrid/mail": expect.any(String), "@sendgrid/client": expect.any(String) });
+  });
+
+  it("an API key written into the config, or a template that is neither an id nor files, is an error at its line", () => {
+    expect(errors(sendgrid("apiKey: SG.live", "from: a@b.test"))).toEqual([{ code: "secret-in-config", line: 4, message: "the SendGrid API key is written into the config", hint: "read it from the environment: `apiKey: ${SENDGRID_API_KEY}`" }]);
+    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: emails/welcome.hbs"))).toEqual([
+      expect.objectContaining({ code: "bad-plugin-option", line: 7, message: expect.stringContaining("must be a SendGrid dynamic template id (d-…), or {subject, html, text} with template files") }),
+    ]);
+  });
+
+  it("dynamic templates are fine on Workers (SendGrid renders them); templates of files are not", () => {
+    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: d-abc123"), WORKERS)).toEqual([]);
+    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: { subject: Hi, text: hi.txt }"), WORKERS)).toEqual([expect.objectContaining({ code: "target-node-only", message: expect.stringContaining("new Function()") })]);
+  });
+});
+
 describe("one e-mail provider", () => {
   it("a second e-mail plugin is an error that names the first", () => {
     const found = errors(['  "@betagors/yama-email-resend":', "    apiKey: ${RESEND_API_KEY}", "    from: a@b.test", '  "@betagors/yama-email-smtp":', "    host: h.test", "    from: a@b.test"]);

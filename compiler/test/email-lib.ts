@@ -7,8 +7,8 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { expect } from "vitest";
-import { prepareProjectFromText, ROOT } from "./harness.js";
+import { afterAll, beforeAll, expect } from "vitest";
+import { prepareProjectFromText, removeProject, ROOT, type RunningServer, startServer } from "./harness.js";
 
 const ENDPOINTS = `endpoints:
   - path: /welcome
@@ -55,10 +55,27 @@ export default async function batch(ctx: BatchContext) {
 /** The welcome template of FILES, as yama.yaml declares it under `templates:`. */
 export const WELCOME = '      welcome: { subject: "Welcome, {{name}}!", html: emails/welcome.hbs, text: emails/welcome.txt }';
 
-/** Compiles the mailer project with `plugin` (the lines of its entry under `plugins:`). */
-export function prepareMailer(name: string, plugin: string, files: Readonly<Record<string, string>> = {}): Promise<string> {
-  return prepareProjectFromText(name, `name: mailer\nversion: 1.0.0\nplugins:\n${plugin}\n${ENDPOINTS}`, { ...FILES, ...files });
+/** Compiles the mailer project with `plugin` (the lines of its entry under `plugins:`), and more endpoints and files where a test needs them. */
+export function prepareMailer(name: string, plugin: string, more: { endpoints?: string; files?: Readonly<Record<string, string>> } = {}): Promise<string> {
+  return prepareProjectFromText(name, `name: mailer\nversion: 1.0.0\nplugins:\n${plugin}\n${ENDPOINTS}${more.endpoints ?? ""}`, { ...FILES, ...more.files });
 }
+
+/** An endpoint that sends the template `receipt` (one the provider keeps) with `templateData`, the name SendGrid's examples use. */
+export const RECEIPT = {
+  endpoints: `  - path: /receipt
+    method: POST
+    auth: false
+    body: { fields: { to: email!, total: string! } }
+    handler: src/handlers/receipt.ts
+`,
+  files: {
+    "src/handlers/receipt.ts": `import type { ReceiptContext } from "../endpoints/receipt.js";
+export default async function receipt(ctx: ReceiptContext) {
+  return ctx.email.send({ to: ctx.body.to, template: "receipt", templateData: { total: ctx.body.total } });
+}
+`,
+  },
+};
 
 /**
  * The project passes `tsc --strict`, and a template name yama.yaml does not declare fails it
@@ -111,4 +128,30 @@ export class FakeApi {
   stop(): Promise<void> {
     return new Promise((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
+}
+
+export interface Mailer<K extends string> {
+  dir: string;
+  servers: Record<K, RunningServer>;
+}
+
+/**
+ * Registers hooks that start the test's mail server (`around.start`), compile the mailer project
+ * with `plugin`, and run it once per environment of `envs` (each with its own data directory);
+ * afterwards the servers stop, `around.stop` runs and the project is removed.
+ */
+export function serveMailer<K extends string>(name: string, plugin: string, envs: (dir: string) => Record<K, Record<string, string>>, around: { start(): Promise<void>; stop(): Promise<void>; more?: Parameters<typeof prepareMailer>[2] }): Mailer<K> {
+  const mailer = { dir: "", servers: {} } as Mailer<K>;
+  beforeAll(async () => {
+    await around.start();
+    mailer.dir = await prepareMailer(name, plugin, around.more);
+    const started = await Promise.all(Object.entries<Record<string, string>>(envs(mailer.dir)).map(async ([key, env]) => [key, await startServer(mailer.dir, { YAMA_DATA_DIR: join(mailer.dir, ".yama", `data-${key}`), ...env })] as const));
+    Object.assign(mailer.servers, Object.fromEntries(started));
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all(Object.values<RunningServer>(mailer.servers).map((s) => s.stop()));
+    await around.stop();
+    removeProject(mailer.dir);
+  });
+  return mailer;
 }
