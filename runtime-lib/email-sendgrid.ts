@@ -1,9 +1,9 @@
 /**
  * `ctx.email` through SendGrid's v3 API (@sendgrid/mail). A template of yama.yaml that is a
  * dynamic template id (`d-…`) is sent as `templateId` with the message's data as
- * `dynamicTemplateData`; SendGrid renders it. The client is created on the first send, so an app
- * without its key starts, and a send then fails with a 503. SENDGRID_BASE_URL points it at another
- * API (a test double); each request is bounded by `timeoutMs`.
+ * `dynamicTemplateData`; SendGrid renders it. The package's client is configured on the first
+ * send, so an app without its key starts, and a send then fails with a 503. SENDGRID_BASE_URL
+ * points it at another API (a test double); each request is bounded by `timeoutMs`.
  */
 import sendgridClient from "@sendgrid/client";
 import sendgrid from "@sendgrid/mail";

@@ -6,7 +6,7 @@
 import type { ParsedConfig } from "../1-parse/parse.js";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { DeploymentIR, TargetName } from "../ir.js";
-import { EMAIL_PLUGINS, SMTP_PLUGIN } from "../plugins/email.js";
+import { EMAIL_NODE_ONLY, EMAIL_PLUGINS } from "../plugins/email.js";
 import type { PluginUseIR } from "../plugins/types.js";
 import { slug } from "../../targets/settings.js";
 import { parseConfigString } from "./config-string.js";
@@ -166,8 +166,9 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (email && targets.includes("workers") && Object.values((email.options as { templates?: Record<string, unknown> }).templates ?? {}).some((t) => typeof t === "object")) {
     diagnostics.error("target-node-only", "e-mail templates are compiled by Handlebars with new Function(), which the workers target forbids", email.loc, "send messages written out (subject, html, text) on Workers, or render templates on another target");
   }
-  if (email?.name === SMTP_PLUGIN && targets.includes("workers")) {
-    diagnostics.error("target-node-only", "SMTP e-mail (nodemailer) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", email.loc, "send through an e-mail API on Workers (@betagors/yama-email-resend), or send from a Node, Lambda or Docker deployment");
+  const nodeOnly = email && EMAIL_NODE_ONLY[email.name];
+  if (email && nodeOnly && targets.includes("workers")) {
+    diagnostics.error("target-node-only", nodeOnly, email.loc, "on Workers, send through @betagors/yama-email-resend or @betagors/yama-email-ses (both use fetch), or send from a Node, Lambda or Docker deployment");
   }
   const cache = plugins.find((p) => p.name === "@betagors/yama-cache");
   if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {

@@ -133,7 +133,11 @@ function emitTemplates(opts: SharedOptions): string[] {
 
 const literal = (value: string | undefined) => value !== undefined && parseConfigString(value).kind === "literal";
 
-export const SMTP_PLUGIN = "@betagors/yama-email-smtp";
+/** The e-mail plugins whose library the workers target cannot run, with the reason (Resend and SES use fetch there). */
+export const EMAIL_NODE_ONLY: Readonly<Record<string, string>> = {
+  "@betagors/yama-email-smtp": "SMTP e-mail (nodemailer) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have",
+  "@betagors/yama-email-sendgrid": "SendGrid's client (@sendgrid/mail) imports node:fs, which the workers target does not have",
+};
 
 const resendOptions = z.strictObject({
   /** Resend's API key, from the environment: `${RESEND_API_KEY}`. */
@@ -201,5 +205,47 @@ export const emailSendgridPlugin = emailPlugin<z.output<typeof sendgridOptions> 
   dependencies: ["@sendgrid/client", "@sendgrid/mail"],
 });
 
+/** SES's credential options: what each one is, and the variable it is usually read from. */
+const AWS_KEYS = [
+  ["accessKeyId", "AWS access key id", "AWS_ACCESS_KEY_ID"],
+  ["secretAccessKey", "AWS secret access key", "AWS_SECRET_ACCESS_KEY"],
+  ["sessionToken", "AWS session token", "AWS_SESSION_TOKEN"],
+] as const;
+
+const sesOptions = z
+  .strictObject({
+    /** e.g. `us-east-1` or `${AWS_REGION}`; default: the SDK's (AWS_REGION). */
+    region: text.optional(),
+    /** From the environment; without them, the SDK's default credential chain (environment, shared files, the instance or function role). */
+    accessKeyId: text.optional(),
+    secretAccessKey: text.optional(),
+    sessionToken: text.optional(),
+    timeout,
+    ...common,
+    /** `welcome: Welcome` is one of SES's templates, by name; `{subject, html, text}` is a template of files. */
+    templates: keptTemplates(/^[A-Za-z0-9_-]{1,64}$/, "must be the name of an SES template (letters, digits, _ and -), or {subject, html, text} with template files"),
+  })
+  .superRefine((o, ctx) => {
+    if ((o.accessKeyId === undefined) === (o.secretAccessKey === undefined) && (o.sessionToken === undefined || o.accessKeyId !== undefined)) return;
+    const given = o.accessKeyId !== undefined ? "accessKeyId" : o.secretAccessKey !== undefined ? "secretAccessKey" : "sessionToken";
+    ctx.addIssue({ code: "custom", path: [given], message: "give accessKeyId and secretAccessKey together (sessionToken only with them), or none of them for the SDK's default credential chain" });
+  });
+
+export const emailSesPlugin = emailPlugin<z.output<typeof sesOptions> & SharedOptions>({
+  id: "ses",
+  aliases: [],
+  label: "Amazon SES",
+  options: sesOptions,
+  secrets: (opts) => AWS_KEYS.filter(([k]) => literal(opts[k])).map(([k, what, variable]) => [[k], what, variable]),
+  fields: (opts) => [
+    ...(opts.region !== undefined ? [`region: ${expr(opts.region)},`] : []),
+    ...(opts.accessKeyId !== undefined && opts.secretAccessKey !== undefined
+      ? [`credentials: { accessKeyId: ${expr(opts.accessKeyId)}, secretAccessKey: ${expr(opts.secretAccessKey)}${opts.sessionToken !== undefined ? `, sessionToken: ${expr(opts.sessionToken)}` : ""} },`]
+      : []),
+    `timeoutMs: ${opts.timeout},`,
+  ],
+  dependencies: ["@aws-sdk/client-sesv2"],
+});
+
 /** The e-mail plugins: a config uses one of them. */
-export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin as YamaPlugin<never>, emailSmtpPlugin as YamaPlugin<never>, emailSendgridPlugin as YamaPlugin<never>];
+export const EMAIL_PLUGINS: readonly YamaPlugin<never>[] = [emailResendPlugin, emailSmtpPlugin, emailSendgridPlugin, emailSesPlugin] as YamaPlugin<never>[];

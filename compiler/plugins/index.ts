@@ -37,7 +37,7 @@ const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", 
 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
-  "@betagors/yama-email-ses", "@betagors/yama-auth-oauth",
+  "@betagors/yama-auth-oauth",
   "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-s3", "@betagors/yama-fs",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileText } from "../index.js";
-import { expectTyped, FakeApi, serveMailer, WELCOME } from "./email-lib.js";
+import { expectNote503, expectTyped, FakeApi, serveMailer, WELCOME } from "./email-lib.js";
 import { call } from "./harness.js";
 
 const PLUGIN = `  "@betagors/yama-email-resend":
@@ -39,9 +39,7 @@ describe("ctx.email through Resend", () => {
     });
   });
 
-  it("types ctx.email: the project passes tsc --strict, and a template name yama.yaml does not declare does not", () => {
-    expectTyped(mailer.dir);
-  }, 60_000);
+  it("types ctx.email: the project passes tsc --strict, and a template name yama.yaml does not declare does not", () => expectTyped(mailer.dir), 60_000);
 
   it("sends a message written out", async () => {
     const res = await call(mailer.servers.keyed.base, "POST", "/note", { to: "bo@example.com" });
@@ -52,16 +50,12 @@ describe("ctx.email through Resend", () => {
   it("a refused message or a missing API key is a 503 in the error envelope", async () => {
     refuse = true;
     try {
-      const refused = await call(mailer.servers.keyed.base, "POST", "/note", { to: "bo@example.com" });
-      expect(refused.status).toBe(503);
-      expect((refused.body as { error: { code: string; message: string } }).error).toMatchObject({ code: "EMAIL_FAILED", message: "E-mail could not be sent: The `to` field is invalid." });
+      await expectNote503(mailer.servers.keyed.base, "EMAIL_FAILED", "E-mail could not be sent: The `to` field is invalid.");
     } finally {
       refuse = false;
     }
     const before = resend.received.length;
-    const missing = await call(mailer.servers.keyless.base, "POST", "/note", { to: "bo@example.com" });
-    expect(missing.status).toBe(503);
-    expect((missing.body as { error: { code: string } }).error.code).toBe("EMAIL_UNAVAILABLE");
+    await expectNote503(mailer.servers.keyless.base, "EMAIL_UNAVAILABLE", "E-mail is not configured: RESEND_API_KEY is not set");
     expect(resend.received.length).toBe(before);
   });
 });

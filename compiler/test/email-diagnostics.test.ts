@@ -81,9 +81,44 @@ describe("@betagors/yama-email-sendgrid", () => {
     ]);
   });
 
-  it("dynamic templates are fine on Workers (SendGrid renders them); templates of files are not", () => {
-    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: d-abc123"), WORKERS)).toEqual([]);
-    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: { subject: Hi, text: hi.txt }"), WORKERS)).toEqual([expect.objectContaining({ code: "target-node-only", message: expect.stringContaining("new Function()") })]);
+  it("is target-node-only on Workers (its client imports node:fs)", () => {
+    expect(errors(sendgrid("apiKey: ${K}", "from: a@b.test", "templates:", "  welcome: d-abc123"), WORKERS)).toEqual([expect.objectContaining({ code: "target-node-only", line: 3, message: expect.stringContaining("node:fs") })]);
+  });
+});
+
+describe("@betagors/yama-email-ses", () => {
+  const ses = (...lines: string[]) => ['  "@betagors/yama-email-ses":', ...lines.map((l) => `    ${l}`)];
+  const roadmap = ["region: us-east-1", "accessKeyId: ${AWS_ACCESS_KEY_ID}", "secretAccessKey: ${AWS_SECRET_ACCESS_KEY}", "from: noreply@example.com"];
+
+  it("compiles the roadmap's config; without keys the SDK's default credential chain is used", () => {
+    const result = compile(ses(...roadmap, "templates:", "  receipt: Receipt-v2"));
+    expect(result.diagnostics).toEqual([]);
+    expect(result.files!.find((f) => f.path === "src/plugins/email.ts")!.content).toContain(`export const email = sesEmail({
+  region: "us-east-1",
+  credentials: { accessKeyId: (process.env.AWS_ACCESS_KEY_ID ?? ""), secretAccessKey: (process.env.AWS_SECRET_ACCESS_KEY ?? "") },
+  timeoutMs: 10000,
+  from: "noreply@example.com",
+  templates: {
+    receipt: { provider: "Receipt-v2" },
+  },
+});`);
+    expect(JSON.parse(result.files!.find((f) => f.path === "package.json")!.content).dependencies).toMatchObject({ "@aws-sdk/client-sesv2": expect.any(String) });
+    expect(emitted(ses("from: a@b.test"))).toContain("export const email = sesEmail({\n  timeoutMs: 10000,\n  from: \"a@b.test\",\n");
+  });
+
+  it("keys written into the config, or only one of the pair, are errors at their line", () => {
+    expect(errors(ses("accessKeyId: ${AWS_ACCESS_KEY_ID}", "secretAccessKey: wJalrXUtnFEMI", "from: a@b.test"))).toEqual([
+      { code: "secret-in-config", line: 5, message: "the AWS secret access key is written into the config", hint: "read it from the environment: `secretAccessKey: ${AWS_SECRET_ACCESS_KEY}`" },
+    ]);
+    expect(errors(ses("region: eu-west-1", "accessKeyId: ${AWS_ACCESS_KEY_ID}", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 5, message: expect.stringContaining("give accessKeyId and secretAccessKey together") })]);
+    expect(errors(ses("secretAcessKey: ${S}", "from: a@b.test"))).toEqual([expect.objectContaining({ code: "unknown-key", line: 4, hint: 'did you mean "secretAccessKey"?' })]);
+    expect(errors(ses("from: a@b.test", "templates:", "  receipt: emails/receipt.hbs"))).toEqual([expect.objectContaining({ code: "bad-plugin-option", line: 6, message: expect.stringContaining("must be the name of an SES template") })]);
+  });
+
+  it("runs on Workers with SES's templates; templates of files are target-node-only there (Handlebars)", () => {
+    const ses = ['  "@betagors/yama-email-ses":', "    region: us-east-1", "    from: a@b.test", "    templates:"];
+    expect(errors([...ses, "      receipt: Receipt-v2"], WORKERS)).toEqual([]);
+    expect(errors([...ses, "      hi: { subject: Hi, text: hi.txt }"], WORKERS)).toEqual([expect.objectContaining({ code: "target-node-only", message: expect.stringContaining("new Function()") })]);
   });
 });
 

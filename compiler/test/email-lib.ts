@@ -2,13 +2,14 @@
  * The project the e-mail tests compile, one per provider: the same endpoints and handler files
  * with each provider's plugin entry, since handlers call ctx.email the same way with each.
  */
-import { execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, expect } from "vitest";
-import { prepareProjectFromText, removeProject, ROOT, type RunningServer, startServer } from "./harness.js";
+import { call, prepareProjectFromText, removeProject, ROOT, type RunningServer, startServer } from "./harness.js";
 
 const ENDPOINTS = `endpoints:
   - path: /welcome
@@ -79,19 +80,19 @@ export default async function receipt(ctx: ReceiptContext) {
 
 /**
  * The project passes `tsc --strict`, and a template name yama.yaml does not declare fails it
- * (the note handler is changed to name one, then put back).
+ * (the note handler is changed to name one, then put back). tsc runs asynchronously: a blocked
+ * event loop would miss the app server closing idle keep-alive connections, and the next call
+ * would go out on a closed one.
  */
-export function expectTyped(dir: string): void {
-  const tsc = () => execFileSync(join(ROOT, "node_modules/.bin/tsc"), ["--noEmit", "-p", dir], { encoding: "utf8", stdio: "pipe" });
-  tsc();
+export async function expectTyped(dir: string): Promise<void> {
+  const tsc = () => promisify(execFile)(join(ROOT, "node_modules/.bin/tsc"), ["--noEmit", "-p", dir], { encoding: "utf8" });
+  await tsc();
   writeFileSync(join(dir, "src/handlers/note.ts"), FILES["src/handlers/note.ts"]!.replace('subject: "A note", text: "plain words"', 'template: "welcom"'));
   try {
-    let output = "";
-    try {
-      tsc();
-    } catch (err) {
-      output = String((err as { stdout?: string }).stdout);
-    }
+    const output = await tsc().then(
+      () => "",
+      (err: { stdout?: string }) => String(err.stdout),
+    );
     expect(output).toMatch(/src\/handlers\/note\.ts.*"welcom"/s);
   } finally {
     writeFileSync(join(dir, "src/handlers/note.ts"), FILES["src/handlers/note.ts"]!);
@@ -154,4 +155,13 @@ export function serveMailer<K extends string>(name: string, plugin: string, envs
     removeProject(mailer.dir);
   });
   return mailer;
+}
+
+/** POST /note to the app at `base` answers 503 with `code` and `message` in the error envelope; resolves to how long it took (ms). */
+export async function expectNote503(base: string, code: "EMAIL_FAILED" | "EMAIL_UNAVAILABLE", message: string | RegExp, to = "bo@example.com"): Promise<number> {
+  const started = Date.now();
+  const res = await call(base, "POST", "/note", { to });
+  expect(res.status, res.text).toBe(503);
+  expect((res.body as { error: unknown }).error).toMatchObject({ code, message: typeof message === "string" ? message : expect.stringMatching(message) });
+  return Date.now() - started;
 }
