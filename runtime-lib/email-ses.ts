@@ -46,7 +46,8 @@ function input(message: OutgoingEmail): SendEmailCommandInput {
 /** What went wrong: SES's error for a refused request, else whether it could be reached; missing settings are EMAIL_UNAVAILABLE. */
 function failure(err: unknown): Error {
   const { name, message, $metadata } = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  if (name === "CredentialsProviderError") return emailUnavailable("no AWS credentials were found");
+  // The default chain found none (Node), or there is none (the browser build Workers run).
+  if (name === "CredentialsProviderError" || message === "Credential is missing") return emailUnavailable("no AWS credentials were found");
   if (message === "Region is missing") return emailUnavailable("the AWS region is not set");
   const status = $metadata?.httpStatusCode;
   if (status !== undefined) return new Error(`SES answered ${status}${name ? ` ${name}` : ""}${message ? `: ${message}` : ""}`);

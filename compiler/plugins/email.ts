@@ -142,6 +142,7 @@ export const EMAIL_NODE_ONLY: Readonly<Record<string, string>> = {
 const resendOptions = z.strictObject({
   /** Resend's API key, from the environment: `${RESEND_API_KEY}`. */
   apiKey: text,
+  timeout,
   ...common,
 });
 
@@ -151,7 +152,7 @@ export const emailResendPlugin = emailPlugin<z.output<typeof resendOptions> & Sh
   label: "Resend",
   options: resendOptions,
   secrets: (opts) => (literal(opts.apiKey) ? [[["apiKey"], "Resend API key", "RESEND_API_KEY"]] : []),
-  fields: (opts) => [`apiKey: ${expr(opts.apiKey)},`],
+  fields: (opts) => [`apiKey: ${expr(opts.apiKey)},`, `timeoutMs: ${opts.timeout},`],
   dependencies: ["resend"],
 });
 

@@ -12,13 +12,16 @@ import { call } from "./harness.js";
 const PLUGIN = `  "@betagors/yama-email-resend":
     apiKey: \${RESEND_API_KEY}
     from: "Acme <noreply@acme.test>"
+    timeout: 1000
     templates:
 ${WELCOME}`;
 
 describe("ctx.email through Resend", () => {
   let refuse = false;
-  /** A fake Resend API: POST /emails answers an id, or the error the test asks for. */
+  let hang = false;
+  /** A fake Resend API: POST /emails answers an id, or the error the test asks for, or nothing for 3 s. */
   const resend = new FakeApi((_, res) => {
+    if (hang) return setTimeout(() => res.end(), 3_000).unref();
     res.writeHead(refuse ? 422 : 200, { "content-type": "application/json" });
     res.end(JSON.stringify(refuse ? { statusCode: 422, name: "validation_error", message: "The `to` field is invalid." } : { id: `email-${resend.received.length}` }));
   });
@@ -47,12 +50,18 @@ describe("ctx.email through Resend", () => {
     expect(resend.received.at(-1)!.body).toMatchObject({ to: ["bo@example.com"], subject: "A note", text: "plain words", reply_to: "help@acme.test" });
   });
 
-  it("a refused message or a missing API key is a 503 in the error envelope", async () => {
+  it("a refused message, a silent API or a missing API key is a 503 in the error envelope", async () => {
     refuse = true;
     try {
       await expectNote503(mailer.servers.keyed.base, "EMAIL_FAILED", "E-mail could not be sent: The `to` field is invalid.");
     } finally {
       refuse = false;
+    }
+    hang = true;
+    try {
+      expect(await expectNote503(mailer.servers.keyed.base, "EMAIL_FAILED", "E-mail could not be sent: Resend did not answer in time")).toBeLessThan(2_900);
+    } finally {
+      hang = false;
     }
     const before = resend.received.length;
     await expectNote503(mailer.servers.keyless.base, "EMAIL_UNAVAILABLE", "E-mail is not configured: RESEND_API_KEY is not set");
