@@ -43,9 +43,9 @@ export interface EmailTemplate {
   text?: string;
 }
 
-/** A template the provider keeps (a SendGrid dynamic template id, an SES template name). */
+/** A template the provider keeps, by its id (a SendGrid dynamic template id, an SES template name). */
 export interface ProviderTemplate {
-  provider: string;
+  id: string;
 }
 
 export interface Email<T extends string> {
@@ -114,7 +114,7 @@ export const addresses = (recipients: Recipients | undefined): string[] => (reci
 export const body = (message: RenderedEmail): { html: string; text?: string } | { text: string } =>
   message.html !== undefined ? { html: message.html, ...(message.text !== undefined ? { text: message.text } : {}) } : { text: message.text ?? "" };
 
-const isProviderTemplate = (template: EmailTemplate | ProviderTemplate): template is ProviderTemplate => "provider" in template;
+const isProviderTemplate = (template: EmailTemplate | ProviderTemplate): template is ProviderTemplate => "id" in template;
 
 /** `ctx.email` over a transport: messages rendered from yama.yaml's templates, errors as 503s. */
 export function createEmail<T extends string, Template extends EmailTemplate | ProviderTemplate>(options: EmailOptions<T, Template>, transport: EmailTransport): Email<T> {
@@ -144,7 +144,7 @@ export function createEmail<T extends string, Template extends EmailTemplate | P
     if (t === undefined) throw new Error(`no e-mail template named ${String(name)}`);
     const data = message.data ?? message.templateData ?? {};
     const subject = message.subject !== undefined ? { subject: message.subject } : {};
-    if (isProviderTemplate(t)) return { ...envelope, template: t.provider, data, ...subject };
+    if (isProviderTemplate(t)) return { ...envelope, template: t.id, data, ...subject };
     return {
       ...envelope,
       subject: compile(`${name}:subject`, t.subject, false)(data),

@@ -122,7 +122,7 @@ function readTemplates(templates: Record<string, Template>, ctx: PluginAnalyzeCo
 
 function emitTemplates(opts: SharedOptions): string[] {
   return Object.entries(opts.templates).map(([name, t]) => {
-    if (typeof t === "string") return `    ${key(name)}: { provider: ${ts(t)} },`;
+    if (typeof t === "string") return `    ${key(name)}: { id: ${ts(t)} },`;
     const read = opts.sources?.[name] ?? {};
     const parts = [`      subject: ${ts(t.subject)},`];
     if (t.html !== undefined) parts.push(`      /** ${t.html} */\n      html: ${ts(read.html ?? "")},`);

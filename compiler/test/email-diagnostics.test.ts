@@ -68,7 +68,7 @@ describe("@betagors/yama-email-sendgrid", () => {
   timeoutMs: 10000,
   from: "noreply@example.com",
   templates: {
-    welcome: { provider: "d-abc123" },
+    welcome: { id: "d-abc123" },
   },
 });`);
     expect(JSON.parse(result.files!.find((f) => f.path === "package.json")!.content).dependencies).toMatchObject({ "@sendgrid/mail": expect.any(String), "@sendgrid/client": expect.any(String) });
@@ -99,7 +99,7 @@ describe("@betagors/yama-email-ses", () => {
   timeoutMs: 10000,
   from: "noreply@example.com",
   templates: {
-    receipt: { provider: "Receipt-v2" },
+    receipt: { id: "Receipt-v2" },
   },
 });`);
     expect(JSON.parse(result.files!.find((f) => f.path === "package.json")!.content).dependencies).toMatchObject({ "@aws-sdk/client-sesv2": expect.any(String) });
