@@ -1,14 +1,16 @@
 /**
- * E-mail through Resend, as `ctx.email` in handlers: `send` takes a message written out (subject,
- * html and/or text) or one of the templates yama.yaml declares, rendered with Handlebars (HTML
- * escaped in `html`, plain in `subject` and `text`). The Resend client is created on the first
- * send, so an app without RESEND_API_KEY starts, and a send then fails with a 503.
+ * `ctx.email`, the same for every provider: `send` takes a message written out (subject, html
+ * and/or text) or one of the templates yama.yaml declares, rendered with Handlebars (HTML escaped
+ * in `html`, plain in `subject` and `text`), or sent by name when the provider keeps it (a
+ * SendGrid dynamic template, an SES template). A provider is a transport (email-resend.ts,
+ * email-smtp.ts, email-sendgrid.ts, email-ses.ts) that sends one message as its API takes it.
+ * A provider without its key or host throws EMAIL_UNAVAILABLE; a send it refuses or cannot make
+ * becomes EMAIL_FAILED: both are 503s in the error envelope.
  */
 import Handlebars from "handlebars";
-import { type CreateEmailOptions, Resend } from "resend";
-import { ServiceUnavailableError } from "./errors.js";
+import { ApiError, ServiceUnavailableError } from "./errors.js";
 
-type Recipients = string | string[];
+export type Recipients = string | string[];
 
 /** A message written out. */
 export interface EmailMessage {
@@ -28,6 +30,8 @@ export interface EmailMessage {
 export interface TemplateMessage<T extends string> extends Omit<EmailMessage, "subject" | "html" | "text"> {
   template: T;
   data?: Record<string, unknown>;
+  /** The same as `data` (the name SendGrid gives it); `data` wins where both are given. */
+  templateData?: Record<string, unknown>;
   /** Overrides the template's subject. */
   subject?: string;
 }
@@ -39,48 +43,81 @@ export interface EmailTemplate {
   text?: string;
 }
 
+/** A template the provider keeps, by its id (a SendGrid dynamic template id, an SES template name). */
+export interface ProviderTemplate {
+  id: string;
+}
+
 export interface Email<T extends string> {
-  /** Sends one message; resolves to Resend's id for it. */
+  /** Sends one message; resolves to the provider's id for it. */
   send(message: EmailMessage | TemplateMessage<T>): Promise<{ id: string }>;
-  /** Sends up to 100 messages in one request. */
+  /** Sends several messages (in one request where the provider has a batch API, else one after another). */
   sendBatch(messages: readonly (EmailMessage | TemplateMessage<T>)[]): Promise<{ ids: string[] }>;
 }
 
-export interface EmailOptions<T extends string> {
-  apiKey: string | undefined;
+/** The options every provider shares. */
+export interface EmailOptions<T extends string, Template = EmailTemplate> {
   from: string;
   replyTo?: string;
-  templates: Readonly<Record<T, EmailTemplate>>;
+  templates: Readonly<Record<T, Template>>;
 }
 
-type Rendered = { subject: string; html?: string; text?: string };
-
-/** The message as Resend's API takes it, rendered from its template where it names one. */
-function payload<T extends string>(message: EmailMessage | TemplateMessage<T>, options: EmailOptions<T>, render: (name: T, data: Record<string, unknown>) => Rendered): CreateEmailOptions {
-  const { to, from, cc, bcc, replyTo, headers } = message;
-  const content: Rendered = "template" in message ? { ...render(message.template, message.data ?? {}), ...(message.subject !== undefined ? { subject: message.subject } : {}) } : { subject: message.subject, html: message.html, text: message.text };
-  const reply = replyTo ?? options.replyTo;
-  const base = {
-    from: from ?? options.from,
-    to,
-    subject: content.subject,
-    ...(cc !== undefined ? { cc } : {}),
-    ...(bcc !== undefined ? { bcc } : {}),
-    ...(reply !== undefined ? { replyTo: reply } : {}),
-    ...(headers !== undefined ? { headers } : {}),
-  };
-  // Resend needs a body: html (with its text, if any), else the text, empty if there is none.
-  if (content.html !== undefined) return { ...base, html: content.html, ...(content.text !== undefined ? { text: content.text } : {}) };
-  return { ...base, text: content.text ?? "" };
+interface Envelope {
+  from: string;
+  to: Recipients;
+  cc?: Recipients;
+  bcc?: Recipients;
+  replyTo?: Recipients;
+  headers?: Record<string, string>;
 }
 
-export function resendEmail<T extends string>(options: EmailOptions<T>): Email<T> {
-  let client: Resend | undefined;
-  const resend = (): Resend => {
-    if (!options.apiKey) throw new ServiceUnavailableError("E-mail is not configured: RESEND_API_KEY is not set", "EMAIL_UNAVAILABLE");
-    client ??= new Resend(options.apiKey);
-    return client;
-  };
+/** A message as a transport sends it: the sender and reply address resolved, the content rendered... */
+export interface RenderedEmail extends Envelope {
+  subject: string;
+  html?: string;
+  text?: string;
+}
+
+/** ...or a template the provider keeps, named with its data (the provider renders subject and body). */
+export interface ProviderTemplateEmail extends Envelope {
+  template: string;
+  data: Record<string, unknown>;
+  /** The message's own subject, where it gives one. */
+  subject?: string;
+}
+
+export type OutgoingEmail = RenderedEmail | ProviderTemplateEmail;
+
+/** A provider: sends what `createEmail` prepared. Errors other than ApiErrors become EMAIL_FAILED with their message. */
+export interface EmailTransport {
+  /** Sends one message; resolves to the provider's id for it. */
+  send(message: OutgoingEmail): Promise<string>;
+  /** Sends several in one request, for providers with a batch API. */
+  sendBatch?(messages: readonly OutgoingEmail[]): Promise<string[]>;
+}
+
+/** 503 EMAIL_UNAVAILABLE: the provider is not configured (a key or host missing from the environment). */
+export function emailUnavailable(reason: string): ServiceUnavailableError {
+  return new ServiceUnavailableError(`E-mail is not configured: ${reason}`, "EMAIL_UNAVAILABLE");
+}
+
+function emailFailed(err: unknown, note = ""): ApiError {
+  if (err instanceof ApiError) return err;
+  const reason = err instanceof Error && err.message ? err.message : "unknown error";
+  return new ServiceUnavailableError(`E-mail could not be sent: ${reason}${note}`, "EMAIL_FAILED");
+}
+
+/** The recipients as a list. */
+export const addresses = (recipients: Recipients | undefined): string[] => (recipients === undefined ? [] : typeof recipients === "string" ? [recipients] : recipients);
+
+/** The body of a message as providers take it: the html (with its text, if any), else the text, empty if there is none. */
+export const body = (message: RenderedEmail): { html: string; text?: string } | { text: string } =>
+  message.html !== undefined ? { html: message.html, ...(message.text !== undefined ? { text: message.text } : {}) } : { text: message.text ?? "" };
+
+const isProviderTemplate = (template: EmailTemplate | ProviderTemplate): template is ProviderTemplate => "id" in template;
+
+/** `ctx.email` over a transport: messages rendered from yama.yaml's templates, errors as 503s. */
+export function createEmail<T extends string, Template extends EmailTemplate | ProviderTemplate>(options: EmailOptions<T, Template>, transport: EmailTransport): Email<T> {
   const compiled = new Map<string, HandlebarsTemplateDelegate>();
   const compile = (key: string, source: string, escape: boolean) => {
     let template = compiled.get(key);
@@ -90,27 +127,60 @@ export function resendEmail<T extends string>(options: EmailOptions<T>): Email<T
     }
     return template;
   };
-  const render = (name: T, data: Record<string, unknown>): Rendered => {
-    const t = options.templates[name];
+  const prepare = (message: EmailMessage | TemplateMessage<T>): OutgoingEmail => {
+    const { to, from, cc, bcc, replyTo, headers } = message;
+    const reply = replyTo ?? options.replyTo;
+    const envelope: Envelope = {
+      from: from ?? options.from,
+      to,
+      ...(cc !== undefined ? { cc } : {}),
+      ...(bcc !== undefined ? { bcc } : {}),
+      ...(reply !== undefined ? { replyTo: reply } : {}),
+      ...(headers !== undefined ? { headers } : {}),
+    };
+    if (!("template" in message)) return { ...envelope, subject: message.subject, html: message.html, text: message.text };
+    const name = message.template;
+    const t: EmailTemplate | ProviderTemplate | undefined = options.templates[name];
     if (t === undefined) throw new Error(`no e-mail template named ${String(name)}`);
+    const data = message.data ?? message.templateData ?? {};
+    const subject = message.subject !== undefined ? { subject: message.subject } : {};
+    if (isProviderTemplate(t)) return { ...envelope, template: t.id, data, ...subject };
     return {
+      ...envelope,
       subject: compile(`${name}:subject`, t.subject, false)(data),
       ...(t.html !== undefined ? { html: compile(`${name}:html`, t.html, true)(data) } : {}),
       ...(t.text !== undefined ? { text: compile(`${name}:text`, t.text, false)(data) } : {}),
+      ...subject,
     };
   };
-  const failed = (error: { message?: string }) => new ServiceUnavailableError(`E-mail could not be sent: ${error.message ?? "unknown error"}`, "EMAIL_FAILED");
   return {
     async send(message) {
-      const { data, error } = await resend().emails.send(payload(message, options, render));
-      if (error || !data) throw failed(error ?? {});
-      return { id: data.id };
+      const outgoing = prepare(message);
+      try {
+        return { id: await transport.send(outgoing) };
+      } catch (err) {
+        throw emailFailed(err);
+      }
     },
     async sendBatch(messages) {
       if (messages.length === 0) return { ids: [] };
-      const { data, error } = await resend().batch.send(messages.map((m) => payload(m, options, render)));
-      if (error || !data) throw failed(error ?? {});
-      return { ids: data.data.map((d) => d.id) };
+      const outgoing = messages.map(prepare);
+      if (transport.sendBatch) {
+        try {
+          return { ids: await transport.sendBatch(outgoing) };
+        } catch (err) {
+          throw emailFailed(err);
+        }
+      }
+      const ids: string[] = [];
+      for (const m of outgoing) {
+        try {
+          ids.push(await transport.send(m));
+        } catch (err) {
+          throw emailFailed(err, ids.length ? ` (message ${ids.length + 1} of ${outgoing.length}; the ${ids.length} before it were sent)` : "");
+        }
+      }
+      return { ids };
     },
   };
 }

@@ -6,6 +6,7 @@
 import type { ParsedConfig } from "../1-parse/parse.js";
 import type { DiagnosticBag, SourceLocation } from "../diagnostics.js";
 import type { DeploymentIR, TargetName } from "../ir.js";
+import { EMAIL_NODE_ONLY, EMAIL_PLUGINS } from "../plugins/email.js";
 import type { PluginUseIR } from "../plugins/types.js";
 import { slug } from "../../targets/settings.js";
 import { parseConfigString } from "./config-string.js";
@@ -161,9 +162,13 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
       diagnostics.error("target-node-only", "the rate limiter's redis store (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", at, "use `store: memory` on Workers (per isolate), or a Cloudflare rate limiting rule");
     }
   }
-  const email = plugins.find((p) => p.name === "@betagors/yama-email-resend");
-  if (email && targets.includes("workers") && Object.keys((email.options as { templates?: object }).templates ?? {}).length > 0) {
+  const email = plugins.find((p) => EMAIL_PLUGINS.some((e) => e.name === p.name));
+  if (email && targets.includes("workers") && Object.values((email.options as { templates?: Record<string, unknown> }).templates ?? {}).some((t) => typeof t === "object")) {
     diagnostics.error("target-node-only", "e-mail templates are compiled by Handlebars with new Function(), which the workers target forbids", email.loc, "send messages written out (subject, html, text) on Workers, or render templates on another target");
+  }
+  const nodeOnly = email && EMAIL_NODE_ONLY[email.name];
+  if (email && nodeOnly && targets.includes("workers")) {
+    diagnostics.error("target-node-only", nodeOnly, email.loc, "on Workers, send through @betagors/yama-email-resend or @betagors/yama-email-ses (both use fetch), or send from a Node, Lambda or Docker deployment");
   }
   const cache = plugins.find((p) => p.name === "@betagors/yama-cache");
   if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {

@@ -7,14 +7,14 @@
  *   plugins: {"@betagors/yama-health": {path: /healthz}}     # map (options may sit under `config:`)
  */
 import type { core } from "zod";
-import { closest, type DiagnosticBag } from "../diagnostics.js";
+import { closest, type DiagnosticBag, type SourceLocation } from "../diagnostics.js";
 import type { ConfigPath, ParsedConfig } from "../1-parse/parse.js";
 import type { ProjectHost } from "../2-analyze/endpoints.js";
 import type { EntityIR } from "../ir.js";
 import { hasEnvReference } from "../2-analyze/config-string.js";
 import { authPlugin } from "./auth.js";
 import { cachePlugin } from "./cache.js";
-import { emailPlugin } from "./email.js";
+import { EMAIL_PLUGINS } from "./email.js";
 import { middlewarePlugin } from "./middleware.js";
 import { redisPlugin } from "./redis.js";
 import { docsPlugin } from "./docs.js";
@@ -32,15 +32,14 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, ...EMAIL_PLUGINS, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
-  "@betagors/yama-email-sendgrid", "@betagors/yama-email-ses",
-  "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-auth-oauth",
+  "@betagors/yama-auth-oauth",
   "@betagors/yama-realtime", "@betagors/yama-s3", "@betagors/yama-fs",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];
@@ -120,6 +119,7 @@ function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
 export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed: ParsedConfig, diagnostics: DiagnosticBag, host?: ProjectHost, entities: readonly EntityIR[] = []): PluginUseIR[] {
   const uses: PluginUseIR[] = [];
   const seen = new Set<string>();
+  const provided = new Map<NonNullable<YamaPlugin["provides"]>, { name: string; loc: SourceLocation }>();
   for (const entry of entries(config.plugins)) {
     const loc = parsed.locate(entry.path, typeof entry.path.at(-1) === "string" ? "key" : "value");
     if (BUILT_IN.includes(entry.name)) continue;
@@ -139,6 +139,12 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
       continue;
     }
     seen.add(plugin.name);
+    const other = plugin.provides && provided.get(plugin.provides);
+    if (other) {
+      diagnostics.error("duplicate-email-plugin", `${plugin.name} and ${other.name} (line ${other.loc.line}) both provide ctx.email; a config uses one e-mail provider`, loc, "keep one of them: handlers call ctx.email the same way with each provider");
+      continue;
+    }
+    if (plugin.provides) provided.set(plugin.provides, { name: plugin.name, loc });
     const result = plugin.options.safeParse(entry.options ?? {});
     if (!result.success) {
       reportIssues(result.error.issues, entry.path, parsed, diagnostics, plugin.name);

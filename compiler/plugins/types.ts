@@ -119,6 +119,8 @@ export interface YamaPlugin<TOptions = unknown> {
    * Its options are then `{<section>: <value>, …}` and diagnostics point into those sections.
    */
   sections?: readonly string[];
+  /** A context member only one plugin of the config may provide (the e-mail providers' `ctx.email`): a second such plugin is an error. */
+  provides?: "email";
   /** Validates the plugin's options; unknown keys should be rejected (strictObject). */
   options: ZodType<TOptions>;
   /**

@@ -6,11 +6,12 @@
 import { execFileSync } from "node:child_process";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { Miniflare } from "miniflare";
+import type { Miniflare } from "miniflare";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BuildError, buildProject } from "../build.js";
 import { compileProject } from "../index.js";
 import { createDatabase, prepareProject, removeProject } from "./harness.js";
+import { runWorker } from "./workers-lib.js";
 
 /** The connection string as Hyperdrive's configuration takes it (it requires a password; the test server trusts local connections). */
 const withPassword = (url: string) => url.replace("postgres://postgres@", "postgres://postgres:unused@");
@@ -36,16 +37,7 @@ describe("workers target", () => {
     // Migrations are a deploy step on Workers: the Node migration runner applies them.
     execFileSync(process.execPath, ["dist/node/migrate.mjs"], { cwd: dir, env: { ...process.env, DATABASE_URL: db.url }, stdio: "pipe" });
     worker = readFileSync(join(dir, "dist/workers/worker.mjs"), "utf8");
-    const wrangler = readFileSync(join(dir, "wrangler.toml"), "utf8");
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: join(dir, "dist/workers/worker.mjs"),
-      compatibilityDate: /^compatibility_date = "(.+)"$/m.exec(wrangler)![1]!,
-      compatibilityFlags: JSON.parse(/^compatibility_flags = (.+)$/m.exec(wrangler)![1]!) as string[],
-      hyperdrives: { HYPERDRIVE: withPassword(db.url) },
-      // Variables reach the app as process.env (nodejs_compat): LOG_LEVEL quiets the request log.
-      bindings: { NODE_ENV: "production", LOG_LEVEL: "warn" },
-    });
+    mf = runWorker(dir, withPassword(db.url));
   }, 120_000);
 
   afterAll(async () => {
