@@ -168,7 +168,19 @@ export interface EntityIR {
   crud?: CrudIR;
   /** Lifecycle hooks (`hooks:`), in the order they run within each phase. */
   hooks?: HookIR[];
+  /** Realtime events of its writes (`realtime.entities.<Entity>`, with `@betagors/yama-realtime`). */
+  realtime?: EntityEventsIR;
   description?: string;
+  loc: SourceLocation;
+}
+
+/** The events an entity's writes publish to its realtime channel. */
+export interface EntityEventsIR {
+  /** The channel clients subscribe to, e.g. `posts`. */
+  channel: string;
+  events: readonly ("created" | "updated" | "deleted")[];
+  /** An update publishes only when it changes one of these fields (absent: every update). */
+  watchFields?: readonly string[];
   loc: SourceLocation;
 }
 

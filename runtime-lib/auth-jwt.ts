@@ -3,9 +3,10 @@
  * certificates (RS*, PS*, ES*, EdDSA) and JWKS URLs (keys fetched, cached and refreshed by
  * jose). Issuer, audience, expiry and not-before are checked with a clock tolerance.
  */
+import type { Context } from "hono";
 import { createRemoteJWKSet, errors, importSPKI, importX509, jwtVerify, type CryptoKey, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { type AuthProvider, type AuthUser, names, type ProviderResult } from "./auth.js";
-import { requestHeader } from "./http.js";
+import { type AppEnv, requestHeader } from "./http.js";
 import { badEnvironment } from "./env.js";
 
 export type JwtAlgorithm = "HS256" | "HS384" | "HS512" | "RS256" | "RS384" | "RS512" | "PS256" | "PS384" | "PS512" | "ES256" | "ES384" | "ES512" | "EdDSA";
@@ -88,6 +89,16 @@ function reasonOf(err: unknown, remote: boolean): { reason: string; unavailable?
 }
 
 /** `Authorization: Bearer <JWT>`: the user id, roles and permissions come from the configured claims. */
+/**
+ * A WebSocket handshake's token from \`?token=\`: browsers cannot set headers on a WebSocket. Only
+ * upgrade requests read it, so tokens stay out of the URLs (and logs) of other requests.
+ */
+function socketToken(c: Context<AppEnv>): string | undefined {
+  if (requestHeader(c, "upgrade")?.toLowerCase() !== "websocket") return undefined;
+  const token = new URL(c.req.url).searchParams.get("token");
+  return token === null || token === "" ? undefined : token;
+}
+
 export function jwtProvider(options: JwtOptions): AuthProvider {
   const resolveKey = keyResolver(options);
   const verifyOptions = {
@@ -101,11 +112,11 @@ export function jwtProvider(options: JwtOptions): AuthProvider {
     name: "jwt",
     challenge: "Bearer",
     async authenticate(c): Promise<ProviderResult> {
-      const match = /^Bearer\s+(\S+)\s*$/i.exec(requestHeader(c, "authorization") ?? "");
-      if (!match) return { kind: "absent" };
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(requestHeader(c, "authorization") ?? "")?.[1] ?? socketToken(c);
+      if (token === undefined) return { kind: "absent" };
       let claims: JWTPayload;
       try {
-        claims = (await jwtVerify(match[1]!, await resolveKey(), verifyOptions)).payload;
+        claims = (await jwtVerify(token, await resolveKey(), verifyOptions)).payload;
       } catch (err) {
         const { reason, unavailable } = reasonOf(err, "jwksUrl" in options);
         if (unavailable) console.error(`auth: ${reason}:`, err instanceof Error ? err.message : err);

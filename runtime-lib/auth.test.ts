@@ -79,6 +79,15 @@ describe("auth runtime", () => {
     expect(await res.json()).toMatchObject({ error: { code: "AUTH_INVALID_TOKEN", message: "Authentication failed: the token's signature is not valid" } });
   });
 
+  it("a token in ?token= counts only on a WebSocket handshake, where browsers cannot send headers", async () => {
+    const secret = "0123456789abcdef0123456789abcdef";
+    const a = app([jwtProvider({ ...jwtDefaults, secret, algorithms: ["HS256"], source: "JWT_SECRET" })]);
+    const token = await new SignJWT({ sub: "u" }).setProtectedHeader({ alg: "HS256" }).setExpirationTime("5m").sign(new TextEncoder().encode(secret));
+    expect((await a.request(`/closed?token=${token}`)).status).toBe(401);
+    expect((await a.request(`/closed?token=${token}`, { headers: { upgrade: "websocket" } })).status).toBe(200);
+    expect((await a.request("/closed?token=forged", { headers: { upgrade: "websocket" } })).status).toBe(401);
+  });
+
   it("start-up checks: missing secrets, malformed API key digests, short HMAC secrets", () => {
     expect(() => requireSecret(undefined, "JWT_SECRET")).toThrow(/JWT_SECRET is not set/);
     expect(() => requireSecret("", "JWT_SECRET")).toThrow(/JWT_SECRET is not set/);

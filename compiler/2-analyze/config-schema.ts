@@ -478,7 +478,7 @@ export type RawEndpoint = z.infer<typeof endpointDefinition>;
 export type RawValueSpec = z.infer<typeof valueSpec>;
 
 /** The sections compiled by modules that do not exist yet: a warning, not an error. */
-export const NOT_YET_COMPILED = ["realtime", "storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
+export const NOT_YET_COMPILED = ["storage", "email", "queues", "jobs", "security", "logging", "metrics", "tracing", "health", "errorTracking"] as const;
 
 /** Known keys for "did you mean" on a misspelt key, by the shape of the path. */
 export function knownKeysAt(path: readonly (string | number)[]): readonly string[] {

@@ -174,6 +174,10 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (cache && targets.includes("workers") && (cache.options as { cache?: { provider?: string } }).cache?.provider === "redis") {
     diagnostics.error("target-node-only", "the response cache's redis provider (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", cache.loc, "use `provider: memory` on Workers (per isolate)");
   }
+  const realtime = plugins.find((p) => p.name === "@betagors/yama-realtime");
+  if (realtime && serverless.length > 0) {
+    diagnostics.error("target-node-only", `realtime WebSockets need a long-running Node server, which ${list(serverless)} ${serverless.length > 1 ? "do" : "does"} not keep`, realtime.loc, "serve realtime from the node or docker target (deploy it beside the others), or publish through a hosted service from handlers");
+  }
   const redis = plugins.find((p) => p.name === "@betagors/yama-redis");
   if (redis && targets.includes("workers")) {
     diagnostics.error("target-node-only", "@betagors/yama-redis (ioredis) needs Node's TCP sockets (node:net, node:tls), which the workers target does not have", redis.loc, "use Workers KV or an HTTP Redis (Upstash) from a handler on Workers, or deploy ctx.cache to a Node, Lambda or Docker target");

@@ -23,6 +23,7 @@ import { analyzePlugins } from "../plugins/index.js";
 import { rateLimitPlugin } from "../plugins/rate-limit.js";
 import { cachePlugin, checkCacheOperations } from "../plugins/cache.js";
 import { MONITORING_READERS } from "../plugins/monitoring.js";
+import { REALTIME_PLUGIN } from "../plugins/realtime.js";
 import { authRequirement, checkPolicyRules } from "../plugins/auth.js";
 import { defaultDocsUse, DOCS_PLUGIN } from "../plugins/docs.js";
 
@@ -342,6 +343,9 @@ export function analyze(parsed: ParsedConfig, diagnostics: DiagnosticBag, host?:
   const configVars = analyzeConfigVars(config, parsed, diagnostics);
   checkEnvReferenceSyntax(value, parsed, diagnostics);
   const plugins = analyzePlugins(value, parsed, diagnostics, host, entities);
+  if (config.realtime !== undefined && config.realtime !== null && !plugins.some((p) => p.name === REALTIME_PLUGIN)) {
+    diagnostics.warn("not-yet-compiled", "`realtime:` is read by @betagors/yama-realtime, which is not enabled, so it is ignored", parsed.locate(["realtime"], "key"), 'add `"@betagors/yama-realtime"` to `plugins:`');
+  }
   if (config.monitoring !== undefined && !plugins.some((p) => MONITORING_READERS.includes(p.name))) {
     diagnostics.warn("not-yet-compiled", "`monitoring:` is read by the metrics, tracing and error-tracking plugins; none is enabled, so it is ignored", parsed.locate(["monitoring"], "key"), "add `@betagors/yama-metrics` to `plugins:`");
   }

@@ -28,7 +28,19 @@ export function hooksAt(entity: EntityIR, moment: Moment, operation: Operation):
   return phases.flatMap((p) => (entity.hooks ?? []).filter((h) => h.phase === p));
 }
 
-export const hasHooks = (entity: EntityIR, moment: Moment, operation: Operation) => hooksAt(entity, moment, operation).length > 0;
+const EVENT: Record<Operation, "created" | "updated" | "deleted"> = { create: "created", update: "updated", delete: "deleted" };
+
+/** Whether a write of `operation` publishes a realtime event (after it is done). */
+const publishes = (entity: EntityIR, moment: Moment, operation: Operation) => moment === "after" && (entity.realtime?.events.includes(EVENT[operation]) ?? false);
+
+/** Whether anything runs at that moment of a write: the entity's hooks, or its realtime event. */
+export const hasHooks = (entity: EntityIR, moment: Moment, operation: Operation) => hooksAt(entity, moment, operation).length > 0 || publishes(entity, moment, operation);
+
+/** Whether the entity's hooks module exists (src/hooks/<entity>.ts). */
+export const hasHooksModule = (entity: EntityIR) => (entity.hooks?.length ?? 0) > 0 || (entity.realtime?.events.length ?? 0) > 0;
+
+/** Whether update sites pass the changed field names (an update event that watches some fields). */
+const needsChanged = (entity: EntityIR) => entity.realtime?.watchFields !== undefined && entity.realtime.events.includes("updated");
 
 /**
  * The statement that runs the hooks of one moment at a write site, or "" when there are none.
@@ -36,10 +48,15 @@ export const hasHooks = (entity: EntityIR, moment: Moment, operation: Operation)
  * Before create/update, the result (a copy of the data with the hooks' changes) is declared as
  * `const <into>`.
  */
-export function hookLines(entity: EntityIR, moment: Moment, operation: Operation, value: string, context: { id?: string; request?: string; into?: string }, imports: Imports, fromDir: string, indent = "  "): string {
+export function hookLines(entity: EntityIR, moment: Moment, operation: Operation, value: string, context: { id?: string; request?: string; into?: string; changed?: string }, imports: Imports, fromDir: string, indent = "  "): string {
   if (!hasHooks(entity, moment, operation)) return "";
   imports.add(moduleSpecifier(fromDir, hooksFile(entity)), hooksName(entity));
-  const parts = [`operation: ${ts(operation)}`, ...(context.id ? [context.id === "id" ? "id" : `id: ${context.id}`] : []), ...(context.request ? [context.request === "request" ? "request" : `request: ${context.request}`] : [])];
+  const parts = [
+    `operation: ${ts(operation)}`,
+    ...(context.id ? [context.id === "id" ? "id" : `id: ${context.id}`] : []),
+    ...(context.request ? [context.request === "request" ? "request" : `request: ${context.request}`] : []),
+    ...(context.changed && moment === "after" && operation === "update" && needsChanged(entity) ? [`changed: Object.keys(${context.changed})`] : []),
+  ];
   const call = `await ${hooksName(entity)}.${moment}${upperFirst(operation)}(${value}, { ${parts.join(", ")} })`;
   return `${indent}${moment === "before" && operation !== "delete" ? `const ${context.into ?? "data"} = ${call}` : call};\n`;
 }
@@ -81,7 +98,7 @@ export interface ${E}HookContext {
   /** The ${pk.name} of the row an update or a delete changes. */
   id?: ${id};
   /** The request, when a route makes the write (\`request.get("auth")\` is the caller); absent for writes a handler makes through \`ctx.entities\` without passing it. */
-  request?: Context<AppEnv>;
+  request?: Context<AppEnv>;${needsChanged(entity) ? "\n  /** The fields an update set (after-update). */\n  changed?: readonly string[];" : ""}
 }
 
 /** A ${E} as the write returns it, as after-hooks see it${hidden.length ? ` (without ${hidden.map((f) => f.name).join(", ")})` : ""}. */
@@ -109,27 +126,45 @@ export interface ${E}Hooks {
     const list = (entity.hooks ?? []).filter((h) => h.phase === phase);
     return list.length ? [`  ${phase}: [${[...new Set(list.map((h) => locals.get(`${h.file}#${h.exportName}`)!))].join(", ")}],`] : [];
   });
-  const registry = `/** The hooks yama.yaml names (${ir.configFile}:${entity.hooks![0]!.loc.line}); each must fit its phase's type. */
+  const registry = entity.hooks?.length
+    ? `/** The hooks yama.yaml names (${ir.configFile}:${entity.hooks[0]!.loc.line}); each must fit its phase's type. */
 const hooks: { [P in ${HOOK_PHASES.filter((p) => entity.hooks!.some((h) => h.phase === p)).map((p) => ts(p)).join(" | ")}]: readonly ${E}Hooks[P][] } = {
 ${checks.join("\n")}
-};`;
+};`
+    : undefined;
+  const events = entity.realtime;
+  if (events?.events.length) imports.add("../plugins/realtime.js", "realtime");
+  /** The realtime event an after-runner publishes, after the hooks. */
+  const publish = (operation: Operation, value: string): string[] => {
+    if (!publishes(entity, "after", operation)) return [];
+    const line = `await realtime.publish(${ts(events!.channel)}, ${ts(EVENT[operation])}, ${value});`;
+    if (operation === "update" && events!.watchFields) {
+      return [`    // Only updates that set ${events!.watchFields.join(", ")} are published.`, `    if (ctx.changed === undefined || ctx.changed.some((field) => ${JSON.stringify(events!.watchFields)}.includes(field))) ${line}`];
+    }
+    return [`    ${line}`];
+  };
   const runners: string[] = [];
   const runner = (moment: Moment, operation: Operation) => {
+    if (!hasHooks(entity, moment, operation)) return;
     const list = hooksAt(entity, moment, operation);
-    if (list.length === 0) return;
     const phases = [...new Set(list.map((h) => h.phase))];
     const name = `${moment}${upperFirst(operation)}`;
-    const doc = `  /** ${phases.map((p) => `${p} (${list.filter((h) => h.phase === p).map((h) => h.file).join(", ")})`).join(", then ")}. */`;
-    if (operation === "delete") {
+    const steps = [...phases.map((p) => `${p} (${list.filter((h) => h.phase === p).map((h) => h.file).join(", ")})`), ...(publishes(entity, moment, operation) ? [`publishes "${EVENT[operation]}" on the realtime channel ${events!.channel}`] : [])];
+    const text = steps.join(", then ");
+    const doc = `  /** ${phases.length ? `Runs ${text}` : `${text[0]!.toUpperCase()}${text.slice(1)}`}. */`;
+    if (operation === "delete" && moment === "after") {
+      runners.push(`${doc}\n  async ${name}(${pk.name}: ${id}, ctx: ${E}HookContext): Promise<void> {\n${[...phases.map((p) => `    for (const hook of hooks.${p}) await hook(${pk.name}, ctx);`), ...publish(operation, `{ ${pk.name} }`)].join("\n")}\n  },`);
+    } else if (operation === "delete") {
       runners.push(`${doc}\n  async ${name}(${pk.name}: ${id}, ctx: ${E}HookContext): Promise<void> {\n${phases.map((p) => `    for (const hook of hooks.${p}) await hook(${pk.name}, ctx);`).join("\n")}\n  },`);
     } else if (moment === "before") {
       const type = operation === "create" ? `New${E}Row` : `Partial<New${E}Row>`;
       runners.push(`${doc}\n  async ${name}<T extends ${type}>(input: T, ctx: ${E}HookContext): Promise<T> {\n    const data = { ...input };\n${phases.map((p) => `    for (const hook of hooks.${p}) Object.assign(data, await hook(data, ctx));`).join("\n")}\n    return data;\n  },`);
     } else {
-      runners.push(`${doc}\n  async ${name}(row: ${E}HookRow, ctx: ${E}HookContext): Promise<void> {\n${phases.map((p) => `    for (const hook of hooks.${p}) await hook(row, ctx);`).join("\n")}\n  },`);
+      runners.push(`${doc}\n  async ${name}(row: ${E}HookRow, ctx: ${E}HookContext): Promise<void> {\n${[...phases.map((p) => `    for (const hook of hooks.${p}) await hook(row, ctx);`), ...publish(operation, "row")].join("\n")}\n  },`);
     }
   };
   for (const operation of ["create", "update", "delete"] as const) for (const moment of ["before", "after"] as const) runner(moment, operation);
-  const object = `/** Runs ${E}'s hooks around its writes. */\nexport const ${hooksName(entity)} = {\n${runners.join("\n")}\n};`;
-  return { path: hooksFile(entity), content: header(`hooks of ${E}`, entity.hooks![0]!.loc) + file(imports.toString(), types, registry, object) };
+  const what = entity.hooks?.length ? `Runs ${E}'s hooks around its writes${events?.events.length ? " and publishes its realtime events" : ""}` : `Publishes ${E}'s realtime events after its writes`;
+  const object = `/** ${what}. */\nexport const ${hooksName(entity)} = {\n${runners.join("\n")}\n};`;
+  return { path: hooksFile(entity), content: header(`hooks of ${E}`, entity.hooks?.[0]?.loc ?? events!.loc) + file(imports.toString(), types, registry, object) };
 }

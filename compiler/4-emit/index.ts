@@ -21,7 +21,7 @@ import { emitWorkers } from "../plugins/queue.js";
 import { emitContext, emitEndpoint } from "./endpoints.js";
 import { emitEntities, emitRepository } from "./repositories.js";
 import { emitRoutes } from "./routes.js";
-import { emitHooks } from "./hooks.js";
+import { emitHooks, hasHooksModule } from "./hooks.js";
 import { emitSdk } from "./sdk.js";
 import { emitSchemas } from "./schemas.js";
 import { emitProjections } from "./projections.js";
@@ -67,7 +67,7 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
       ...(plans.length || hasEndpoints ? [emitValidation(entity, scope)] : []),
       ...(plans.length ? [emitRoutes(entity, plans, scope)] : []),
       ...(hasEndpoints ? [emitRepository(entity, scope)] : []),
-      ...(entity.hooks?.length ? [emitHooks(entity, scope)] : []),
+      ...(hasHooksModule(entity) ? [emitHooks(entity, scope)] : []),
     ];
     files.push(...emitScoped(`entity ${entity.name}`, (s) => s.entity(entity, plans, String(hasEndpoints)), build));
   }
@@ -100,10 +100,10 @@ export function emit(ir: ProjectIR, cache?: EmitCache): OutputFile[] {
   const envSchema = emitEnvSchema(ir);
   if (envSchema) files.push(envSchema);
   files.push(emitApp(ir, contributions.flatMap((c) => c.wiring ?? []), contributions.flatMap((c) => c.errorReporters ?? [])));
-  files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? []), contributions.flatMap((c) => c.startup ?? [])));
+  files.push(...emitNodeTarget(ir, contributions.flatMap((c) => c.shutdown ?? []), contributions.flatMap((c) => c.startup ?? []), contributions.flatMap((c) => c.serveOptions ?? [])));
   for (const name of ir.targets) files.push(...TARGETS[name].emit(ir));
   files.push(...emitRuntimeLib(files));
   files.push(emitEnvExample(ir, files));
-  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {})), Object.assign({}, ...contributions.map((c) => c.scripts ?? {}))));
+  files.push(...emitProjectFiles(ir, Object.assign({}, ...contributions.map((c) => c.dependencies ?? {})), Object.assign({}, ...contributions.map((c) => c.packageFields ?? {})), Object.assign({}, ...contributions.map((c) => c.scripts ?? {})), Object.assign({}, ...contributions.map((c) => c.devDependencies ?? {}))));
   return files.sort((a, b) => compareText(a.path, b.path));
 }

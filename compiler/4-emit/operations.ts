@@ -245,7 +245,7 @@ export function emitOperationEndpoint(ep: EndpointIR, h: OperationHandlerIR, ir:
       if (before) lines.push(before.trimEnd());
       const source = before ? "changes" : "body";
       const changes = keep.length ? `{ ...${source}, ${keep.join(", ")} }` : source;
-      const after = hookLines(entity, "after", "update", "changed", hookContext, imports, "src/endpoints").trimEnd();
+      const after = hookLines(entity, "after", "update", "changed", { ...hookContext, changed: source }, imports, "src/endpoints").trimEnd();
       // After-hooks see the row as clients do; otherwise a DTO is read back by its key.
       const returning = fns && !after ? `{ ${key(pk.name)}: ${t}.${pk.name} }` : columns;
       const readBack = returning;

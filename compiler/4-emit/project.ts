@@ -17,7 +17,7 @@ export function versionOf(name: string): string {
 
 const pick = (names: string[]) => Object.fromEntries(names.sort().map((n) => [n, versionOf(n)]));
 
-export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}, pluginScripts: Readonly<Record<string, string>> = {}): OutputFile[] {
+export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Record<string, string>> = {}, packageFields: Readonly<Record<string, unknown>> = {}, pluginScripts: Readonly<Record<string, string>> = {}, pluginDevDependencies: Readonly<Record<string, string>> = {}): OutputFile[] {
   // The Dockerfile's build stage runs `npm run build` (the server and migration runner, bundled).
   const docker = ir.targets.includes("docker");
   const pkg = {
@@ -38,7 +38,7 @@ export function emitProjectFiles(ir: ProjectIR, pluginDependencies: Readonly<Rec
       ...pluginScripts,
     },
     dependencies: Object.fromEntries(Object.entries({ ...pick(["@electric-sql/pglite", "@hono/node-server", "drizzle-orm", "hono", "postgres", "tsx", "zod"]), ...pluginDependencies }).sort(([a], [b]) => compareText(a, b))),
-    devDependencies: pick(["@types/node", "drizzle-kit", "typescript", ...(docker ? ["esbuild"] : [])]),
+    devDependencies: Object.fromEntries(Object.entries({ ...pick(["@types/node", "drizzle-kit", "typescript", ...(docker ? ["esbuild"] : [])]), ...pluginDevDependencies }).sort(([a], [b]) => compareText(a, b))),
     ...Object.fromEntries(Object.entries(packageFields).sort(([a], [b]) => compareText(a, b))),
   };
   const tsconfig = {

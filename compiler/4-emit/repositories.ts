@@ -84,7 +84,7 @@ const byId = direct(db.select(${sel}).from(${t}).where(${live ? `and(eq(${t}.${p
   /** With before-hooks, the argument is `input` and the hooks' result is `data`. */
   const hookedInput = (op: "create" | "update", type: string) => `${hasHooks(entity, "before", op) ? "input" : "data"}: ${type}`;
   /** The hooks' call, after `guard` (e.g. `if (row) `) when given. */
-  const hook = (moment: "before" | "after", op: "create" | "update" | "delete", value: string, context: { id?: string }, guard = "") =>
+  const hook = (moment: "before" | "after", op: "create" | "update" | "delete", value: string, context: { id?: string; changed?: string }, guard = "") =>
     hookLines(entity, moment, op, value, { ...context, ...(hooked(op) ? { request: "request" } : {}) }, imports, "src/repositories", `    ${guard}`);
   const methods: string[] = [
     `  /** The ${entity.name} with this ${pk.name}, or null. */
@@ -113,7 +113,7 @@ ${hook("after", "create", "row!", {})}    return row!;
 ${hook("before", "update", "input", { id: "id" })}${checks}    const changes = { ...data${entity.fields.filter((f) => f.autoUpdate).map((f) => `, ${f.name}: sql\`now()\``).join("")} };
     if (Object.keys(changes).length === 0) return this.findById(id);
     const [row] = await db.update(${t}).set(changes).where(${live ? `and(eq(${t}.${pk.name}, id), ${live})` : `eq(${t}.${pk.name}, id)`}).returning(${sel});
-${hook("after", "update", "row", { id: "id" }, "if (row) ")}    return row ?? null;
+${hook("after", "update", "row", { id: "id", changed: "data" }, "if (row) ")}    return row ?? null;
   },`,
     `  /** ${soft ? `Soft-deletes (sets ${soft.name})` : "Deletes"}; false when no row has this ${pk.name}. ${hooked("delete") ? "Runs the delete hooks with `request` when given. " : ""}*/
   async delete(id: ${idT}${requestParam("delete")}): Promise<boolean> {

@@ -381,7 +381,7 @@ ${fieldRoleCheck(crudBodyFields(entity, op), "[input]")}${before}${references.li
     .where(${rowWhere("id", op, "value")})
     .returning(${sel});
   if (!row) throw ${notFound()};
-${hookLines(entity, "after", "update", "row", { id: "id", request: "c" }, imports, "src/routes")}  return taggedJson(row);
+${hookLines(entity, "after", "update", "row", { id: "id", request: "c", changed: changes }, imports, "src/routes")}  return taggedJson(row);
 });`);
         break;
       }

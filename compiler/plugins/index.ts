@@ -16,6 +16,7 @@ import { authPlugin } from "./auth.js";
 import { cachePlugin } from "./cache.js";
 import { EMAIL_PLUGINS } from "./email.js";
 import { middlewarePlugin } from "./middleware.js";
+import { realtimePlugin } from "./realtime.js";
 import { redisPlugin } from "./redis.js";
 import { docsPlugin } from "./docs.js";
 import { healthPlugin } from "./health.js";
@@ -32,7 +33,7 @@ import type { PluginUseIR, YamaPlugin } from "./types.js";
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, ...EMAIL_PLUGINS, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, ...EMAIL_PLUGINS, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>, realtimePlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
@@ -40,7 +41,7 @@ const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
   "@betagors/yama-auth-oauth",
-  "@betagors/yama-realtime", "@betagors/yama-s3", "@betagors/yama-fs",
+  "@betagors/yama-s3", "@betagors/yama-fs",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];
 

@@ -84,6 +84,8 @@ export interface ShutdownStep {
   call: string;
   /** Run once the server stopped taking requests and before the database closes (work that still uses it, e.g. queue workers). */
   beforeDatabase?: boolean;
+  /** Run first, before the server stops taking requests: connections that would keep it open (WebSockets). */
+  beforeServer?: boolean;
 }
 
 /** A statement src/server.ts runs once the server listens (e.g. starting queue workers). */
@@ -93,7 +95,16 @@ export interface StartupStep {
   statement: string;
 }
 
+/** An option of `serve()` in src/server.ts (the Node server), e.g. `websocket: { server: sockets }`. */
+export interface ServeOption {
+  /** Named imports, by module specifier relative to src/server.ts. */
+  imports: Readonly<Record<string, readonly string[]>>;
+  /** `name: value`. */
+  property: string;
+}
+
 export interface PluginContribution {
+  serveOptions?: ServeOption[];
   wiring?: AppWiring[];
   errorReporters?: ErrorReporter[];
   context?: ContextMember[];
@@ -104,6 +115,8 @@ export interface PluginContribution {
   scripts?: Readonly<Record<string, string>>;
   /** npm packages the emitted project needs, with versions. */
   dependencies?: Readonly<Record<string, string>>;
+  /** npm packages its type check needs (type declarations), with versions. */
+  devDependencies?: Readonly<Record<string, string>>;
   /** Top-level fields of the emitted package.json (written once, like the file itself). */
   packageFields?: Readonly<Record<string, unknown>>;
   /** Table modules the plugin adds under src/db/tables/ (file names without .ts), exported by src/db/schema.ts so migrations create them. */

@@ -112,12 +112,16 @@ describe("docs: compile-time options", () => {
   });
 
   it("a misspelt key and clashing paths are diagnostics with positions", () => {
-    const misspelt = compileText(`${base}\ndocs:\n  pth: /reference\n`);
+    /** The line of `text` that holds `needle`. */
+    const lineOf = (text: string, needle: string) => text.split("\n").findIndex((l) => l.includes(needle)) + 1;
+    const misspeltText = `${base}\ndocs:\n  pth: /reference\n`;
+    const misspelt = compileText(misspeltText);
     expect(misspelt.ok).toBe(false);
-    expect(misspelt.diagnostics).toContainEqual(expect.objectContaining({ code: "unknown-key", hint: 'did you mean "path"?', location: expect.objectContaining({ line: 16 }) }));
-    const clash = compileText(`${base}\ndocs:\n  path: /api\n  openapiPath: /api\n`);
+    expect(misspelt.diagnostics).toContainEqual(expect.objectContaining({ code: "unknown-key", hint: 'did you mean "path"?', location: expect.objectContaining({ line: lineOf(misspeltText, "pth:") }) }));
+    const clashText = `${base}\ndocs:\n  path: /api\n  openapiPath: /api\n`;
+    const clash = compileText(clashText);
     expect(clash.ok).toBe(false);
-    expect(clash.diagnostics).toContainEqual(expect.objectContaining({ code: "bad-plugin-option", location: expect.objectContaining({ line: 17 }) }));
+    expect(clash.diagnostics).toContainEqual(expect.objectContaining({ code: "bad-plugin-option", location: expect.objectContaining({ line: lineOf(clashText, "openapiPath:") }) }));
     const slash = compileText(`${base}\ndocs:\n  path: /\n`);
     expect(slash.ok).toBe(false);
     expect(slash.diagnostics.map((d) => d.code)).toContain("bad-value");

@@ -9,10 +9,10 @@ import type { OutputFile } from "../../compiler/4-emit/index.js";
 import { envNumber } from "../../compiler/4-emit/env.js";
 import { file, header, Imports, ts } from "../../compiler/4-emit/writer.js";
 import type { ProjectIR } from "../../compiler/ir.js";
-import type { ShutdownStep, StartupStep } from "../../compiler/plugins/types.js";
+import type { ServeOption, ShutdownStep, StartupStep } from "../../compiler/plugins/types.js";
 import { databaseEnv, packageName, serverPort } from "../settings.js";
 
-export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = [], startupSteps: readonly StartupStep[] = []): OutputFile[] {
+export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownStep[] = [], startupSteps: readonly StartupStep[] = [], serveOptions: readonly ServeOption[] = []): OutputFile[] {
   const folder = ts(`../${ir.database.migrations.folder}`);
   const m = ir.database.migrations;
   const server = new Imports()
@@ -20,9 +20,12 @@ export function emitNodeTarget(ir: ProjectIR, shutdownSteps: readonly ShutdownSt
     .add("./app.js", "app")
     .add("./db/client.js", "database")
     .add("./lib/node-server.js", "answerClientErrors", "closeGracefully");
-  for (const step of [...shutdownSteps, ...startupSteps]) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
+  for (const step of [...shutdownSteps, ...startupSteps, ...serveOptions]) for (const [from, names] of Object.entries(step.imports)) server.add(from, ...names);
+  const beforeServer = shutdownSteps.filter((s) => s.beforeServer);
   const draining = shutdownSteps.filter((s) => s.beforeDatabase);
-  const flushing = shutdownSteps.filter((s) => !s.beforeDatabase);
+  const flushing = shutdownSteps.filter((s) => !s.beforeDatabase && !s.beforeServer);
+  const closeServer = beforeServer.length === 0 ? "closeGracefully(server)" : `${beforeServer.length === 1 ? beforeServer[0]!.call : `Promise.all([${beforeServer.map((s) => s.call).join(", ")}])`}
+    .then(() => closeGracefully(server))`;
   const closing = flushing.length === 0 ? "database.close()" : `Promise.all([database.close(), ${flushing.map((s) => s.call).join(", ")}])`;
   const drain = draining.length === 0 ? "" : `\n    .then(() => ${draining.length === 1 ? draining[0]!.call : `Promise.all([${draining.map((s) => s.call).join(", ")}])`})`;
   if (m.autoRun) server.add("node:url", "fileURLToPath").add("./lib/migrations.js", "migrateOnStart");
@@ -35,20 +38,20 @@ ${m.rollbackOnFailure ? "// They run in one transaction (rollbackOnFailure)" : "
 // On failure the process exits with code 1.
 await migrateOnStart(database, fileURLToPath(new URL(${folder}, import.meta.url)), { rollbackOnFailure: ${m.rollbackOnFailure}, verifyAfterRun: ${m.verifyAfterRun} });
 ` : ""}
-const server = serve({ fetch: app.fetch, port, hostname }, (info) => {
+const server = serve({ fetch: app.fetch, port, hostname${serveOptions.map((o) => `, ${o.property}`).join("")} }, (info) => {
   console.log(\`${ir.name} listening on http://localhost:\${info.port} (\${database.driver})\`);
 });
 answerClientErrors(server);
 ${startupSteps.map((s) => `\n${s.statement}\n`).join("")}
 /**
- * Stop accepting connections, let the requests already received finish (keep-alive clients are
+ * ${beforeServer.length ? "Close the WebSockets, stop" : "Stop"} accepting connections, let the requests already received finish (keep-alive clients are
  * told to close), ${draining.length ? "let running queue jobs finish, " : ""}then close the database${flushing.length ? " and flush telemetry" : ""}. Exits 1 if that takes over 10 s.
  */
 function shutdown(signal: string): void {
   console.log(\`\${signal} received, shutting down\`);
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
-  closeGracefully(server)${drain}
+  ${closeServer}${drain}
     .then(() => ${closing})
     .then(
       () => process.exit(0),

@@ -45,13 +45,13 @@ const hooks: { [P in "beforeCreate" | "afterCreate"]: readonly UserHooks[P][] } 
 
 /** Runs User's hooks around its writes. */
 export const userHooks = {
-  /** beforeCreate (hooks/user.beforeCreate.ts). */
+  /** Runs beforeCreate (hooks/user.beforeCreate.ts). */
   async beforeCreate<T extends NewUserRow>(input: T, ctx: UserHookContext): Promise<T> {
     const data = { ...input };
     for (const hook of hooks.beforeCreate) Object.assign(data, await hook(data, ctx));
     return data;
   },
-  /** afterCreate (hooks/user.afterCreate.ts). */
+  /** Runs afterCreate (hooks/user.afterCreate.ts). */
   async afterCreate(row: UserHookRow, ctx: UserHookContext): Promise<void> {
     for (const hook of hooks.afterCreate) await hook(row, ctx);
   },
