@@ -25,13 +25,14 @@ import { queuePlugin } from "./queue.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
 import { servicesPlugin } from "./services.js";
+import { fsStoragePlugin, s3StoragePlugin, STORAGE_PLUGINS } from "./storage.js";
 import { tracingPlugin } from "./tracing.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
 
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, emailPlugin as YamaPlugin<never>, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, fsStoragePlugin as YamaPlugin<never>, s3StoragePlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
@@ -40,7 +41,7 @@ const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", 
 const PLANNED = [
   "@betagors/yama-email-sendgrid", "@betagors/yama-email-ses",
   "@betagors/yama-email-smtp", "@betagors/yama-smtp", "@betagors/yama-auth-oauth",
-  "@betagors/yama-realtime", "@betagors/yama-redis", "@betagors/yama-s3", "@betagors/yama-fs",
+  "@betagors/yama-realtime", "@betagors/yama-redis",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];
 
@@ -145,6 +146,11 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
     }
     plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, host, entities });
     uses.push({ name: plugin.name, options: result.data, loc });
+  }
+  // ctx.storage comes from one plugin.
+  const storage = uses.filter((u) => STORAGE_PLUGINS.includes(u.name));
+  if (storage.length > 1) {
+    diagnostics.error("duplicate-storage", `${storage[0]!.name} and ${storage[1]!.name} both provide ctx.storage`, storage[1]!.loc, "keep one storage plugin; for the disk in development and S3 in production, enable each in its environment's overlay (yama.development.yaml, yama.production.yaml)");
   }
   // Plugins enabled by a top-level section of their own.
   for (const plugin of PLUGINS) {
