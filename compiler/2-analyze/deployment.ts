@@ -186,6 +186,18 @@ function checkTargetFeatures(config: RawConfig, parsed: ParsedConfig, diagnostic
   if (queue && targets.includes("workers")) {
     diagnostics.error("target-node-only", "BullMQ queues (ioredis) need Node's TCP sockets (node:net, node:tls), which the workers target does not have", queue.loc, "use Cloudflare Queues on Workers, or add jobs from a Node, Lambda or Docker deployment");
   }
+  const files = plugins.find((p) => p.name === "@betagors/yama-fs");
+  if (files && targets.includes("workers")) {
+    diagnostics.error("target-node-only", "the fs storage plugin keeps files on the local disk (node:fs), which the workers target does not have", files.loc, "use @betagors/yama-s3 (Cloudflare R2 is S3-compatible) for a project with the workers target");
+  }
+  const objects = plugins.find((p) => p.name === "@betagors/yama-s3");
+  if (objects && targets.includes("workers")) {
+    diagnostics.error("target-node-only", "the AWS SDK's S3 client, as bundled for the workers target, parses S3's XML answers with DOMParser, which workerd does not have: listing, copying and every S3 error would fail", objects.loc, "run the storage endpoints on a Node, Lambda or Docker target; on Workers, use an R2 binding from your own handler code");
+  }
+  const ephemeral = serverless.filter((t) => t !== "workers");
+  if (files && ephemeral.length) {
+    diagnostics.error("target-fs-storage", `the fs storage plugin keeps files on the local disk, which on ${list(ephemeral)} is read-only or lost when a function instance ends`, files.loc, "use @betagors/yama-s3 for a project with serverless targets");
+  }
   const docs = plugins.find((p) => p.name === "@betagors/yama-docs");
   if (docs && targets.includes("workers") && (docs.options as { docs?: unknown }).docs !== false && (docs.options as { docs?: { enabled?: unknown } }).docs?.enabled !== false) {
     diagnostics.error("target-node-only", "the docs page serves Swagger UI's files from node_modules (node:fs), which the workers target does not have", config.docs !== undefined ? parsed.locate(["docs"], "key") : docs.loc, "set `docs: false` for a project with the workers target, and serve the docs from another target or a static site");

@@ -20,10 +20,10 @@ function source(name: string): string {
   return text;
 }
 
-const LIB_MODULE = /lib\/([a-z-]+)\.js"/y;
+const LIB_MODULE = /lib\/([a-z0-9-]+)\.js"/y;
 /** What precedes `lib/` in an import of it, from the opening quote back: `from "../../`, `import "./`. */
 const LIB_IMPORT_START = /(?:from|import) "(?:\.\.\/)*(?:\.\/)?$/;
-const SIBLING_IMPORT = /(?:from |import\()"\.\/([a-z-]+)\.js"/g;
+const SIBLING_IMPORT = /(?:from |import\()"\.\/([a-z0-9-]+)\.js"/g;
 
 /**
  * Adds the runtime-lib modules `text` imports (`from "../lib/http.js"`, `import "./lib/x.js"`).

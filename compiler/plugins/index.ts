@@ -27,13 +27,14 @@ import { queuePlugin } from "./queue.js";
 import { rateLimitPlugin } from "./rate-limit.js";
 import { securityPlugin } from "./security.js";
 import { servicesPlugin } from "./services.js";
+import { fsStoragePlugin, s3StoragePlugin, STORAGE_PLUGINS } from "./storage.js";
 import { tracingPlugin } from "./tracing.js";
 import type { PluginUseIR, YamaPlugin } from "./types.js";
 
 export type { PluginUseIR, YamaPlugin } from "./types.js";
 
 /** Plugins compiled by this version. */
-export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, ...EMAIL_PLUGINS, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>, realtimePlugin as YamaPlugin<never>];
+export const PLUGINS: readonly YamaPlugin<never>[] = [healthPlugin as YamaPlugin<never>, securityPlugin as YamaPlugin<never>, rateLimitPlugin as YamaPlugin<never>, authPlugin as YamaPlugin<never>, loggingPlugin as YamaPlugin<never>, metricsPlugin as YamaPlugin<never>, tracingPlugin as YamaPlugin<never>, errorTrackingPlugin as YamaPlugin<never>, docsPlugin as YamaPlugin<never>, cachePlugin as YamaPlugin<never>, ...EMAIL_PLUGINS, queuePlugin as YamaPlugin<never>, servicesPlugin as YamaPlugin<never>, middlewarePlugin as YamaPlugin<never>, redisPlugin as YamaPlugin<never>, realtimePlugin as YamaPlugin<never>, fsStoragePlugin as YamaPlugin<never>, s3StoragePlugin as YamaPlugin<never>];
 
 /** Database drivers: always compiled in (PGlite without DATABASE_URL, postgres.js with it). */
 const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", "postgres"];
@@ -41,7 +42,6 @@ const BUILT_IN = ["@betagors/yama-pglite", "@betagors/yama-postgres", "pglite", 
 /** Plugins of the YAMA roadmap that this version accepts but does not compile yet. */
 const PLANNED = [
   "@betagors/yama-auth-oauth",
-  "@betagors/yama-s3", "@betagors/yama-fs",
   "@betagors/yama-adminx", "@betagors/yama-docker", "@betagors/yama-ci", "@betagors/yama-session", "@betagors/yama-mfa",
 ];
 
@@ -153,6 +153,11 @@ export function analyzePlugins(config: Readonly<Record<string, unknown>>, parsed
     }
     plugin.analyze?.(result.data as never, { parsed, diagnostics, path: entry.path, config, host, entities });
     uses.push({ name: plugin.name, options: result.data, loc });
+  }
+  // ctx.storage comes from one plugin.
+  const storage = uses.filter((u) => STORAGE_PLUGINS.includes(u.name));
+  if (storage.length > 1) {
+    diagnostics.error("duplicate-storage", `${storage[0]!.name} and ${storage[1]!.name} both provide ctx.storage`, storage[1]!.loc, "keep one storage plugin; for the disk in development and S3 in production, enable each in its environment's overlay (yama.development.yaml, yama.production.yaml)");
   }
   // Plugins enabled by a top-level section of their own.
   for (const plugin of PLUGINS) {
